@@ -1,0 +1,88 @@
+//! Builders for the declarative audience a strategy hands to the host.
+
+use crate::{Audience, Clause, Condition, DaysAgo};
+
+/// The day exactly `days` days before the run date.
+pub fn exactly(days: u32) -> DaysAgo {
+    DaysAgo { min: days, max: days }
+}
+
+/// The last `days` days: the run date and the `days - 1` days before it.
+pub fn within(days: u32) -> DaysAgo {
+    DaysAgo { min: 0, max: days.saturating_sub(1) }
+}
+
+/// From `min` to `max` days before the run date, both included.
+pub fn between(min: u32, max: u32) -> DaysAgo {
+    DaysAgo { min, max }
+}
+
+impl Audience {
+    /// Nobody: the strategy sits this run out.
+    pub fn nobody() -> Self {
+        Audience::any([])
+    }
+
+    /// Members matching any of the clauses.
+    pub fn any(clauses: impl IntoIterator<Item = Clause>) -> Self {
+        Audience {
+            any_of: clauses.into_iter().collect(),
+            order_windows: Vec::new(),
+            event_kinds: Vec::new(),
+            event_lookback_hours: 0,
+            launch_lookback_days: 0,
+        }
+    }
+
+    /// Members for whom all the conditions hold.
+    pub fn when(conditions: impl IntoIterator<Item = Condition>) -> Self {
+        Audience::any([Clause::all(conditions)])
+    }
+
+    /// Adds another way in.
+    pub fn or(mut self, clause: Clause) -> Self {
+        self.any_of.push(clause);
+        self
+    }
+
+    /// Leaves out, from every clause, members for whom any of these holds.
+    pub fn except(mut self, conditions: impl IntoIterator<Item = Condition>) -> Self {
+        let conditions: Vec<Condition> = conditions.into_iter().collect();
+        for clause in &mut self.any_of {
+            clause.none_of.extend(conditions.iter().cloned());
+        }
+        self
+    }
+
+    /// Asks for order counts and spend over windows of these many days.
+    pub fn order_windows(mut self, days: impl IntoIterator<Item = u32>) -> Self {
+        self.order_windows.extend(days);
+        self
+    }
+
+    /// Asks for the member's events of these kinds in the last `lookback_hours`.
+    pub fn events<'a>(mut self, kinds: impl IntoIterator<Item = &'a str>, lookback_hours: u32) -> Self {
+        self.event_kinds.extend(kinds.into_iter().map(str::to_string));
+        self.event_lookback_hours = self.event_lookback_hours.max(lookback_hours);
+        self
+    }
+
+    /// Asks for the products launched in the last `days` days.
+    pub fn launches(mut self, days: u32) -> Self {
+        self.launch_lookback_days = days;
+        self
+    }
+}
+
+impl Clause {
+    /// Members for whom all the conditions hold.
+    pub fn all(conditions: impl IntoIterator<Item = Condition>) -> Self {
+        Clause { all_of: conditions.into_iter().collect(), none_of: Vec::new() }
+    }
+
+    /// ... and for whom none of these holds.
+    pub fn except(mut self, conditions: impl IntoIterator<Item = Condition>) -> Self {
+        self.none_of.extend(conditions);
+        self
+    }
+}

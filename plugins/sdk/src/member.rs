@@ -1,0 +1,41 @@
+//! Read helpers on the member facts the host passes in.
+
+use crate::{CategoryStats, DecisionStatus, Member, OrderFacts, PastDecision, WindowStats};
+
+impl Member {
+    pub fn id(&self) -> &str {
+        &self.profile.id
+    }
+
+    /// This strategy's earlier decisions for the member at `step`, oldest first.
+    pub fn decisions_at<'a>(&'a self, step: &'a str) -> impl Iterator<Item = &'a PastDecision> + 'a {
+        self.history.iter().filter(move |d| d.step == step)
+    }
+
+    /// The latest earlier decision at `step` that was dispatched.
+    pub fn last_dispatched(&self, step: &str) -> Option<&PastDecision> {
+        let dispatched = |d: &&PastDecision| d.step == step && d.status == DecisionStatus::Dispatched;
+        self.history.iter().filter(dispatched).last()
+    }
+
+    /// Whether the strategy ever decided anything for this member at `step`.
+    pub fn was_decided(&self, step: &str) -> bool {
+        self.decisions_at(step).next().is_some()
+    }
+}
+
+impl OrderFacts {
+    /// The stats of a window the audience asked for.
+    pub fn window(&self, days: u32) -> Option<&WindowStats> {
+        self.windows.iter().find(|w| w.days == days)
+    }
+
+    /// The category bought most often (ties: the most recent, then by name).
+    pub fn favourite_category(&self) -> Option<&CategoryStats> {
+        self.categories.first()
+    }
+
+    pub fn has_bought(&self, category: &str) -> bool {
+        self.categories.iter().any(|c| c.category == category)
+    }
+}

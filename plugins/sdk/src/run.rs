@@ -1,0 +1,74 @@
+//! What an author implements ([`Strategy`]) and what one run looks like to it ([`Run`]).
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::{Audience, Date, Day, Instant, Member, Product, RunContext, Touch};
+
+/// A lifecycle strategy. The host evaluates [`Strategy::audience`] over the
+/// member base and calls [`Strategy::decide`] for each member in it.
+pub trait Strategy {
+    /// Stable identifier, lowercase with dashes, e.g. `dormant-recall`.
+    const ID: &'static str;
+    /// Human-readable name for operators.
+    const NAME: &'static str;
+    /// The plugin's own version; normally `env!("CARGO_PKG_VERSION")`.
+    const VERSION: &'static str;
+    /// One or two sentences for operators.
+    const DESCRIPTION: &'static str;
+    /// A 5-field cron expression in the brand's time zone.
+    const SCHEDULE: &'static str = crate::DAILY_AT_10;
+
+    /// The operator-facing config. `Default` is the default config; mark the
+    /// struct `#[serde(default, deny_unknown_fields)]` so a typo is an error.
+    type Config: Serialize + DeserializeOwned + Default;
+
+    /// Which members this strategy wants at a run, with this config.
+    fn audience(config: &Self::Config) -> Audience;
+
+    /// The touches for one member of the audience (usually none or one).
+    fn decide(run: &Run<Self::Config>, member: &Member) -> Vec<Touch>;
+}
+
+/// One run of a strategy: the host's clock, the brand calendar's date, the
+/// effective config and the recent product launches.
+#[derive(Clone, Debug)]
+pub struct Run<C> {
+    pub run_at: Instant,
+    pub today: Day,
+    pub date: Date,
+    pub timezone: String,
+    pub config: C,
+    pub launches: Vec<Product>,
+}
+
+const MILLIS_PER_MINUTE: i64 = 60_000;
+
+impl<C> Run<C> {
+    pub fn new(context: RunContext, config: C) -> Self {
+        Run {
+            run_at: context.run_at,
+            today: context.today,
+            date: context.date,
+            timezone: context.timezone,
+            config,
+            launches: context.launches,
+        }
+    }
+
+    /// Whole days from `day` to the run date (0 on the run date itself).
+    pub fn days_since(&self, day: Day) -> i32 {
+        self.today - day
+    }
+
+    /// Whole minutes from `at` to the run instant.
+    pub fn minutes_since(&self, at: Instant) -> i64 {
+        (self.run_at - at).div_euclid(MILLIS_PER_MINUTE)
+    }
+
+    /// Whether `day` lies within the last `days` days: the run date and the
+    /// `days - 1` days before it (the same window as [`crate::within`]).
+    pub fn is_within(&self, day: Day, days: u32) -> bool {
+        let ago = self.days_since(day);
+        ago >= 0 && (ago as i64) < i64::from(days.max(1))
+    }
+}

@@ -1,1 +1,39 @@
+//! The canvas host: runs brands' lifecycle strategies as sandboxed
+//! WebAssembly components over their member data.
+//!
+//! Data flows through one module per stage:
+//!
+//! ```text
+//! CSV ─ import ─▶ store (sled) ─▶ member_base ─▶ audience ─▶ runtime (wasm) ─▶ runner ─▶ report
+//!                                  (as of a run)  (who, facts)  (plugin decides)  (decisions)
+//! ```
+//!
+//! - [`model`]: the records (members, orders, events, products, decisions, runs);
+//! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is);
+//! - [`import`]: the CSV contract, all-or-nothing, errors with file:line:column;
+//! - [`store`]: the operator's sled store;
+//! - [`member_base`]: the member base in memory, time-indexed, with day indexes;
+//! - [`decision_log`]: each strategy's earlier decisions, for audiences and plugin history;
+//! - [`audience`]: evaluates a plugin's declarative audience and gathers member facts;
+//! - [`runtime`]: wasmtime — loading, checking and sandboxing plugins;
+//! - [`schedule`]: cron schedules in the brand's time zone;
+//! - [`runner`]: one run of one strategy, batch by batch;
+//! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store;
+//! - [`report`]: decisions.jsonl, runs.jsonl and the summary table;
+//! - [`generate`]: the seeded generator of realistic data sets;
+//! - [`config`]: the operator's TOML config, with every default.
 
+pub mod audience;
+pub mod calendar;
+pub mod config;
+pub mod decision_log;
+pub mod generate;
+pub mod import;
+pub mod member_base;
+pub mod model;
+pub mod report;
+pub mod runner;
+pub mod runtime;
+pub mod schedule;
+pub mod simulate;
+pub mod store;

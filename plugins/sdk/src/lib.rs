@@ -49,7 +49,7 @@ mod touch;
 
 pub use audience::{between, exactly, within};
 pub use bindings::canvas::strategy::types::*;
-pub use run::{Run, Strategy};
+pub use run::{NoConfig, Run, Strategy};
 pub use touch::{BenefitSpec, BenefitSpecKind};
 
 /// The version of the WIT package this SDK builds plugins against.

@@ -29,6 +29,11 @@ pub trait Strategy {
     fn decide(run: &Run<Self::Config>, member: &Member) -> Vec<Touch>;
 }
 
+/// The config of a strategy that has none: `{}`, and any key is an error.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoConfig {}
+
 /// One run of a strategy: the host's clock, the brand calendar's date, the
 /// effective config and the recent product launches.
 #[derive(Clone, Debug)]

@@ -1,0 +1,41 @@
+# The two commands of the README:
+#   make demo   build the plugins and the host, simulate over sample-data/, print a summary
+#   make test   everything CI checks
+# Both install what they need (the wasm32-wasip2 target) themselves.
+
+SHELL := bash
+CARGO ?= cargo
+WASM := target/wasm32-wasip2/release
+
+# Strategy plugins shipped with the host; `make demo` copies them to target/plugins.
+PLUGINS := dormant-recall birthday-tiered
+# Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
+TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api
+
+DEMO_FROM ?= 2026-08-01
+DEMO_TO ?= 2026-10-24
+
+.PHONY: demo test plugins test-plugins host wasm-target
+
+demo: plugins host
+	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
+
+test: plugins test-plugins
+	$(CARGO) fmt --all -- --check
+	$(CARGO) test --release --workspace
+
+host:
+	$(CARGO) build --release -p canvas-host
+
+wasm-target:
+	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+
+plugins: wasm-target
+	$(CARGO) build --release --target wasm32-wasip2 $(PLUGINS:%=-p %)
+	@mkdir -p target/plugins
+	@for p in $(PLUGINS); do cp $(WASM)/$${p//-/_}.wasm target/plugins/$$p.wasm; done
+
+test-plugins: wasm-target
+	$(CARGO) build --release --target wasm32-wasip2 $(TEST_PLUGINS:%=-p testing-%)
+	@mkdir -p target/test-plugins
+	@for p in $(TEST_PLUGINS); do cp $(WASM)/testing_$${p//-/_}.wasm target/test-plugins/$$p.wasm; done

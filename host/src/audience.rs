@@ -1,0 +1,363 @@
+//! Evaluates a plugin's declarative audience over the member base as of a run
+//! instant, and gathers the facts the plugin is given for each member.
+//!
+//! Nothing after the run instant exists: members who join later, and later
+//! orders, events and decisions, are invisible. Each clause starts from its
+//! most selective indexed condition (e.g. "last order exactly 90 days ago"
+//! reads only the members with an order on that day), so the cost of a run
+//! follows the size of its audience rather than of the member base.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::calendar::{date_of_day, BrandCalendar};
+use crate::decision_log::{LoggedDecision, StrategyLog};
+use crate::member_base::{MemberBase, OrderRow};
+use crate::model::{self, Day, Millis};
+use crate::runtime::api;
+
+const MILLIS_PER_HOUR: i64 = 3_600_000;
+
+/// The instant of a run and its local date in the brand's calendar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunClock {
+    pub at: Millis,
+    pub today: Day,
+}
+
+impl RunClock {
+    pub fn new(calendar: &BrandCalendar, at: Millis) -> Self {
+        RunClock { at, today: calendar.day_of(at) }
+    }
+
+    /// The days `ago.max` to `ago.min` days before today, as a day range.
+    fn days(&self, ago: &api::DaysAgo) -> (Day, Day) {
+        let day = |n: u32| (self.today as i64 - n as i64).clamp(Day::MIN as i64, Day::MAX as i64) as Day;
+        (day(ago.max), day(ago.min))
+    }
+
+    /// The window of the last `days` days (today and the days - 1 before).
+    fn window(&self, days: u32) -> (Day, Day) {
+        self.days(&api::DaysAgo { min: 0, max: days.max(1) - 1 })
+    }
+}
+
+/// The members (base indexes, ascending) an audience selects at `clock`.
+pub fn select(base: &MemberBase, log: &StrategyLog, audience: &api::Audience, clock: RunClock) -> Vec<u32> {
+    let mut launched = LaunchedCategories::default();
+    let mut selected = Vec::new();
+    for clause in &audience.any_of {
+        let mut candidates = candidates(base, log, clause, clock);
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut check = |m: u32| {
+            let row = base.member(m);
+            row.member.joined_at <= clock.at
+                && clause.all_of.iter().all(|c| holds(base, log, c, m, clock, &mut launched))
+                && !clause.none_of.iter().any(|c| holds(base, log, c, m, clock, &mut launched))
+        };
+        selected.extend(candidates.into_iter().filter(|&m| check(m)));
+    }
+    selected.sort_unstable();
+    selected.dedup();
+    selected
+}
+
+/// A superset of the clause's members: the members of its smallest index
+/// range, or everyone when no condition has an index.
+fn candidates(base: &MemberBase, log: &StrategyLog, clause: &api::Clause, clock: RunClock) -> Vec<u32> {
+    let narrowest = clause
+        .all_of
+        .iter()
+        .filter_map(|c| IndexRange::of(base, log, c, clock))
+        .min_by_key(IndexRange::len);
+    match narrowest {
+        Some(range) => range.members(log),
+        None => (0..base.len() as u32).collect(),
+    }
+}
+
+/// The part of one index that holds a condition's candidates.
+enum IndexRange<'a> {
+    Days(&'a [(Day, u32)]),
+    Members(&'a [u32]),
+    Events(&'a [(Millis, u32)]),
+    Decided { first: Day, last: Day, count: usize },
+}
+
+impl<'a> IndexRange<'a> {
+    fn of(base: &'a MemberBase, log: &StrategyLog, condition: &api::Condition, clock: RunClock) -> Option<Self> {
+        use api::Condition as C;
+        let days = |ago: &api::DaysAgo| clock.days(ago);
+        Some(match condition {
+            C::Joined(ago) => IndexRange::Days(base.by_joined_day.range(days(ago).0, days(ago).1)),
+            C::WecomAdded(ago) => IndexRange::Days(base.by_wecom_day.range(days(ago).0, days(ago).1)),
+            C::FirstOrder(ago) => IndexRange::Days(base.by_first_order_day.range(days(ago).0, days(ago).1)),
+            // The latest order lies in the range only if some order does.
+            C::LastOrder(ago) => IndexRange::Days(base.by_order_day.range(days(ago).0, days(ago).1)),
+            C::OrdersWithin(w) if w.at_least > 0 => {
+                let (first, last) = clock.window(w.within_days);
+                IndexRange::Days(base.by_order_day.range(first, last))
+            }
+            C::BirthdayInRunMonth => {
+                IndexRange::Members(&base.by_birth_month[crate::calendar::month_of(date_of_day(clock.today)) as usize])
+            }
+            C::Event(e) => {
+                let events = base.events_by_kind.get(&e.kind).map_or(&[][..], Vec::as_slice);
+                let since = clock.at - e.within_hours as i64 * MILLIS_PER_HOUR;
+                let start = events.partition_point(|&(at, _)| at < since);
+                let end = events.partition_point(|&(at, _)| at <= clock.at);
+                IndexRange::Events(&events[start..end.max(start)])
+            }
+            C::Decided(d) => {
+                let (first, last) = days(&d.ago);
+                IndexRange::Decided { first, last, count: log.count_between(first, last) }
+            }
+            _ => return None,
+        })
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            IndexRange::Days(s) => s.len(),
+            IndexRange::Members(s) => s.len(),
+            IndexRange::Events(s) => s.len(),
+            IndexRange::Decided { count, .. } => *count,
+        }
+    }
+
+    fn members(&self, log: &StrategyLog) -> Vec<u32> {
+        match self {
+            IndexRange::Days(s) => s.iter().map(|&(_, m)| m).collect(),
+            IndexRange::Members(s) => s.to_vec(),
+            IndexRange::Events(s) => s.iter().map(|&(_, m)| m).collect(),
+            IndexRange::Decided { first, last, .. } => log.decided_between(*first, *last).collect(),
+        }
+    }
+}
+
+/// Categories with a launch in a window, computed once per window length per run.
+#[derive(Default)]
+struct LaunchedCategories(HashMap<u32, HashSet<u32>>);
+
+impl LaunchedCategories {
+    fn within(&mut self, base: &MemberBase, days: u32, clock: RunClock) -> &HashSet<u32> {
+        self.0.entry(days).or_insert_with(|| {
+            let (first, _) = clock.window(days);
+            base.launches(first, clock.at).map(|p| p.category).collect()
+        })
+    }
+}
+
+fn in_range(day: Day, (first, last): (Day, Day)) -> bool {
+    first <= day && day <= last
+}
+
+fn holds(
+    base: &MemberBase,
+    log: &StrategyLog,
+    condition: &api::Condition,
+    m: u32,
+    clock: RunClock,
+    launched: &mut LaunchedCategories,
+) -> bool {
+    use api::Condition as C;
+    let row = base.member(m);
+    let orders = || base.orders_as_of(m, clock.at);
+    match condition {
+        C::Joined(ago) => in_range(row.joined_day, clock.days(ago)),
+        C::WecomAdded(ago) => match (row.member.wecom_added_at, row.wecom_added_day) {
+            (Some(at), Some(day)) => at <= clock.at && in_range(day, clock.days(ago)),
+            _ => false,
+        },
+        C::FirstOrder(ago) => orders().first().is_some_and(|o| in_range(o.day, clock.days(ago))),
+        C::LastOrder(ago) => orders().last().is_some_and(|o| in_range(o.day, clock.days(ago))),
+        C::HasOrdered => !orders().is_empty(),
+        C::OrdersWithin(w) => {
+            let window = clock.window(w.within_days);
+            orders().iter().rev().take_while(|o| o.day >= window.0).count() as u32 >= w.at_least
+        }
+        C::LevelIn(levels) => levels.contains(&row.member.level),
+        C::BirthdayInRunMonth => row
+            .member
+            .birthday
+            .is_some_and(|b| crate::calendar::month_of(b) == crate::calendar::month_of(date_of_day(clock.today))),
+        C::Event(e) => {
+            let since = clock.at - e.within_hours as i64 * MILLIS_PER_HOUR;
+            base.events_as_of(m, clock.at).iter().rev().take_while(|ev| ev.at >= since).any(|ev| ev.kind == e.kind)
+        }
+        C::Decided(d) => log.of(m).iter().any(|past| {
+            past.run_at < clock.at
+                && in_range(past.day, clock.days(&d.ago))
+                && d.step.as_ref().is_none_or(|s| *s == past.step)
+                && d.status.is_none_or(|s| status_to_model(s) == past.status)
+        }),
+        C::BoughtLaunchedCategory(days) => {
+            let categories = launched.within(base, *days, clock);
+            !categories.is_empty() && orders().iter().any(|o| categories.contains(&o.category))
+        }
+    }
+}
+
+/// Everything the plugin is given about one member, as of the run.
+pub fn member_facts(
+    base: &MemberBase,
+    log: &StrategyLog,
+    m: u32,
+    audience: &api::Audience,
+    clock: RunClock,
+) -> api::Member {
+    let row = base.member(m);
+    let member = &row.member;
+    let wecom_visible = member.wecom_added_at.is_some_and(|at| at <= clock.at);
+    let profile = api::Profile {
+        id: member.id.clone(),
+        name: member.name.clone(),
+        level: member.level,
+        birthday: member.birthday.map(to_api_date),
+        joined_at: member.joined_at,
+        joined_day: row.joined_day,
+        wecom_added_at: member.wecom_added_at.filter(|_| wecom_visible),
+        wecom_added_day: row.wecom_added_day.filter(|_| wecom_visible),
+        store_id: member.store_id.clone(),
+        guide_id: member.guide_id.clone(),
+        timezone: member.tz.clone(),
+    };
+    let since = clock.at - audience.event_lookback_hours as i64 * MILLIS_PER_HOUR;
+    let events = base
+        .events_as_of(m, clock.at)
+        .iter()
+        .filter(|e| e.at >= since && audience.event_kinds.iter().any(|k| *k == e.kind))
+        .map(|e| api::Event { id: e.id.clone(), kind: e.kind.clone(), at: e.at, day: e.day, attrs: e.attrs.clone() })
+        .collect();
+    let history = log.of(m).iter().filter(|d| d.run_at < clock.at).map(past_decision).collect();
+    api::Member {
+        profile,
+        orders: order_facts(base, base.orders_as_of(m, clock.at), &audience.order_windows, clock),
+        events,
+        history,
+    }
+}
+
+fn order_facts(base: &MemberBase, orders: &[OrderRow], windows: &[u32], clock: RunClock) -> api::OrderFacts {
+    let mut by_category: HashMap<u32, api::CategoryStats> = HashMap::new();
+    for o in orders {
+        let stats = by_category.entry(o.category).or_insert_with(|| api::CategoryStats {
+            category: base.category_name(o.category).to_string(),
+            orders: 0,
+            spend: 0,
+            last_day: o.day,
+        });
+        stats.orders += 1;
+        stats.spend += o.amount;
+        stats.last_day = stats.last_day.max(o.day);
+    }
+    let mut categories: Vec<api::CategoryStats> = by_category.into_values().collect();
+    categories.sort_by(|a, b| (b.orders, b.last_day).cmp(&(a.orders, a.last_day)).then_with(|| a.category.cmp(&b.category)));
+    let windows = windows
+        .iter()
+        .map(|&days| {
+            let (first, _) = clock.window(days);
+            let inside = orders.iter().rev().take_while(|o| o.day >= first);
+            let (count, spend) = inside.fold((0u32, 0i64), |(n, s), o| (n + 1, s + o.amount));
+            api::WindowStats { days, orders: count, spend }
+        })
+        .collect();
+    api::OrderFacts {
+        first_order_at: orders.first().map(|o| o.at),
+        first_order_day: orders.first().map(|o| o.day),
+        last_order_at: orders.last().map(|o| o.at),
+        last_order_day: orders.last().map(|o| o.day),
+        orders: orders.len() as u32,
+        spend: orders.iter().map(|o| o.amount).sum(),
+        windows,
+        categories,
+    }
+}
+
+/// The products launched within the audience's look-back, newest first.
+pub fn launches(base: &MemberBase, audience: &api::Audience, clock: RunClock) -> Vec<api::Product> {
+    if audience.launch_lookback_days == 0 {
+        return Vec::new();
+    }
+    let (first, _) = clock.window(audience.launch_lookback_days);
+    base.launches(first, clock.at)
+        .map(|p| api::Product {
+            sku: p.product.sku.clone(),
+            name: p.product.name.clone(),
+            category: p.product.category.clone(),
+            price: p.product.price,
+            launched_at: p.product.launched_at,
+            launched_day: p.launched_day,
+            tags: p.product.tags.clone(),
+        })
+        .collect()
+}
+
+pub fn to_api_date(date: chrono::NaiveDate) -> api::Date {
+    use chrono::Datelike;
+    api::Date { year: date.year(), month: date.month() as u8, day: date.day() as u8 }
+}
+
+fn past_decision(d: &LoggedDecision) -> api::PastDecision {
+    api::PastDecision {
+        step: d.step.clone(),
+        kind: match d.action {
+            model::ActionKind::Message => api::ActionKind::Message,
+            model::ActionKind::Coupon => api::ActionKind::Coupon,
+            model::ActionKind::StaffTask => api::ActionKind::StaffTask,
+            model::ActionKind::GroupBuyInvite => api::ActionKind::GroupBuyInvite,
+        },
+        status: status_to_api(d.status),
+        run_at: d.run_at,
+        day: d.day,
+        benefit: d.benefit.as_ref().map(benefit_to_api),
+    }
+}
+
+pub fn status_to_model(s: api::DecisionStatus) -> model::DecisionStatus {
+    match s {
+        api::DecisionStatus::Dispatched => model::DecisionStatus::Dispatched,
+        api::DecisionStatus::Suppressed => model::DecisionStatus::Suppressed,
+        api::DecisionStatus::Holdout => model::DecisionStatus::Holdout,
+        api::DecisionStatus::Deferred => model::DecisionStatus::Deferred,
+        api::DecisionStatus::Failed => model::DecisionStatus::Failed,
+    }
+}
+
+fn status_to_api(s: model::DecisionStatus) -> api::DecisionStatus {
+    match s {
+        model::DecisionStatus::Dispatched => api::DecisionStatus::Dispatched,
+        model::DecisionStatus::Suppressed => api::DecisionStatus::Suppressed,
+        model::DecisionStatus::Holdout => api::DecisionStatus::Holdout,
+        model::DecisionStatus::Deferred => api::DecisionStatus::Deferred,
+        model::DecisionStatus::Failed => api::DecisionStatus::Failed,
+    }
+}
+
+pub fn benefit_to_model(b: &api::Benefit) -> model::Benefit {
+    model::Benefit {
+        kind: match b.kind {
+            api::BenefitKind::Coupon => model::BenefitKind::Coupon,
+            api::BenefitKind::Gift => model::BenefitKind::Gift,
+            api::BenefitKind::Lottery => model::BenefitKind::Lottery,
+            api::BenefitKind::Points => model::BenefitKind::Points,
+            api::BenefitKind::EarlyAccess => model::BenefitKind::EarlyAccess,
+        },
+        value: b.value,
+        gift: b.gift.clone(),
+    }
+}
+
+fn benefit_to_api(b: &model::Benefit) -> api::Benefit {
+    api::Benefit {
+        kind: match b.kind {
+            model::BenefitKind::Coupon => api::BenefitKind::Coupon,
+            model::BenefitKind::Gift => api::BenefitKind::Gift,
+            model::BenefitKind::Lottery => api::BenefitKind::Lottery,
+            model::BenefitKind::Points => api::BenefitKind::Points,
+            model::BenefitKind::EarlyAccess => api::BenefitKind::EarlyAccess,
+        },
+        value: b.value,
+        gift: b.gift.clone(),
+    }
+}

@@ -1,0 +1,171 @@
+//! The operator's canvas config (TOML): the brand's time zone, sandbox
+//! limits, and per strategy whether it runs, when, and with which config.
+//! Every default lives here; an unknown key is an error that names it.
+//!
+//! ```toml
+//! timezone = "Asia/Shanghai"
+//!
+//! [run]
+//! batch_size = 500
+//!
+//! [sandbox]
+//! fuel = 2_000_000_000
+//! memory_mib = 256
+//! deadline_ms = 10_000
+//! output_kib = 4096
+//!
+//! [strategies.birthday-tiered]
+//! enabled = true
+//! schedule = "0 10 1 * *"          # optional; the plugin's own by default
+//! config = { levels = { 1 = { kind = "coupon", value = 30 } } }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{BrandCalendar, DEFAULT_TIMEZONE};
+use crate::runtime::SandboxLimits;
+use crate::schedule::Schedule;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CanvasConfig {
+    /// The brand's IANA time zone; it decides what a day is.
+    pub timezone: String,
+    /// Where the operator's store lives (`canvas import`, runs).
+    pub store: PathBuf,
+    pub run: RunSettings,
+    pub sandbox: SandboxLimits,
+    /// Per strategy id.
+    pub strategies: BTreeMap<String, StrategySettings>,
+}
+
+impl Default for CanvasConfig {
+    fn default() -> Self {
+        CanvasConfig {
+            timezone: DEFAULT_TIMEZONE.to_string(),
+            store: PathBuf::from("canvas-store"),
+            run: RunSettings::default(),
+            sandbox: SandboxLimits::default(),
+            strategies: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSettings {
+    /// Members per plugin call.
+    pub batch_size: usize,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings { batch_size: 500 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StrategySettings {
+    pub enabled: bool,
+    /// A cron expression replacing the plugin's own schedule.
+    pub schedule: Option<String>,
+    /// Keys laid over the plugin's default config.
+    pub config: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for StrategySettings {
+    fn default() -> Self {
+        StrategySettings { enabled: true, schedule: None, config: serde_json::Map::new() }
+    }
+}
+
+impl CanvasConfig {
+    /// Reads and checks a config file; errors name the file and the line.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        Self::parse(&text).with_context(|| format!("config {}", path.display()))
+    }
+
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let config: CanvasConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        BrandCalendar::named(&self.timezone).map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
+        anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
+        for (id, settings) in &self.strategies {
+            if let Some(schedule) = &settings.schedule {
+                Schedule::parse(schedule).map_err(|e| anyhow::anyhow!("strategies.{id}.schedule: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn calendar(&self) -> BrandCalendar {
+        BrandCalendar::named(&self.timezone).expect("checked on load")
+    }
+
+    pub fn strategy(&self, id: &str) -> StrategySettings {
+        self.strategies.get(id).cloned().unwrap_or_default()
+    }
+}
+
+/// The effective config: `overrides` laid over `defaults`, objects merged key
+/// by key, anything else replaced.
+pub fn merge_config(defaults: &serde_json::Value, overrides: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+    let mut merged = defaults.clone();
+    if let serde_json::Value::Object(target) = &mut merged {
+        for (key, value) in overrides {
+            match (target.get_mut(key), value) {
+                (Some(existing @ serde_json::Value::Object(_)), serde_json::Value::Object(inner)) => {
+                    *existing = merge_config(existing, inner);
+                }
+                _ => {
+                    target.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operator_keys_are_laid_over_the_defaults() {
+        let defaults = json!({"after_days": 90, "benefit": {"kind": "gift", "value": 30}, "channel": "wecom"});
+        let overrides = json!({"after_days": 60, "benefit": {"value": 50}});
+        let merged = merge_config(&defaults, overrides.as_object().unwrap());
+        assert_eq!(merged, json!({"after_days": 60, "benefit": {"kind": "gift", "value": 50}, "channel": "wecom"}));
+    }
+
+    #[test]
+    fn a_typo_is_an_error_naming_the_key() {
+        let error = CanvasConfig::parse("timezone = \"Asia/Shanghai\"\n[sandbox]\nfuell = 3\n").unwrap_err();
+        assert!(format!("{error:#}").contains("fuell"), "{error:#}");
+        let error = CanvasConfig::parse("timezone = \"Asia/Shangai\"").unwrap_err();
+        assert!(format!("{error:#}").contains("Asia/Shangai"), "{error:#}");
+    }
+
+    #[test]
+    fn strategy_config_is_read_from_toml() {
+        let config = CanvasConfig::parse(
+            "[strategies.birthday-tiered]\nschedule = \"0 9 1 * *\"\nconfig = { levels = { 1 = { kind = \"coupon\", value = 30 } } }\n",
+        )
+        .unwrap();
+        let settings = config.strategy("birthday-tiered");
+        assert!(settings.enabled);
+        assert_eq!(settings.config["levels"]["1"]["value"], json!(30));
+        assert!(config.strategy("dormant-recall").config.is_empty());
+    }
+}

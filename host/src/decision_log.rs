@@ -1,0 +1,89 @@
+//! Each strategy's earlier decisions, in memory for the audience and the
+//! plugin's `history`, kept in step with the store by the runner.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::member_base::MemberBase;
+use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoggedDecision {
+    pub step: String,
+    pub action: ActionKind,
+    pub status: DecisionStatus,
+    pub run_at: Millis,
+    pub day: Day,
+    pub benefit: Option<Benefit>,
+}
+
+impl From<&Decision> for LoggedDecision {
+    fn from(d: &Decision) -> Self {
+        LoggedDecision {
+            step: d.step.clone(),
+            action: d.action,
+            status: d.status,
+            run_at: d.run_at,
+            day: d.day,
+            benefit: d.benefit.clone(),
+        }
+    }
+}
+
+/// One strategy's decisions, by member and by day.
+#[derive(Clone, Debug, Default)]
+pub struct StrategyLog {
+    by_member: HashMap<u32, Vec<LoggedDecision>>,
+    by_day: BTreeMap<Day, Vec<u32>>,
+}
+
+impl StrategyLog {
+    /// The member's decisions, oldest first.
+    pub fn of(&self, member: u32) -> &[LoggedDecision] {
+        self.by_member.get(&member).map_or(&[], Vec::as_slice)
+    }
+
+    /// Members with a decision on a day in `first..=last`.
+    pub fn decided_between(&self, first: Day, last: Day) -> impl Iterator<Item = u32> + '_ {
+        self.by_day.range(first..=last).flat_map(|(_, members)| members.iter().copied())
+    }
+
+    pub fn count_between(&self, first: Day, last: Day) -> usize {
+        self.by_day.range(first..=last).map(|(_, members)| members.len()).sum()
+    }
+
+    pub fn add(&mut self, member: u32, decision: LoggedDecision) {
+        self.by_day.entry(decision.day).or_default().push(member);
+        let decisions = self.by_member.entry(member).or_default();
+        let at = decisions.partition_point(|d| d.run_at <= decision.run_at);
+        decisions.insert(at, decision);
+    }
+}
+
+/// Every strategy's log.
+#[derive(Clone, Debug, Default)]
+pub struct DecisionLog {
+    strategies: HashMap<String, StrategyLog>,
+    empty: StrategyLog,
+}
+
+impl DecisionLog {
+    /// Loads decisions (e.g. from the store); those of members the base does
+    /// not know are left out.
+    pub fn load<'a>(base: &MemberBase, decisions: impl IntoIterator<Item = &'a Decision>) -> Self {
+        let mut log = DecisionLog::default();
+        for decision in decisions {
+            log.add(base, decision);
+        }
+        log
+    }
+
+    pub fn add(&mut self, base: &MemberBase, decision: &Decision) {
+        if let Some(member) = base.index_of(&decision.member_id) {
+            self.strategies.entry(decision.strategy.clone()).or_default().add(member, decision.into());
+        }
+    }
+
+    pub fn strategy(&self, id: &str) -> &StrategyLog {
+        self.strategies.get(id).unwrap_or(&self.empty)
+    }
+}

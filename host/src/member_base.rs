@@ -1,0 +1,214 @@
+//! The member base as an in-memory, time-indexed view: each member's orders
+//! and events sorted by time, so facts can be taken "as of" any instant, and
+//! sorted indexes by day so an audience is found without scanning everyone.
+//!
+//! Built once from the store (or a data set) and then asked about many run
+//! instants — a simulation of a year is one build and 365 evaluations.
+
+use std::collections::HashMap;
+
+use crate::calendar::BrandCalendar;
+use crate::model::{DataSet, Day, Fen, Member, Millis, Product};
+
+/// A member with their derived days.
+#[derive(Clone, Debug)]
+pub struct MemberRow {
+    pub member: Member,
+    pub joined_day: Day,
+    pub wecom_added_day: Option<Day>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct OrderRow {
+    pub at: Millis,
+    pub day: Day,
+    pub amount: Fen,
+    /// Index into [`MemberBase::category_name`].
+    pub category: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    pub id: String,
+    pub kind: String,
+    pub at: Millis,
+    pub day: Day,
+    pub attrs: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProductRow {
+    pub product: Product,
+    pub launched_day: Day,
+    pub category: u32,
+}
+
+/// Member indexes sorted by a key, for range lookups.
+#[derive(Clone, Debug, Default)]
+pub struct DayIndex(Vec<(Day, u32)>);
+
+impl DayIndex {
+    fn build(mut entries: Vec<(Day, u32)>) -> Self {
+        entries.sort_unstable();
+        entries.dedup();
+        DayIndex(entries)
+    }
+
+    /// Members with a key in `first..=last` (a member may appear more than once).
+    pub fn range(&self, first: Day, last: Day) -> &[(Day, u32)] {
+        let start = self.0.partition_point(|&(d, _)| d < first);
+        let end = self.0.partition_point(|&(d, _)| d <= last);
+        &self.0[start..end.max(start)]
+    }
+}
+
+pub struct MemberBase {
+    pub calendar: BrandCalendar,
+    members: Vec<MemberRow>,
+    index: HashMap<String, u32>,
+    orders: Vec<Vec<OrderRow>>,
+    events: Vec<Vec<EventRow>>,
+    /// Sorted by launch instant.
+    products: Vec<ProductRow>,
+    categories: Vec<String>,
+    pub by_joined_day: DayIndex,
+    pub by_wecom_day: DayIndex,
+    pub by_order_day: DayIndex,
+    pub by_first_order_day: DayIndex,
+    /// Members by birthday month (1..=12; 0 unused).
+    pub by_birth_month: [Vec<u32>; 13],
+    /// Per event kind, (instant, member) sorted by instant.
+    pub events_by_kind: HashMap<String, Vec<(Millis, u32)>>,
+}
+
+impl MemberBase {
+    /// Builds the view. Orders and events of unknown members are ignored (the
+    /// store never holds any; imports refuse them).
+    pub fn build(calendar: BrandCalendar, data: DataSet) -> Self {
+        let mut members: Vec<Member> = data.members;
+        members.sort_by(|a, b| a.id.cmp(&b.id));
+        let index: HashMap<String, u32> = members.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
+        let mut categories = CategoryNames::default();
+
+        let mut orders: Vec<Vec<OrderRow>> = vec![Vec::new(); members.len()];
+        let mut order_data = data.orders;
+        order_data.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
+        for order in order_data {
+            let Some(&m) = index.get(&order.member_id) else { continue };
+            let category = categories.intern(&order.category);
+            let day = calendar.day_of(order.placed_at);
+            orders[m as usize].push(OrderRow { at: order.placed_at, day, amount: order.amount, category });
+        }
+
+        let mut events: Vec<Vec<EventRow>> = vec![Vec::new(); members.len()];
+        let mut event_data = data.events;
+        event_data.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        let mut events_by_kind: HashMap<String, Vec<(Millis, u32)>> = HashMap::new();
+        for event in event_data {
+            let Some(&m) = index.get(&event.member_id) else { continue };
+            events_by_kind.entry(event.kind.clone()).or_default().push((event.at, m));
+            let day = calendar.day_of(event.at);
+            events[m as usize].push(EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
+        }
+
+        let mut products: Vec<ProductRow> = data
+            .products
+            .into_iter()
+            .map(|product| ProductRow {
+                launched_day: calendar.day_of(product.launched_at),
+                category: categories.intern(&product.category),
+                product,
+            })
+            .collect();
+        products.sort_by(|a, b| (a.product.launched_at, &a.product.sku).cmp(&(b.product.launched_at, &b.product.sku)));
+
+        let members: Vec<MemberRow> = members
+            .into_iter()
+            .map(|member| MemberRow {
+                joined_day: calendar.day_of(member.joined_at),
+                wecom_added_day: member.wecom_added_at.map(|at| calendar.day_of(at)),
+                member,
+            })
+            .collect();
+
+        let mut by_birth_month: [Vec<u32>; 13] = Default::default();
+        for (i, row) in members.iter().enumerate() {
+            if let Some(birthday) = row.member.birthday {
+                by_birth_month[crate::calendar::month_of(birthday) as usize].push(i as u32);
+            }
+        }
+        let enumerate = || members.iter().enumerate().map(|(i, row)| (i as u32, row));
+        let orders_of = || orders.iter().enumerate().map(|(i, o)| (i as u32, o));
+        MemberBase {
+            by_joined_day: DayIndex::build(enumerate().map(|(i, r)| (r.joined_day, i)).collect()),
+            by_wecom_day: DayIndex::build(enumerate().filter_map(|(i, r)| Some((r.wecom_added_day?, i))).collect()),
+            by_order_day: DayIndex::build(orders_of().flat_map(|(i, o)| o.iter().map(move |o| (o.day, i))).collect()),
+            by_first_order_day: DayIndex::build(orders_of().filter_map(|(i, o)| Some((o.first()?.day, i))).collect()),
+            by_birth_month,
+            events_by_kind,
+            calendar,
+            members,
+            index,
+            orders,
+            events,
+            products,
+            categories: categories.names,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    pub fn member(&self, m: u32) -> &MemberRow {
+        &self.members[m as usize]
+    }
+
+    pub fn index_of(&self, member_id: &str) -> Option<u32> {
+        self.index.get(member_id).copied()
+    }
+
+    /// The member's orders placed at or before `at`, oldest first.
+    pub fn orders_as_of(&self, m: u32, at: Millis) -> &[OrderRow] {
+        let orders = &self.orders[m as usize];
+        &orders[..orders.partition_point(|o| o.at <= at)]
+    }
+
+    /// The member's events at or before `at`, oldest first.
+    pub fn events_as_of(&self, m: u32, at: Millis) -> &[EventRow] {
+        let events = &self.events[m as usize];
+        &events[..events.partition_point(|e| e.at <= at)]
+    }
+
+    /// Products launched at or before `at` whose launch day is `first_day` or later, newest first.
+    pub fn launches(&self, first_day: Day, at: Millis) -> impl Iterator<Item = &ProductRow> {
+        let end = self.products.partition_point(|p| p.product.launched_at <= at);
+        self.products[..end].iter().rev().take_while(move |p| p.launched_day >= first_day)
+    }
+
+    pub fn category_name(&self, category: u32) -> &str {
+        &self.categories[category as usize]
+    }
+}
+
+#[derive(Default)]
+struct CategoryNames {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl CategoryNames {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+}

@@ -1,0 +1,184 @@
+//! The records the host keeps: what the brand imports (members, orders,
+//! events, products) and what runs produce (decisions, run records).
+//!
+//! Units: instants are milliseconds since the Unix epoch (UTC), money is fen
+//! (1 yuan = 100 fen), days are local dates in the brand's calendar counted
+//! from 1970-01-01 — the same units as the WIT contract.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since 1970-01-01T00:00:00Z.
+pub type Millis = i64;
+/// Fen (1 yuan = 100 fen).
+pub type Fen = i64;
+/// A local date in the brand's calendar, as days since 1970-01-01.
+pub type Day = i32;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: String,
+    pub name: String,
+    pub level: u8,
+    pub birthday: Option<NaiveDate>,
+    pub joined_at: Millis,
+    pub wecom_added_at: Option<Millis>,
+    pub store_id: String,
+    pub guide_id: String,
+    /// IANA time zone name, if the member has their own.
+    pub tz: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OrderChannel {
+    Store,
+    Online,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub member_id: String,
+    pub placed_at: Millis,
+    pub amount: Fen,
+    pub channel: OrderChannel,
+    pub category: String,
+    pub sku: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    pub member_id: String,
+    pub kind: String,
+    pub at: Millis,
+    /// A compact JSON object.
+    pub attrs: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub price: Fen,
+    pub launched_at: Millis,
+    pub tags: Vec<String>,
+}
+
+/// Everything one import brings in.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DataSet {
+    pub members: Vec<Member>,
+    pub orders: Vec<Order>,
+    pub events: Vec<Event>,
+    pub products: Vec<Product>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Message,
+    Coupon,
+    StaffTask,
+    GroupBuyInvite,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionStatus {
+    Dispatched,
+    Suppressed,
+    Holdout,
+    Deferred,
+    Failed,
+}
+
+impl DecisionStatus {
+    pub const ALL: [DecisionStatus; 5] = [
+        DecisionStatus::Dispatched,
+        DecisionStatus::Suppressed,
+        DecisionStatus::Holdout,
+        DecisionStatus::Deferred,
+        DecisionStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionStatus::Dispatched => "dispatched",
+            DecisionStatus::Suppressed => "suppressed",
+            DecisionStatus::Holdout => "holdout",
+            DecisionStatus::Deferred => "deferred",
+            DecisionStatus::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BenefitKind {
+    Coupon,
+    Gift,
+    Lottery,
+    Points,
+    EarlyAccess,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Benefit {
+    pub kind: BenefitKind,
+    pub value: Fen,
+    pub gift: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupBuy {
+    pub sku: String,
+    pub group_size: u8,
+    pub price: Fen,
+}
+
+/// What a strategy decided for one member at one run, and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub strategy: String,
+    pub plugin_version: String,
+    /// The run instant.
+    pub run_at: Millis,
+    /// The run's local date in the brand's calendar.
+    pub day: Day,
+    pub member_id: String,
+    pub step: String,
+    pub action: ActionKind,
+    pub channel: String,
+    pub template: String,
+    pub variables: Vec<(String, String)>,
+    pub benefit: Option<Benefit>,
+    /// For staff tasks: the guide asked to act.
+    pub guide_id: Option<String>,
+    pub group_buy: Option<GroupBuy>,
+    pub status: DecisionStatus,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunOutcome {
+    Completed,
+    /// The plugin failed this run (trap, limit, error); earlier batches' decisions stand.
+    Failed { error: String },
+}
+
+/// One run of one strategy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub strategy: String,
+    pub plugin_version: String,
+    pub run_at: Millis,
+    pub day: Day,
+    pub audience: u64,
+    pub batches: u32,
+    pub decisions: u64,
+    pub fuel_used: u64,
+    pub duration_micros: u64,
+    pub outcome: RunOutcome,
+}

@@ -1,0 +1,73 @@
+//! One wasmtime engine and linker shared by every plugin, plus the thread
+//! that advances the engine's epoch so deadlines fire.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine};
+
+use super::sandbox::{SandboxLimits, SandboxState};
+
+/// How often the epoch advances; deadlines are whole ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+pub struct PluginEngine {
+    pub(crate) engine: Engine,
+    pub(crate) linker: Linker<SandboxState>,
+    pub limits: SandboxLimits,
+    _ticker: EpochTicker,
+}
+
+impl PluginEngine {
+    pub fn new(limits: SandboxLimits) -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true).consume_fuel(true).epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        // Rust and Python guests import WASI for their standard library. It is
+        // linked with a context that grants nothing and answers clocks with
+        // the run instant (see sandbox.rs).
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let ticker = EpochTicker::start(&engine);
+        Ok(PluginEngine { engine, linker, limits, _ticker: ticker })
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until dropped.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let engine = engine.weak();
+        let stopped = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("canvas-epoch".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => return,
+                    }
+                }
+            })
+            .expect("spawning the epoch thread");
+        EpochTicker { stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

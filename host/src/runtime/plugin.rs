@@ -1,0 +1,234 @@
+//! Loading a plugin: is it a component, of our world, of a version this host
+//! supports, importing nothing but WASI — and what does it say about itself.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::Component;
+
+use super::api::{self, PluginPre};
+use super::sandbox::{CallStats, PluginError, SandboxState};
+use super::PluginEngine;
+use crate::schedule::Schedule;
+
+/// What a plugin says about itself, checked.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub api_version: String,
+    pub description: String,
+    pub default_config: serde_json::Value,
+    #[serde(serialize_with = "serialize_schedule")]
+    pub schedule: Schedule,
+}
+
+fn serialize_schedule<S: serde::Serializer>(schedule: &Schedule, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(schedule.expression())
+}
+
+/// A component the host will not run, and why.
+#[derive(Debug, thiserror::Error)]
+pub struct PluginRejected {
+    pub file: String,
+    pub reason: String,
+}
+
+impl fmt::Display for PluginRejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "plugin {} refused: {}", self.file, self.reason)
+    }
+}
+
+/// A checked, compiled plugin, ready to be instantiated per call.
+pub struct LoadedPlugin {
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    engine: Arc<PluginEngine>,
+    pre: PluginPre<SandboxState>,
+}
+
+/// The binary header of a component (as opposed to a core module).
+const COMPONENT_LAYER: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+const WASM_MAGIC: &[u8] = b"\0asm";
+
+impl PluginEngine {
+    /// Loads and checks a plugin file.
+    pub fn load(self: &Arc<Self>, path: &Path) -> Result<LoadedPlugin, PluginRejected> {
+        let file = path.display().to_string();
+        let reject = |reason: String| PluginRejected { file: file.clone(), reason };
+        let bytes = std::fs::read(path).map_err(|e| reject(format!("cannot be read: {e}")))?;
+        if bytes.len() < 8 || &bytes[..4] != WASM_MAGIC {
+            return Err(reject("is not a WebAssembly file".into()));
+        }
+        if bytes[4..8] != COMPONENT_LAYER {
+            return Err(reject(
+                "is a core WebAssembly module, not a component; build it for wasm32-wasip2 (or with componentize-py / componentize-js)".into(),
+            ));
+        }
+        let component = Component::new(&self.engine, &bytes).map_err(|e| reject(format!("does not compile: {e:#}")))?;
+        let api_version = self.check_world(&component).map_err(reject)?;
+        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| reject(format!("cannot be linked: {e:#}")))?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| reject(format!("does not implement the strategy world: {e:#}")))?;
+        let mut plugin = LoadedPlugin {
+            path: path.to_path_buf(),
+            manifest: placeholder_manifest(&file, &api_version),
+            engine: self.clone(),
+            pre,
+        };
+        let (described, _) = plugin.describe().map_err(|e| reject(e.to_string()))?;
+        plugin.manifest = check_manifest(described, &api_version).map_err(reject)?;
+        Ok(plugin)
+    }
+
+    /// Reads the API version from the component's exports, before anything
+    /// runs, and refuses imports the sandbox does not provide.
+    fn check_world(&self, component: &Component) -> Result<String, String> {
+        let ty = component.component_type();
+        let exports: Vec<String> = ty.exports(&self.engine).map(|(name, _)| name.to_string()).collect();
+        let prefix = format!("{}@", api::STRATEGY_INTERFACE);
+        let Some(version) = exports.iter().find_map(|name| name.strip_prefix(&prefix)) else {
+            return Err(format!(
+                "it does not export `{}` — it is not a canvas strategy plugin (it exports: {})",
+                api::STRATEGY_INTERFACE,
+                if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
+            ));
+        };
+        if !api::SUPPORTED_VERSIONS.contains(&version) {
+            return Err(format!(
+                "it was built against {}@{version}, which this host does not support; supported: {}",
+                api::PACKAGE,
+                api::SUPPORTED_VERSIONS.iter().map(|v| format!("{}@{v}", api::PACKAGE)).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        let foreign: Vec<String> = ty
+            .imports(&self.engine)
+            .filter(|(name, item)| !name.starts_with("wasi:") && !is_types_only(name, &item.ty))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        if !foreign.is_empty() {
+            return Err(format!(
+                "it imports {}; a plugin may import only WASI, which the sandbox answers without files, network or clocks",
+                foreign.join(", ")
+            ));
+        }
+        Ok(version.to_string())
+    }
+}
+
+/// The WIT `types` interface is imported for its types only; it has no functions.
+fn is_types_only(name: &str, item: &ComponentItem) -> bool {
+    name.starts_with(&format!("{}/types@", api::PACKAGE)) && matches!(item, ComponentItem::ComponentInstance(_))
+}
+
+fn placeholder_manifest(file: &str, api_version: &str) -> Manifest {
+    Manifest {
+        id: file.to_string(),
+        name: String::new(),
+        version: "?".into(),
+        api_version: api_version.to_string(),
+        description: String::new(),
+        default_config: serde_json::Value::Object(Default::default()),
+        schedule: Schedule::parse(crate::schedule::DAILY_AT_10).expect("valid"),
+    }
+}
+
+fn check_manifest(m: api::Manifest, exported_version: &str) -> Result<Manifest, String> {
+    let id_ok = !m.id.is_empty()
+        && m.id.len() <= 64
+        && m.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !m.id.starts_with('-');
+    if !id_ok {
+        return Err(format!("its id `{}` must be 1–64 characters of a-z, 0-9 and -", m.id));
+    }
+    let name = format!("`{}`", m.id);
+    if m.version.trim().is_empty() {
+        return Err(format!("{name} has no version"));
+    }
+    if m.api_version != exported_version {
+        return Err(format!(
+            "{name} says it targets API {} but exports {}@{exported_version}",
+            m.api_version,
+            api::PACKAGE
+        ));
+    }
+    let default_config: serde_json::Value = serde_json::from_str(&m.default_config)
+        .map_err(|e| format!("{name}'s default config is not JSON: {e}"))?;
+    if !default_config.is_object() {
+        return Err(format!("{name}'s default config is not a JSON object"));
+    }
+    let schedule = Schedule::parse(&m.schedule).map_err(|e| format!("{name}'s schedule: {e}"))?;
+    Ok(Manifest {
+        id: m.id,
+        name: m.name,
+        version: m.version,
+        api_version: m.api_version,
+        description: m.description,
+        default_config,
+        schedule,
+    })
+}
+
+impl LoadedPlugin {
+    pub fn id(&self) -> &str {
+        &self.manifest.id
+    }
+
+    /// `id version`, as errors name the plugin.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.manifest.id, self.manifest.version)
+    }
+
+    fn describe(&self) -> Result<(api::Manifest, CallStats), PluginError> {
+        self.engine.call(
+            &self.label(),
+            0,
+            |store| self.pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_describe(store),
+            |m| m.default_config.len() + m.description.len() + m.id.len() + m.name.len(),
+        )
+    }
+
+    /// The audience for this effective config; a rejected config is
+    /// [`PluginError::Returned`] with the plugin's message.
+    pub fn audience(&self, config: &serde_json::Value) -> Result<api::Audience, PluginError> {
+        let config = config.to_string();
+        let (result, _) = self.engine.call(
+            &self.label(),
+            0,
+            |store| self.pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_audience_for(store, &config),
+            |r| r.as_ref().map_or(0, audience_size),
+        )?;
+        result.map_err(|message| PluginError::Returned { plugin: self.label(), message })
+    }
+
+    /// Decides one batch. The run instant is also what WASI clocks answer.
+    pub fn decide(
+        &self,
+        context: &api::RunContext,
+        members: &[api::Member],
+    ) -> Result<(Vec<api::Touch>, CallStats), PluginError> {
+        let (result, stats) = self.engine.call(
+            &self.label(),
+            context.run_at,
+            |store| self.pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_decide(store, context, members),
+            |r| r.as_ref().map_or_else(|e| e.len(), |touches| touches.iter().map(touch_size).sum()),
+        )?;
+        let touches = result.map_err(|message| PluginError::Returned { plugin: self.label(), message })?;
+        Ok((touches, stats))
+    }
+}
+
+/// Bytes a touch costs against the output cap: its strings plus a fixed 64.
+fn touch_size(t: &api::Touch) -> usize {
+    let variables: usize = t.variables.iter().map(|(k, v)| k.len() + v.len() + 16).sum();
+    64 + t.member_id.len() + t.step.len() + t.channel.len() + t.template.len() + variables
+}
+
+fn audience_size(a: &api::Audience) -> usize {
+    64 * a.any_of.iter().map(|c| c.all_of.len() + c.none_of.len()).sum::<usize>()
+        + a.event_kinds.iter().map(String::len).sum::<usize>()
+}

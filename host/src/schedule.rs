@@ -1,0 +1,83 @@
+//! When a strategy runs: a 5-field cron expression in the brand's time zone.
+
+use std::fmt;
+
+use chrono::TimeZone;
+use croner::parser::{CronParser, Seconds};
+use croner::{Cron, Direction};
+
+use crate::calendar::BrandCalendar;
+use crate::model::Millis;
+
+/// The default: every day at 10:00 in the brand's time zone.
+pub const DAILY_AT_10: &str = "0 10 * * *";
+
+#[derive(Clone)]
+pub struct Schedule {
+    cron: Cron,
+    expression: String,
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.expression)
+    }
+}
+
+impl Schedule {
+    /// Parses `minute hour day-of-month month day-of-week`, e.g. `0 10 * * *`.
+    pub fn parse(expression: &str) -> Result<Self, String> {
+        let parser = CronParser::builder().seconds(Seconds::Disallowed).build();
+        let cron = parser
+            .parse(expression)
+            .map_err(|e| format!("`{expression}` is not a 5-field cron schedule (e.g. `0 10 * * *`): {e}"))?;
+        Ok(Schedule { cron, expression: expression.to_string() })
+    }
+
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// A readable description, e.g. "At 10:00".
+    pub fn describe(&self) -> String {
+        self.cron.describe()
+    }
+
+    /// The run instants in `from..until` (from included, until excluded).
+    pub fn runs_between(&self, calendar: &BrandCalendar, from: Millis, until: Millis) -> Vec<Millis> {
+        let start = calendar.tz().timestamp_millis_opt(from).single().expect("valid instant");
+        self.cron
+            .iter_from(start, Direction::Forward)
+            .map(|t| t.timestamp_millis())
+            .take_while(|&t| t < until)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::parse_instant;
+
+    #[test]
+    fn daily_at_ten_runs_at_ten_brand_time() {
+        let cal = BrandCalendar::default();
+        let schedule = Schedule::parse("0 10 * * *").unwrap();
+        let from = parse_instant("2026-03-01T00:00:00+08:00").unwrap();
+        let until = parse_instant("2026-03-03T00:00:00+08:00").unwrap();
+        let runs: Vec<String> = schedule.runs_between(&cal, from, until).into_iter().map(|t| cal.format(t)).collect();
+        assert_eq!(runs, ["2026-03-01T10:00:00+08:00", "2026-03-02T10:00:00+08:00"]);
+    }
+
+    #[test]
+    fn hourly_and_monthly_schedules() {
+        let cal = BrandCalendar::default();
+        let from = parse_instant("2026-03-01T00:00:00+08:00").unwrap();
+        let day = parse_instant("2026-03-02T00:00:00+08:00").unwrap();
+        assert_eq!(Schedule::parse("0 * * * *").unwrap().runs_between(&cal, from, day).len(), 24);
+        let year = parse_instant("2027-03-01T00:00:00+08:00").unwrap();
+        assert_eq!(Schedule::parse("0 10 1 * *").unwrap().runs_between(&cal, from, year).len(), 12);
+        assert!(Schedule::parse("every day").is_err());
+        assert!(Schedule::parse("0 0 10 * * *").is_err(), "seconds are not part of the contract");
+    }
+}

@@ -1,0 +1,157 @@
+//! `canvas simulate`: what would these strategies have done over this data?
+//!
+//! Imports the data into a scratch store inside OUT, runs every scheduled run
+//! of every selected strategy in the date range in time order — each run sees
+//! only what existed at its instant — and writes decisions.jsonl and
+//! runs.jsonl. The scratch store is removed at the end: the only side effect
+//! is the files in OUT.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+
+use crate::config::CanvasConfig;
+use crate::member_base::MemberBase;
+use crate::model::Millis;
+use crate::report::{decision_json, run_json, Summary};
+use crate::runner::{load_plugins, Runner, Strategy};
+use crate::runtime::{PluginEngine, PluginRejected};
+use crate::store::Store;
+
+pub struct SimulateOptions {
+    pub data: PathBuf,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub out: PathBuf,
+    pub plugins: PathBuf,
+    /// Only these strategy ids; all enabled ones when `None`.
+    pub strategies: Option<Vec<String>>,
+    pub config: CanvasConfig,
+}
+
+pub struct SimulationResult {
+    pub summary: Summary,
+    /// Plugin files that were not loaded, and strategies whose config was refused.
+    pub refused: Vec<String>,
+    pub runs: usize,
+    pub decisions_file: PathBuf,
+    pub runs_file: PathBuf,
+}
+
+const SCRATCH_STORE: &str = ".scratch-store";
+
+pub fn simulate(options: &SimulateOptions) -> anyhow::Result<SimulationResult> {
+    if options.to < options.from {
+        bail!("--to {} is before --from {}", options.to, options.from);
+    }
+    std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
+    let scratch = options.out.join(SCRATCH_STORE);
+    remove_scratch(&scratch)?;
+    let result = simulate_in(options, &scratch);
+    remove_scratch(&scratch)?;
+    result
+}
+
+fn remove_scratch(scratch: &Path) -> anyhow::Result<()> {
+    if scratch.exists() {
+        std::fs::remove_dir_all(scratch).with_context(|| format!("cannot remove {}", scratch.display()))?;
+    }
+    Ok(())
+}
+
+fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<SimulationResult> {
+    let config = &options.config;
+    let calendar = config.calendar();
+    let parsed = crate::import::read_dir(&options.data)?;
+    let store = Store::open(scratch)?;
+    store.import(&parsed)?;
+
+    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let (plugins, rejected) = load_plugins(&engine, &options.plugins)?;
+    let mut refused: Vec<String> = rejected.iter().map(PluginRejected::to_string).collect();
+    if let Some(wanted) = &options.strategies {
+        let known: Vec<&str> = plugins.iter().map(|p| p.id()).collect();
+        let unknown: Vec<&String> = wanted.iter().filter(|id| !known.contains(&id.as_str())).collect();
+        if !unknown.is_empty() {
+            bail!(
+                "no plugin in {} has the id {}; available: {}",
+                options.plugins.display(),
+                unknown.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "),
+                known.join(", ")
+            );
+        }
+    }
+    let mut strategies = Vec::new();
+    for plugin in plugins {
+        let settings = config.strategy(plugin.id());
+        let selected = match &options.strategies {
+            Some(wanted) => wanted.iter().any(|id| id == plugin.id()),
+            None => settings.enabled,
+        };
+        if !selected {
+            continue;
+        }
+        match Strategy::new(plugin, &settings) {
+            Ok(strategy) => strategies.push(strategy),
+            Err(e) => refused.push(e.to_string()),
+        }
+    }
+    if strategies.is_empty() {
+        bail!("no strategy to simulate{}", refusal_note(&refused));
+    }
+
+    let from = calendar.start_of(options.from);
+    let until = calendar.start_of(options.to.succ_opt().context("--to is the last representable date")?);
+    let mut schedule: Vec<(Millis, usize)> = strategies
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.schedule.runs_between(&calendar, from, until).into_iter().map(move |at| (at, i)))
+        .collect();
+    schedule.sort_unstable();
+
+    let base = MemberBase::build(calendar, store.dataset()?);
+    let mut runner = Runner::new(base, &store, config.run.batch_size)?;
+    let decisions_file = options.out.join("decisions.jsonl");
+    let runs_file = options.out.join("runs.jsonl");
+    let mut decisions_out = create(&decisions_file)?;
+    let mut runs_out = create(&runs_file)?;
+    let mut summary = Summary::default();
+    for id in strategies.iter().map(Strategy::id) {
+        summary.strategies.entry(id.to_string()).or_default();
+    }
+    let mut write_error = None;
+    for &(at, i) in &schedule {
+        let record = runner.run(&strategies[i], at, &mut |decision| {
+            summary.add_decision(decision);
+            if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
+                write_error.get_or_insert(e);
+            }
+        })?;
+        if let Some(e) = write_error.take() {
+            return Err(e).with_context(|| format!("writing {}", decisions_file.display()));
+        }
+        summary.add_run(&record);
+        writeln!(runs_out, "{}", run_json(&calendar, &record)).with_context(|| format!("writing {}", runs_file.display()))?;
+    }
+    decisions_out.flush().with_context(|| format!("writing {}", decisions_file.display()))?;
+    runs_out.flush().with_context(|| format!("writing {}", runs_file.display()))?;
+    drop(runner);
+    drop(store);
+    Ok(SimulationResult { summary, refused, runs: schedule.len(), decisions_file, runs_file })
+}
+
+fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {
+    Ok(BufWriter::new(File::create(path).with_context(|| format!("cannot create {}", path.display()))?))
+}
+
+fn refusal_note(refused: &[String]) -> String {
+    if refused.is_empty() {
+        String::new()
+    } else {
+        format!(":\n  {}", refused.join("\n  "))
+    }
+}

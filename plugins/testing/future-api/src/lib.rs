@@ -1,0 +1,14 @@
+//! A plugin built against `canvas:strategy@0.9.0`, which this host does not
+//! support: it must be refused with the list of supported versions.
+
+wit_bindgen::generate!({ path: "wit", world: "plugin" });
+
+struct FuturePlugin;
+
+impl exports::canvas::strategy::strategy::Guest for FuturePlugin {
+    fn describe() -> String {
+        "from the future".to_string()
+    }
+}
+
+export!(FuturePlugin);

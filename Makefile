@@ -10,7 +10,7 @@ WASM := target/wasm32-wasip2/release
 # Strategy plugins shipped with the host; `make demo` copies them to target/plugins.
 PLUGINS := dormant-recall birthday-tiered
 # Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
-TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api
+TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader
 
 DEMO_FROM ?= 2026-08-01
 DEMO_TO ?= 2026-10-24

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::calendar::{date_of_day, BrandCalendar};
-use crate::decision_log::{LoggedDecision, StrategyLog};
+use crate::decision_log::StrategyLog;
 use crate::member_base::{MemberBase, OrderRow};
 use crate::model::{self, Day, Millis};
 use crate::runtime::api;
@@ -189,7 +189,7 @@ fn holds(
             past.run_at < clock.at
                 && in_range(past.day, clock.days(&d.ago))
                 && d.step.as_ref().is_none_or(|s| *s == past.step)
-                && d.status.is_none_or(|s| status_to_model(s) == past.status)
+                && d.status.is_none_or(|s| model::DecisionStatus::from(s) == past.status)
         }),
         C::BoughtLaunchedCategory(days) => {
             let categories = launched.within(base, *days, clock);
@@ -213,7 +213,7 @@ pub fn member_facts(
         id: member.id.clone(),
         name: member.name.clone(),
         level: member.level,
-        birthday: member.birthday.map(to_api_date),
+        birthday: member.birthday.map(api::Date::from),
         joined_at: member.joined_at,
         joined_day: row.joined_day,
         wecom_added_at: member.wecom_added_at.filter(|_| wecom_visible),
@@ -229,7 +229,7 @@ pub fn member_facts(
         .filter(|e| e.at >= since && audience.event_kinds.iter().any(|k| *k == e.kind))
         .map(|e| api::Event { id: e.id.clone(), kind: e.kind.clone(), at: e.at, day: e.day, attrs: e.attrs.clone() })
         .collect();
-    let history = log.of(m).iter().filter(|d| d.run_at < clock.at).map(past_decision).collect();
+    let history = log.of(m).iter().filter(|d| d.run_at < clock.at).map(api::PastDecision::from).collect();
     api::Member {
         profile,
         orders: order_facts(base, base.orders_as_of(m, clock.at), &audience.order_windows, clock),
@@ -291,73 +291,4 @@ pub fn launches(base: &MemberBase, audience: &api::Audience, clock: RunClock) ->
             tags: p.product.tags.clone(),
         })
         .collect()
-}
-
-pub fn to_api_date(date: chrono::NaiveDate) -> api::Date {
-    use chrono::Datelike;
-    api::Date { year: date.year(), month: date.month() as u8, day: date.day() as u8 }
-}
-
-fn past_decision(d: &LoggedDecision) -> api::PastDecision {
-    api::PastDecision {
-        step: d.step.clone(),
-        kind: match d.action {
-            model::ActionKind::Message => api::ActionKind::Message,
-            model::ActionKind::Coupon => api::ActionKind::Coupon,
-            model::ActionKind::StaffTask => api::ActionKind::StaffTask,
-            model::ActionKind::GroupBuyInvite => api::ActionKind::GroupBuyInvite,
-        },
-        status: status_to_api(d.status),
-        run_at: d.run_at,
-        day: d.day,
-        benefit: d.benefit.as_ref().map(benefit_to_api),
-    }
-}
-
-pub fn status_to_model(s: api::DecisionStatus) -> model::DecisionStatus {
-    match s {
-        api::DecisionStatus::Dispatched => model::DecisionStatus::Dispatched,
-        api::DecisionStatus::Suppressed => model::DecisionStatus::Suppressed,
-        api::DecisionStatus::Holdout => model::DecisionStatus::Holdout,
-        api::DecisionStatus::Deferred => model::DecisionStatus::Deferred,
-        api::DecisionStatus::Failed => model::DecisionStatus::Failed,
-    }
-}
-
-fn status_to_api(s: model::DecisionStatus) -> api::DecisionStatus {
-    match s {
-        model::DecisionStatus::Dispatched => api::DecisionStatus::Dispatched,
-        model::DecisionStatus::Suppressed => api::DecisionStatus::Suppressed,
-        model::DecisionStatus::Holdout => api::DecisionStatus::Holdout,
-        model::DecisionStatus::Deferred => api::DecisionStatus::Deferred,
-        model::DecisionStatus::Failed => api::DecisionStatus::Failed,
-    }
-}
-
-pub fn benefit_to_model(b: &api::Benefit) -> model::Benefit {
-    model::Benefit {
-        kind: match b.kind {
-            api::BenefitKind::Coupon => model::BenefitKind::Coupon,
-            api::BenefitKind::Gift => model::BenefitKind::Gift,
-            api::BenefitKind::Lottery => model::BenefitKind::Lottery,
-            api::BenefitKind::Points => model::BenefitKind::Points,
-            api::BenefitKind::EarlyAccess => model::BenefitKind::EarlyAccess,
-        },
-        value: b.value,
-        gift: b.gift.clone(),
-    }
-}
-
-fn benefit_to_api(b: &model::Benefit) -> api::Benefit {
-    api::Benefit {
-        kind: match b.kind {
-            model::BenefitKind::Coupon => api::BenefitKind::Coupon,
-            model::BenefitKind::Gift => api::BenefitKind::Gift,
-            model::BenefitKind::Lottery => api::BenefitKind::Lottery,
-            model::BenefitKind::Points => api::BenefitKind::Points,
-            model::BenefitKind::EarlyAccess => api::BenefitKind::EarlyAccess,
-        },
-        value: b.value,
-        gift: b.gift.clone(),
-    }
 }

@@ -70,7 +70,7 @@ impl BrandCalendar {
 
     /// RFC 3339 in the brand's zone, e.g. `2026-03-01T10:00:00+08:00`.
     pub fn format(&self, at: Millis) -> String {
-        self.local(at).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        self.local(at).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::calendar::date_of_day;
 use crate::config::{merge_config, StrategySettings};
 use crate::decision_log::DecisionLog;
 use crate::member_base::MemberBase;
-use crate::model::{ActionKind, Decision, DecisionStatus, GroupBuy, Millis, RunOutcome, RunRecord};
+use crate::model::{self, ActionKind, Decision, DecisionStatus, GroupBuy, Millis, RunOutcome, RunRecord};
 use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::schedule::Schedule;
 use crate::store::Store;
@@ -152,7 +152,7 @@ impl<'a> Runner<'a> {
         let context = api::RunContext {
             run_at: clock.at,
             today: clock.today,
-            date: audience::to_api_date(date_of_day(clock.today)),
+            date: date_of_day(clock.today).into(),
             timezone: self.base.calendar.tz().name().to_string(),
             config: strategy.config.to_string(),
             launches: audience::launches(&self.base, &audience, clock),
@@ -233,7 +233,7 @@ fn decisions_from(
             channel: touch.channel,
             template: touch.template,
             variables: touch.variables,
-            benefit: benefit.map(audience::benefit_to_model),
+            benefit: benefit.map(model::Benefit::from),
             guide_id,
             group_buy,
             status: DecisionStatus::Dispatched,

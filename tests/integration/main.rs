@@ -1,0 +1,10 @@
+//! The product's integration tests: real plugins through real wasmtime, real
+//! sled in temp folders, the real `canvas` binary. One binary, a module per topic.
+//!
+//! The plugins come from `make test` (target/plugins, target/test-plugins).
+
+mod audience_edges;
+mod import;
+mod sandbox;
+mod simulate;
+mod support;

@@ -1,0 +1,124 @@
+//! `canvas simulate` over the committed sample data: every strategy decides,
+//! nothing is written outside OUT, the output is the documented shape and
+//! the same every time. The sample data is what the generator makes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use tempfile::TempDir;
+
+use crate::support::*;
+
+fn sample_data() -> std::path::PathBuf {
+    repo_root().join("sample-data")
+}
+
+fn canvas(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_canvas")).args(args).output().unwrap()
+}
+
+fn files_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
+}
+
+#[test]
+fn every_strategy_decides_over_the_sample_data_and_the_output_has_the_documented_shape() {
+    let plugins = [plugin("dormant-recall"), plugin("birthday-tiered")];
+    let sim = simulate_with(&sample_data(), &plugins, "2026-08-01", "2026-10-24", config(""));
+    for strategy in ["dormant-recall", "birthday-tiered"] {
+        let decided = sim.decided(strategy);
+        assert!(decided.len() >= 10, "{strategy} made {} decisions", decided.len());
+    }
+    let birthday_days: BTreeSet<String> = sim.decided("birthday-tiered").into_iter().map(|(d, _)| d).collect();
+    assert_eq!(birthday_days, BTreeSet::from(["2026-08-01".into(), "2026-09-01".into(), "2026-10-01".into()]));
+    let recall_days: BTreeSet<String> = sim.decided("dormant-recall").into_iter().map(|(d, _)| d).collect();
+    assert!(recall_days.len() > 40, "dormant members are recalled on most days: {}", recall_days.len());
+
+    let keys = [
+        "date", "run_at", "strategy", "step", "member_id", "action", "channel", "template", "benefit", "status", "reason",
+    ];
+    for d in &sim.decisions {
+        for key in keys {
+            assert!(d.get(key).is_some(), "{key} missing in {d}");
+        }
+        assert_eq!(d["status"], "dispatched");
+        assert!(d["reason"].is_null());
+        assert!(d["run_at"].as_str().unwrap().ends_with("T10:00:00+08:00"), "{}", d["run_at"]);
+        let benefit = &d["benefit"];
+        assert!(benefit["kind"].is_string() && benefit["value"].is_number(), "{benefit}");
+    }
+    assert_eq!(files_in(sim.out.path()), BTreeSet::from(["decisions.jsonl".into(), "runs.jsonl".into()]));
+}
+
+#[test]
+fn simulations_are_deterministic() {
+    let plugins = [plugin("dormant-recall"), plugin("birthday-tiered")];
+    let first = simulate_with(&sample_data(), &plugins, "2026-09-01", "2026-09-30", config(""));
+    let second = simulate_with(&sample_data(), &plugins, "2026-09-01", "2026-09-30", config(""));
+    assert_eq!(first.decisions, second.decisions);
+}
+
+#[test]
+fn the_simulate_command_writes_only_into_out_and_prints_a_summary() {
+    let work = TempDir::new().unwrap();
+    let data = work.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for file in ["members.csv", "orders.csv", "events.csv", "products.csv"] {
+        std::fs::copy(sample_data().join(file), data.join(file)).unwrap();
+    }
+    let plugins = plugin_dir(&[plugin("dormant-recall"), plugin("birthday-tiered")]);
+    let out = work.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_canvas"))
+        .current_dir(work.path())
+        .args(["simulate", "--data", "data", "--from", "2026-09-01", "--to", "2026-09-07", "--out", "out", "--plugins"])
+        .arg(plugins.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("simulated 2026-09-01 to 2026-09-07: 8 runs"), "{stdout}");
+    assert!(stdout.contains("birthday-tiered") && stdout.contains("dormant-recall"), "{stdout}");
+    assert_eq!(files_in(work.path()), BTreeSet::from(["data".into(), "out".into()]), "nothing else in the work folder");
+    assert_eq!(files_in(&out), BTreeSet::from(["decisions.jsonl".into(), "runs.jsonl".into()]));
+    assert_eq!(files_in(&data).len(), 4, "the data folder is untouched");
+}
+
+#[test]
+fn strategies_can_be_picked_and_an_unknown_one_is_named() {
+    let plugins = plugin_dir(&[plugin("dormant-recall"), plugin("birthday-tiered")]);
+    let out = TempDir::new().unwrap();
+    let data = sample_data();
+    let base = ["simulate", "--data", data.to_str().unwrap(), "--from", "2026-09-01", "--to", "2026-09-02"];
+    let run = |strategies: &str| {
+        let mut args = base.to_vec();
+        args.extend(["--out", out.path().to_str().unwrap(), "--plugins", plugins.path().to_str().unwrap()]);
+        args.extend(["--strategies", strategies]);
+        canvas(&args)
+    };
+    let only = run("birthday-tiered");
+    assert!(only.status.success());
+    let strategies: BTreeSet<String> = read_jsonl(&out.path().join("decisions.jsonl"))
+        .iter()
+        .map(|d| d["strategy"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(strategies, BTreeSet::from(["birthday-tiered".to_string()]));
+
+    let unknown = run("birthday-tiered,birthday");
+    assert_eq!(unknown.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("no plugin in") && stderr.contains("`birthday`"), "{stderr}");
+    assert!(stderr.contains("available: birthday-tiered, dormant-recall"), "{stderr}");
+}
+
+#[test]
+fn the_sample_data_is_what_the_seeded_generator_makes() {
+    let out = TempDir::new().unwrap();
+    let status = canvas(&["gen", "--members", "2400", "--months", "20", "--seed", "7", "--end", "2026-10-31", "--out", out.path().to_str().unwrap()]);
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    for file in ["members.csv", "orders.csv", "events.csv", "products.csv"] {
+        let made = std::fs::read(out.path().join(file)).unwrap();
+        let committed = std::fs::read(sample_data().join(file)).unwrap();
+        assert!(made == committed, "sample-data/{file} differs from `canvas gen` output: regenerate it (see README)");
+    }
+}

@@ -1,0 +1,177 @@
+//! Fixtures: plugin paths, hand-written CSV data sets, and a simulation helper.
+
+use std::path::{Path, PathBuf};
+
+use canvas::config::CanvasConfig;
+use canvas::simulate::{simulate, SimulateOptions, SimulationResult};
+use chrono::NaiveDate;
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+fn built(folder: &str, name: &str) -> PathBuf {
+    let path = repo_root().join("target").join(folder).join(format!("{name}.wasm"));
+    assert!(path.exists(), "{} is missing: run `make test`, which builds the plugins first", path.display());
+    path
+}
+
+/// A strategy plugin `make demo` ships.
+pub fn plugin(name: &str) -> PathBuf {
+    built("plugins", name)
+}
+
+/// A misbehaving plugin from plugins/testing.
+pub fn test_plugin(name: &str) -> PathBuf {
+    built("test-plugins", name)
+}
+
+/// A temp folder holding copies of these plugin files.
+pub fn plugin_dir(plugins: &[PathBuf]) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    for p in plugins {
+        std::fs::copy(p, dir.path().join(p.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+pub const MEMBERS_HEADER: &str = "member_id,name,level,birthday,joined_at,wecom_added_at,store_id,guide_id,tz";
+pub const ORDERS_HEADER: &str = "order_id,member_id,placed_at,amount,channel,category,sku";
+pub const EVENTS_HEADER: &str = "event_id,member_id,kind,at,attrs";
+pub const PRODUCTS_HEADER: &str = "sku,name,category,price,launched_at,tags";
+
+/// A small data set written row by row.
+#[derive(Default, Clone)]
+pub struct Data {
+    members: Vec<String>,
+    orders: Vec<String>,
+    events: Vec<String>,
+    products: Vec<String>,
+}
+
+impl Data {
+    pub fn new() -> Self {
+        Data::default()
+    }
+
+    /// A member who joined on 1 January 2025.
+    pub fn member(mut self, id: &str, level: u8, birthday: &str) -> Self {
+        self.members.push(format!("{id},会员{id},{level},{birthday},2025-01-01T10:00:00+08:00,,S01,G0101,"));
+        self
+    }
+
+    pub fn member_joined(mut self, id: &str, birthday: &str, joined_at: &str) -> Self {
+        self.members.push(format!("{id},会员{id},1,{birthday},{joined_at},,S01,G0101,"));
+        self
+    }
+
+    pub fn order(mut self, member: &str, placed_at: &str) -> Self {
+        let id = format!("O{}", self.orders.len() + 1);
+        self.orders.push(format!("{id},{member},{placed_at},199.00,store,dress,DR-1"));
+        self
+    }
+
+    pub fn raw_member(mut self, line: &str) -> Self {
+        self.members.push(line.to_string());
+        self
+    }
+
+    pub fn raw_order(mut self, line: &str) -> Self {
+        self.orders.push(line.to_string());
+        self
+    }
+
+    pub fn raw_event(mut self, line: &str) -> Self {
+        self.events.push(line.to_string());
+        self
+    }
+
+    pub fn write_to(&self, dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        let write = |name: &str, header: &str, rows: &[String]| {
+            let mut text = format!("{header}\n");
+            for row in rows {
+                text.push_str(row);
+                text.push('\n');
+            }
+            std::fs::write(dir.join(name), text).unwrap();
+        };
+        write("members.csv", MEMBERS_HEADER, &self.members);
+        write("orders.csv", ORDERS_HEADER, &self.orders);
+        write("events.csv", EVENTS_HEADER, &self.events);
+        let mut products = self.products.clone();
+        products.push("DR-1,Dress,dress,199,2024-01-01T00:00:00+08:00,hot;group_buy".into());
+        write("products.csv", PRODUCTS_HEADER, &products);
+    }
+
+    pub fn write(&self) -> TempDir {
+        let dir = TempDir::new().unwrap();
+        self.write_to(dir.path());
+        dir
+    }
+}
+
+pub fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+/// What a simulation wrote.
+pub struct Simulated {
+    pub result: SimulationResult,
+    pub decisions: Vec<Value>,
+    pub runs: Vec<Value>,
+    pub out: TempDir,
+}
+
+impl Simulated {
+    /// (date, member) of each decision of a strategy.
+    pub fn decided(&self, strategy: &str) -> Vec<(String, String)> {
+        self.decisions
+            .iter()
+            .filter(|d| d["strategy"] == strategy)
+            .map(|d| (d["date"].as_str().unwrap().to_string(), d["member_id"].as_str().unwrap().to_string()))
+            .collect()
+    }
+
+    /// The failed runs' errors of a strategy.
+    pub fn errors(&self, strategy: &str) -> Vec<String> {
+        self.runs
+            .iter()
+            .filter(|r| r["strategy"] == strategy && r["status"] == "failed")
+            .map(|r| r["error"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+pub fn read_jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{}: {e}: {line}", path.display())))
+        .collect()
+}
+
+/// Simulates `from..=to` over `data` with these plugins and config.
+pub fn simulate_with(data: &Path, plugins: &[PathBuf], from: &str, to: &str, config: CanvasConfig) -> Simulated {
+    let plugin_folder = plugin_dir(plugins);
+    let out = TempDir::new().unwrap();
+    let options = SimulateOptions {
+        data: data.to_path_buf(),
+        from: date(from),
+        to: date(to),
+        out: out.path().to_path_buf(),
+        plugins: plugin_folder.path().to_path_buf(),
+        strategies: None,
+        config,
+    };
+    let result = simulate(&options).expect("simulation runs");
+    let decisions = read_jsonl(&result.decisions_file);
+    let runs = read_jsonl(&result.runs_file);
+    Simulated { result, decisions, runs, out }
+}
+
+pub fn config(toml: &str) -> CanvasConfig {
+    CanvasConfig::parse(toml).expect("test config parses")
+}

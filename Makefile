@@ -8,7 +8,7 @@ CARGO ?= cargo
 WASM := target/wasm32-wasip2/release
 
 # Strategy plugins shipped with the host; `make demo` copies them to target/plugins.
-PLUGINS := dormant-recall birthday-tiered
+PLUGINS := birthday-tiered first-purchase-nudge second-purchase-nudge dormant-recall category-recommendation group-buy-referral coupon-reminder
 # Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
 TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader
 

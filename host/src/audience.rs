@@ -65,11 +65,8 @@ pub fn select(base: &MemberBase, log: &StrategyLog, audience: &api::Audience, cl
 /// A superset of the clause's members: the members of its smallest index
 /// range, or everyone when no condition has an index.
 fn candidates(base: &MemberBase, log: &StrategyLog, clause: &api::Clause, clock: RunClock) -> Vec<u32> {
-    let narrowest = clause
-        .all_of
-        .iter()
-        .filter_map(|c| IndexRange::of(base, log, c, clock))
-        .min_by_key(IndexRange::len);
+    let narrowest =
+        clause.all_of.iter().filter_map(|c| IndexRange::of(base, log, c, clock)).min_by_key(IndexRange::len);
     match narrowest {
         Some(range) => range.members(log),
         None => (0..base.len() as u32).collect(),
@@ -95,6 +92,10 @@ impl<'a> IndexRange<'a> {
             // The latest order lies in the range only if some order does.
             C::LastOrder(ago) => IndexRange::Days(base.by_order_day.range(days(ago).0, days(ago).1)),
             C::OrdersWithin(w) if w.at_least > 0 => {
+                let (first, last) = clock.window(w.within_days);
+                IndexRange::Days(base.by_order_day.range(first, last))
+            }
+            C::SpendWithin(w) if w.at_least > 0 => {
                 let (first, last) = clock.window(w.within_days);
                 IndexRange::Days(base.by_order_day.range(first, last))
             }
@@ -176,6 +177,10 @@ fn holds(
             let window = clock.window(w.within_days);
             orders().iter().rev().take_while(|o| o.day >= window.0).count() as u32 >= w.at_least
         }
+        C::SpendWithin(w) => {
+            let window = clock.window(w.within_days);
+            orders().iter().rev().take_while(|o| o.day >= window.0).map(|o| o.amount).sum::<i64>() >= w.at_least
+        }
         C::LevelIn(levels) => levels.contains(&row.member.level),
         C::BirthdayInRunMonth => row
             .member
@@ -252,7 +257,8 @@ fn order_facts(base: &MemberBase, orders: &[OrderRow], windows: &[u32], clock: R
         stats.last_day = stats.last_day.max(o.day);
     }
     let mut categories: Vec<api::CategoryStats> = by_category.into_values().collect();
-    categories.sort_by(|a, b| (b.orders, b.last_day).cmp(&(a.orders, a.last_day)).then_with(|| a.category.cmp(&b.category)));
+    categories
+        .sort_by(|a, b| (b.orders, b.last_day).cmp(&(a.orders, a.last_day)).then_with(|| a.category.cmp(&b.category)));
     let windows = windows
         .iter()
         .map(|&days| {

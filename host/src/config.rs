@@ -119,7 +119,10 @@ impl CanvasConfig {
 
 /// The effective config: `overrides` laid over `defaults`, objects merged key
 /// by key, anything else replaced.
-pub fn merge_config(defaults: &serde_json::Value, overrides: &serde_json::Map<String, serde_json::Value>) -> serde_json::Value {
+pub fn merge_config(
+    defaults: &serde_json::Value,
+    overrides: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
     let mut merged = defaults.clone();
     if let serde_json::Value::Object(target) = &mut merged {
         for (key, value) in overrides {

@@ -13,6 +13,9 @@ pub struct LoggedDecision {
     pub status: DecisionStatus,
     pub run_at: Millis,
     pub day: Day,
+    pub channel: String,
+    pub template: String,
+    pub variables: Vec<(String, String)>,
     pub benefit: Option<Benefit>,
 }
 
@@ -24,6 +27,9 @@ impl From<&Decision> for LoggedDecision {
             status: d.status,
             run_at: d.run_at,
             day: d.day,
+            channel: d.channel.clone(),
+            template: d.template.clone(),
+            variables: d.variables.clone(),
             benefit: d.benefit.clone(),
         }
     }

@@ -126,7 +126,12 @@ struct Row<'a> {
 impl Row<'_> {
     fn error(&self, column: &str, message: String) -> RowError {
         let index = self.columns[column];
-        RowError { file: self.file.to_string(), line: self.line, column: Some((index + 1, column.to_string())), message }
+        RowError {
+            file: self.file.to_string(),
+            line: self.line,
+            column: Some((index + 1, column.to_string())),
+            message,
+        }
     }
 
     fn text(&self, column: &'static str) -> &str {
@@ -231,7 +236,8 @@ fn header_columns(
     file: &'static str,
     needed: &[&'static str],
 ) -> Result<HashMap<&'static str, usize>, RowError> {
-    let headers = headers.map_err(|e| RowError { file: file.into(), line: 1, column: None, message: csv_message(&e) })?;
+    let headers =
+        headers.map_err(|e| RowError { file: file.into(), line: 1, column: None, message: csv_message(&e) })?;
     let position = |name: &str| headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name);
     let missing: Vec<&str> = needed.iter().copied().filter(|n| position(n).is_none()).collect();
     if !missing.is_empty() {

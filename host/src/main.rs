@@ -94,7 +94,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store_path = store.unwrap_or(config.store.clone());
             let report = Store::open(&store_path)?.import(&parsed)?;
             let line = |name: &str, c: ImportCounts| {
-                println!("{name:<13} {:>8} rows: {} new, {} changed, {} unchanged", c.read, c.new, c.changed, c.unchanged)
+                println!(
+                    "{name:<13} {:>8} rows: {} new, {} changed, {} unchanged",
+                    c.read, c.new, c.changed, c.unchanged
+                )
             };
             line("members.csv", report.members);
             line("orders.csv", report.orders);
@@ -144,6 +147,9 @@ fn default_plugin_dir() -> anyhow::Result<PathBuf> {
     let dir = exe.parent().and_then(Path::parent).map(|target| target.join("plugins"));
     match dir {
         Some(dir) if dir.is_dir() => Ok(dir),
-        _ => anyhow::bail!("no plugin folder next to {} (run `make demo` to build them, or pass --plugins DIR)", exe.display()),
+        _ => anyhow::bail!(
+            "no plugin folder next to {} (run `make demo` to build them, or pass --plugins DIR)",
+            exe.display()
+        ),
     }
 }

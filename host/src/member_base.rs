@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::calendar::BrandCalendar;
-use crate::model::{DataSet, Day, Fen, Member, Millis, Product};
+use crate::model::{DataSet, Day, Event, Fen, Member, Millis, Product};
 
 /// A member with their derived days.
 #[derive(Clone, Debug)]
@@ -182,6 +182,19 @@ impl MemberBase {
     pub fn events_as_of(&self, m: u32, at: Millis) -> &[EventRow] {
         let events = &self.events[m as usize];
         &events[..events.partition_point(|e| e.at <= at)]
+    }
+
+    /// Adds an event that happened after the build (e.g. a coupon a run just
+    /// issued), keeping every order. Events of unknown members are ignored.
+    pub fn add_event(&mut self, event: Event) {
+        let Some(m) = self.index_of(&event.member_id) else { return };
+        let by_kind = self.events_by_kind.entry(event.kind.clone()).or_default();
+        let at = by_kind.partition_point(|&(t, _)| t <= event.at);
+        by_kind.insert(at, (event.at, m));
+        let events = &mut self.events[m as usize];
+        let at = events.partition_point(|e| e.at <= event.at);
+        let day = self.calendar.day_of(event.at);
+        events.insert(at, EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
     }
 
     /// Products launched at or before `at` whose launch day is `first_day` or later, newest first.

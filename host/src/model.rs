@@ -154,6 +154,8 @@ pub struct Decision {
     pub template: String,
     pub variables: Vec<(String, String)>,
     pub benefit: Option<Benefit>,
+    /// For a coupon benefit: the coupon's id, stable for this decision.
+    pub coupon_id: Option<String>,
     /// For staff tasks: the guide asked to act.
     pub guide_id: Option<String>,
     pub group_buy: Option<GroupBuy>,
@@ -161,11 +163,25 @@ pub struct Decision {
     pub reason: Option<String>,
 }
 
+impl Decision {
+    /// Whether this decision hands the member a coupon that now exists.
+    pub fn issues_coupon(&self) -> bool {
+        self.status == DecisionStatus::Dispatched && self.coupon_id.is_some()
+    }
+}
+
+/// The event kind for a coupon handed to a member; strategies that react to
+/// coupons see those issued by other strategies' decisions the same way as
+/// imported ones.
+pub const COUPON_ISSUED: &str = "coupon_issued";
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunOutcome {
     Completed,
     /// The plugin failed this run (trap, limit, error); earlier batches' decisions stand.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 /// One run of one strategy.

@@ -43,6 +43,7 @@ struct DecisionLine<'a> {
     template: &'a str,
     variables: BTreeMap<&'a str, &'a str>,
     benefit: Option<BenefitLine<'a>>,
+    coupon_id: &'a Option<String>,
     guide_id: &'a Option<String>,
     group_buy: Option<GroupBuyLine<'a>>,
     status: DecisionStatus,
@@ -51,11 +52,13 @@ struct DecisionLine<'a> {
 
 /// A decision as one line of JSON (no newline).
 pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
-    let benefit = d.benefit.as_ref().map(|b: &Benefit| BenefitLine { kind: b.kind, value: yuan(b.value), gift: &b.gift });
-    let group_buy = d
-        .group_buy
-        .as_ref()
-        .map(|g: &GroupBuy| GroupBuyLine { sku: &g.sku, group_size: g.group_size, price: yuan(g.price) });
+    let benefit =
+        d.benefit.as_ref().map(|b: &Benefit| BenefitLine { kind: b.kind, value: yuan(b.value), gift: &b.gift });
+    let group_buy = d.group_buy.as_ref().map(|g: &GroupBuy| GroupBuyLine {
+        sku: &g.sku,
+        group_size: g.group_size,
+        price: yuan(g.price),
+    });
     let line = DecisionLine {
         date: date_of_day(d.day).to_string(),
         run_at: calendar.format(d.run_at),
@@ -68,6 +71,7 @@ pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
         template: &d.template,
         variables: d.variables.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
         benefit,
+        coupon_id: &d.coupon_id,
         guide_id: &d.guide_id,
         group_buy,
         status: d.status,

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use sha2::{Digest, Sha256};
 
 use crate::audience::{self, RunClock};
 use crate::calendar::date_of_day;
 use crate::config::{merge_config, StrategySettings};
 use crate::decision_log::DecisionLog;
 use crate::member_base::MemberBase;
-use crate::model::{self, ActionKind, Decision, DecisionStatus, GroupBuy, Millis, RunOutcome, RunRecord};
+use crate::model::{self, ActionKind, Decision, DecisionStatus, Event, GroupBuy, Millis, RunOutcome, RunRecord};
 use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::schedule::Schedule;
 use crate::store::Store;
@@ -54,7 +55,9 @@ impl Strategy {
             return Err(StrategyError::BadConfig { id, reason });
         }
         let schedule = match &settings.schedule {
-            Some(expression) => Schedule::parse(expression).map_err(|reason| StrategyError::BadSchedule { id, reason })?,
+            Some(expression) => {
+                Schedule::parse(expression).map_err(|reason| StrategyError::BadSchedule { id, reason })?
+            }
             None => plugin.manifest.schedule.clone(),
         };
         Ok(Strategy { plugin, config, schedule })
@@ -67,7 +70,10 @@ impl Strategy {
 
 /// Loads every `.wasm` file in `dir`, in file-name order. Files the host
 /// refuses are returned apart, so one bad file does not stop the others.
-pub fn load_plugins(engine: &Arc<PluginEngine>, dir: &Path) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<PluginRejected>)> {
+pub fn load_plugins(
+    engine: &Arc<PluginEngine>,
+    dir: &Path,
+) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<PluginRejected>)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read the plugin folder {}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -172,6 +178,11 @@ impl<'a> Runner<'a> {
                 Err(e) => return Ok(Err(e)),
             };
             self.store.record_decisions(&decisions)?;
+            let coupons: Vec<Event> = decisions.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
+            self.store.record_events(&coupons)?;
+            for event in coupons {
+                self.base.add_event(event);
+            }
             for decision in &decisions {
                 self.log.add(&self.base, decision);
                 on_decision(decision);
@@ -222,6 +233,9 @@ fn decisions_from(
         if benefit.is_some_and(|b| b.value < 0) {
             return Err(invalid(format!("the benefit for {who} has a negative value")));
         }
+        let coupon_id = benefit
+            .filter(|b| b.kind == api::BenefitKind::Coupon)
+            .map(|_| coupon_id(plugin.id(), &touch.step, &touch.member_id, clock.at));
         decisions.push(Decision {
             strategy: plugin.id().to_string(),
             plugin_version: plugin.manifest.version.clone(),
@@ -234,6 +248,7 @@ fn decisions_from(
             template: touch.template,
             variables: touch.variables,
             benefit: benefit.map(model::Benefit::from),
+            coupon_id,
             guide_id,
             group_buy,
             status: DecisionStatus::Dispatched,
@@ -241,4 +256,26 @@ fn decisions_from(
         });
     }
     Ok(decisions)
+}
+
+/// A coupon's id: stable for (strategy, step, member, run instant), so the
+/// same decision always names the same coupon.
+fn coupon_id(strategy: &str, step: &str, member: &str, run_at: Millis) -> String {
+    let digest = Sha256::digest(format!("{strategy}/{step}/{member}/{run_at}"));
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("C-{hex}")
+}
+
+/// The event a dispatched coupon decision leaves behind, at the run instant.
+fn coupon_issued(d: &Decision) -> Event {
+    let coupon_id = d.coupon_id.clone().expect("only coupon decisions issue coupons");
+    let value = d.benefit.as_ref().map_or(0, |b| b.value) as f64 / 100.0;
+    let attrs = serde_json::json!({ "coupon_id": coupon_id, "strategy": d.strategy, "step": d.step, "value": value });
+    Event {
+        id: format!("{}:{coupon_id}", model::COUPON_ISSUED),
+        member_id: d.member_id.clone(),
+        kind: model::COUPON_ISSUED.to_string(),
+        at: d.run_at,
+        attrs: attrs.to_string(),
+    }
 }

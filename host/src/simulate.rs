@@ -135,7 +135,8 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
             return Err(e).with_context(|| format!("writing {}", decisions_file.display()));
         }
         summary.add_run(&record);
-        writeln!(runs_out, "{}", run_json(&calendar, &record)).with_context(|| format!("writing {}", runs_file.display()))?;
+        writeln!(runs_out, "{}", run_json(&calendar, &record))
+            .with_context(|| format!("writing {}", runs_file.display()))?;
     }
     decisions_out.flush().with_context(|| format!("writing {}", decisions_file.display()))?;
     runs_out.flush().with_context(|| format!("writing {}", runs_file.display()))?;

@@ -145,6 +145,16 @@ impl Store {
         Ok(())
     }
 
+    /// Records events the host itself produced (coupons issued by decisions).
+    pub fn record_events(&self, events: &[Event]) -> anyhow::Result<()> {
+        let mut batch = sled::Batch::default();
+        for e in events {
+            batch.insert(key(EVENT, &e.id), postcard::to_stdvec(e)?);
+        }
+        self.records.apply_batch(batch).context("recording events")?;
+        Ok(())
+    }
+
     pub fn record_run(&self, run: &RunRecord) -> anyhow::Result<()> {
         let mut key = sortable(run.run_at).to_vec();
         key.extend_from_slice(run.strategy.as_bytes());

@@ -107,11 +107,11 @@ fn leap_day_birthdays_are_february_birthdays_in_every_year() {
 
 #[test]
 fn birthday_benefits_follow_the_level_tiers() {
-    let data = Data::new().member("V1", 1, "1990-03-14").member("V2", 2, "1990-03-01").member("V3", 3, "1990-03-31").member(
-        "V4",
-        4,
-        "1990-03-02",
-    );
+    let data = Data::new()
+        .member("V1", 1, "1990-03-14")
+        .member("V2", 2, "1990-03-01")
+        .member("V3", 3, "1990-03-31")
+        .member("V4", 4, "1990-03-02");
     let sim = birthdays(&data, "2026-03-01", "2026-03-01", CanvasConfig::default());
     let values: Vec<(String, f64, Option<String>)> = sim
         .decisions
@@ -143,9 +143,11 @@ fn birthday_benefits_come_once_a_year_even_on_a_daily_schedule() {
 
 #[test]
 fn members_who_join_after_the_run_instant_do_not_exist_yet() {
-    let data = Data::new()
-        .member_joined("EARLY", "1990-03-20", "2026-03-01T09:59:00+08:00")
-        .member_joined("LATE", "1990-03-20", "2026-03-01T10:01:00+08:00");
+    let data = Data::new().member_joined("EARLY", "1990-03-20", "2026-03-01T09:59:00+08:00").member_joined(
+        "LATE",
+        "1990-03-20",
+        "2026-03-01T10:01:00+08:00",
+    );
     let sim = birthdays(&data, "2026-03-01", "2026-03-01", CanvasConfig::default());
     assert_eq!(sim.decided("birthday-tiered"), [on("2026-03-01", "EARLY")]);
 }

@@ -88,7 +88,10 @@ fn orders_of_unknown_members_are_refused() {
     let store = Store::open(&dir.path().join("store")).unwrap();
     let orphan = good_data().order("M404", "2025-12-01T12:00:00+08:00");
     let errors = refusal(import(&store, &orphan));
-    assert_eq!(errors, ["orders.csv:3: column 2 `member_id`: member `M404` is neither in members.csv nor in the store"]);
+    assert_eq!(
+        errors,
+        ["orders.csv:3: column 2 `member_id`: member `M404` is neither in members.csv nor in the store"]
+    );
     assert!(store.dataset().unwrap().members.is_empty(), "the good members were not applied either");
     // Once the member is in the store, an orders-only import is fine.
     import(&store, &Data::new().member("M404", 1, "")).unwrap();

@@ -7,4 +7,5 @@ mod audience_edges;
 mod import;
 mod sandbox;
 mod simulate;
+mod strategies;
 mod support;

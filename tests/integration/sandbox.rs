@@ -62,7 +62,8 @@ fn misbehaving_plugins_fail_their_own_runs_while_the_others_decide() {
 fn the_deadline_stops_a_plugin_when_fuel_would_not() {
     let dir = busy_data().write();
     let generous_fuel = "[sandbox]\nfuel = 1_000_000_000_000_000\ndeadline_ms = 200\n";
-    let sim = simulate_with(dir.path(), &[test_plugin("forever-loop")], "2026-03-01", "2026-03-01", config(generous_fuel));
+    let sim =
+        simulate_with(dir.path(), &[test_plugin("forever-loop")], "2026-03-01", "2026-03-01", config(generous_fuel));
     let errors = sim.errors("forever-loop");
     assert_eq!(errors.len(), 1);
     assert!(errors[0].contains("exceeded its deadline of 200 ms"), "{}", errors[0]);

@@ -83,6 +83,11 @@ impl Data {
         self
     }
 
+    pub fn raw_product(mut self, line: &str) -> Self {
+        self.products.push(line.to_string());
+        self
+    }
+
     pub fn raw_event(mut self, line: &str) -> Self {
         self.events.push(line.to_string());
         self
@@ -102,7 +107,7 @@ impl Data {
         write("orders.csv", ORDERS_HEADER, &self.orders);
         write("events.csv", EVENTS_HEADER, &self.events);
         let mut products = self.products.clone();
-        products.push("DR-1,Dress,dress,199,2024-01-01T00:00:00+08:00,hot;group_buy".into());
+        products.push("DR-1,Dress,dress,199,2025-06-01T00:00:00+08:00,hot;group_buy".into());
         write("products.csv", PRODUCTS_HEADER, &products);
     }
 

@@ -35,6 +35,9 @@ impl From<&LoggedDecision> for PastDecision {
             status: d.status.into(),
             run_at: d.run_at,
             day: d.day,
+            channel: d.channel.clone(),
+            template: d.template.clone(),
+            variables: d.variables.clone(),
             benefit: d.benefit.as_ref().map(Benefit::from),
         }
     }

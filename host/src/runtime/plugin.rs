@@ -72,8 +72,10 @@ impl PluginEngine {
         }
         let component = Component::new(&self.engine, &bytes).map_err(|e| reject(format!("does not compile: {e:#}")))?;
         let api_version = self.check_world(&component).map_err(reject)?;
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| reject(format!("cannot be linked: {e:#}")))?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| reject(format!("does not implement the strategy world: {e:#}")))?;
+        let instance_pre =
+            self.linker.instantiate_pre(&component).map_err(|e| reject(format!("cannot be linked: {e:#}")))?;
+        let pre = PluginPre::new(instance_pre)
+            .map_err(|e| reject(format!("does not implement the strategy world: {e:#}")))?;
         let mut plugin = LoadedPlugin {
             path: path.to_path_buf(),
             manifest: placeholder_manifest(&file, &api_version),
@@ -156,8 +158,8 @@ fn check_manifest(m: api::Manifest, exported_version: &str) -> Result<Manifest, 
             api::PACKAGE
         ));
     }
-    let default_config: serde_json::Value = serde_json::from_str(&m.default_config)
-        .map_err(|e| format!("{name}'s default config is not JSON: {e}"))?;
+    let default_config: serde_json::Value =
+        serde_json::from_str(&m.default_config).map_err(|e| format!("{name}'s default config is not JSON: {e}"))?;
     if !default_config.is_object() {
         return Err(format!("{name}'s default config is not a JSON object"));
     }

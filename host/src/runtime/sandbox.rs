@@ -188,7 +188,13 @@ impl PluginEngine {
         Ok((value, stats))
     }
 
-    fn classify(&self, plugin: String, error: wasmtime::Error, state: &SandboxState, stderr: &MemoryOutputPipe) -> PluginError {
+    fn classify(
+        &self,
+        plugin: String,
+        error: wasmtime::Error,
+        state: &SandboxState,
+        stderr: &MemoryOutputPipe,
+    ) -> PluginError {
         if let Some(wanted) = state.limiter.refused {
             let wanted_mib = wanted as f64 / (1 << 20) as f64;
             return PluginError::MemoryCap { plugin, cap_mib: self.limits.memory_mib, wanted_mib };

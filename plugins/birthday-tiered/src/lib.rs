@@ -58,8 +58,7 @@ impl Strategy for BirthdayTiered {
             return vec![];
         };
         let c = &run.config;
-        vec![Touch::coupon(member, STEP, &c.channel, &c.template, benefit.benefit())
-            .var("level", member.profile.level)]
+        vec![Touch::coupon(member, STEP, &c.channel, &c.template, benefit.benefit()).var("level", member.profile.level)]
     }
 }
 
@@ -96,9 +95,15 @@ mod tests {
     fn once_per_member_per_year() {
         let run = run_on(2026, 3, 1, Config::default());
         let earlier = day(2026, 3, 1);
-        let decided = member("m").birthday(1990, 3, 14).decided(STEP, ActionKind::Coupon, DecisionStatus::Dispatched, earlier);
+        let decided =
+            member("m").birthday(1990, 3, 14).decided(STEP, ActionKind::Coupon, DecisionStatus::Dispatched, earlier);
         assert!(benefit_on(&run, decided).is_none());
-        let last_year = member("m").birthday(1990, 3, 14).decided(STEP, ActionKind::Coupon, DecisionStatus::Dispatched, day(2025, 3, 1));
+        let last_year = member("m").birthday(1990, 3, 14).decided(
+            STEP,
+            ActionKind::Coupon,
+            DecisionStatus::Dispatched,
+            day(2025, 3, 1),
+        );
         assert!(benefit_on(&run, last_year).is_some());
     }
 }

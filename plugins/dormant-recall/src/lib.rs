@@ -66,7 +66,10 @@ mod tests {
     fn recalls_exactly_after_days_after_the_last_order() {
         let run = run_on(2026, 6, 1, Config::default());
         let last = run.today - 90;
-        assert_eq!(decide_on(&run, member("m").ordered(last - 30, 99.0, "tops").ordered(last, 199.0, "dress")).len(), 1);
+        assert_eq!(
+            decide_on(&run, member("m").ordered(last - 30, 99.0, "tops").ordered(last, 199.0, "dress")).len(),
+            1
+        );
         assert!(decide_on(&run, member("m").ordered(last + 1, 199.0, "dress")).is_empty(), "89 days");
         assert!(decide_on(&run, member("m").ordered(last - 1, 199.0, "dress")).is_empty(), "91 days");
         assert!(decide_on(&run, member("m")).is_empty(), "never ordered");

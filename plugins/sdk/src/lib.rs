@@ -86,7 +86,7 @@ macro_rules! register_strategy {
                     $crate::export::decide::<$strategy>(context, members)
                 }
             }
-            $crate::bindings::export_canvas_plugin!(CanvasPlugin with_types_in $crate::bindings);
+    $crate::bindings::export_canvas_plugin!(CanvasPlugin with_types_in $crate::bindings);
         };
     };
 }

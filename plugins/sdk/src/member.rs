@@ -1,6 +1,6 @@
 //! Read helpers on the member facts the host passes in.
 
-use crate::{CategoryStats, DecisionStatus, Member, OrderFacts, PastDecision, WindowStats};
+use crate::{CategoryStats, DecisionStatus, Event, Member, OrderFacts, PastDecision, WindowStats};
 
 impl Member {
     pub fn id(&self) -> &str {
@@ -21,6 +21,29 @@ impl Member {
     /// Whether the strategy ever decided anything for this member at `step`.
     pub fn was_decided(&self, step: &str) -> bool {
         self.decisions_at(step).next().is_some()
+    }
+
+    /// The member's events of `kind`, oldest first.
+    pub fn events_of<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Event> + 'a {
+        self.events.iter().filter(move |e| e.kind == kind)
+    }
+}
+
+impl PastDecision {
+    /// A template variable the decision carried.
+    pub fn var(&self, key: &str) -> Option<&str> {
+        self.variables.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+}
+
+impl Event {
+    /// A string attribute, e.g. `coupon_id` or `referrer`.
+    pub fn attr(&self, key: &str) -> Option<String> {
+        let attrs: serde_json::Value = serde_json::from_str(&self.attrs).ok()?;
+        match attrs.get(key)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }
     }
 }
 

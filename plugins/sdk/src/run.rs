@@ -70,6 +70,13 @@ impl<C> Run<C> {
         (self.run_at - at).div_euclid(MILLIS_PER_MINUTE)
     }
 
+    /// Whether the run date is the anniversary of `date` (a 29 February falls
+    /// on 28 February in common years).
+    pub fn is_anniversary_of(&self, date: &Date) -> bool {
+        let anniversary = crate::calendar::anniversary_in(date, self.date.year);
+        (anniversary.month, anniversary.day) == (self.date.month, self.date.day)
+    }
+
     /// Whether `day` lies within the last `days` days: the run date and the
     /// `days - 1` days before it (the same window as [`crate::within`]).
     pub fn is_within(&self, day: Day, days: u32) -> bool {

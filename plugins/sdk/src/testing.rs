@@ -11,8 +11,8 @@
 
 use crate::calendar::{date_of, day_of};
 use crate::{
-    ActionKind, Benefit, CategoryStats, Date, Day, DecisionStatus, Event, Instant, Member, Money,
-    OrderFacts, PastDecision, Product, Profile, Run, WindowStats,
+    ActionKind, Benefit, CategoryStats, Date, Day, DecisionStatus, Event, Instant, Member, Money, OrderFacts,
+    PastDecision, Product, Profile, Run, WindowStats,
 };
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
@@ -134,6 +134,7 @@ impl MemberBuilder {
         self.decided_with(step, kind, status, day, None)
     }
 
+    /// An earlier decision that carried a benefit.
     pub fn decided_with(
         mut self,
         step: &str,
@@ -142,8 +143,17 @@ impl MemberBuilder {
         day: Day,
         benefit: Option<Benefit>,
     ) -> Self {
-        let run_at = instant_on(day);
-        self.history.push(PastDecision { step: step.to_string(), kind, status, run_at, day, benefit });
+        self.history.push(PastDecision {
+            step: step.to_string(),
+            kind,
+            status,
+            run_at: instant_on(day),
+            day,
+            channel: "wecom".to_string(),
+            template: step.to_string(),
+            variables: Vec::new(),
+            benefit,
+        });
         self
     }
 
@@ -177,9 +187,8 @@ fn order_facts<C>(orders: &[TestOrder], run: &Run<C>, windows: &[u32]) -> OrderF
             }),
         }
     }
-    categories.sort_by(|a, b| {
-        (b.orders, b.last_day).cmp(&(a.orders, a.last_day)).then_with(|| a.category.cmp(&b.category))
-    });
+    categories
+        .sort_by(|a, b| (b.orders, b.last_day).cmp(&(a.orders, a.last_day)).then_with(|| a.category.cmp(&b.category)));
     let windows = windows
         .iter()
         .map(|&days| {

@@ -1,0 +1,129 @@
+//! First-purchase nudge (加微未购促首购): a member who added the brand on WeCom
+//! `after_days` days ago and never bought gets a staff task — their guide
+//! hands over a first-order coupon. Still no order `followup_days` after a
+//! dispatched first nudge: one reminder. Never more than those two.
+
+use canvas_sdk::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub after_days: u32,
+    pub followup_days: u32,
+    pub template: String,
+    pub followup_template: String,
+    /// What the guide hands over.
+    pub coupon: BenefitSpec,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            after_days: 30,
+            followup_days: 7,
+            template: "first_order_coupon".into(),
+            followup_template: "first_order_reminder".into(),
+            coupon: BenefitSpec::coupon(30.0),
+        }
+    }
+}
+
+pub const FIRST: &str = "first";
+pub const FOLLOWUP: &str = "followup";
+
+pub struct FirstPurchaseNudge;
+
+impl Strategy for FirstPurchaseNudge {
+    const ID: &'static str = "first-purchase-nudge";
+    const NAME: &'static str = "First-purchase nudge";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "WeCom friends who never bought: a guide hands them a first-order coupon, then one reminder.";
+    type Config = Config;
+
+    fn audience(c: &Config) -> Audience {
+        let first_sent = EarlierDecision {
+            step: Some(FIRST.into()),
+            status: Some(DecisionStatus::Dispatched),
+            ago: exactly(c.followup_days),
+        };
+        Audience::any([
+            Clause::all([Condition::WecomAdded(exactly(c.after_days))]),
+            Clause::all([Condition::Decided(first_sent)]),
+        ])
+        .except([Condition::HasOrdered])
+    }
+
+    fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
+        let c = &run.config;
+        if member.orders.orders > 0 {
+            return vec![];
+        }
+        let added_days_ago = member.profile.wecom_added_day.map(|day| run.days_since(day));
+        let (step, template) = if !member.was_decided(FIRST) && added_days_ago == Some(c.after_days as i32) {
+            (FIRST, &c.template)
+        } else if !member.was_decided(FOLLOWUP)
+            && member.last_dispatched(FIRST).is_some_and(|d| run.days_since(d.day) == c.followup_days as i32)
+        {
+            (FOLLOWUP, &c.followup_template)
+        } else {
+            return vec![];
+        };
+        vec![Touch::staff_task(member, step, template, Some(c.coupon.benefit()))]
+    }
+}
+
+register_strategy!(FirstPurchaseNudge);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canvas_sdk::testing::*;
+
+    fn steps(run: &Run<Config>, member: MemberBuilder) -> Vec<String> {
+        FirstPurchaseNudge::decide(run, &member.build(run, &[])).into_iter().map(|t| t.step).collect()
+    }
+
+    #[test]
+    fn first_nudge_exactly_after_days_after_the_wecom_add() {
+        let run = run_on(2026, 3, 31, Config::default());
+        let added = |days_ago: i32| member("m").wecom_added(run.today - days_ago);
+        assert!(steps(&run, added(29)).is_empty());
+        assert_eq!(steps(&run, added(30)), [FIRST]);
+        assert!(steps(&run, added(31)).is_empty());
+        assert!(steps(&run, member("m")).is_empty(), "no WeCom add");
+        assert!(steps(&run, added(30).ordered(run.today - 3, 99.0, "tops")).is_empty(), "already bought");
+    }
+
+    #[test]
+    fn the_task_goes_to_the_members_guide_with_the_coupon() {
+        let run = run_on(2026, 3, 31, Config::default());
+        let touch = &FirstPurchaseNudge::decide(&run, &member("m").wecom_added(run.today - 30).build(&run, &[]))[0];
+        let Action::StaffTask(task) = &touch.action else { panic!("a staff task") };
+        assert_eq!(task.guide_id, "G001");
+        assert_eq!(task.benefit.as_ref().map(|b| b.value), Some(3_000));
+    }
+
+    #[test]
+    fn followup_only_after_a_dispatched_first_and_only_once() {
+        let run = run_on(2026, 3, 31, Config::default());
+        let first_on = |status, days_ago: i32| {
+            member("m").wecom_added(run.today - 37).decided(FIRST, ActionKind::StaffTask, status, run.today - days_ago)
+        };
+        assert_eq!(steps(&run, first_on(DecisionStatus::Dispatched, 7)), [FOLLOWUP]);
+        assert!(steps(&run, first_on(DecisionStatus::Dispatched, 6)).is_empty());
+        assert!(steps(&run, first_on(DecisionStatus::Dispatched, 8)).is_empty());
+        assert!(steps(&run, first_on(DecisionStatus::Suppressed, 7)).is_empty(), "the first was never sent");
+        assert!(steps(&run, first_on(DecisionStatus::Holdout, 7)).is_empty());
+        let reminded = first_on(DecisionStatus::Dispatched, 7).decided(
+            FOLLOWUP,
+            ActionKind::StaffTask,
+            DecisionStatus::Dispatched,
+            run.today - 1,
+        );
+        assert!(steps(&run, reminded).is_empty(), "never more than two");
+        let bought = first_on(DecisionStatus::Dispatched, 7).ordered(run.today - 2, 99.0, "tops");
+        assert!(steps(&run, bought).is_empty(), "a purchase between first and follow-up");
+    }
+}

@@ -1,0 +1,141 @@
+//! Group-buy referral (拼团裂变): customers who ordered in the last
+//! `active_days` days, and were not invited in the last `cooldown_days`, are
+//! invited to open a group buy of a product tagged `group_buy` — the newest
+//! one in the category they buy most, else the newest one. Friends who join
+//! arrive as `group_buy_joined` events with `attrs.referrer`.
+
+use std::cmp::Reverse;
+
+use canvas_sdk::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub active_days: u32,
+    pub cooldown_days: u32,
+    pub group_size: u8,
+    /// Group price as a share of the list price (0.8 = 20% off).
+    pub price_ratio: f64,
+    /// How far back launched products count as the group-buy catalogue.
+    pub catalogue_days: u32,
+    pub channel: String,
+    pub template: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            active_days: 180,
+            cooldown_days: 30,
+            group_size: 3,
+            price_ratio: 0.8,
+            catalogue_days: 365,
+            channel: "wecom".into(),
+            template: "group_buy_invite".into(),
+        }
+    }
+}
+
+pub const STEP: &str = "invite";
+pub const TAG: &str = "group_buy";
+
+pub struct GroupBuyReferral;
+
+impl Strategy for GroupBuyReferral {
+    const ID: &'static str = "group-buy-referral";
+    const NAME: &'static str = "Group-buy referral";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "Active customers are invited to open a group buy and bring friends, at most once per cooldown.";
+    type Config = Config;
+
+    fn audience(c: &Config) -> Audience {
+        let invited = EarlierDecision {
+            step: Some(STEP.into()),
+            status: Some(DecisionStatus::Dispatched),
+            ago: within(c.cooldown_days),
+        };
+        Audience::when([Condition::OrdersWithin(OrderCount { within_days: c.active_days, at_least: 1 })])
+            .except([Condition::Decided(invited)])
+            .launches(c.catalogue_days)
+    }
+
+    fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
+        let c = &run.config;
+        let invited_recently = member.last_dispatched(STEP).is_some_and(|d| run.is_within(d.day, c.cooldown_days));
+        let active = member.orders.last_order_day.is_some_and(|day| run.is_within(day, c.active_days));
+        if invited_recently || !active {
+            return vec![];
+        }
+        let group_buys = || run.launches.iter().filter(|p| p.tags.iter().any(|t| t == TAG));
+        let newest = |p: &&Product| (p.launched_at, Reverse(p.sku.clone()));
+        let favourite = member.orders.favourite_category().map(|f| f.category.as_str());
+        let product = group_buys().filter(|p| Some(p.category.as_str()) == favourite).max_by_key(newest);
+        let Some(product) = product.or_else(|| group_buys().max_by_key(newest)) else {
+            return vec![];
+        };
+        let price = (product.price as f64 * c.price_ratio).round() as Money;
+        let group = GroupBuy { sku: product.sku.clone(), group_size: c.group_size, price };
+        vec![Touch::group_buy_invite(member, STEP, &c.channel, &c.template, group).var("product", &product.name)]
+    }
+}
+
+register_strategy!(GroupBuyReferral);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canvas_sdk::testing::*;
+
+    fn invite(run: &Run<Config>, member: MemberBuilder) -> Option<GroupBuy> {
+        let touches = GroupBuyReferral::decide(run, &member.build(run, &[]));
+        touches.into_iter().find_map(|t| match t.action {
+            Action::GroupBuyInvite(g) => Some(g),
+            _ => None,
+        })
+    }
+
+    fn run() -> Run<Config> {
+        let mut run = run_on(2026, 6, 1, Config::default());
+        run.launches = vec![
+            product("T1", "tops", day(2026, 5, 1), &["group_buy"]),
+            product("D1", "dress", day(2026, 4, 1), &["hot", "group_buy"]),
+            product("D2", "dress", day(2026, 5, 20), &["hot"]),
+        ];
+        run
+    }
+
+    #[test]
+    fn active_customers_get_a_group_buy_in_their_favourite_category() {
+        let run = run();
+        let g = invite(&run, member("m").ordered(run.today - 10, 299.0, "dress")).unwrap();
+        assert_eq!((g.sku.as_str(), g.group_size, g.price), ("D1", 3, 23_920));
+        let shoes = invite(&run, member("m").ordered(run.today - 10, 299.0, "shoes")).unwrap();
+        assert_eq!(shoes.sku, "T1", "no group buy in their category: the newest one");
+    }
+
+    #[test]
+    fn only_customers_active_within_the_window() {
+        let run = run();
+        assert!(invite(&run, member("m").ordered(run.today - 179, 99.0, "tops")).is_some());
+        assert!(invite(&run, member("m").ordered(run.today - 180, 99.0, "tops")).is_none());
+        assert!(invite(&run, member("m")).is_none());
+    }
+
+    #[test]
+    fn not_again_within_the_cooldown() {
+        let run = run();
+        let invited = |days_ago: i32, status| {
+            member("m").ordered(run.today - 10, 99.0, "tops").decided(
+                STEP,
+                ActionKind::GroupBuyInvite,
+                status,
+                run.today - days_ago,
+            )
+        };
+        assert!(invite(&run, invited(29, DecisionStatus::Dispatched)).is_none());
+        assert!(invite(&run, invited(30, DecisionStatus::Dispatched)).is_some());
+        assert!(invite(&run, invited(5, DecisionStatus::Suppressed)).is_some(), "a suppressed invite was never sent");
+    }
+}

@@ -1,0 +1,121 @@
+//! Second-purchase nudge (新客二回促复购): a member whose first order was
+//! exactly `after_days` days ago, with no order on any later day, gets a
+//! reminder that day; still no new order `followup_days` after that
+//! (dispatched) reminder, one more.
+
+use canvas_sdk::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub after_days: u32,
+    pub followup_days: u32,
+    pub channel: String,
+    pub template: String,
+    pub followup_template: String,
+    pub coupon: BenefitSpec,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            after_days: 60,
+            followup_days: 7,
+            channel: "wecom".into(),
+            template: "second_order_coupon".into(),
+            followup_template: "second_order_reminder".into(),
+            coupon: BenefitSpec::coupon(20.0),
+        }
+    }
+}
+
+pub const FIRST: &str = "first";
+pub const FOLLOWUP: &str = "followup";
+
+pub struct SecondPurchaseNudge;
+
+impl Strategy for SecondPurchaseNudge {
+    const ID: &'static str = "second-purchase-nudge";
+    const NAME: &'static str = "Second-purchase nudge";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+    const DESCRIPTION: &'static str =
+        "New customers with no second order `after_days` after their first: a coupon, then one reminder.";
+    type Config = Config;
+
+    fn audience(c: &Config) -> Audience {
+        let first_sent = EarlierDecision {
+            step: Some(FIRST.into()),
+            status: Some(DecisionStatus::Dispatched),
+            ago: exactly(c.followup_days),
+        };
+        Audience::any([
+            // First and latest order on the same day: nothing on any later day.
+            Clause::all([Condition::FirstOrder(exactly(c.after_days)), Condition::LastOrder(exactly(c.after_days))]),
+            Clause::all([Condition::Decided(first_sent)]),
+        ])
+    }
+
+    fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
+        let c = &run.config;
+        let o = &member.orders;
+        let (Some(first_day), Some(last_day)) = (o.first_order_day, o.last_order_day) else {
+            return vec![];
+        };
+        if last_day != first_day {
+            return vec![];
+        }
+        let (step, template) = if !member.was_decided(FIRST) && run.days_since(first_day) == c.after_days as i32 {
+            (FIRST, &c.template)
+        } else if !member.was_decided(FOLLOWUP)
+            && member.last_dispatched(FIRST).is_some_and(|d| run.days_since(d.day) == c.followup_days as i32)
+        {
+            (FOLLOWUP, &c.followup_template)
+        } else {
+            return vec![];
+        };
+        vec![Touch::coupon(member, step, &c.channel, template, c.coupon.benefit())]
+    }
+}
+
+register_strategy!(SecondPurchaseNudge);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use canvas_sdk::testing::*;
+
+    fn steps(run: &Run<Config>, member: MemberBuilder) -> Vec<String> {
+        SecondPurchaseNudge::decide(run, &member.build(run, &[])).into_iter().map(|t| t.step).collect()
+    }
+
+    #[test]
+    fn first_reminder_exactly_after_days_after_a_lone_first_order() {
+        let run = run_on(2026, 5, 1, Config::default());
+        let bought = |days_ago: i32| member("m").ordered(run.today - days_ago, 199.0, "dress");
+        assert!(steps(&run, bought(59)).is_empty());
+        assert_eq!(steps(&run, bought(60)), [FIRST]);
+        assert!(steps(&run, bought(61)).is_empty());
+        let twice_that_day = bought(60).ordered(run.today - 60, 99.0, "tops");
+        assert_eq!(steps(&run, twice_that_day), [FIRST], "two orders on the first day are still one visit");
+        assert!(steps(&run, bought(60).ordered(run.today - 20, 99.0, "tops")).is_empty(), "came back already");
+    }
+
+    #[test]
+    fn followup_only_after_a_dispatched_first_and_no_new_order() {
+        let run = run_on(2026, 5, 1, Config::default());
+        let nudged = |status, days_ago: i32| {
+            member("m").ordered(run.today - 67, 199.0, "dress").decided(
+                FIRST,
+                ActionKind::Coupon,
+                status,
+                run.today - days_ago,
+            )
+        };
+        assert_eq!(steps(&run, nudged(DecisionStatus::Dispatched, 7)), [FOLLOWUP]);
+        assert!(steps(&run, nudged(DecisionStatus::Dispatched, 6)).is_empty());
+        assert!(steps(&run, nudged(DecisionStatus::Suppressed, 7)).is_empty());
+        let bought_in_between = nudged(DecisionStatus::Dispatched, 7).ordered(run.today - 3, 99.0, "tops");
+        assert!(steps(&run, bought_in_between).is_empty());
+    }
+}

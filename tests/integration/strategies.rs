@@ -1,0 +1,124 @@
+//! The seed strategies through the host: follow-ups that depend on earlier
+//! dispatched decisions, coupons issued by one strategy and reminded by
+//! another, hourly schedules, launches and group buys.
+
+use serde_json::Value;
+
+use crate::support::*;
+
+fn decisions_of<'a>(sim: &'a Simulated, strategy: &str) -> Vec<&'a Value> {
+    sim.decisions.iter().filter(|d| d["strategy"] == strategy).collect()
+}
+
+#[test]
+fn first_purchase_nudge_then_one_followup_unless_they_buy() {
+    let data = Data::new()
+        .raw_member("W1,会员W1,1,,2026-01-01T10:00:00+08:00,2026-01-31T20:00:00+08:00,S01,G0101,")
+        .raw_member("W2,会员W2,1,,2026-01-01T10:00:00+08:00,2026-01-31T20:00:00+08:00,S01,G0102,")
+        .order("W2", "2026-03-05T12:00:00+08:00");
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("first-purchase-nudge")], "2026-02-01", "2026-03-31", config(""));
+    let got: Vec<(String, String, String)> = decisions_of(&sim, "first-purchase-nudge")
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().into(),
+                d["member_id"].as_str().unwrap().into(),
+                d["step"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected = [("2026-03-02", "W1", "first"), ("2026-03-02", "W2", "first"), ("2026-03-09", "W1", "followup")];
+    assert_eq!(got, expected.map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())));
+    let task = decisions_of(&sim, "first-purchase-nudge")[0];
+    assert_eq!(task["action"], "staff_task");
+    assert_eq!(task["guide_id"], "G0101");
+    assert_eq!(task["benefit"]["value"], 30.0);
+}
+
+#[test]
+fn a_coupon_from_one_strategy_is_reminded_by_the_hourly_coupon_reminder() {
+    let data = Data::new().member("B1", 1, "1990-03-14");
+    let dir = data.write();
+    let plugins = [plugin("birthday-tiered"), plugin("coupon-reminder")];
+    let sim = simulate_with(dir.path(), &plugins, "2026-03-01", "2026-03-01", config(""));
+    assert_eq!(sim.result.summary.strategies["coupon-reminder"].runs, 24, "an hourly schedule runs 24 times a day");
+    let birthday = decisions_of(&sim, "birthday-tiered");
+    let coupon_id = birthday[0]["coupon_id"].as_str().expect("a coupon decision names its coupon");
+    let reminders = decisions_of(&sim, "coupon-reminder");
+    assert_eq!(reminders.len(), 1, "one reminder per coupon");
+    assert_eq!(reminders[0]["run_at"], "2026-03-01T11:00:00+08:00");
+    assert_eq!(reminders[0]["variables"]["coupon_id"], coupon_id);
+}
+
+#[test]
+fn coupon_reminders_wait_a_full_hour_and_skip_redeemed_coupons() {
+    let data = Data::new()
+        .member("M59", 1, "")
+        .member("M61", 1, "")
+        .member("MR", 1, "")
+        .raw_event(r#"E1,M61,coupon_issued,2026-03-01T08:59:00+08:00,"{""coupon_id"":""C61""}""#)
+        .raw_event(r#"E2,M59,coupon_issued,2026-03-01T09:01:00+08:00,"{""coupon_id"":""C59""}""#)
+        .raw_event(r#"E3,MR,coupon_issued,2026-03-01T08:00:00+08:00,"{""coupon_id"":""CR""}""#)
+        .raw_event(r#"E4,MR,coupon_redeemed,2026-03-01T08:30:00+08:00,"{""coupon_id"":""CR""}""#);
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("coupon-reminder")], "2026-03-01", "2026-03-01", config(""));
+    let got: Vec<(String, String)> = sim
+        .decisions
+        .iter()
+        .map(|d| (d["run_at"].as_str().unwrap().into(), d["variables"]["coupon_id"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2026-03-01T10:00:00+08:00".to_string(), "C61".to_string()),
+            ("2026-03-01T11:00:00+08:00".to_string(), "C59".to_string())
+        ]
+    );
+}
+
+#[test]
+fn second_purchase_nudge_over_the_host() {
+    let data = Data::new()
+        .member("N1", 1, "")
+        .order("N1", "2026-01-01T12:00:00+08:00")
+        .member("N2", 1, "")
+        .order("N2", "2026-01-01T12:00:00+08:00")
+        .order("N2", "2026-01-02T12:00:00+08:00");
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("second-purchase-nudge")], "2026-02-25", "2026-03-12", config(""));
+    assert_eq!(
+        sim.decided("second-purchase-nudge"),
+        [("2026-03-02".into(), "N1".into()), ("2026-03-09".into(), "N1".into())]
+    );
+}
+
+#[test]
+fn category_recommendation_names_the_launch_and_never_repeats_it() {
+    let data = Data::new()
+        .member("H1", 3, "")
+        .order("H1", "2026-01-10T12:00:00+08:00")
+        .order("H1", "2026-02-10T12:00:00+08:00")
+        .member("L1", 1, "")
+        .order("L1", "2026-02-10T12:00:00+08:00")
+        .raw_product("DR-9,春季连衣裙,dress,499,2026-03-03T10:00:00+08:00,new");
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("category-recommendation")], "2026-03-01", "2026-03-12", config(""));
+    let sent = decisions_of(&sim, "category-recommendation");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!((sent[0]["date"].as_str(), sent[0]["member_id"].as_str()), (Some("2026-03-03"), Some("H1")));
+    assert_eq!(sent[0]["variables"]["sku"], "DR-9");
+}
+
+#[test]
+fn group_buy_invites_respect_the_cooldown() {
+    let data = Data::new().member("G1", 2, "").order("G1", "2026-02-20T12:00:00+08:00");
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("group-buy-referral")], "2026-03-01", "2026-04-15", config(""));
+    let invites = decisions_of(&sim, "group-buy-referral");
+    let dates: Vec<&str> = invites.iter().map(|d| d["date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2026-03-01", "2026-03-31"]);
+    assert_eq!(invites[0]["action"], "group_buy_invite");
+    assert_eq!(invites[0]["group_buy"]["sku"], "DR-1");
+    assert_eq!(invites[0]["group_buy"]["price"], 159.2);
+}

@@ -20,6 +20,7 @@
 //! - [`runner`]: one run of one strategy, batch by batch;
 //! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store;
 //! - [`report`]: decisions.jsonl, runs.jsonl and the summary table;
+//! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
 //! - [`generate`]: the seeded generator of realistic data sets;
 //! - [`config`]: the operator's TOML config, with every default.
 
@@ -31,6 +32,7 @@ pub mod generate;
 pub mod import;
 pub mod member_base;
 pub mod model;
+pub mod referrals;
 pub mod report;
 pub mod runner;
 pub mod runtime;

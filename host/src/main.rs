@@ -119,8 +119,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for refusal in &result.refused {
                 println!("refused: {refusal}");
             }
+            println!("{}", result.referrals.line());
             println!("decisions: {}", result.decisions_file.display());
             println!("runs:      {}", result.runs_file.display());
+            println!("referrals: {}", result.referrals_file.display());
             if result.summary.any_failed() || !result.refused.is_empty() {
                 return Ok(ExitCode::from(FINISHED_WITH_FAILURES));
             }

@@ -2,8 +2,8 @@
 //!
 //! Imports the data into a scratch store inside OUT, runs every scheduled run
 //! of every selected strategy in the date range in time order — each run sees
-//! only what existed at its instant — and writes decisions.jsonl and
-//! runs.jsonl. The scratch store is removed at the end: the only side effect
+//! only what existed at its instant — and writes decisions.jsonl,
+//! runs.jsonl and referrals.csv. The scratch store is removed at the end: the only side effect
 //! is the files in OUT.
 
 use std::fs::File;
@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use crate::config::CanvasConfig;
 use crate::member_base::MemberBase;
 use crate::model::Millis;
+use crate::referrals::{InviteLog, Referrals};
 use crate::report::{decision_json, run_json, Summary};
 use crate::runner::{load_plugins, Runner, Strategy};
 use crate::runtime::{PluginEngine, PluginRejected};
@@ -38,8 +39,10 @@ pub struct SimulationResult {
     /// Plugin files that were not loaded, and strategies whose config was refused.
     pub refused: Vec<String>,
     pub runs: usize,
+    pub referrals: Referrals,
     pub decisions_file: PathBuf,
     pub runs_file: PathBuf,
+    pub referrals_file: PathBuf,
 }
 
 const SCRATCH_STORE: &str = ".scratch-store";
@@ -123,10 +126,12 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
     for id in strategies.iter().map(Strategy::id) {
         summary.strategies.entry(id.to_string()).or_default();
     }
+    let mut invites = InviteLog::default();
     let mut write_error = None;
     for &(at, i) in &schedule {
         let record = runner.run(&strategies[i], at, &mut |decision| {
             summary.add_decision(decision);
+            invites.add(decision);
             if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
                 write_error.get_or_insert(e);
             }
@@ -140,9 +145,22 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
     }
     decisions_out.flush().with_context(|| format!("writing {}", decisions_file.display()))?;
     runs_out.flush().with_context(|| format!("writing {}", runs_file.display()))?;
+    let referrals = Referrals::count(&runner.base, from, until, &invites);
+    let referrals_file = options.out.join("referrals.csv");
+    referrals
+        .write_csv(&calendar, create(&referrals_file)?)
+        .with_context(|| format!("writing {}", referrals_file.display()))?;
     drop(runner);
     drop(store);
-    Ok(SimulationResult { summary, refused, runs: schedule.len(), decisions_file, runs_file })
+    Ok(SimulationResult {
+        summary,
+        refused,
+        runs: schedule.len(),
+        referrals,
+        decisions_file,
+        runs_file,
+        referrals_file,
+    })
 }
 
 fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {

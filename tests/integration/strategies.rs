@@ -122,3 +122,25 @@ fn group_buy_invites_respect_the_cooldown() {
     assert_eq!(invites[0]["group_buy"]["sku"], "DR-1");
     assert_eq!(invites[0]["group_buy"]["price"], 159.2);
 }
+
+#[test]
+fn referrals_count_the_members_each_referrer_brought_and_how_many_were_new() {
+    let data = Data::new()
+        .member("R1", 2, "")
+        .order("R1", "2026-02-20T12:00:00+08:00")
+        .member("OLD", 1, "")
+        .order("OLD", "2026-01-05T12:00:00+08:00")
+        .member_joined("NEW", "", "2026-03-05T09:00:00+08:00")
+        .raw_event(r#"E1,NEW,group_buy_joined,2026-03-05T09:10:00+08:00,"{""referrer"":""R1"",""sku"":""DR-1""}""#)
+        .order("NEW", "2026-03-05T09:20:00+08:00")
+        .raw_event(r#"E2,OLD,group_buy_joined,2026-03-06T20:00:00+08:00,"{""referrer"":""R1"",""sku"":""DR-1""}""#)
+        .raw_event(r#"E3,OLD,group_buy_joined,2026-02-01T20:00:00+08:00,"{""referrer"":""R1"",""sku"":""DR-1""}""#);
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("group-buy-referral")], "2026-03-01", "2026-03-10", config(""));
+    let referrals = &sim.result.referrals;
+    assert_eq!(referrals.by_referrer.len(), 1, "the February join is outside the simulated period");
+    let r1 = &referrals.by_referrer["R1"];
+    assert_eq!((r1.joins, r1.new_customers, r1.invited_before), (2, 1, true));
+    let csv = std::fs::read_to_string(&sim.result.referrals_file).unwrap();
+    assert_eq!(csv.lines().nth(1), Some("R1,2,1,2026-03-05T09:10:00+08:00,true"));
+}

@@ -7,7 +7,6 @@ use chrono_tz::Tz;
 use crate::model::{Day, Millis};
 
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
-const MILLIS_PER_DAY: i64 = 86_400_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BrandCalendar {
@@ -82,12 +81,6 @@ pub fn day_number(date: NaiveDate) -> Day {
 /// The date of a day number.
 pub fn date_of_day(day: Day) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(day as i64)
-}
-
-/// Whether two instants are at least/at most whole days apart is never asked
-/// in UTC; this is only for rough sizing (e.g. look-back windows in hours).
-pub fn days_to_millis(days: u32) -> Millis {
-    days as i64 * MILLIS_PER_DAY
 }
 
 /// Parses an RFC 3339 instant with an offset.

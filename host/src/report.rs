@@ -232,8 +232,3 @@ impl Summary {
         out
     }
 }
-
-/// Statuses in the order people read them.
-pub fn statuses() -> [DecisionStatus; 5] {
-    DecisionStatus::ALL
-}

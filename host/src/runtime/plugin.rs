@@ -76,15 +76,17 @@ impl PluginEngine {
             self.linker.instantiate_pre(&component).map_err(|e| reject(format!("cannot be linked: {e:#}")))?;
         let pre = PluginPre::new(instance_pre)
             .map_err(|e| reject(format!("does not implement the strategy world: {e:#}")))?;
-        let mut plugin = LoadedPlugin {
-            path: path.to_path_buf(),
-            manifest: placeholder_manifest(&file, &api_version),
-            engine: self.clone(),
-            pre,
-        };
-        let (described, _) = plugin.describe().map_err(|e| reject(e.to_string()))?;
-        plugin.manifest = check_manifest(described, &api_version).map_err(reject)?;
-        Ok(plugin)
+        let described = self
+            .call(
+                &file,
+                0,
+                |store| pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_describe(store),
+                |m| m.default_config.len() + m.description.len() + m.id.len() + m.name.len(),
+            )
+            .map_err(|e| reject(e.to_string()))?
+            .0;
+        let manifest = check_manifest(described, &api_version).map_err(reject)?;
+        Ok(LoadedPlugin { path: path.to_path_buf(), manifest, engine: self.clone(), pre })
     }
 
     /// Reads the API version from the component's exports, before anything
@@ -125,18 +127,6 @@ impl PluginEngine {
 /// The WIT `types` interface is imported for its types only; it has no functions.
 fn is_types_only(name: &str, item: &ComponentItem) -> bool {
     name.starts_with(&format!("{}/types@", api::PACKAGE)) && matches!(item, ComponentItem::ComponentInstance(_))
-}
-
-fn placeholder_manifest(file: &str, api_version: &str) -> Manifest {
-    Manifest {
-        id: file.to_string(),
-        name: String::new(),
-        version: "?".into(),
-        api_version: api_version.to_string(),
-        description: String::new(),
-        default_config: serde_json::Value::Object(Default::default()),
-        schedule: Schedule::parse(crate::schedule::DAILY_AT_10).expect("valid"),
-    }
 }
 
 fn check_manifest(m: api::Manifest, exported_version: &str) -> Result<Manifest, String> {
@@ -183,15 +173,6 @@ impl LoadedPlugin {
     /// `id version`, as errors name the plugin.
     pub fn label(&self) -> String {
         format!("{} {}", self.manifest.id, self.manifest.version)
-    }
-
-    fn describe(&self) -> Result<(api::Manifest, CallStats), PluginError> {
-        self.engine.call(
-            &self.label(),
-            0,
-            |store| self.pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_describe(store),
-            |m| m.default_config.len() + m.description.len() + m.id.len() + m.name.len(),
-        )
     }
 
     /// The audience for this effective config; a rejected config is

@@ -29,8 +29,8 @@ impl Default for Config {
     }
 }
 
-pub const FIRST: &str = "first";
-pub const FOLLOWUP: &str = "followup";
+pub const FIRST: &str = FirstThenFollowUp::FIRST;
+pub const FOLLOWUP: &str = FirstThenFollowUp::FOLLOWUP;
 
 pub struct FirstPurchaseNudge;
 
@@ -43,16 +43,9 @@ impl Strategy for FirstPurchaseNudge {
     type Config = Config;
 
     fn audience(c: &Config) -> Audience {
-        let first_sent = EarlierDecision {
-            step: Some(FIRST.into()),
-            status: Some(DecisionStatus::Dispatched),
-            ago: exactly(c.followup_days),
-        };
-        Audience::any([
-            Clause::all([Condition::WecomAdded(exactly(c.after_days))]),
-            Clause::all([Condition::Decided(first_sent)]),
-        ])
-        .except([Condition::HasOrdered])
+        let steps = FirstThenFollowUp { after_days: c.followup_days };
+        Audience::any([Clause::all([Condition::WecomAdded(exactly(c.after_days))]), steps.followup_clause()])
+            .except([Condition::HasOrdered])
     }
 
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
@@ -61,15 +54,11 @@ impl Strategy for FirstPurchaseNudge {
             return vec![];
         }
         let added_days_ago = member.profile.wecom_added_day.map(|day| run.days_since(day));
-        let (step, template) = if !member.was_decided(FIRST) && added_days_ago == Some(c.after_days as i32) {
-            (FIRST, &c.template)
-        } else if !member.was_decided(FOLLOWUP)
-            && member.last_dispatched(FIRST).is_some_and(|d| run.days_since(d.day) == c.followup_days as i32)
-        {
-            (FOLLOWUP, &c.followup_template)
-        } else {
+        let steps = FirstThenFollowUp { after_days: c.followup_days };
+        let Some(step) = steps.step_due(run, member, added_days_ago == Some(c.after_days as i32)) else {
             return vec![];
         };
+        let template = if step == FIRST { &c.template } else { &c.followup_template };
         vec![Touch::staff_task(member, step, template, Some(c.coupon.benefit()))]
     }
 }

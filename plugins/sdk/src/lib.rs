@@ -5,6 +5,7 @@
 //! - [`bindings`]: the types of the WIT package `canvas:strategy@0.1.0`, re-exported at the root;
 //! - [`Strategy`] and [`Run`]: what an author implements and what a run looks like to them;
 //! - `audience`, `touch`, `member`: builders and helpers on the WIT types;
+//! - [`FirstThenFollowUp`]: the common `first` then one `followup` step shape;
 //! - [`calendar`]: day arithmetic in the brand's calendar (days since 1970-01-01);
 //! - [`testing`]: plain-Rust builders to unit-test a strategy natively, no wasm build.
 //!
@@ -44,12 +45,14 @@ pub mod calendar;
 pub mod export;
 mod member;
 mod run;
+mod steps;
 pub mod testing;
 mod touch;
 
 pub use audience::{between, exactly, within};
 pub use bindings::canvas::strategy::types::*;
 pub use run::{NoConfig, Run, Strategy};
+pub use steps::FirstThenFollowUp;
 pub use touch::{BenefitSpec, BenefitSpecKind};
 
 /// The version of the WIT package this SDK builds plugins against.

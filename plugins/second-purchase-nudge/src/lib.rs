@@ -30,8 +30,8 @@ impl Default for Config {
     }
 }
 
-pub const FIRST: &str = "first";
-pub const FOLLOWUP: &str = "followup";
+pub const FIRST: &str = FirstThenFollowUp::FIRST;
+pub const FOLLOWUP: &str = FirstThenFollowUp::FOLLOWUP;
 
 pub struct SecondPurchaseNudge;
 
@@ -44,15 +44,11 @@ impl Strategy for SecondPurchaseNudge {
     type Config = Config;
 
     fn audience(c: &Config) -> Audience {
-        let first_sent = EarlierDecision {
-            step: Some(FIRST.into()),
-            status: Some(DecisionStatus::Dispatched),
-            ago: exactly(c.followup_days),
-        };
+        let steps = FirstThenFollowUp { after_days: c.followup_days };
         Audience::any([
             // First and latest order on the same day: nothing on any later day.
             Clause::all([Condition::FirstOrder(exactly(c.after_days)), Condition::LastOrder(exactly(c.after_days))]),
-            Clause::all([Condition::Decided(first_sent)]),
+            steps.followup_clause(),
         ])
     }
 
@@ -65,15 +61,11 @@ impl Strategy for SecondPurchaseNudge {
         if last_day != first_day {
             return vec![];
         }
-        let (step, template) = if !member.was_decided(FIRST) && run.days_since(first_day) == c.after_days as i32 {
-            (FIRST, &c.template)
-        } else if !member.was_decided(FOLLOWUP)
-            && member.last_dispatched(FIRST).is_some_and(|d| run.days_since(d.day) == c.followup_days as i32)
-        {
-            (FOLLOWUP, &c.followup_template)
-        } else {
+        let steps = FirstThenFollowUp { after_days: c.followup_days };
+        let Some(step) = steps.step_due(run, member, run.days_since(first_day) == c.after_days as i32) else {
             return vec![];
         };
+        let template = if step == FIRST { &c.template } else { &c.followup_template };
         vec![Touch::coupon(member, step, &c.channel, template, c.coupon.benefit())]
     }
 }

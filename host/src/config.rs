@@ -14,19 +14,30 @@
 //! deadline_ms = 10_000
 //! output_kib = 4096
 //!
+//! [governance]                     # see governance::policy for every key
+//! holdout_percent = 10
+//!
+//! [dispatch.channels.wecom]
+//! kind = "webhook"
+//! url = "https://gateway.example/touches"
+//!
 //! [strategies.birthday-tiered]
 //! enabled = true
 //! schedule = "0 10 1 * *"          # optional; the plugin's own by default
 //! config = { levels = { 1 = { kind = "coupon", value = 30 } } }
+//! on_cap = "defer"                 # governance overrides for this strategy
+//! coupon_budget_per_day = 20000    # yuan
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{BrandCalendar, DEFAULT_TIMEZONE};
+use crate::dispatch::DispatchConfig;
+use crate::governance::{GovernancePolicy, Governor, OnCap, StrategyRules};
 use crate::runtime::SandboxLimits;
 use crate::schedule::Schedule;
 
@@ -37,8 +48,12 @@ pub struct CanvasConfig {
     pub timezone: String,
     /// Where the operator's store lives (`canvas import`, runs).
     pub store: PathBuf,
+    /// The folder of `.wasm` plugins real runs load (default: the ones `make demo` built).
+    pub plugins: Option<PathBuf>,
     pub run: RunSettings,
     pub sandbox: SandboxLimits,
+    pub governance: GovernancePolicy,
+    pub dispatch: DispatchConfig,
     /// Per strategy id.
     pub strategies: BTreeMap<String, StrategySettings>,
 }
@@ -48,8 +63,11 @@ impl Default for CanvasConfig {
         CanvasConfig {
             timezone: DEFAULT_TIMEZONE.to_string(),
             store: PathBuf::from("canvas-store"),
+            plugins: None,
             run: RunSettings::default(),
             sandbox: SandboxLimits::default(),
+            governance: GovernancePolicy::default(),
+            dispatch: DispatchConfig::default(),
             strategies: BTreeMap::new(),
         }
     }
@@ -76,11 +94,25 @@ pub struct StrategySettings {
     pub schedule: Option<String>,
     /// Keys laid over the plugin's default config.
     pub config: serde_json::Map<String, serde_json::Value>,
+    /// Governance for this strategy; `[governance]` gives the defaults.
+    pub holdout_percent: Option<f64>,
+    pub on_cap: Option<OnCap>,
+    pub max_defer_hours: Option<u32>,
+    /// Yuan of coupons a day; no cap when absent.
+    pub coupon_budget_per_day: Option<f64>,
 }
 
 impl Default for StrategySettings {
     fn default() -> Self {
-        StrategySettings { enabled: true, schedule: None, config: serde_json::Map::new() }
+        StrategySettings {
+            enabled: true,
+            schedule: None,
+            config: serde_json::Map::new(),
+            holdout_percent: None,
+            on_cap: None,
+            max_defer_hours: None,
+            coupon_budget_per_day: None,
+        }
     }
 }
 
@@ -100,12 +132,42 @@ impl CanvasConfig {
     fn check(&self) -> anyhow::Result<()> {
         BrandCalendar::named(&self.timezone).map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
+        self.governance.check().map_err(anyhow::Error::msg)?;
+        self.dispatch.check().map_err(anyhow::Error::msg)?;
         for (id, settings) in &self.strategies {
             if let Some(schedule) = &settings.schedule {
                 Schedule::parse(schedule).map_err(|e| anyhow::anyhow!("strategies.{id}.schedule: {e}"))?;
             }
+            if settings.holdout_percent.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+                anyhow::bail!("strategies.{id}.holdout_percent must be within 0–100");
+            }
+            if settings.coupon_budget_per_day.is_some_and(|b| b < 0.0) {
+                anyhow::bail!("strategies.{id}.coupon_budget_per_day must not be negative");
+            }
         }
         Ok(())
+    }
+
+    /// The governor this config describes.
+    pub fn governor(&self) -> Governor {
+        Governor::new(self.governance.clone(), self.strategy_rules(), self.calendar())
+    }
+
+    /// Each configured strategy's governance: its overrides over `[governance]`.
+    pub fn strategy_rules(&self) -> HashMap<String, StrategyRules> {
+        let g = &self.governance;
+        self.strategies
+            .iter()
+            .map(|(id, s)| {
+                let rules = StrategyRules {
+                    holdout_percent: s.holdout_percent.unwrap_or(g.holdout_percent),
+                    on_cap: s.on_cap.unwrap_or(g.on_cap),
+                    max_defer_hours: s.max_defer_hours.unwrap_or(g.max_defer_hours),
+                    coupon_budget_per_day: s.coupon_budget_per_day.map(|yuan| (yuan * 100.0).round() as i64),
+                };
+                (id.clone(), rules)
+            })
+            .collect()
     }
 
     pub fn calendar(&self) -> BrandCalendar {

@@ -4,8 +4,8 @@
 //! Data flows through one module per stage:
 //!
 //! ```text
-//! CSV ─ import ─▶ store (sled) ─▶ member_base ─▶ audience ─▶ runtime (wasm) ─▶ runner ─▶ report
-//!                                  (as of a run)  (who, facts)  (plugin decides)  (decisions)
+//! CSV ─ import ─▶ store (sled) ─▶ member_base ─▶ audience ─▶ runtime (wasm) ─▶ governance ─▶ dispatch
+//!                                  (as of a run)  (who, facts)  (plugin proposes)  (host decides) (outbox)
 //! ```
 //!
 //! - [`model`]: the records (members, orders, events, products, decisions, runs);
@@ -17,7 +17,9 @@
 //! - [`audience`]: evaluates a plugin's declarative audience and gathers member facts;
 //! - [`runtime`]: wasmtime — loading, checking and sandboxing plugins;
 //! - [`schedule`]: cron schedules in the brand's time zone;
-//! - [`runner`]: one run of one strategy, batch by batch;
+//! - [`runner`]: a run instant — every strategy due proposes, the governor decides, all is recorded at once;
+//! - [`governance`]: arbitration, holdouts, quiet hours, fatigue caps, the WeCom limit, budgets;
+//! - [`dispatch`]: the outbox, sinks (webhook, JSONL file), retries and dead letters;
 //! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store;
 //! - [`report`]: decisions.jsonl, runs.jsonl and the summary table;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
@@ -28,7 +30,9 @@ pub mod audience;
 pub mod calendar;
 pub mod config;
 pub mod decision_log;
+pub mod dispatch;
 pub mod generate;
+pub mod governance;
 pub mod import;
 pub mod member_base;
 pub mod model;

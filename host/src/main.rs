@@ -7,8 +7,17 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use std::sync::Arc;
+
+use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
+use canvas::dispatch::{now_millis, Dispatcher, OutboxState};
 use canvas::generate::{generate, GenerateOptions};
+use canvas::member_base::MemberBase;
+use canvas::model::Millis;
+use canvas::report::Summary;
+use canvas::runner::{load_strategies, Loaded, Runner, Strategy};
+use canvas::runtime::PluginEngine;
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::{ImportCounts, Store};
 
@@ -53,6 +62,32 @@ enum Command {
         #[arg(long, value_name = "ID,ID", value_delimiter = ',')]
         strategies: Option<Vec<String>>,
     },
+    /// One real run at INSTANT against the store: every enabled strategy due then, then dispatch.
+    Run {
+        /// The run instant, RFC 3339 (e.g. 2026-03-01T10:00:00+08:00).
+        #[arg(long, value_name = "INSTANT")]
+        at: String,
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        plugins: Option<PathBuf>,
+        /// Run these strategies whatever their schedule, comma-separated.
+        #[arg(long, value_name = "ID,ID", value_delimiter = ',')]
+        strategies: Option<Vec<String>>,
+        /// Record decisions and queue them, but do not deliver now.
+        #[arg(long)]
+        no_dispatch: bool,
+    },
+    /// Deliver every queued touch that is due, with retries, until each is delivered or dead.
+    Dispatch {
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
+    /// Look into the outbox, and re-drive dead letters.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Generate a realistic, deterministic data set of an apparel brand.
     Gen {
         #[arg(long, default_value_t = 2_400)]
@@ -67,6 +102,43 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List outbox entries (all, or of one state).
+    List {
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
+    /// Queue dead letters again: the keys given, or all of them.
+    Redrive {
+        keys: Vec<String>,
+        /// Every dead letter.
+        #[arg(long, conflicts_with = "keys")]
+        all: bool,
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StateArg {
+    Pending,
+    Delivered,
+    Dead,
+}
+
+impl From<StateArg> for OutboxState {
+    fn from(s: StateArg) -> Self {
+        match s {
+            StateArg::Pending => OutboxState::Pending,
+            StateArg::Delivered => OutboxState::Delivered,
+            StateArg::Dead => OutboxState::Dead,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -128,6 +200,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run { at, store, plugins, strategies, no_dispatch } => {
+            let at = parse_instant(&at).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
+            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let plugins = match plugins.or(config.plugins.clone()) {
+                Some(dir) => dir,
+                None => default_plugin_dir()?,
+            };
+            let outcome = run_once(&config, &store, &plugins, at, strategies.as_deref())?;
+            if !no_dispatch {
+                dispatch(&config, &store)?;
+            }
+            Ok(outcome)
+        }
+        Command::Dispatch { store } => {
+            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            dispatch(&config, &store)
+        }
+        Command::Outbox { command } => outbox(&config, command),
         Command::Gen { members, months, seed, end, out } => {
             let summary = generate(&GenerateOptions { members, months, seed, end }, &out)?;
             println!(
@@ -138,6 +228,97 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 summary.products,
                 out.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs the strategies due at `at` (or those named) and records their decisions.
+fn run_once(
+    config: &CanvasConfig,
+    store: &Store,
+    plugins: &Path,
+    at: Millis,
+    only: Option<&[String]>,
+) -> anyhow::Result<ExitCode> {
+    let calendar = config.calendar();
+    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let Loaded { strategies, refused } = load_strategies(&engine, plugins, config, only)?;
+    let due: Vec<&Strategy> = strategies
+        .iter()
+        .filter(|s| only.is_some() || !s.schedule.runs_between(&calendar, at, at + 1).is_empty())
+        .collect();
+    for refusal in &refused {
+        println!("refused: {refusal}");
+    }
+    if due.is_empty() {
+        println!("no strategy is due at {} (schedules: {})", calendar.format(at), schedules(&strategies));
+        return Ok(if refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(FINISHED_WITH_FAILURES) });
+    }
+    let base = MemberBase::build(calendar, store.dataset()?);
+    let mut runner = Runner::new(base, store, config.governor(), config.run.batch_size, true)?;
+    let mut summary = Summary::default();
+    let records = runner.run_instant(at, &due, &mut |d| summary.add_decision(d))?;
+    let already: u64 = records.iter().map(|r| r.already_decided).sum();
+    for record in &records {
+        summary.add_run(record);
+    }
+    println!("ran {} at {}", due.iter().map(|s| s.id()).collect::<Vec<_>>().join(", "), calendar.format(at));
+    print!("{}", summary.table());
+    if already > 0 {
+        println!("{already} touches were decided by an earlier run of this period and were not decided again");
+    }
+    let failed = summary.any_failed() || !refused.is_empty();
+    Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS })
+}
+
+fn schedules(strategies: &[Strategy]) -> String {
+    strategies.iter().map(|s| format!("{} `{}`", s.id(), s.schedule.expression())).collect::<Vec<_>>().join(", ")
+}
+
+/// Delivers what is due in the outbox and says how it went.
+fn dispatch(config: &CanvasConfig, store: &Store) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(async { Dispatcher::new(store, config.dispatch.clone())?.drain().await })?;
+    println!(
+        "dispatch: {} delivered, {} failed attempts retried, {} dead letters, {} waiting for their send time",
+        report.delivered, report.retried, report.dead, report.waiting
+    );
+    if report.dead > 0 {
+        println!("see them with `canvas outbox list --state dead`; re-drive with `canvas outbox redrive --all`");
+        return Ok(ExitCode::from(FINISHED_WITH_FAILURES));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn outbox(config: &CanvasConfig, command: OutboxCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        OutboxCommand::List { state, store } => {
+            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let calendar = config.calendar();
+            let items = store.outbox_items(state.map(OutboxState::from))?;
+            println!("{:<9}  {:>8}  {:<25}  {:<10}  key / last error", "state", "attempts", "due", "channel");
+            for item in &items {
+                println!(
+                    "{:<9}  {:>8}  {:<25}  {:<10}  {}",
+                    item.state.as_str(),
+                    item.attempts,
+                    calendar.format(item.due_at),
+                    item.channel,
+                    item.key
+                );
+                if let Some(error) = &item.last_error {
+                    println!("{:>58}{error}", "");
+                }
+            }
+            println!("{} entries", items.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        OutboxCommand::Redrive { keys, all, store } => {
+            anyhow::ensure!(all || !keys.is_empty(), "name the keys to re-drive, or pass --all");
+            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let count = store.redrive(&keys, now_millis())?;
+            println!("{count} dead letters queued again; `canvas dispatch` delivers them");
             Ok(ExitCode::SUCCESS)
         }
     }

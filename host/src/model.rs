@@ -141,6 +141,9 @@ pub struct GroupBuy {
 /// What a strategy decided for one member at one run, and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
+    /// The idempotency key, `strategy/step/period/member`: a strategy decides a
+    /// step for a member at most once per period of its schedule.
+    pub key: String,
     pub strategy: String,
     pub plugin_version: String,
     /// The run instant.
@@ -161,12 +164,23 @@ pub struct Decision {
     pub group_buy: Option<GroupBuy>,
     pub status: DecisionStatus,
     pub reason: Option<String>,
+    /// For a deferred touch: when it is to be sent.
+    pub send_at: Option<Millis>,
 }
 
 impl Decision {
-    /// Whether this decision hands the member a coupon that now exists.
+    /// When the touch leaves: now if dispatched, later if deferred, never otherwise.
+    pub fn planned_send_at(&self) -> Option<Millis> {
+        match self.status {
+            DecisionStatus::Dispatched => Some(self.send_at.unwrap_or(self.run_at)),
+            DecisionStatus::Deferred => self.send_at,
+            _ => None,
+        }
+    }
+
+    /// Whether this decision hands the member a coupon (now or when deferred).
     pub fn issues_coupon(&self) -> bool {
-        self.status == DecisionStatus::Dispatched && self.coupon_id.is_some()
+        self.planned_send_at().is_some() && self.coupon_id.is_some()
     }
 }
 
@@ -193,7 +207,10 @@ pub struct RunRecord {
     pub day: Day,
     pub audience: u64,
     pub batches: u32,
+    /// New decisions, whatever their status.
     pub decisions: u64,
+    /// Touches the plugin proposed again for a (step, member, period) decided before: not decided twice.
+    pub already_decided: u64,
     pub fuel_used: u64,
     pub duration_micros: u64,
     pub outcome: RunOutcome,

@@ -32,6 +32,7 @@ struct GroupBuyLine<'a> {
 /// One line of decisions.jsonl.
 #[derive(Serialize)]
 struct DecisionLine<'a> {
+    key: &'a str,
     date: String,
     run_at: String,
     strategy: &'a str,
@@ -48,6 +49,7 @@ struct DecisionLine<'a> {
     group_buy: Option<GroupBuyLine<'a>>,
     status: DecisionStatus,
     reason: &'a Option<String>,
+    send_at: Option<String>,
 }
 
 /// A decision as one line of JSON (no newline).
@@ -60,6 +62,7 @@ pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
         price: yuan(g.price),
     });
     let line = DecisionLine {
+        key: &d.key,
         date: date_of_day(d.day).to_string(),
         run_at: calendar.format(d.run_at),
         strategy: &d.strategy,
@@ -76,6 +79,7 @@ pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
         group_buy,
         status: d.status,
         reason: &d.reason,
+        send_at: d.send_at.map(|at| calendar.format(at)),
     };
     serde_json::to_string(&line).expect("decisions serialize")
 }
@@ -89,6 +93,7 @@ struct RunLine<'a> {
     audience: u64,
     batches: u32,
     decisions: u64,
+    already_decided: u64,
     fuel_used: u64,
     duration_ms: f64,
     status: &'static str,
@@ -109,6 +114,7 @@ pub fn run_json(calendar: &BrandCalendar, r: &RunRecord) -> String {
         audience: r.audience,
         batches: r.batches,
         decisions: r.decisions,
+        already_decided: r.already_decided,
         fuel_used: r.fuel_used,
         duration_ms: r.duration_micros as f64 / 1000.0,
         status,
@@ -125,8 +131,11 @@ pub struct StrategyTotals {
     pub audience: u64,
     pub decisions: u64,
     pub by_status: BTreeMap<DecisionStatus, u64>,
+    /// Why touches were not sent now: reason (without its particulars) → count.
+    pub reasons: BTreeMap<String, u64>,
+    /// Distinct members sent a touch (dispatched or deferred).
     pub members_touched: u64,
-    /// Yuan of benefits in dispatched decisions.
+    /// Yuan of benefits in touches sent (dispatched or deferred).
     pub benefit_value: f64,
     pub fuel_used: u64,
     /// The first failure's message, if any run failed.
@@ -135,10 +144,23 @@ pub struct StrategyTotals {
     members: BTreeSet<String>,
 }
 
+impl StrategyTotals {
+    pub fn count(&self, status: DecisionStatus) -> u64 {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+}
+
 /// Totals by strategy, fed run by run and decision by decision.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub strategies: BTreeMap<String, StrategyTotals>,
+    /// Distinct members touched by any strategy.
+    members: BTreeSet<String>,
+}
+
+/// A reason without its particulars ("…; sends at …"), for counting.
+fn reason_kind(reason: &str) -> &str {
+    reason.split("; ").next().unwrap_or(reason)
 }
 
 impl Summary {
@@ -157,11 +179,15 @@ impl Summary {
         let t = self.strategies.entry(d.strategy.clone()).or_default();
         t.decisions += 1;
         *t.by_status.entry(d.status).or_default() += 1;
-        if d.status == DecisionStatus::Dispatched {
+        if let Some(reason) = &d.reason {
+            *t.reasons.entry(format!("{}: {}", d.status.as_str(), reason_kind(reason))).or_default() += 1;
+        }
+        if d.planned_send_at().is_some() {
             t.benefit_value += d.benefit.as_ref().map_or(0.0, |b| yuan(b.value));
             if t.members.insert(d.member_id.clone()) {
                 t.members_touched += 1;
             }
+            self.members.insert(d.member_id.clone());
         }
     }
 
@@ -169,60 +195,79 @@ impl Summary {
         self.strategies.values().any(|t| t.failed_runs > 0)
     }
 
-    /// A fixed-width table for a terminal.
+    /// A fixed-width table for a terminal, then why touches were held back.
     pub fn table(&self) -> String {
-        let header = ["strategy", "runs", "failed", "audience", "decisions", "dispatched", "members", "benefits ¥"];
-        let mut rows: Vec<[String; 8]> = self
-            .strategies
-            .iter()
-            .map(|(id, t)| {
-                [
-                    id.clone(),
-                    t.runs.to_string(),
-                    t.failed_runs.to_string(),
-                    t.audience.to_string(),
-                    t.decisions.to_string(),
-                    t.by_status.get(&DecisionStatus::Dispatched).copied().unwrap_or(0).to_string(),
-                    t.members_touched.to_string(),
-                    format!("{:.0}", t.benefit_value),
-                ]
-            })
-            .collect();
-        let total = |f: fn(&StrategyTotals) -> u64| self.strategies.values().map(f).sum::<u64>().to_string();
-        rows.push([
-            "total".into(),
-            total(|t| t.runs),
-            total(|t| t.failed_runs),
-            total(|t| t.audience),
-            total(|t| t.decisions),
-            total(|t| t.by_status.get(&DecisionStatus::Dispatched).copied().unwrap_or(0)),
-            total(|t| t.members_touched),
-            format!("{:.0}", self.strategies.values().map(|t| t.benefit_value).sum::<f64>()),
-        ]);
+        use DecisionStatus::*;
+        let header = [
+            "strategy",
+            "runs",
+            "failed",
+            "audience",
+            "decided",
+            "dispatched",
+            "deferred",
+            "holdout",
+            "suppressed",
+            "members",
+            "benefits ¥",
+        ];
+        let row = |name: &str, t: &StrategyTotals| -> Vec<String> {
+            let mut cells = vec![name.to_string()];
+            cells.extend([t.runs, t.failed_runs, t.audience, t.decisions].map(|n| n.to_string()));
+            cells.extend([Dispatched, Deferred, Holdout, Suppressed].map(|s| t.count(s).to_string()));
+            cells.push(t.members_touched.to_string());
+            cells.push(format!("{:.0}", t.benefit_value));
+            cells
+        };
+        let mut rows: Vec<Vec<String>> = self.strategies.iter().map(|(id, t)| row(id, t)).collect();
+        let mut total = StrategyTotals::default();
+        for t in self.strategies.values() {
+            total.runs += t.runs;
+            total.failed_runs += t.failed_runs;
+            total.audience += t.audience;
+            total.decisions += t.decisions;
+            for (status, n) in &t.by_status {
+                *total.by_status.entry(*status).or_default() += n;
+            }
+            total.benefit_value += t.benefit_value;
+        }
+        total.members_touched = self.members.len() as u64;
+        rows.push(row("total", &total));
         let widths: Vec<usize> = (0..header.len())
             .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0))
             .collect();
         let mut out = String::new();
         let mut line = |cells: &[&str]| {
             for (i, cell) in cells.iter().enumerate() {
-                let pad = widths[i] - cell.chars().count();
-                if i == 0 {
-                    let _ = write!(out, "{cell}{}", " ".repeat(pad));
-                } else {
-                    let _ = write!(out, "  {}{cell}", " ".repeat(pad));
-                }
+                let pad = " ".repeat(widths[i] - cell.chars().count());
+                let _ = if i == 0 { write!(out, "{cell}{pad}") } else { write!(out, "  {pad}{cell}") };
             }
             out.push('\n');
         };
-        line(&header);
         let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
-        line(&rule.iter().map(String::as_str).collect::<Vec<_>>());
+        let rule: Vec<&str> = rule.iter().map(String::as_str).collect();
+        line(&header);
+        line(&rule);
         let last = rows.len() - 1;
         for (i, row) in rows.iter().enumerate() {
             if i == last {
-                line(&rule.iter().map(String::as_str).collect::<Vec<_>>());
+                line(&rule);
             }
             line(&row.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        let mut reasons: BTreeMap<&str, Vec<(&str, u64)>> = BTreeMap::new();
+        for (id, t) in &self.strategies {
+            for (reason, n) in &t.reasons {
+                reasons.entry(reason.as_str()).or_default().push((id.as_str(), *n));
+            }
+        }
+        if !reasons.is_empty() {
+            out.push_str("\nnot sent now, and why:\n");
+            for (reason, by) in reasons {
+                let total: u64 = by.iter().map(|(_, n)| n).sum();
+                let who: Vec<String> = by.iter().map(|(id, n)| format!("{id} {n}")).collect();
+                let _ = writeln!(out, "  {total:>6}  {reason}  ({})", who.join(", "));
+            }
         }
         for (id, t) in &self.strategies {
             if let Some(error) = &t.first_error {

@@ -1,9 +1,13 @@
-//! One run of one strategy: evaluate its audience as of the run instant, call
-//! the plugin in batches, check what it returns, record every decision.
+//! A run instant: every strategy due then evaluates its audience as of the
+//! instant and proposes touches, batch by batch; the governor decides what
+//! becomes of each proposal; the decisions (and, for real runs, their outbox
+//! entries) are recorded in one atomic write.
 //!
 //! A plugin that fails (trap, limit, error, invalid touch) fails its own run:
-//! the run is recorded with the reason, decisions of earlier batches stand,
-//! and the caller goes on with the other strategies.
+//! the run is recorded with the reason, proposals of its earlier batches
+//! stand, and the other strategies go on. A (strategy, step, period, member)
+//! already decided is never decided again, so re-running an instant, or
+//! running it again after a crash, adds nothing twice.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -15,8 +19,10 @@ use sha2::{Digest, Sha256};
 
 use crate::audience::{self, RunClock};
 use crate::calendar::date_of_day;
-use crate::config::{merge_config, StrategySettings};
+use crate::config::{merge_config, CanvasConfig, StrategySettings};
 use crate::decision_log::DecisionLog;
+use crate::dispatch::OutboxItem;
+use crate::governance::Governor;
 use crate::member_base::MemberBase;
 use crate::model::{self, ActionKind, Decision, DecisionStatus, Event, GroupBuy, Millis, RunOutcome, RunRecord};
 use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
@@ -96,64 +102,167 @@ pub fn load_plugins(
     Ok((loaded, rejected))
 }
 
+/// The strategies a folder of plugins yields under a config.
+pub struct Loaded {
+    pub strategies: Vec<Strategy>,
+    /// Plugin files refused, and strategies whose config the plugin rejected.
+    pub refused: Vec<String>,
+}
+
+/// Loads the plugins in `dir` and sets up a strategy for each: only those in
+/// `only` (an unknown id there is an error naming the ids available), else
+/// every one the config leaves enabled.
+pub fn load_strategies(
+    engine: &Arc<PluginEngine>,
+    dir: &Path,
+    config: &CanvasConfig,
+    only: Option<&[String]>,
+) -> anyhow::Result<Loaded> {
+    let (plugins, rejected) = load_plugins(engine, dir)?;
+    let mut refused: Vec<String> = rejected.iter().map(PluginRejected::to_string).collect();
+    if let Some(wanted) = only {
+        let known: Vec<&str> = plugins.iter().map(|p| p.id()).collect();
+        let unknown: Vec<String> =
+            wanted.iter().filter(|id| !known.contains(&id.as_str())).map(|id| format!("`{id}`")).collect();
+        if !unknown.is_empty() {
+            anyhow::bail!(
+                "no plugin in {} has the id {}; available: {}",
+                dir.display(),
+                unknown.join(", "),
+                known.join(", ")
+            );
+        }
+    }
+    let mut strategies = Vec::new();
+    for plugin in plugins {
+        let settings = config.strategy(plugin.id());
+        let selected = match only {
+            Some(wanted) => wanted.iter().any(|id| id == plugin.id()),
+            None => settings.enabled,
+        };
+        if !selected {
+            continue;
+        }
+        match Strategy::new(plugin, &settings) {
+            Ok(strategy) => strategies.push(strategy),
+            Err(e) => refused.push(e.to_string()),
+        }
+    }
+    Ok(Loaded { strategies, refused })
+}
+
 /// Runs strategies against a member base, recording into a store.
 pub struct Runner<'a> {
     pub base: MemberBase,
     pub log: DecisionLog,
+    governor: Governor,
     store: &'a Store,
     batch_size: usize,
+    /// Whether decided touches go to the outbox (real runs) or not (simulation).
+    enqueue: bool,
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(base: MemberBase, store: &'a Store, batch_size: usize) -> anyhow::Result<Self> {
-        let log = DecisionLog::load(&base, &store.decisions()?);
-        Ok(Runner { base, log, store, batch_size: batch_size.max(1) })
-    }
-
-    /// Runs `strategy` at `at`. Plugin failures end up in the returned record;
-    /// only a store failure is an `Err`.
-    pub fn run(
-        &mut self,
-        strategy: &Strategy,
-        at: Millis,
-        on_decision: &mut dyn FnMut(&Decision),
-    ) -> anyhow::Result<RunRecord> {
-        let started = Instant::now();
-        let clock = RunClock::new(&self.base.calendar, at);
-        let mut record = RunRecord {
-            strategy: strategy.id().to_string(),
-            plugin_version: strategy.plugin.manifest.version.clone(),
-            run_at: at,
-            day: clock.today,
-            audience: 0,
-            batches: 0,
-            decisions: 0,
-            fuel_used: 0,
-            duration_micros: 0,
-            outcome: RunOutcome::Completed,
-        };
-        if let Err(error) = self.run_batches(strategy, clock, &mut record, on_decision)? {
-            record.outcome = RunOutcome::Failed { error: error.to_string() };
+    /// `enqueue`: put dispatched and deferred touches in the store's outbox.
+    pub fn new(
+        base: MemberBase,
+        store: &'a Store,
+        mut governor: Governor,
+        batch_size: usize,
+        enqueue: bool,
+    ) -> anyhow::Result<Self> {
+        let earlier = store.decisions()?;
+        for decision in &earlier {
+            governor.remember(decision);
         }
-        record.duration_micros = started.elapsed().as_micros() as u64;
-        self.store.record_run(&record)?;
-        Ok(record)
+        let log = DecisionLog::load(&base, &earlier);
+        Ok(Runner { base, log, governor, store, batch_size: batch_size.max(1), enqueue })
     }
 
-    /// The outer `Result` is the store's, the inner the plugin's.
-    fn run_batches(
+    /// Runs `strategies` at `at`: one record per strategy. Plugin failures end
+    /// up in the records; only a store failure is an `Err`.
+    pub fn run_instant(
         &mut self,
+        at: Millis,
+        strategies: &[&Strategy],
+        on_decision: &mut dyn FnMut(&Decision),
+    ) -> anyhow::Result<Vec<RunRecord>> {
+        let clock = RunClock::new(&self.base.calendar, at);
+        let mut records = Vec::with_capacity(strategies.len());
+        let mut proposals = Vec::new();
+        for strategy in strategies {
+            let started = Instant::now();
+            let mut record = RunRecord {
+                strategy: strategy.id().to_string(),
+                plugin_version: strategy.plugin.manifest.version.clone(),
+                run_at: at,
+                day: clock.today,
+                audience: 0,
+                batches: 0,
+                decisions: 0,
+                already_decided: 0,
+                fuel_used: 0,
+                duration_micros: 0,
+                outcome: RunOutcome::Completed,
+            };
+            if let Err(error) = self.propose(strategy, clock, &mut record, &mut proposals) {
+                record.outcome = RunOutcome::Failed { error: error.to_string() };
+            }
+            record.duration_micros = started.elapsed().as_micros() as u64;
+            records.push(record);
+        }
+
+        let mut fresh = Vec::with_capacity(proposals.len());
+        for proposal in proposals {
+            if self.store.has_decision(&proposal.key)? {
+                record_of(&mut records, &proposal.strategy).already_decided += 1;
+            } else {
+                fresh.push(proposal);
+            }
+        }
+        let base = &self.base;
+        let timezone_of = |member: &str| {
+            let m = base.index_of(member)?;
+            base.member(m).member.tz.as_deref()?.parse().ok()
+        };
+        let decided = self.governor.decide(at, fresh, timezone_of);
+        let outbox: Vec<OutboxItem> = if self.enqueue {
+            decided.iter().filter_map(|d| OutboxItem::for_decision(&self.base.calendar, d)).collect()
+        } else {
+            Vec::new()
+        };
+        self.store.record_decisions(&decided, &outbox)?;
+        let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
+        self.store.record_events(&coupons)?;
+        for event in coupons {
+            self.base.add_event(event);
+        }
+        for decision in &decided {
+            self.log.add(&self.base, decision);
+            record_of(&mut records, &decision.strategy).decisions += 1;
+            on_decision(decision);
+        }
+        for record in &records {
+            self.store.record_run(record)?;
+        }
+        // Decisions are durable before anything is dispatched.
+        self.store.flush()?;
+        Ok(records)
+    }
+
+    /// The strategy's proposals, batch by batch, appended to `proposals`.
+    /// Proposals of batches before a failure stand.
+    fn propose(
+        &self,
         strategy: &Strategy,
         clock: RunClock,
         record: &mut RunRecord,
-        on_decision: &mut dyn FnMut(&Decision),
-    ) -> anyhow::Result<Result<(), PluginError>> {
+        proposals: &mut Vec<Decision>,
+    ) -> Result<(), PluginError> {
         let plugin = &strategy.plugin;
-        let audience = match plugin.audience(&strategy.config) {
-            Ok(audience) => audience,
-            Err(e) => return Ok(Err(e)),
-        };
-        let selected = audience::select(&self.base, self.log.strategy(strategy.id()), &audience, clock);
+        let audience = plugin.audience(&strategy.config)?;
+        let log = self.log.strategy(strategy.id());
+        let selected = audience::select(&self.base, log, &audience, clock);
         record.audience = selected.len() as u64;
         let context = api::RunContext {
             run_at: clock.at,
@@ -163,55 +272,49 @@ impl<'a> Runner<'a> {
             config: strategy.config.to_string(),
             launches: audience::launches(&self.base, &audience, clock),
         };
+        let period = strategy.schedule.period_of(&self.base.calendar, clock.at);
         for batch in selected.chunks(self.batch_size) {
-            let log = self.log.strategy(strategy.id());
             let members: Vec<api::Member> =
                 batch.iter().map(|&m| audience::member_facts(&self.base, log, m, &audience, clock)).collect();
             record.batches += 1;
-            let (touches, stats) = match plugin.decide(&context, &members) {
-                Ok(result) => result,
-                Err(e) => return Ok(Err(e)),
-            };
+            let (touches, stats) = plugin.decide(&context, &members)?;
             record.fuel_used += stats.fuel_used;
-            let decisions = match decisions_from(plugin, clock, &members, touches) {
-                Ok(decisions) => decisions,
-                Err(e) => return Ok(Err(e)),
-            };
-            self.store.record_decisions(&decisions)?;
-            let coupons: Vec<Event> = decisions.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
-            self.store.record_events(&coupons)?;
-            for event in coupons {
-                self.base.add_event(event);
-            }
-            for decision in &decisions {
-                self.log.add(&self.base, decision);
-                on_decision(decision);
-            }
-            record.decisions += decisions.len() as u64;
+            proposals.extend(proposals_from(plugin, clock, &period, &members, touches)?);
         }
-        Ok(Ok(()))
+        Ok(())
     }
 }
 
-/// Checks a batch's touches and turns them into decisions. Any bad touch
-/// fails the batch: a plugin that breaks the contract is not half-trusted.
-fn decisions_from(
+fn record_of<'r>(records: &'r mut [RunRecord], strategy: &str) -> &'r mut RunRecord {
+    records.iter_mut().find(|r| r.strategy == strategy).expect("every proposal comes from a strategy of this run")
+}
+
+/// Checks a batch's touches and turns them into proposed decisions. Any bad
+/// touch fails the batch: a plugin that breaks the contract is not half-trusted.
+fn proposals_from(
     plugin: &LoadedPlugin,
     clock: RunClock,
+    period: &str,
     members: &[api::Member],
     touches: Vec<api::Touch>,
 ) -> Result<Vec<Decision>, PluginError> {
     let invalid = |message: String| PluginError::InvalidOutput { plugin: plugin.label(), message };
     let in_batch: HashSet<&str> = members.iter().map(|m| m.profile.id.as_str()).collect();
     let mut seen: HashSet<(String, String)> = HashSet::new();
-    let mut decisions = Vec::with_capacity(touches.len());
+    let mut proposals = Vec::with_capacity(touches.len());
     for touch in touches {
         let who = format!("member `{}`", touch.member_id);
         if !in_batch.contains(touch.member_id.as_str()) {
             return Err(invalid(format!("{who} was not in the batch it was given")));
         }
-        if touch.step.trim().is_empty() || touch.channel.trim().is_empty() || touch.template.trim().is_empty() {
-            return Err(invalid(format!("the touch for {who} lacks a step, channel or template")));
+        if !is_step_name(&touch.step) {
+            return Err(invalid(format!(
+                "the touch for {who} has step `{}`; use 1–64 of a-z, 0-9, _ and -",
+                touch.step
+            )));
+        }
+        if touch.channel.trim().is_empty() || touch.template.trim().is_empty() {
+            return Err(invalid(format!("the touch for {who} lacks a channel or template")));
         }
         if !seen.insert((touch.member_id.clone(), touch.step.clone())) {
             return Err(invalid(format!("{who} got two touches at step `{}` in one run", touch.step)));
@@ -233,10 +336,10 @@ fn decisions_from(
         if benefit.is_some_and(|b| b.value < 0) {
             return Err(invalid(format!("the benefit for {who} has a negative value")));
         }
-        let coupon_id = benefit
-            .filter(|b| b.kind == api::BenefitKind::Coupon)
-            .map(|_| coupon_id(plugin.id(), &touch.step, &touch.member_id, clock.at));
-        decisions.push(Decision {
+        let key = format!("{}/{}/{period}/{}", plugin.id(), touch.step, touch.member_id);
+        let coupon_id = benefit.filter(|b| b.kind == api::BenefitKind::Coupon).map(|_| coupon_id(&key));
+        proposals.push(Decision {
+            key,
             strategy: plugin.id().to_string(),
             plugin_version: plugin.manifest.version.clone(),
             run_at: clock.at,
@@ -253,20 +356,26 @@ fn decisions_from(
             group_buy,
             status: DecisionStatus::Dispatched,
             reason: None,
+            send_at: None,
         });
     }
-    Ok(decisions)
+    Ok(proposals)
 }
 
-/// A coupon's id: stable for (strategy, step, member, run instant), so the
-/// same decision always names the same coupon.
-fn coupon_id(strategy: &str, step: &str, member: &str, run_at: Millis) -> String {
-    let digest = Sha256::digest(format!("{strategy}/{step}/{member}/{run_at}"));
+fn is_step_name(step: &str) -> bool {
+    (1..=64).contains(&step.len())
+        && step.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// A coupon's id: stable for its decision's key, so the same decision always
+/// names the same coupon.
+fn coupon_id(key: &str) -> String {
+    let digest = Sha256::digest(key);
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     format!("C-{hex}")
 }
 
-/// The event a dispatched coupon decision leaves behind, at the run instant.
+/// The event a coupon decision leaves behind, when the coupon is sent.
 fn coupon_issued(d: &Decision) -> Event {
     let coupon_id = d.coupon_id.clone().expect("only coupon decisions issue coupons");
     let value = d.benefit.as_ref().map_or(0, |b| b.value) as f64 / 100.0;
@@ -275,7 +384,7 @@ fn coupon_issued(d: &Decision) -> Event {
         id: format!("{}:{coupon_id}", model::COUPON_ISSUED),
         member_id: d.member_id.clone(),
         kind: model::COUPON_ISSUED.to_string(),
-        at: d.run_at,
+        at: d.planned_send_at().unwrap_or(d.run_at),
         attrs: attrs.to_string(),
     }
 }

@@ -43,6 +43,21 @@ impl Schedule {
         self.cron.describe()
     }
 
+    /// The period a run belongs to, for idempotency: a strategy decides a step
+    /// for a member at most once per period. Daily when the schedule names one
+    /// minute and one hour (`0 10 * * *`, `0 10 1 * *`), hourly when it names
+    /// one minute (`0 * * * *`), else per minute.
+    pub fn period_of(&self, calendar: &BrandCalendar, at: Millis) -> String {
+        let mut fields = self.expression.split_whitespace();
+        let fixed = |field: Option<&str>| field.is_some_and(|f| f.parse::<u32>().is_ok());
+        let format = match (fixed(fields.next()), fixed(fields.next())) {
+            (true, true) => "%Y-%m-%d",
+            (true, false) => "%Y-%m-%dT%H",
+            _ => "%Y-%m-%dT%H:%M",
+        };
+        calendar.local(at).format(format).to_string()
+    }
+
     /// The run instants in `from..until` (from included, until excluded).
     pub fn runs_between(&self, calendar: &BrandCalendar, from: Millis, until: Millis) -> Vec<Millis> {
         let start = calendar.tz().timestamp_millis_opt(from).single().expect("valid instant");
@@ -78,6 +93,10 @@ mod tests {
         let year = parse_instant("2027-03-01T00:00:00+08:00").unwrap();
         assert_eq!(Schedule::parse("0 10 1 * *").unwrap().runs_between(&cal, from, year).len(), 12);
         assert!(Schedule::parse("every day").is_err());
+        let ten = parse_instant("2026-03-01T10:00:00+08:00").unwrap();
+        assert_eq!(Schedule::parse("0 10 * * *").unwrap().period_of(&cal, ten), "2026-03-01");
+        assert_eq!(Schedule::parse("0 * * * *").unwrap().period_of(&cal, ten), "2026-03-01T10");
+        assert_eq!(Schedule::parse("*/15 * * * *").unwrap().period_of(&cal, ten), "2026-03-01T10:00");
         assert!(Schedule::parse("0 0 10 * * *").is_err(), "seconds are not part of the contract");
     }
 }

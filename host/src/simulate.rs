@@ -2,7 +2,8 @@
 //!
 //! Imports the data into a scratch store inside OUT, runs every scheduled run
 //! of every selected strategy in the date range in time order — each run sees
-//! only what existed at its instant — and writes decisions.jsonl,
+//! only what existed at its instant, and the full governance policy decides
+//! each touch as it would for real — and writes decisions.jsonl,
 //! runs.jsonl and referrals.csv. The scratch store is removed at the end: the only side effect
 //! is the files in OUT.
 
@@ -14,13 +15,16 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 
+use std::collections::BTreeMap;
+
+use crate::calendar::BrandCalendar;
 use crate::config::CanvasConfig;
 use crate::member_base::MemberBase;
 use crate::model::Millis;
 use crate::referrals::{InviteLog, Referrals};
 use crate::report::{decision_json, run_json, Summary};
-use crate::runner::{load_plugins, Runner, Strategy};
-use crate::runtime::{PluginEngine, PluginRejected};
+use crate::runner::{load_strategies, Loaded, Runner, Strategy};
+use crate::runtime::PluginEngine;
 use crate::store::Store;
 
 pub struct SimulateOptions {
@@ -74,50 +78,18 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
     store.import(&parsed)?;
 
     let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
-    let (plugins, rejected) = load_plugins(&engine, &options.plugins)?;
-    let mut refused: Vec<String> = rejected.iter().map(PluginRejected::to_string).collect();
-    if let Some(wanted) = &options.strategies {
-        let known: Vec<&str> = plugins.iter().map(|p| p.id()).collect();
-        let unknown: Vec<&String> = wanted.iter().filter(|id| !known.contains(&id.as_str())).collect();
-        if !unknown.is_empty() {
-            bail!(
-                "no plugin in {} has the id {}; available: {}",
-                options.plugins.display(),
-                unknown.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", "),
-                known.join(", ")
-            );
-        }
-    }
-    let mut strategies = Vec::new();
-    for plugin in plugins {
-        let settings = config.strategy(plugin.id());
-        let selected = match &options.strategies {
-            Some(wanted) => wanted.iter().any(|id| id == plugin.id()),
-            None => settings.enabled,
-        };
-        if !selected {
-            continue;
-        }
-        match Strategy::new(plugin, &settings) {
-            Ok(strategy) => strategies.push(strategy),
-            Err(e) => refused.push(e.to_string()),
-        }
-    }
+    let Loaded { strategies, refused } =
+        load_strategies(&engine, &options.plugins, config, options.strategies.as_deref())?;
     if strategies.is_empty() {
         bail!("no strategy to simulate{}", refusal_note(&refused));
     }
 
     let from = calendar.start_of(options.from);
     let until = calendar.start_of(options.to.succ_opt().context("--to is the last representable date")?);
-    let mut schedule: Vec<(Millis, usize)> = strategies
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.schedule.runs_between(&calendar, from, until).into_iter().map(move |at| (at, i)))
-        .collect();
-    schedule.sort_unstable();
+    let instants = run_instants(&strategies, &calendar, from, until);
 
     let base = MemberBase::build(calendar, store.dataset()?);
-    let mut runner = Runner::new(base, &store, config.run.batch_size)?;
+    let mut runner = Runner::new(base, &store, config.governor(), config.run.batch_size, false)?;
     let decisions_file = options.out.join("decisions.jsonl");
     let runs_file = options.out.join("runs.jsonl");
     let mut decisions_out = create(&decisions_file)?;
@@ -128,8 +100,10 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
     }
     let mut invites = InviteLog::default();
     let mut write_error = None;
-    for &(at, i) in &schedule {
-        let record = runner.run(&strategies[i], at, &mut |decision| {
+    let mut runs = 0;
+    for (at, due) in &instants {
+        let due: Vec<&Strategy> = due.iter().map(|&i| &strategies[i]).collect();
+        let records = runner.run_instant(*at, &due, &mut |decision| {
             summary.add_decision(decision);
             invites.add(decision);
             if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
@@ -139,9 +113,12 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
         if let Some(e) = write_error.take() {
             return Err(e).with_context(|| format!("writing {}", decisions_file.display()));
         }
-        summary.add_run(&record);
-        writeln!(runs_out, "{}", run_json(&calendar, &record))
-            .with_context(|| format!("writing {}", runs_file.display()))?;
+        for record in &records {
+            summary.add_run(record);
+            writeln!(runs_out, "{}", run_json(&calendar, record))
+                .with_context(|| format!("writing {}", runs_file.display()))?;
+        }
+        runs += records.len();
     }
     decisions_out.flush().with_context(|| format!("writing {}", decisions_file.display()))?;
     runs_out.flush().with_context(|| format!("writing {}", runs_file.display()))?;
@@ -152,15 +129,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
         .with_context(|| format!("writing {}", referrals_file.display()))?;
     drop(runner);
     drop(store);
-    Ok(SimulationResult {
-        summary,
-        refused,
-        runs: schedule.len(),
-        referrals,
-        decisions_file,
-        runs_file,
-        referrals_file,
-    })
+    Ok(SimulationResult { summary, refused, runs, referrals, decisions_file, runs_file, referrals_file })
 }
 
 fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {
@@ -173,4 +142,21 @@ fn refusal_note(refused: &[String]) -> String {
     } else {
         format!(":\n  {}", refused.join("\n  "))
     }
+}
+
+/// Every instant in `from..until` at which some strategy is due, in time
+/// order, with the strategies due then (by index, in the order given).
+pub fn run_instants(
+    strategies: &[Strategy],
+    calendar: &BrandCalendar,
+    from: Millis,
+    until: Millis,
+) -> Vec<(Millis, Vec<usize>)> {
+    let mut due: BTreeMap<Millis, Vec<usize>> = BTreeMap::new();
+    for (i, strategy) in strategies.iter().enumerate() {
+        for at in strategy.schedule.runs_between(calendar, from, until) {
+            due.entry(at).or_default().push(i);
+        }
+    }
+    due.into_iter().collect()
 }

@@ -10,6 +10,9 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{de::DeserializeOwned, Serialize};
 
+use sled::Transactional;
+
+use crate::dispatch::OutboxItem;
 use crate::import::{ImportRefused, ParsedImport, RowError, EVENTS_CSV, MEMBERS_CSV, ORDERS_CSV};
 use crate::model::{DataSet, Decision, Event, Member, Order, Product, RunRecord};
 
@@ -23,6 +26,10 @@ pub struct Store {
     records: sled::Tree,
     decisions: sled::Tree,
     runs: sled::Tree,
+    /// Touches to deliver, by decision key (see dispatch::outbox).
+    pub(crate) outbox: sled::Tree,
+    /// Pending outbox keys by when they are next due.
+    pub(crate) outbox_due: sled::Tree,
 }
 
 /// What an import did, per kind of record.
@@ -49,12 +56,24 @@ impl ImportReport {
 }
 
 impl Store {
+    /// Opens (or creates) the store. Only one process may have it open: a
+    /// second one is refused, so two runs can never interleave their writes.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
-        let db = sled::open(path).with_context(|| format!("cannot open the store at {}", path.display()))?;
-        let records = db.open_tree("records")?;
-        let decisions = db.open_tree("decisions")?;
-        let runs = db.open_tree("runs")?;
-        Ok(Store { db, records, decisions, runs })
+        let db = sled::open(path).map_err(|e| match e {
+            // sled says so in its message only (an `Other` I/O error).
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                anyhow::anyhow!("the store at {} is in use by another canvas process", path.display())
+            }
+            other => anyhow::Error::new(other).context(format!("cannot open the store at {}", path.display())),
+        })?;
+        Ok(Store {
+            records: db.open_tree("records")?,
+            decisions: db.open_tree("decisions")?,
+            runs: db.open_tree("runs")?,
+            outbox: db.open_tree("outbox")?,
+            outbox_due: db.open_tree("outbox_due")?,
+            db,
+        })
     }
 
     /// Applies a parsed import atomically. Orders and events must belong to a
@@ -135,14 +154,44 @@ impl Store {
         self.records.scan_prefix(prefix).values().map(|v| decode(&v?)).collect()
     }
 
-    /// Records decisions (one batch of one run) atomically.
-    pub fn record_decisions(&self, decisions: &[Decision]) -> anyhow::Result<()> {
-        let mut batch = sled::Batch::default();
-        for d in decisions {
-            batch.insert(decision_key(d), postcard::to_stdvec(d)?);
-        }
-        self.decisions.apply_batch(batch).context("recording decisions")?;
+    /// Whether a decision with this idempotency key exists.
+    pub fn has_decision(&self, key: &str) -> anyhow::Result<bool> {
+        Ok(self.decisions.contains_key(key.as_bytes())?)
+    }
+
+    /// Records the decisions of a run instant and their outbox entries in one
+    /// transaction: all of them or none. A key that exists already is kept as
+    /// it was (a decision is never made twice).
+    pub fn record_decisions(&self, decisions: &[Decision], outbox: &[OutboxItem]) -> anyhow::Result<()> {
+        let encoded: Vec<(&str, Vec<u8>)> =
+            decisions.iter().map(|d| Ok((d.key.as_str(), postcard::to_stdvec(d)?))).collect::<anyhow::Result<_>>()?;
+        let queued: Vec<(&str, Vec<u8>, Vec<u8>)> = outbox
+            .iter()
+            .map(|item| Ok((item.key.as_str(), postcard::to_stdvec(item)?, due_key(item.next_attempt_at, &item.key))))
+            .collect::<anyhow::Result<_>>()?;
+        (&self.decisions, &self.outbox, &self.outbox_due)
+            .transaction(|(decisions, outbox, due)| {
+                let mut fresh = HashSet::new();
+                for (key, value) in &encoded {
+                    if decisions.get(key.as_bytes())?.is_none() {
+                        decisions.insert(key.as_bytes(), value.as_slice())?;
+                        fresh.insert(*key);
+                    }
+                }
+                for (key, value, due_at) in &queued {
+                    if fresh.contains(key) {
+                        outbox.insert(key.as_bytes(), value.as_slice())?;
+                        due.insert(due_at.as_slice(), key.as_bytes())?;
+                    }
+                }
+                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| anyhow::anyhow!("recording decisions: {e:?}"))?;
         Ok(())
+    }
+
+    pub fn decision(&self, key: &str) -> anyhow::Result<Option<Decision>> {
+        self.decisions.get(key.as_bytes())?.map(|v| decode(&v)).transpose()
     }
 
     /// Records events the host itself produced (coupons issued by decisions).
@@ -162,7 +211,7 @@ impl Store {
         Ok(())
     }
 
-    /// All decisions, grouped by strategy and member, oldest first within each.
+    /// All decisions, in key order.
     pub fn decisions(&self) -> anyhow::Result<Vec<Decision>> {
         self.decisions.iter().values().map(|v| decode(&v?)).collect()
     }
@@ -184,23 +233,18 @@ fn key(prefix: &[u8], id: &str) -> Vec<u8> {
     key
 }
 
-/// (strategy, member, run instant, step): one decision per step per run.
-fn decision_key(d: &Decision) -> Vec<u8> {
-    let mut key = Vec::with_capacity(d.strategy.len() + d.member_id.len() + d.step.len() + 10);
-    key.extend_from_slice(d.strategy.as_bytes());
-    key.push(0);
-    key.extend_from_slice(d.member_id.as_bytes());
-    key.push(0);
-    key.extend_from_slice(&sortable(d.run_at));
-    key.extend_from_slice(d.step.as_bytes());
-    key
+/// An outbox entry's place in the due index: when, then which.
+pub(crate) fn due_key(at: i64, key: &str) -> Vec<u8> {
+    let mut k = sortable(at).to_vec();
+    k.extend_from_slice(key.as_bytes());
+    k
 }
 
 /// Big-endian with the sign bit flipped, so byte order is numeric order.
-fn sortable(at: i64) -> [u8; 8] {
+pub(crate) fn sortable(at: i64) -> [u8; 8] {
     ((at as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
     postcard::from_bytes(bytes).context("the store holds a record this version cannot read")
 }

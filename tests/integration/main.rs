@@ -4,7 +4,10 @@
 //! The plugins come from `make test` (target/plugins, target/test-plugins).
 
 mod audience_edges;
+mod dispatch;
+mod governance;
 mod import;
+mod receiver;
 mod sandbox;
 mod simulate;
 mod strategies;

@@ -44,7 +44,8 @@ impl Strategy for FirstPurchaseNudge {
 
     fn audience(c: &Config) -> Audience {
         let steps = FirstThenFollowUp { after_days: c.followup_days };
-        Audience::any([Clause::all([Condition::WecomAdded(exactly(c.after_days))]), steps.followup_clause()])
+        Audience::when([Condition::WecomAdded(exactly(c.after_days))])
+            .or_any(steps.followup_clauses())
             .except([Condition::HasOrdered])
     }
 
@@ -104,7 +105,8 @@ mod tests {
         assert!(steps(&run, first_on(DecisionStatus::Dispatched, 6)).is_empty());
         assert!(steps(&run, first_on(DecisionStatus::Dispatched, 8)).is_empty());
         assert!(steps(&run, first_on(DecisionStatus::Suppressed, 7)).is_empty(), "the first was never sent");
-        assert!(steps(&run, first_on(DecisionStatus::Holdout, 7)).is_empty());
+        assert!(steps(&run, first_on(DecisionStatus::Holdout, 7)).is_empty(), "control members get nothing");
+        assert_eq!(steps(&run, first_on(DecisionStatus::Deferred, 7)), [FOLLOWUP], "a deferred first is on its way");
         let reminded = first_on(DecisionStatus::Dispatched, 7).decided(
             FOLLOWUP,
             ActionKind::StaffTask,

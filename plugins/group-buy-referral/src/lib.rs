@@ -1,5 +1,6 @@
 //! Group-buy referral (拼团裂变): customers who ordered in the last
-//! `active_days` days, and were not invited in the last `cooldown_days`, are
+//! `active_days` days, and were not invited (nor held out as control) in the
+//! last `cooldown_days`, are
 //! invited to open a group buy of a product tagged `group_buy` — the newest
 //! one in the category they buy most, else the newest one. Friends who join
 //! arrive as `group_buy_joined` events with `attrs.referrer`.
@@ -51,19 +52,20 @@ impl Strategy for GroupBuyReferral {
     type Config = Config;
 
     fn audience(c: &Config) -> Audience {
-        let invited = EarlierDecision {
-            step: Some(STEP.into()),
-            status: Some(DecisionStatus::Dispatched),
-            ago: within(c.cooldown_days),
-        };
+        // Invited (or held out as control) recently; a suppressed invite never reached them.
+        let had_turn = [DecisionStatus::Dispatched, DecisionStatus::Deferred, DecisionStatus::Holdout].map(|status| {
+            let invited =
+                EarlierDecision { step: Some(STEP.into()), status: Some(status), ago: within(c.cooldown_days) };
+            Condition::Decided(invited)
+        });
         Audience::when([Condition::OrdersWithin(OrderCount { within_days: c.active_days, at_least: 1 })])
-            .except([Condition::Decided(invited)])
+            .except(had_turn)
             .launches(c.catalogue_days)
     }
 
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
         let c = &run.config;
-        let invited_recently = member.last_dispatched(STEP).is_some_and(|d| run.is_within(d.day, c.cooldown_days));
+        let invited_recently = member.decisions_at(STEP).any(|d| d.had_turn() && run.is_within(d.day, c.cooldown_days));
         let active = member.orders.last_order_day.is_some_and(|day| run.is_within(day, c.active_days));
         if invited_recently || !active {
             return vec![];
@@ -137,5 +139,6 @@ mod tests {
         assert!(invite(&run, invited(29, DecisionStatus::Dispatched)).is_none());
         assert!(invite(&run, invited(30, DecisionStatus::Dispatched)).is_some());
         assert!(invite(&run, invited(5, DecisionStatus::Suppressed)).is_some(), "a suppressed invite was never sent");
+        assert!(invite(&run, invited(5, DecisionStatus::Holdout)).is_none(), "control members had their turn");
     }
 }

@@ -45,6 +45,12 @@ impl Audience {
         self
     }
 
+    /// Adds other ways in.
+    pub fn or_any(mut self, clauses: impl IntoIterator<Item = Clause>) -> Self {
+        self.any_of.extend(clauses);
+        self
+    }
+
     /// Leaves out, from every clause, members for whom any of these holds.
     pub fn except(mut self, conditions: impl IntoIterator<Item = Condition>) -> Self {
         let conditions: Vec<Condition> = conditions.into_iter().collect();

@@ -12,10 +12,9 @@ impl Member {
         self.history.iter().filter(move |d| d.step == step)
     }
 
-    /// The latest earlier decision at `step` that was dispatched.
-    pub fn last_dispatched(&self, step: &str) -> Option<&PastDecision> {
-        let dispatched = |d: &&PastDecision| d.step == step && d.status == DecisionStatus::Dispatched;
-        self.history.iter().filter(dispatched).last()
+    /// The latest earlier decision at `step` that was sent (or is to be, if deferred).
+    pub fn last_sent(&self, step: &str) -> Option<&PastDecision> {
+        self.history.iter().filter(|d| d.step == step && d.was_sent()).last()
     }
 
     /// Whether the strategy ever decided anything for this member at `step`.
@@ -30,6 +29,17 @@ impl Member {
 }
 
 impl PastDecision {
+    /// Dispatched, or deferred and so still to be sent.
+    pub fn was_sent(&self) -> bool {
+        matches!(self.status, DecisionStatus::Dispatched | DecisionStatus::Deferred)
+    }
+
+    /// Sent, or deliberately withheld from a control-group member: either way
+    /// the member had their turn (a suppressed touch never reached them).
+    pub fn had_turn(&self) -> bool {
+        self.was_sent() || self.status == DecisionStatus::Holdout
+    }
+
     /// A template variable the decision carried.
     pub fn var(&self, key: &str) -> Option<&str> {
         self.variables.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())

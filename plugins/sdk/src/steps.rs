@@ -3,8 +3,9 @@
 use crate::{Clause, Condition, DecisionStatus, EarlierDecision, Member, Run};
 
 /// A `first` touch when the strategy's own rule says so, then one `followup`
-/// exactly `after_days` days after a *dispatched* `first`; never more. The
-/// strategy checks "still no purchase" itself.
+/// exactly `after_days` days after a `first` that was sent (dispatched, or
+/// deferred and so on its way); never more. A held-out or suppressed `first`
+/// gets no follow-up. The strategy checks "still no purchase" itself.
 #[derive(Clone, Copy, Debug)]
 pub struct FirstThenFollowUp {
     pub after_days: u32,
@@ -14,13 +15,15 @@ impl FirstThenFollowUp {
     pub const FIRST: &'static str = "first";
     pub const FOLLOWUP: &'static str = "followup";
 
-    /// The audience clause for members due a follow-up.
-    pub fn followup_clause(&self) -> Clause {
-        Clause::all([Condition::Decided(EarlierDecision {
-            step: Some(Self::FIRST.into()),
-            status: Some(DecisionStatus::Dispatched),
-            ago: crate::exactly(self.after_days),
-        })])
+    /// The audience clauses for members due a follow-up.
+    pub fn followup_clauses(&self) -> [Clause; 2] {
+        [DecisionStatus::Dispatched, DecisionStatus::Deferred].map(|status| {
+            Clause::all([Condition::Decided(EarlierDecision {
+                step: Some(Self::FIRST.into()),
+                status: Some(status),
+                ago: crate::exactly(self.after_days),
+            })])
+        })
     }
 
     /// The step due today, if any. `first_is_due` is the strategy's own rule
@@ -29,7 +32,7 @@ impl FirstThenFollowUp {
         if first_is_due && !member.was_decided(Self::FIRST) {
             return Some(Self::FIRST);
         }
-        let first_sent_days_ago = member.last_dispatched(Self::FIRST).map(|d| run.days_since(d.day));
+        let first_sent_days_ago = member.last_sent(Self::FIRST).map(|d| run.days_since(d.day));
         (first_sent_days_ago == Some(self.after_days as i32) && !member.was_decided(Self::FOLLOWUP))
             .then_some(Self::FOLLOWUP)
     }

@@ -45,11 +45,10 @@ impl Strategy for SecondPurchaseNudge {
 
     fn audience(c: &Config) -> Audience {
         let steps = FirstThenFollowUp { after_days: c.followup_days };
-        Audience::any([
-            // First and latest order on the same day: nothing on any later day.
-            Clause::all([Condition::FirstOrder(exactly(c.after_days)), Condition::LastOrder(exactly(c.after_days))]),
-            steps.followup_clause(),
-        ])
+        // First and latest order on the same day: nothing on any later day.
+        let lone_first_order =
+            Clause::all([Condition::FirstOrder(exactly(c.after_days)), Condition::LastOrder(exactly(c.after_days))]);
+        Audience::any([lone_first_order]).or_any(steps.followup_clauses())
     }
 
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {

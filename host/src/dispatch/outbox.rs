@@ -1,0 +1,139 @@
+//! The outbox: every dispatched or deferred touch waits here, keyed by its
+//! decision's idempotency key, until a sink confirms delivery or it runs out
+//! of attempts (dead letter, re-drivable). Written in the same transaction as
+//! the decision, so a decided touch is never lost and never queued twice.
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::BrandCalendar;
+use crate::model::{Decision, Millis};
+use crate::report::decision_json;
+use crate::store::{decode, due_key, Store};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Pending,
+    Delivered,
+    /// Out of attempts, or refused for good; `canvas outbox redrive` retries it.
+    Dead,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Dead => "dead",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxItem {
+    /// The decision's idempotency key, sent as the `Idempotency-Key` header.
+    pub key: String,
+    pub channel: String,
+    /// The touch as JSON (one decisions.jsonl line).
+    pub payload: String,
+    /// Not before (a deferred touch's `send_at`).
+    pub due_at: Millis,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: Millis,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<Millis>,
+}
+
+impl OutboxItem {
+    /// The outbox entry of a decision that is to be sent; `None` for one that is not.
+    pub fn for_decision(calendar: &BrandCalendar, d: &Decision) -> Option<Self> {
+        let due_at = d.planned_send_at()?;
+        Some(OutboxItem {
+            key: d.key.clone(),
+            channel: d.channel.clone(),
+            payload: decision_json(calendar, d),
+            due_at,
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt_at: due_at,
+            last_error: None,
+            delivered_at: None,
+        })
+    }
+}
+
+impl Store {
+    /// Pending items whose next attempt is due by `now`, earliest first.
+    pub fn due_outbox(&self, now: Millis, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
+        let until = due_key(now.saturating_add(1), "");
+        let mut items = Vec::new();
+        for entry in self.outbox_due.range(..until).take(limit) {
+            let (_, key) = entry?;
+            if let Some(item) = self.outbox.get(&key)? {
+                items.push(decode::<OutboxItem>(&item)?);
+            }
+        }
+        Ok(items)
+    }
+
+    /// The earliest next attempt of a pending item that was due by `horizon`.
+    pub fn next_retry(&self, horizon: Millis) -> anyhow::Result<Option<Millis>> {
+        for entry in self.outbox_due.iter() {
+            let (_, key) = entry?;
+            let Some(bytes) = self.outbox.get(&key)? else { continue };
+            let item: OutboxItem = decode(&bytes)?;
+            if item.due_at <= horizon {
+                return Ok(Some(item.next_attempt_at));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Stores an item's new state, keeping the due index in step.
+    pub fn update_outbox(&self, previous_next_attempt: Millis, item: &OutboxItem) -> anyhow::Result<()> {
+        use sled::Transactional;
+        let value = postcard::to_stdvec(item)?;
+        let old_due = due_key(previous_next_attempt, &item.key);
+        let new_due = (item.state == OutboxState::Pending).then(|| due_key(item.next_attempt_at, &item.key));
+        (&self.outbox, &self.outbox_due)
+            .transaction(|(outbox, due)| {
+                outbox.insert(item.key.as_bytes(), value.as_slice())?;
+                due.remove(old_due.as_slice())?;
+                if let Some(new_due) = &new_due {
+                    due.insert(new_due.as_slice(), item.key.as_bytes())?;
+                }
+                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| anyhow::anyhow!("updating the outbox: {e:?}"))
+    }
+
+    /// Every outbox item, optionally of one state, in key order.
+    pub fn outbox_items(&self, state: Option<OutboxState>) -> anyhow::Result<Vec<OutboxItem>> {
+        let mut items = Vec::new();
+        for value in self.outbox.iter().values() {
+            let item: OutboxItem = decode(&value?)?;
+            if state.is_none_or(|s| s == item.state) {
+                items.push(item);
+            }
+        }
+        Ok(items)
+    }
+
+    /// Puts dead letters back in the queue, due `now`, with fresh attempts.
+    /// `keys` empty: every dead letter. Returns how many were re-driven.
+    pub fn redrive(&self, keys: &[String], now: Millis) -> anyhow::Result<usize> {
+        let dead = self.outbox_items(Some(OutboxState::Dead))?;
+        let mut count = 0;
+        for mut item in dead.into_iter().filter(|i| keys.is_empty() || keys.contains(&i.key)) {
+            let previous = item.next_attempt_at;
+            item.state = OutboxState::Pending;
+            item.attempts = 0;
+            item.next_attempt_at = now;
+            self.update_outbox(previous, &item)?;
+            count += 1;
+        }
+        self.flush()?;
+        Ok(count)
+    }
+}

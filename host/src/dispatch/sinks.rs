@@ -1,0 +1,134 @@
+//! Where touches go: an HTTP webhook or a JSONL file. Both are idempotent by
+//! the decision key — the webhook through the `Idempotency-Key` header, the
+//! file by never writing a key it already holds.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::OutboxItem;
+
+/// A sink in config: `{ kind = "webhook", url = "…" }` or `{ kind = "file", path = "…" }`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SinkConfig {
+    Webhook { url: String },
+    File { path: PathBuf },
+}
+
+/// What one delivery attempt came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Delivered,
+    /// Worth trying again later (timeout, connection refused, 5xx, 429).
+    Retry(String),
+    /// Refused for good (e.g. 400): straight to the dead letters.
+    Refused(String),
+}
+
+pub enum Sink {
+    Webhook { client: reqwest::Client, url: String },
+    File(FileSink),
+}
+
+impl Sink {
+    pub fn open(config: &SinkConfig, timeout: Duration) -> anyhow::Result<Self> {
+        Ok(match config {
+            SinkConfig::Webhook { url } => {
+                let client = reqwest::Client::builder().timeout(timeout).build().context("building the HTTP client")?;
+                Sink::Webhook { client, url: url.clone() }
+            }
+            SinkConfig::File { path } => Sink::File(FileSink::open(path)?),
+        })
+    }
+
+    pub async fn deliver(&self, item: &OutboxItem) -> Delivery {
+        match self {
+            Sink::Webhook { client, url } => post(client, url, item).await,
+            Sink::File(file) => file.append(item),
+        }
+    }
+}
+
+async fn post(client: &reqwest::Client, url: &str, item: &OutboxItem) -> Delivery {
+    let request = client
+        .post(url)
+        .header("Idempotency-Key", &item.key)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(item.payload.clone());
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status();
+            // 409: the receiver holds this key already — it was delivered before.
+            if status.is_success() || status == reqwest::StatusCode::CONFLICT {
+                return Delivery::Delivered;
+            }
+            let body = response.text().await.unwrap_or_default();
+            let message = format!("HTTP {}: {}", status.as_u16(), body.chars().take(200).collect::<String>());
+            let transient = status.is_server_error()
+                || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                || status == reqwest::StatusCode::REQUEST_TIMEOUT;
+            if transient {
+                Delivery::Retry(message)
+            } else {
+                Delivery::Refused(message)
+            }
+        }
+        Err(e) if e.is_timeout() => Delivery::Retry("timed out".to_string()),
+        Err(e) if e.is_connect() => Delivery::Retry(format!("cannot connect to {url}")),
+        Err(e) => Delivery::Retry(format!("{e}")),
+    }
+}
+
+/// Appends one JSON line per touch; a key already in the file is not written again.
+pub struct FileSink {
+    path: PathBuf,
+    state: Mutex<(File, HashSet<String>)>,
+}
+
+impl FileSink {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let mut written = HashSet::new();
+        if path.exists() {
+            let reader = BufReader::new(File::open(path).with_context(|| format!("cannot read {}", path.display()))?);
+            for line in reader.lines() {
+                let line = line?;
+                if let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if let Some(key) = value.get("key").and_then(|k| k.as_str()) {
+                        written.insert(key.to_string());
+                    }
+                }
+            }
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open {} for appending", path.display()))?;
+        Ok(FileSink { path: path.to_path_buf(), state: Mutex::new((file, written)) })
+    }
+
+    fn append(&self, item: &OutboxItem) -> Delivery {
+        let mut state = self.state.lock().expect("file sink lock");
+        let (file, written) = &mut *state;
+        if written.contains(&item.key) {
+            return Delivery::Delivered;
+        }
+        match writeln!(file, "{}", item.payload).and_then(|_| file.flush()) {
+            Ok(()) => {
+                written.insert(item.key.clone());
+                Delivery::Delivered
+            }
+            Err(e) => Delivery::Retry(format!("writing {}: {e}", self.path.display())),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Fatigue caps and the WeCom platform limit, checked against a member's
+//! touches (sent or planned). Each rule that a touch at `t` would break says
+//! when it could first be satisfied, so a deferred touch finds its slot.
+
+use chrono::{Datelike, Duration};
+
+use super::policy::{FatiguePolicy, WecomLimit, WecomPeriod};
+use crate::calendar::BrandCalendar;
+use crate::model::Millis;
+
+const HOUR: i64 = 3_600_000;
+
+/// A touch to one member at an instant on a channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedTouch {
+    pub at: Millis,
+    pub channel: String,
+}
+
+/// A rule a touch would break, and when it could first be satisfied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub reason: String,
+    pub retry_at: Millis,
+}
+
+/// The first rule a touch at `t` on `channel` would break, given the member's
+/// other touches. Without `fatigue`, only the platform limit is checked.
+pub fn first_violation(
+    fatigue: Option<&FatiguePolicy>,
+    wecom: &WecomLimit,
+    calendar: &BrandCalendar,
+    touches: &[PlannedTouch],
+    t: Millis,
+    channel: &str,
+) -> Option<Violation> {
+    if let Some(v) = fatigue.and_then(|f| fatigue_violation(f, touches, t, channel)) {
+        return Some(v);
+    }
+    if wecom.channels.iter().any(|c| c == channel) {
+        let on_wecom: Vec<Millis> =
+            touches.iter().filter(|p| wecom.channels.contains(&p.channel)).map(|p| p.at).collect();
+        return platform_limit(wecom.per, calendar, &on_wecom, t);
+    }
+    None
+}
+
+fn fatigue_violation(fatigue: &FatiguePolicy, touches: &[PlannedTouch], t: Millis, channel: &str) -> Option<Violation> {
+    let all: Vec<Millis> = touches.iter().map(|p| p.at).collect();
+    if let Some(v) = rolling_cap(&all, t, fatigue.max_touches, fatigue.window_hours, "touches") {
+        return Some(v);
+    }
+    let gap = fatigue.min_gap_hours as i64 * HOUR;
+    if let Some(&near) = all.iter().filter(|&&s| (s - t).abs() < gap).max() {
+        let reason = format!("fatigue: less than {}h since another touch", fatigue.min_gap_hours);
+        return Some(Violation { reason, retry_at: near + gap });
+    }
+    if let Some(cap) = fatigue.channels.get(channel) {
+        let same: Vec<Millis> = touches.iter().filter(|p| p.channel == channel).map(|p| p.at).collect();
+        let what = format!("{channel} touches");
+        return rolling_cap(&same, t, cap.max_touches, cap.window_hours, &what);
+    }
+    None
+}
+
+/// At most `max` touches (the new one included) in any window of `hours`
+/// that contains `t`. Windows are half-open: (a − W, a].
+fn rolling_cap(touches: &[Millis], t: Millis, max: u32, hours: u32, what: &str) -> Option<Violation> {
+    let w = hours as i64 * HOUR;
+    // The count in a window only changes at a touch, so the windows ending at
+    // `t` and at each later touch within W cover every window containing `t`.
+    let ends = std::iter::once(t).chain(touches.iter().copied().filter(|&s| s > t && s < t + w));
+    let crowded = ends
+        .map(|a| (a, 1 + touches.iter().filter(|&&s| s > a - w && s <= a).count() as u32))
+        .find(|&(_, n)| n > max)?;
+    // It frees up when enough of the touches before the window's end have left it.
+    let (end, count) = crowded;
+    let mut inside: Vec<Millis> = touches.iter().copied().filter(|&s| s > end - w && s <= end).collect();
+    inside.sort_unstable();
+    let must_leave = (count - max) as usize;
+    let retry_at = inside.get(must_leave - 1).map_or(t + 1, |&s| s + w).max(t + 1);
+    Some(Violation { reason: format!("fatigue: {max} {what} in {hours}h already"), retry_at })
+}
+
+fn platform_limit(per: WecomPeriod, calendar: &BrandCalendar, touches: &[Millis], t: Millis) -> Option<Violation> {
+    let date = calendar.date_of(t);
+    let (first, next, limit, name) = match per {
+        WecomPeriod::Month => {
+            let first = date.with_day(1).expect("day 1 exists");
+            let next = first.checked_add_months(chrono::Months::new(1)).expect("in range");
+            (first, next, (next - first).num_days() as usize, "this month")
+        }
+        WecomPeriod::Week => {
+            let first = date - Duration::days(date.weekday().num_days_from_monday() as i64);
+            (first, first + Duration::days(7), 7, "this week")
+        }
+        WecomPeriod::Day => (date, date + Duration::days(1), 1, "today"),
+    };
+    let (from, until) = (calendar.start_of(first), calendar.start_of(next));
+    let sent = touches.iter().filter(|&&s| s >= from && s < until).count();
+    (sent >= limit).then(|| Violation {
+        reason: format!("WeCom limit: {limit} bulk messages {name} already (the platform would refuse it)"),
+        retry_at: until,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::parse_instant;
+
+    fn at(text: &str) -> Millis {
+        parse_instant(text).unwrap()
+    }
+
+    fn wecom(at: Millis) -> PlannedTouch {
+        PlannedTouch { at, channel: "wecom".into() }
+    }
+
+    fn check(touches: &[PlannedTouch], t: Millis) -> Option<Violation> {
+        let policy = FatiguePolicy::default();
+        first_violation(Some(&policy), &WecomLimit::default(), &BrandCalendar::default(), touches, t, "wecom")
+    }
+
+    #[test]
+    fn two_touches_in_any_seven_days() {
+        let t = at("2026-03-10T10:00:00+08:00");
+        let two = [wecom(t - 100 * HOUR), wecom(t - 50 * HOUR)];
+        let v = check(&two, t).expect("a third touch within 168h");
+        assert!(v.reason.contains("2 touches in 168h"), "{}", v.reason);
+        assert_eq!(v.retry_at, t - 100 * HOUR + 168 * HOUR, "free once the older one is 168h old");
+        assert!(check(&two, v.retry_at).is_none());
+        assert!(check(&two, v.retry_at - 1).is_some());
+    }
+
+    #[test]
+    fn a_planned_later_touch_counts_too() {
+        let t = at("2026-03-10T10:00:00+08:00");
+        let around = [wecom(t - 60 * HOUR), wecom(t + 60 * HOUR)];
+        assert!(check(&around, t).unwrap().reason.contains("in 168h"));
+    }
+
+    #[test]
+    fn forty_eight_hours_between_touches() {
+        let t = at("2026-03-10T10:00:00+08:00");
+        let v = check(&[wecom(t - 47 * HOUR)], t).unwrap();
+        assert!(v.reason.contains("less than 48h"), "{}", v.reason);
+        assert_eq!(v.retry_at, t + HOUR);
+        assert!(check(&[wecom(t - 48 * HOUR)], t).is_none());
+    }
+
+    #[test]
+    fn wecom_limit_counts_the_calendar_month() {
+        let cal = BrandCalendar::default();
+        let lenient =
+            FatiguePolicy { max_touches: 100, min_gap_hours: 0, channels: Default::default(), ..Default::default() };
+        let limit = WecomLimit { per: WecomPeriod::Day, ..Default::default() };
+        let t = at("2026-03-10T10:00:00+08:00");
+        let v = first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, "wecom").unwrap();
+        assert!(v.reason.starts_with("WeCom limit: 1 bulk messages today"), "{}", v.reason);
+        assert_eq!(v.retry_at, at("2026-03-11T00:00:00+08:00"));
+        assert!(first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, "sms").is_none(), "not WeCom");
+        let month = WecomLimit::default();
+        let february: Vec<PlannedTouch> =
+            (0..28).map(|d| wecom(at("2026-02-01T10:00:00+08:00") + d * 24 * HOUR)).collect();
+        let v =
+            first_violation(Some(&lenient), &month, &cal, &february, at("2026-02-28T20:00:00+08:00"), "wecom").unwrap();
+        assert!(v.reason.contains("28 bulk messages this month"), "{}", v.reason);
+    }
+}

@@ -1,0 +1,304 @@
+//! Plugins propose; the host decides. Every touch proposed at one run instant
+//! goes through one policy before anything leaves, in this order:
+//!
+//! 1. **arbitration** — when several strategies want a member in the same
+//!    run, the highest priority wins; the others are `suppressed`, naming it;
+//! 2. **holdout** — a stable share of each strategy's members is `holdout`:
+//!    selected, recorded, never touched (the control group for uplift);
+//! 3. **quiet hours** in the member's time zone defer a touch to the morning;
+//! 4. **fatigue caps and the WeCom limit** — a touch that would break one is
+//!    dropped (`suppressed`) or `deferred` to the first moment all allow,
+//!    per strategy (service strategies in `exempt_from_caps` skip the caps,
+//!    not the WeCom limit);
+//! 5. **budget** — a strategy's coupons beyond its daily budget are `suppressed`.
+//!
+//! What passes is `dispatched` (now) or `deferred` (with `send_at`).
+
+mod caps;
+pub mod policy;
+mod quiet_hours;
+
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use caps::first_violation;
+pub use caps::PlannedTouch;
+pub use policy::{GovernancePolicy, OnCap, StrategyRules};
+
+use crate::calendar::BrandCalendar;
+use crate::model::{BenefitKind, Day, Decision, DecisionStatus, Fen, Millis};
+
+const HOUR: i64 = 3_600_000;
+/// Deferral search gives up after this many rule checks (each moves the time forward).
+const MAX_SLOT_SEARCH: usize = 64;
+
+pub struct Governor {
+    policy: GovernancePolicy,
+    rules: HashMap<String, StrategyRules>,
+    calendar: BrandCalendar,
+    /// Each member's touches, sent or planned (dispatched and deferred decisions).
+    touches: HashMap<String, Vec<PlannedTouch>>,
+    /// Coupon value per (strategy, day the coupon is sent).
+    coupons_spent: HashMap<(String, Day), Fen>,
+}
+
+impl Governor {
+    /// `rules`: each strategy's holdout, cap handling and budget.
+    pub fn new(policy: GovernancePolicy, rules: HashMap<String, StrategyRules>, calendar: BrandCalendar) -> Self {
+        Governor { policy, rules, calendar, touches: HashMap::new(), coupons_spent: HashMap::new() }
+    }
+
+    /// Takes earlier decisions into account (caps count them, budgets spend them).
+    pub fn remember(&mut self, decision: &Decision) {
+        let Some(send_at) = decision.planned_send_at() else { return };
+        let touch = PlannedTouch { at: send_at, channel: decision.channel.clone() };
+        self.touches.entry(decision.member_id.clone()).or_default().push(touch);
+        if let Some(b) = decision.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon) {
+            let day = self.calendar.day_of(send_at);
+            *self.coupons_spent.entry((decision.strategy.clone(), day)).or_default() += b.value;
+        }
+    }
+
+    fn rules_for(&self, strategy: &str) -> StrategyRules {
+        self.rules.get(strategy).cloned().unwrap_or_else(|| StrategyRules {
+            holdout_percent: self.policy.holdout_percent,
+            on_cap: self.policy.on_cap,
+            max_defer_hours: self.policy.max_defer_hours,
+            coupon_budget_per_day: None,
+        })
+    }
+
+    /// Decides the final status of every touch proposed at one run instant
+    /// `at`. `timezone_of` gives a member's own time zone, if any.
+    pub fn decide(
+        &mut self,
+        at: Millis,
+        mut proposals: Vec<Decision>,
+        timezone_of: impl Fn(&str) -> Option<Tz>,
+    ) -> Vec<Decision> {
+        proposals.sort_by(|a, b| {
+            (&a.member_id, self.policy.rank(&a.strategy), &a.step).cmp(&(
+                &b.member_id,
+                self.policy.rank(&b.strategy),
+                &b.step,
+            ))
+        });
+        let mut winner: Option<(String, String)> = None; // (member, strategy)
+        for d in &mut proposals {
+            match &winner {
+                Some((member, strategy)) if *member == d.member_id && *strategy != d.strategy => {
+                    d.status = DecisionStatus::Suppressed;
+                    d.reason = Some(format!("arbitration: {strategy} has priority"));
+                    continue;
+                }
+                Some((member, _)) if *member == d.member_id => {}
+                _ => winner = Some((d.member_id.clone(), d.strategy.clone())),
+            }
+            let rules = self.rules_for(&d.strategy);
+            if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
+                d.status = DecisionStatus::Holdout;
+                d.reason = Some(format!("in the {}% control group", rules.holdout_percent));
+                continue;
+            }
+            let tz = timezone_of(&d.member_id).unwrap_or(self.calendar.tz());
+            let (status, reason, send_at) = match self.slot(d, at, tz, &rules) {
+                Err(reason) => (DecisionStatus::Suppressed, Some(reason), None),
+                Ok((send_at, why)) => match self.over_budget(d, send_at, &rules) {
+                    Some(reason) => (DecisionStatus::Suppressed, Some(reason), None),
+                    None if send_at == at => (DecisionStatus::Dispatched, None, None),
+                    None => (DecisionStatus::Deferred, why, Some(send_at)),
+                },
+            };
+            d.status = status;
+            d.reason = reason;
+            d.send_at = send_at;
+            self.remember(d);
+        }
+        proposals
+    }
+
+    /// When the touch can be sent: now, or a later moment quiet hours and
+    /// caps allow; `Err` with the reason when it cannot within the rules.
+    fn slot(
+        &self,
+        d: &Decision,
+        at: Millis,
+        tz: Tz,
+        rules: &StrategyRules,
+    ) -> Result<(Millis, Option<String>), String> {
+        let touches = self.touches.get(&d.member_id).map_or(&[][..], Vec::as_slice);
+        let fatigue = (!self.policy.exempt_from_caps.contains(&d.strategy)).then_some(&self.policy.fatigue);
+        let latest = at + rules.max_defer_hours as i64 * HOUR;
+        let mut t = at;
+        let mut why: Option<String> = None;
+        for _ in 0..MAX_SLOT_SEARCH {
+            if let Some(end) = self.policy.quiet_hours.ends_after(tz, t) {
+                why.get_or_insert_with(|| format!("quiet hours in {}", tz.name()));
+                t = end;
+            }
+            let Some(v) = first_violation(fatigue, &self.policy.wecom_limit, &self.calendar, touches, t, &d.channel)
+            else {
+                let why = why.map(|w| format!("{w}; sends at {}", self.calendar.format(t)));
+                return Ok((t, why));
+            };
+            if rules.on_cap == OnCap::Drop {
+                return Err(v.reason);
+            }
+            if v.retry_at > latest {
+                return Err(format!("{}; no slot within {}h", v.reason, rules.max_defer_hours));
+            }
+            why.get_or_insert(v.reason);
+            t = v.retry_at;
+        }
+        Err(format!("no slot found within {}h", rules.max_defer_hours))
+    }
+
+    fn over_budget(&self, d: &Decision, send_at: Millis, rules: &StrategyRules) -> Option<String> {
+        let budget = rules.coupon_budget_per_day?;
+        let coupon = d.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon)?;
+        let day = self.calendar.day_of(send_at);
+        let spent = self.coupons_spent.get(&(d.strategy.clone(), day)).copied().unwrap_or(0);
+        (spent + coupon.value > budget)
+            .then(|| format!("budget: {} yuan of coupons a day, {} yuan spent", budget / 100, spent / 100))
+    }
+}
+
+/// Whether a member is in a strategy's control group: a stable hash of
+/// (strategy, member) in 10,000 buckets, so a member stays in or out.
+pub fn in_holdout(strategy: &str, member: &str, percent: f64) -> bool {
+    let digest = Sha256::digest(format!("{strategy}/{member}"));
+    let bucket = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % 10_000;
+    (bucket as f64) < percent * 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::parse_instant;
+    use crate::model::{ActionKind, Benefit};
+
+    fn proposal(strategy: &str, member: &str, at: Millis) -> Decision {
+        Decision {
+            key: format!("{strategy}/s/p/{member}"),
+            strategy: strategy.into(),
+            plugin_version: "1".into(),
+            run_at: at,
+            day: 0,
+            member_id: member.into(),
+            step: "s".into(),
+            action: ActionKind::Coupon,
+            channel: "wecom".into(),
+            template: "t".into(),
+            variables: vec![],
+            benefit: Some(Benefit { kind: BenefitKind::Coupon, value: 2_000, gift: None }),
+            coupon_id: None,
+            guide_id: None,
+            group_buy: None,
+            status: DecisionStatus::Dispatched,
+            reason: None,
+            send_at: None,
+        }
+    }
+
+    fn no_holdout() -> Governor {
+        Governor::new(
+            GovernancePolicy { holdout_percent: 0.0, ..Default::default() },
+            HashMap::new(),
+            BrandCalendar::default(),
+        )
+    }
+
+    const TEN: &str = "2026-03-01T10:00:00+08:00";
+
+    #[test]
+    fn the_higher_priority_strategy_wins_and_the_other_is_told_why() {
+        let at = parse_instant(TEN).unwrap();
+        let out = no_holdout().decide(
+            at,
+            vec![proposal("dormant-recall", "M1", at), proposal("birthday-tiered", "M1", at)],
+            |_| None,
+        );
+        let by = |s: &str| out.iter().find(|d| d.strategy == s).unwrap();
+        assert_eq!(by("birthday-tiered").status, DecisionStatus::Dispatched);
+        assert_eq!(by("dormant-recall").status, DecisionStatus::Suppressed);
+        assert_eq!(by("dormant-recall").reason.as_deref(), Some("arbitration: birthday-tiered has priority"));
+    }
+
+    #[test]
+    fn holdouts_are_stable_and_near_the_percentage() {
+        let held = (0..10_000).filter(|i| in_holdout("dormant-recall", &format!("M{i:06}"), 10.0)).count();
+        assert!((900..1100).contains(&held), "{held}");
+        assert_eq!(in_holdout("dormant-recall", "M000042", 10.0), in_holdout("dormant-recall", "M000042", 10.0));
+        assert!(!in_holdout("dormant-recall", "M000042", 0.0));
+        assert!(in_holdout("dormant-recall", "M000042", 100.0));
+    }
+
+    #[test]
+    fn quiet_hours_defer_to_the_morning_in_the_members_zone() {
+        let at = parse_instant(TEN).unwrap();
+        let london: Tz = "Europe/London".parse().unwrap();
+        let out = no_holdout().decide(at, vec![proposal("dormant-recall", "M1", at)], |_| Some(london));
+        assert_eq!(out[0].status, DecisionStatus::Deferred);
+        assert_eq!(out[0].send_at, Some(parse_instant("2026-03-01T09:00:00+00:00").unwrap()));
+        assert!(
+            out[0].reason.as_deref().unwrap().starts_with("quiet hours in Europe/London; sends at"),
+            "{:?}",
+            out[0].reason
+        );
+    }
+
+    #[test]
+    fn capped_touches_are_deferred_or_dropped_per_strategy() {
+        let at = parse_instant(TEN).unwrap();
+        let mut dropper = HashMap::new();
+        let drop = StrategyRules {
+            holdout_percent: 0.0,
+            on_cap: OnCap::Drop,
+            max_defer_hours: 48,
+            coupon_budget_per_day: None,
+        };
+        dropper.insert("dormant-recall".to_string(), drop);
+        let mut g = Governor::new(
+            GovernancePolicy { holdout_percent: 0.0, ..Default::default() },
+            dropper,
+            BrandCalendar::default(),
+        );
+        let mut earlier = proposal("birthday-tiered", "M1", at - 24 * HOUR);
+        earlier.status = DecisionStatus::Dispatched;
+        g.remember(&earlier);
+        let out = g.decide(
+            at,
+            vec![proposal("dormant-recall", "M1", at), proposal("second-purchase-nudge", "M2", at)],
+            |_| None,
+        );
+        assert_eq!(out[0].status, DecisionStatus::Suppressed);
+        assert_eq!(out[0].reason.as_deref(), Some("fatigue: less than 48h since another touch"));
+        assert_eq!(out[1].status, DecisionStatus::Dispatched);
+
+        let mut deferring = no_holdout();
+        deferring.remember(&earlier);
+        let out = deferring.decide(at, vec![proposal("dormant-recall", "M1", at)], |_| None);
+        assert_eq!(out[0].status, DecisionStatus::Deferred);
+        assert_eq!(out[0].send_at, Some(at + 24 * HOUR), "48h after the earlier touch");
+    }
+
+    #[test]
+    fn the_daily_coupon_budget_suppresses_the_rest() {
+        let at = parse_instant(TEN).unwrap();
+        let budget = StrategyRules {
+            holdout_percent: 0.0,
+            on_cap: OnCap::Defer,
+            max_defer_hours: 48,
+            coupon_budget_per_day: Some(5_000),
+        };
+        let rules = HashMap::from([("birthday-tiered".to_string(), budget)]);
+        let mut g = Governor::new(GovernancePolicy::default(), rules, BrandCalendar::default());
+        let members = ["M1", "M2", "M3"].map(|m| proposal("birthday-tiered", m, at));
+        let out = g.decide(at, members.to_vec(), |_| None);
+        let statuses: Vec<DecisionStatus> = out.iter().map(|d| d.status).collect();
+        assert_eq!(statuses, [DecisionStatus::Dispatched, DecisionStatus::Dispatched, DecisionStatus::Suppressed]);
+        assert_eq!(out[2].reason.as_deref(), Some("budget: 50 yuan of coupons a day, 40 yuan spent"));
+    }
+}

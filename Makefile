@@ -15,17 +15,21 @@ TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-
 DEMO_FROM ?= 2026-08-01
 DEMO_TO ?= 2026-10-24
 
-.PHONY: demo test plugins test-plugins host wasm-target
+.PHONY: demo test plugins test-plugins host wasm-target chromium
 
 demo: plugins host
 	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
 
-test: plugins test-plugins
+test: plugins test-plugins chromium
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --release --workspace
 
 host:
-	$(CARGO) build --release -p canvas-host
+	$(CARGO) build --release --workspace
+
+# The report test renders report.html in Debian's headless Chromium.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 wasm-target:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

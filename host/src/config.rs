@@ -14,6 +14,10 @@
 //! deadline_ms = 10_000
 //! output_kib = 4096
 //!
+//! [report]                         # the simulation's backtest
+//! attribution_days = 7
+//! reactivation_days = 90
+//!
 //! [governance]                     # see governance::policy for every key
 //! holdout_percent = 10
 //!
@@ -35,6 +39,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::backtest::BacktestSettings;
 use crate::calendar::{BrandCalendar, DEFAULT_TIMEZONE};
 use crate::dispatch::DispatchConfig;
 use crate::governance::{GovernancePolicy, Governor, OnCap, StrategyRules};
@@ -54,6 +59,8 @@ pub struct CanvasConfig {
     pub sandbox: SandboxLimits,
     pub governance: GovernancePolicy,
     pub dispatch: DispatchConfig,
+    /// How `canvas simulate` scores its backtest.
+    pub report: BacktestSettings,
     /// Per strategy id.
     pub strategies: BTreeMap<String, StrategySettings>,
 }
@@ -68,6 +75,7 @@ impl Default for CanvasConfig {
             sandbox: SandboxLimits::default(),
             governance: GovernancePolicy::default(),
             dispatch: DispatchConfig::default(),
+            report: BacktestSettings::default(),
             strategies: BTreeMap::new(),
         }
     }

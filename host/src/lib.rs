@@ -22,11 +22,13 @@
 //! - [`dispatch`]: the outbox, sinks (webhook, JSONL file), retries and dead letters;
 //! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store;
 //! - [`report`]: decisions.jsonl, runs.jsonl and the summary table;
+//! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
 //! - [`generate`]: the seeded generator of realistic data sets;
 //! - [`config`]: the operator's TOML config, with every default.
 
 pub mod audience;
+pub mod backtest;
 pub mod calendar;
 pub mod config;
 pub mod decision_log;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use canvas::dispatch::{now_millis, Dispatcher, OutboxState};
 use canvas::generate::{generate, GenerateOptions};
 use canvas::member_base::MemberBase;
 use canvas::model::Millis;
-use canvas::report::Summary;
+use canvas::report::{SimulationReport, Summary};
 use canvas::runner::{load_strategies, Loaded, Runner, Strategy};
 use canvas::runtime::PluginEngine;
 use canvas::simulate::{simulate, SimulateOptions};
@@ -61,6 +62,12 @@ enum Command {
         /// Only these strategy ids, comma-separated.
         #[arg(long, value_name = "ID,ID", value_delimiter = ',')]
         strategies: Option<Vec<String>>,
+        /// No progress bar and no summary (errors still go to stderr).
+        #[arg(long)]
+        quiet: bool,
+        /// `table` for people, `json` (the report) for scripts.
+        #[arg(long, value_enum, default_value = "table")]
+        format: OutputFormat,
     },
     /// One real run at INSTANT against the store: every enabled strategy due then, then dispatch.
     Run {
@@ -124,6 +131,12 @@ enum OutboxCommand {
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum StateArg {
     Pending,
@@ -179,23 +192,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{verdict} {}", store_path.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Simulate { data, from, to, out, plugins, strategies } => {
+        Command::Simulate { data, from, to, out, plugins, strategies, quiet, format } => {
             let plugins = match plugins {
                 Some(dir) => dir,
                 None => default_plugin_dir()?,
             };
             let options = SimulateOptions { data, from, to, out, plugins, strategies, config };
-            let result = simulate(&options)?;
-            println!("simulated {from} to {to}: {} runs", result.runs);
-            print!("{}", result.summary.table());
-            for refusal in &result.refused {
-                println!("refused: {refusal}");
+            let bar = if quiet || format == OutputFormat::Json {
+                ProgressBar::hidden()
+            } else {
+                let style =
+                    ProgressStyle::with_template("{spinner} simulating {bar:40} {pos}/{len} run instants, {eta} left")
+                        .expect("a valid template");
+                ProgressBar::new(0).with_style(style)
+            };
+            let result = simulate(&options, &mut |done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?;
+            bar.finish_and_clear();
+            let finished_with_failures = result.summary.any_failed() || !result.refused.is_empty();
+            match format {
+                OutputFormat::Json => {
+                    let files = serde_json::json!({
+                        "decisions": result.decisions_file, "runs": result.runs_file, "referrals": result.referrals_file,
+                        "report_json": result.report_json, "report_html": result.report_html,
+                    });
+                    println!("{}", serde_json::json!({ "files": files, "report": result.report }));
+                }
+                OutputFormat::Table if quiet => {}
+                OutputFormat::Table => {
+                    println!("simulated {from} to {to}: {} runs", result.runs);
+                    print!("{}", result.summary.table());
+                    for refusal in &result.refused {
+                        println!("refused: {refusal}");
+                    }
+                    println!("{}", result.referrals.line());
+                    print!("{}", backtest_lines(&result.report));
+                    println!("report:    {}", result.report_html.display());
+                    println!("decisions: {}", result.decisions_file.display());
+                }
             }
-            println!("{}", result.referrals.line());
-            println!("decisions: {}", result.decisions_file.display());
-            println!("runs:      {}", result.runs_file.display());
-            println!("referrals: {}", result.referrals_file.display());
-            if result.summary.any_failed() || !result.refused.is_empty() {
+            if finished_with_failures {
                 return Ok(ExitCode::from(FINISHED_WITH_FAILURES));
             }
             Ok(ExitCode::SUCCESS)
@@ -231,6 +269,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The backtest in a few lines: conversion touched vs holdout, per strategy.
+fn backtest_lines(report: &SimulationReport) -> String {
+    let mut out =
+        format!("backtest, orders within {} days of a touch (touched vs holdout):\n", report.attribution_days);
+    let sections = report.strategies.iter().map(|(id, s)| (id.as_str(), s)).chain([("overall", &report.overall)]);
+    for (id, section) in sections {
+        let b = &section.backtest;
+        let rate = |g: &canvas::backtest::GroupOutcome| {
+            g.conversion().map_or("–".to_string(), |r| format!("{:.1}%", r * 100.0))
+        };
+        let uplift = b.uplift.as_ref().map_or("no holdout".to_string(), |u| {
+            format!("{:+.1} pp [{:+.1}, {:+.1}]", u.difference * 100.0, u.low * 100.0, u.high * 100.0)
+        });
+        out.push_str(&format!(
+            "  {id:<24} {:>7} touched {:>6}   {:>6} held out {:>6}   uplift {uplift}\n",
+            b.touched.members,
+            rate(&b.touched),
+            b.holdout.members,
+            rate(&b.holdout)
+        ));
+    }
+    out
 }
 
 /// Runs the strategies due at `at` (or those named) and records their decisions.

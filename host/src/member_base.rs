@@ -203,6 +203,11 @@ impl MemberBase {
         self.products[..end].iter().rev().take_while(move |p| p.launched_day >= first_day)
     }
 
+    /// The latest order in the data, whoever placed it.
+    pub fn last_order_at(&self) -> Option<Millis> {
+        self.orders.iter().filter_map(|o| o.last()).map(|o| o.at).max()
+    }
+
     pub fn category_name(&self, category: u32) -> &str {
         &self.categories[category as usize]
     }

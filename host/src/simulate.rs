@@ -4,7 +4,8 @@
 //! of every selected strategy in the date range in time order — each run sees
 //! only what existed at its instant, and the full governance policy decides
 //! each touch as it would for real — and writes decisions.jsonl,
-//! runs.jsonl and referrals.csv. The scratch store is removed at the end: the only side effect
+//! runs.jsonl, referrals.csv, and the report (report.json, report.html)
+//! with the backtest of what the touches did against the holdout groups. The scratch store is removed at the end: the only side effect
 //! is the files in OUT.
 
 use std::fs::File;
@@ -17,12 +18,13 @@ use chrono::NaiveDate;
 
 use std::collections::BTreeMap;
 
+use crate::backtest::{Backtest, TouchLog};
 use crate::calendar::BrandCalendar;
 use crate::config::CanvasConfig;
 use crate::member_base::MemberBase;
 use crate::model::Millis;
 use crate::referrals::{InviteLog, Referrals};
-use crate::report::{decision_json, run_json, Summary};
+use crate::report::{decision_json, render_html, run_json, SimulationReport, Summary};
 use crate::runner::{load_strategies, Loaded, Runner, Strategy};
 use crate::runtime::PluginEngine;
 use crate::store::Store;
@@ -40,6 +42,7 @@ pub struct SimulateOptions {
 
 pub struct SimulationResult {
     pub summary: Summary,
+    pub report: SimulationReport,
     /// Plugin files that were not loaded, and strategies whose config was refused.
     pub refused: Vec<String>,
     pub runs: usize,
@@ -47,18 +50,23 @@ pub struct SimulationResult {
     pub decisions_file: PathBuf,
     pub runs_file: PathBuf,
     pub referrals_file: PathBuf,
+    pub report_json: PathBuf,
+    pub report_html: PathBuf,
 }
+
+/// Told after each run instant: (instants done, instants in all).
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
 const SCRATCH_STORE: &str = ".scratch-store";
 
-pub fn simulate(options: &SimulateOptions) -> anyhow::Result<SimulationResult> {
+pub fn simulate(options: &SimulateOptions, progress: Progress) -> anyhow::Result<SimulationResult> {
     if options.to < options.from {
         bail!("--to {} is before --from {}", options.to, options.from);
     }
     std::fs::create_dir_all(&options.out).with_context(|| format!("cannot create {}", options.out.display()))?;
     let scratch = options.out.join(SCRATCH_STORE);
     remove_scratch(&scratch)?;
-    let result = simulate_in(options, &scratch);
+    let result = simulate_in(options, &scratch, progress);
     remove_scratch(&scratch)?;
     result
 }
@@ -70,7 +78,7 @@ fn remove_scratch(scratch: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<SimulationResult> {
+fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) -> anyhow::Result<SimulationResult> {
     let config = &options.config;
     let calendar = config.calendar();
     let parsed = crate::import::read_dir(&options.data)?;
@@ -99,13 +107,15 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
         summary.strategies.entry(id.to_string()).or_default();
     }
     let mut invites = InviteLog::default();
+    let mut touches = TouchLog::default();
     let mut write_error = None;
     let mut runs = 0;
-    for (at, due) in &instants {
+    for (done, (at, due)) in instants.iter().enumerate() {
         let due: Vec<&Strategy> = due.iter().map(|&i| &strategies[i]).collect();
         let records = runner.run_instant(*at, &due, &mut |decision| {
             summary.add_decision(decision);
             invites.add(decision);
+            touches.add(decision);
             if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
                 write_error.get_or_insert(e);
             }
@@ -119,6 +129,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
                 .with_context(|| format!("writing {}", runs_file.display()))?;
         }
         runs += records.len();
+        progress(done + 1, instants.len());
     }
     decisions_out.flush().with_context(|| format!("writing {}", decisions_file.display()))?;
     runs_out.flush().with_context(|| format!("writing {}", runs_file.display()))?;
@@ -127,9 +138,36 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path) -> anyhow::Result<Simu
     referrals
         .write_csv(&calendar, create(&referrals_file)?)
         .with_context(|| format!("writing {}", referrals_file.display()))?;
+    let backtest = Backtest::score(&runner.base, &touches, &config.report);
+    let report = SimulationReport::new(
+        &calendar,
+        options.from,
+        options.to,
+        runs as u64,
+        &summary,
+        &backtest,
+        &referrals,
+        &refused,
+    );
+    let report_json = options.out.join("report.json");
+    let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
+    std::fs::write(&report_json, json).with_context(|| format!("writing {}", report_json.display()))?;
+    let report_html = options.out.join("report.html");
+    std::fs::write(&report_html, render_html(&report)).with_context(|| format!("writing {}", report_html.display()))?;
     drop(runner);
     drop(store);
-    Ok(SimulationResult { summary, refused, runs, referrals, decisions_file, runs_file, referrals_file })
+    Ok(SimulationResult {
+        summary,
+        report,
+        refused,
+        runs,
+        referrals,
+        decisions_file,
+        runs_file,
+        referrals_file,
+        report_json,
+        report_html,
+    })
 }
 
 fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {

@@ -8,6 +8,7 @@ mod dispatch;
 mod governance;
 mod import;
 mod receiver;
+mod report;
 mod sandbox;
 mod simulate;
 mod strategies;

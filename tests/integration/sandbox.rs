@@ -154,7 +154,7 @@ fn a_config_the_plugin_rejects_is_an_error_naming_the_key() {
         strategies: None,
         config: config("[strategies.dormant-recall]\nconfig = { after_day = 60 }"),
     };
-    let error = canvas::simulate::simulate(&options).err().expect("nothing to simulate");
+    let error = canvas::simulate::simulate(&options, &mut |_, _| {}).err().expect("nothing to simulate");
     let message = format!("{error:#}");
     assert!(message.contains("strategies.dormant-recall.config is rejected by the plugin"), "{message}");
     assert!(message.contains("unknown field `after_day`"), "{message}");

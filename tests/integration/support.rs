@@ -171,7 +171,7 @@ pub fn simulate_with(data: &Path, plugins: &[PathBuf], from: &str, to: &str, con
         strategies: None,
         config,
     };
-    let result = simulate(&options).expect("simulation runs");
+    let result = simulate(&options, &mut |_, _| {}).expect("simulation runs");
     let decisions = read_jsonl(&result.decisions_file);
     let runs = read_jsonl(&result.runs_file);
     Simulated { result, decisions, runs, out }

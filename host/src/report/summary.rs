@@ -1,127 +1,13 @@
-//! What runs produce, for people and scripts: one JSON object per decision
-//! (decisions.jsonl), per run (runs.jsonl), and a summary table.
+//! Totals per strategy, fed run by run and decision by decision, and the
+//! summary table printed after a run or a simulation.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::calendar::{date_of_day, BrandCalendar};
-use crate::model::{ActionKind, Benefit, BenefitKind, Decision, DecisionStatus, Fen, GroupBuy, RunOutcome, RunRecord};
-
-fn yuan(fen: Fen) -> f64 {
-    fen as f64 / 100.0
-}
-
-#[derive(Serialize)]
-struct BenefitLine<'a> {
-    kind: BenefitKind,
-    /// Yuan.
-    value: f64,
-    gift: &'a Option<String>,
-}
-
-#[derive(Serialize)]
-struct GroupBuyLine<'a> {
-    sku: &'a str,
-    group_size: u8,
-    /// Yuan.
-    price: f64,
-}
-
-/// One line of decisions.jsonl.
-#[derive(Serialize)]
-struct DecisionLine<'a> {
-    key: &'a str,
-    date: String,
-    run_at: String,
-    strategy: &'a str,
-    plugin_version: &'a str,
-    step: &'a str,
-    member_id: &'a str,
-    action: ActionKind,
-    channel: &'a str,
-    template: &'a str,
-    variables: BTreeMap<&'a str, &'a str>,
-    benefit: Option<BenefitLine<'a>>,
-    coupon_id: &'a Option<String>,
-    guide_id: &'a Option<String>,
-    group_buy: Option<GroupBuyLine<'a>>,
-    status: DecisionStatus,
-    reason: &'a Option<String>,
-    send_at: Option<String>,
-}
-
-/// A decision as one line of JSON (no newline).
-pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
-    let benefit =
-        d.benefit.as_ref().map(|b: &Benefit| BenefitLine { kind: b.kind, value: yuan(b.value), gift: &b.gift });
-    let group_buy = d.group_buy.as_ref().map(|g: &GroupBuy| GroupBuyLine {
-        sku: &g.sku,
-        group_size: g.group_size,
-        price: yuan(g.price),
-    });
-    let line = DecisionLine {
-        key: &d.key,
-        date: date_of_day(d.day).to_string(),
-        run_at: calendar.format(d.run_at),
-        strategy: &d.strategy,
-        plugin_version: &d.plugin_version,
-        step: &d.step,
-        member_id: &d.member_id,
-        action: d.action,
-        channel: &d.channel,
-        template: &d.template,
-        variables: d.variables.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
-        benefit,
-        coupon_id: &d.coupon_id,
-        guide_id: &d.guide_id,
-        group_buy,
-        status: d.status,
-        reason: &d.reason,
-        send_at: d.send_at.map(|at| calendar.format(at)),
-    };
-    serde_json::to_string(&line).expect("decisions serialize")
-}
-
-#[derive(Serialize)]
-struct RunLine<'a> {
-    date: String,
-    run_at: String,
-    strategy: &'a str,
-    plugin_version: &'a str,
-    audience: u64,
-    batches: u32,
-    decisions: u64,
-    already_decided: u64,
-    fuel_used: u64,
-    duration_ms: f64,
-    status: &'static str,
-    error: Option<&'a str>,
-}
-
-/// A run record as one line of JSON (no newline).
-pub fn run_json(calendar: &BrandCalendar, r: &RunRecord) -> String {
-    let (status, error) = match &r.outcome {
-        RunOutcome::Completed => ("completed", None),
-        RunOutcome::Failed { error } => ("failed", Some(error.as_str())),
-    };
-    let line = RunLine {
-        date: date_of_day(r.day).to_string(),
-        run_at: calendar.format(r.run_at),
-        strategy: &r.strategy,
-        plugin_version: &r.plugin_version,
-        audience: r.audience,
-        batches: r.batches,
-        decisions: r.decisions,
-        already_decided: r.already_decided,
-        fuel_used: r.fuel_used,
-        duration_ms: r.duration_micros as f64 / 1000.0,
-        status,
-        error,
-    };
-    serde_json::to_string(&line).expect("runs serialize")
-}
+use super::lines::yuan;
+use crate::model::{Day, Decision, DecisionStatus, RunOutcome, RunRecord};
 
 /// Per-strategy totals over many runs.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -140,6 +26,12 @@ pub struct StrategyTotals {
     pub fuel_used: u64,
     /// The first failure's message, if any run failed.
     pub first_error: Option<String>,
+    /// Members selected, summed per local day (dated in the report).
+    #[serde(skip)]
+    pub audience_by_day: BTreeMap<Day, u64>,
+    /// Touches sent (dispatched or deferred), per local day of the run.
+    #[serde(skip)]
+    pub sent_by_day: BTreeMap<Day, u64>,
     #[serde(skip)]
     members: BTreeSet<String>,
 }
@@ -154,8 +46,8 @@ impl StrategyTotals {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub strategies: BTreeMap<String, StrategyTotals>,
-    /// Distinct members touched by any strategy.
-    members: BTreeSet<String>,
+    /// Touches sent to each member, over all strategies.
+    pub touches_per_member: HashMap<String, u32>,
 }
 
 /// A reason without its particulars ("…; sends at …"), for counting.
@@ -168,6 +60,7 @@ impl Summary {
         let t = self.strategies.entry(run.strategy.clone()).or_default();
         t.runs += 1;
         t.audience += run.audience;
+        *t.audience_by_day.entry(run.day).or_default() += run.audience;
         t.fuel_used += run.fuel_used;
         if let RunOutcome::Failed { error } = &run.outcome {
             t.failed_runs += 1;
@@ -187,8 +80,52 @@ impl Summary {
             if t.members.insert(d.member_id.clone()) {
                 t.members_touched += 1;
             }
-            self.members.insert(d.member_id.clone());
+            *t.sent_by_day.entry(d.day).or_default() += 1;
+            *self.touches_per_member.entry(d.member_id.clone()).or_default() += 1;
         }
+    }
+
+    /// Totals over all strategies (members counted once).
+    pub fn overall(&self) -> StrategyTotals {
+        let mut total = StrategyTotals::default();
+        for t in self.strategies.values() {
+            total.runs += t.runs;
+            total.failed_runs += t.failed_runs;
+            total.audience += t.audience;
+            total.decisions += t.decisions;
+            total.benefit_value += t.benefit_value;
+            total.fuel_used += t.fuel_used;
+            for (status, n) in &t.by_status {
+                *total.by_status.entry(*status).or_default() += n;
+            }
+            for (reason, n) in &t.reasons {
+                *total.reasons.entry(reason.clone()).or_default() += n;
+            }
+            for (day, n) in &t.audience_by_day {
+                *total.audience_by_day.entry(*day).or_default() += n;
+            }
+            for (day, n) in &t.sent_by_day {
+                *total.sent_by_day.entry(*day).or_default() += n;
+            }
+        }
+        total.members_touched = self.touches_per_member.len() as u64;
+        total
+    }
+
+    /// How many members got 1, 2, … touches; the last bucket is "that many or more".
+    pub fn touches_histogram(&self, buckets: u32) -> Vec<(String, u64)> {
+        let mut counts = vec![0u64; buckets as usize];
+        for &n in self.touches_per_member.values() {
+            counts[(n.min(buckets) - 1) as usize] += 1;
+        }
+        counts
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let n = i as u32 + 1;
+                (if n == buckets { format!("{n}+") } else { n.to_string() }, c)
+            })
+            .collect()
     }
 
     pub fn any_failed(&self) -> bool {
@@ -220,18 +157,7 @@ impl Summary {
             cells
         };
         let mut rows: Vec<Vec<String>> = self.strategies.iter().map(|(id, t)| row(id, t)).collect();
-        let mut total = StrategyTotals::default();
-        for t in self.strategies.values() {
-            total.runs += t.runs;
-            total.failed_runs += t.failed_runs;
-            total.audience += t.audience;
-            total.decisions += t.decisions;
-            for (status, n) in &t.by_status {
-                *total.by_status.entry(*status).or_default() += n;
-            }
-            total.benefit_value += t.benefit_value;
-        }
-        total.members_touched = self.members.len() as u64;
+        let total = self.overall();
         rows.push(row("total", &total));
         let widths: Vec<usize> = (0..header.len())
             .map(|i| rows.iter().map(|r| r[i].chars().count()).chain([header[i].chars().count()]).max().unwrap_or(0))

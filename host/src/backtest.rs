@@ -1,0 +1,353 @@
+//! Did it work? For every touch a simulation sent, the orders the data holds
+//! in the attribution window after it; the same for the holdout group, whose
+//! touches were withheld; the difference is the uplift, with a 95%
+//! confidence interval. Attributed sales are split into new, existing and
+//! re-activated customers.
+//!
+//! The unit is a member per strategy: a member touched (or held out) by a
+//! strategy converted if they ordered within the window after any of its
+//! touches; revenue is the sum of the orders inside those windows (an order
+//! counts once per strategy). Overall pools the strategies: each strategy's
+//! holdout is a random share of its own selection, so pooling (member,
+//! strategy) pairs keeps the comparison fair, where comparing "touched by
+//! any" with "held out by some, touched by none" would not be. A member
+//! touched by two strategies counts twice there, and an order in the windows
+//! of two strategies is attributed to both. A touch whose window runs past
+//! the end of the data is left out (and counted), since its outcome is unknown.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::member_base::MemberBase;
+use crate::model::{Decision, DecisionStatus, Fen, Millis};
+
+const MILLIS_PER_DAY: i64 = 86_400_000;
+/// z for a two-sided 95% interval.
+const Z95: f64 = 1.959_964;
+
+/// `[report]` in the canvas config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BacktestSettings {
+    /// Days after a touch in which an order counts as its conversion.
+    pub attribution_days: u32,
+    /// An order after this many days without one re-activates a customer.
+    pub reactivation_days: u32,
+}
+
+impl Default for BacktestSettings {
+    fn default() -> Self {
+        BacktestSettings { attribution_days: 7, reactivation_days: 90 }
+    }
+}
+
+/// One touch (or withheld touch) to score.
+#[derive(Clone, Debug)]
+struct ScoredTouch {
+    member_id: String,
+    at: Millis,
+    holdout: bool,
+}
+
+/// Collects the touches of a simulation, per strategy.
+#[derive(Clone, Debug, Default)]
+pub struct TouchLog {
+    by_strategy: BTreeMap<String, Vec<ScoredTouch>>,
+}
+
+impl TouchLog {
+    /// Sent touches count at their send time; holdouts at the run instant
+    /// they were withheld; suppressed ones not at all.
+    pub fn add(&mut self, d: &Decision) {
+        let (at, holdout) = match d.status {
+            DecisionStatus::Holdout => (d.run_at, true),
+            _ => match d.planned_send_at() {
+                Some(at) => (at, false),
+                None => return,
+            },
+        };
+        let touch = ScoredTouch { member_id: d.member_id.clone(), at, holdout };
+        self.by_strategy.entry(d.strategy.clone()).or_default().push(touch);
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GroupOutcome {
+    /// Members in the group.
+    pub members: u64,
+    /// Of them, those who ordered within a window after a touch.
+    pub converted: u64,
+    pub orders: u64,
+    /// Fen.
+    pub revenue: Fen,
+}
+
+impl GroupOutcome {
+    pub fn conversion(&self) -> Option<f64> {
+        (self.members > 0).then(|| self.converted as f64 / self.members as f64)
+    }
+}
+
+/// Touched minus holdout conversion (fractions: 0.012 is 1.2 percentage
+/// points), with its 95% interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Uplift {
+    pub difference: f64,
+    pub low: f64,
+    pub high: f64,
+    /// Difference over the holdout's rate, when that is not zero.
+    pub relative: Option<f64>,
+}
+
+/// Attributed sales of touched members by the kind of customer at the order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SalesSplit {
+    /// First order ever. Fen.
+    pub new: Fen,
+    /// The previous order within `reactivation_days`. Fen.
+    pub existing: Fen,
+    /// After more than `reactivation_days` without an order. Fen.
+    pub reactivated: Fen,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StrategyBacktest {
+    pub touched: GroupOutcome,
+    pub holdout: GroupOutcome,
+    pub uplift: Option<Uplift>,
+    pub sales: SalesSplit,
+    /// Touches left out because their window runs past the data.
+    pub incomplete: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Backtest {
+    pub settings: BacktestSettings,
+    /// The last order in the data: windows must end by then.
+    pub data_end: Millis,
+    pub strategies: BTreeMap<String, StrategyBacktest>,
+    pub overall: StrategyBacktest,
+}
+
+impl Backtest {
+    pub fn score(base: &MemberBase, touches: &TouchLog, settings: &BacktestSettings) -> Self {
+        let data_end = base.last_order_at().unwrap_or(Millis::MIN);
+        let window = settings.attribution_days as i64 * MILLIS_PER_DAY;
+        let mut strategies = BTreeMap::new();
+        for (id, list) in &touches.by_strategy {
+            let mut sent: HashMap<u32, Vec<Millis>> = HashMap::new();
+            let mut held: HashMap<u32, Vec<Millis>> = HashMap::new();
+            let mut incomplete = 0;
+            for t in list {
+                let Some(member) = base.index_of(&t.member_id) else { continue };
+                if t.at + window > data_end {
+                    incomplete += 1;
+                    continue;
+                }
+                let group = if t.holdout { &mut held } else { &mut sent };
+                group.entry(member).or_default().push(t.at);
+            }
+            strategies.insert(id.clone(), outcome_of(base, &sent, &held, window, settings, incomplete));
+        }
+        let overall = pooled(strategies.values());
+        Backtest { settings: settings.clone(), data_end, strategies, overall }
+    }
+}
+
+fn outcome_of(
+    base: &MemberBase,
+    sent: &HashMap<u32, Vec<Millis>>,
+    held: &HashMap<u32, Vec<Millis>>,
+    window: Millis,
+    settings: &BacktestSettings,
+    incomplete: u64,
+) -> StrategyBacktest {
+    let mut sales = SalesSplit::default();
+    let touched = group(base, sent, window, Some((&mut sales, settings.reactivation_days)));
+    let holdout = group(base, held, window, None);
+    let uplift = uplift(&touched, &holdout);
+    StrategyBacktest { touched, holdout, uplift, sales, incomplete }
+}
+
+/// The strategies' groups added up, and the uplift of the sums.
+fn pooled<'a>(strategies: impl Iterator<Item = &'a StrategyBacktest>) -> StrategyBacktest {
+    let mut total = StrategyBacktest::default();
+    for s in strategies {
+        for (sum, part) in [(&mut total.touched, &s.touched), (&mut total.holdout, &s.holdout)] {
+            sum.members += part.members;
+            sum.converted += part.converted;
+            sum.orders += part.orders;
+            sum.revenue += part.revenue;
+        }
+        total.sales.new += s.sales.new;
+        total.sales.existing += s.sales.existing;
+        total.sales.reactivated += s.sales.reactivated;
+        total.incomplete += s.incomplete;
+    }
+    total.uplift = uplift(&total.touched, &total.holdout);
+    total
+}
+
+/// The difference in conversion with Newcombe's 95% interval (built from
+/// the two Wilson score intervals: sound for small groups and for rates of
+/// 0 or 1, where the plain normal interval collapses); `None` while either
+/// group is empty.
+pub fn uplift(touched: &GroupOutcome, holdout: &GroupOutcome) -> Option<Uplift> {
+    let (p1, p2) = (touched.conversion()?, holdout.conversion()?);
+    let (l1, u1) = wilson(p1, touched.members as f64);
+    let (l2, u2) = wilson(p2, holdout.members as f64);
+    let difference = p1 - p2;
+    Some(Uplift {
+        difference,
+        low: difference - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(),
+        high: difference + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+        relative: (p2 > 0.0).then(|| difference / p2),
+    })
+}
+
+/// The Wilson score interval of a proportion `p` of `n`.
+fn wilson(p: f64, n: f64) -> (f64, f64) {
+    let z2 = Z95 * Z95;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / (1.0 + z2 / n);
+    (centre - half, centre + half)
+}
+
+fn group(
+    base: &MemberBase,
+    members: &HashMap<u32, Vec<Millis>>,
+    window: Millis,
+    mut split: Option<(&mut SalesSplit, u32)>,
+) -> GroupOutcome {
+    let mut outcome = GroupOutcome { members: members.len() as u64, ..GroupOutcome::default() };
+    for (&m, touch_times) in members {
+        let orders = base.orders_as_of(m, Millis::MAX);
+        let mut converted = false;
+        for (i, o) in orders.iter().enumerate() {
+            if !touch_times.iter().any(|&t| o.at > t && o.at <= t + window) {
+                continue;
+            }
+            converted = true;
+            outcome.orders += 1;
+            outcome.revenue += o.amount;
+            if let Some((sales, reactivation_days)) = split.as_mut() {
+                let gap = i.checked_sub(1).map(|p| o.at - orders[p].at);
+                match gap {
+                    None => sales.new += o.amount,
+                    Some(gap) if gap > *reactivation_days as i64 * MILLIS_PER_DAY => sales.reactivated += o.amount,
+                    Some(_) => sales.existing += o.amount,
+                }
+            }
+        }
+        outcome.converted += u64::from(converted);
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::parse_instant;
+    use crate::model::{DataSet, Member, Order, OrderChannel};
+
+    #[test]
+    fn uplift_has_a_95_percent_interval_around_the_difference() {
+        let touched = GroupOutcome { members: 1000, converted: 100, ..Default::default() };
+        let holdout = GroupOutcome { members: 1000, converted: 50, ..Default::default() };
+        let u = uplift(&touched, &holdout).unwrap();
+        assert!((u.difference - 0.05).abs() < 1e-9);
+        assert!((u.low - 0.0271).abs() < 5e-4 && (u.high - 0.0734).abs() < 5e-4, "{u:?}");
+        assert_eq!(u.relative, Some(1.0));
+        assert!(uplift(&touched, &GroupOutcome::default()).is_none());
+        // A small holdout with no conversions does not make the difference look certain.
+        let some = GroupOutcome { members: 235, converted: 12, ..Default::default() };
+        let none = GroupOutcome { members: 24, converted: 0, ..Default::default() };
+        let u = uplift(&some, &none).unwrap();
+        assert!(u.low < 0.0 && u.high > 0.05, "{u:?}");
+    }
+
+    fn member(id: &str) -> Member {
+        Member {
+            id: id.into(),
+            name: id.into(),
+            level: 1,
+            birthday: None,
+            joined_at: 0,
+            wecom_added_at: None,
+            store_id: "S".into(),
+            guide_id: "G".into(),
+            tz: None,
+        }
+    }
+
+    fn order(id: &str, member: &str, at: &str, yuan: i64) -> Order {
+        Order {
+            id: id.into(),
+            member_id: member.into(),
+            placed_at: parse_instant(at).unwrap(),
+            amount: yuan * 100,
+            channel: OrderChannel::Online,
+            category: "tops".into(),
+            sku: "T".into(),
+        }
+    }
+
+    #[test]
+    fn orders_inside_the_window_convert_and_split_by_kind_of_customer() {
+        let data = DataSet {
+            members: ["NEW", "BACK", "REG", "NONE", "HELD"].map(member).to_vec(),
+            orders: vec![
+                order("1", "NEW", "2026-03-03T12:00:00+08:00", 100),
+                order("2", "BACK", "2025-10-01T12:00:00+08:00", 50),
+                order("3", "BACK", "2026-03-08T09:59:00+08:00", 200),
+                order("4", "REG", "2026-02-20T12:00:00+08:00", 50),
+                order("5", "REG", "2026-03-02T12:00:00+08:00", 300),
+                order("6", "REG", "2026-03-09T12:00:00+08:00", 999),
+                order("7", "HELD", "2026-03-04T12:00:00+08:00", 80),
+                order("8", "NONE", "2026-06-01T12:00:00+08:00", 10),
+            ],
+            ..Default::default()
+        };
+        let base = MemberBase::build(Default::default(), data);
+        let at = parse_instant("2026-03-01T10:00:00+08:00").unwrap();
+        let mut log = TouchLog::default();
+        let decision = |member: &str, status| Decision {
+            key: format!("s/x/p/{member}"),
+            strategy: "s".into(),
+            plugin_version: "1".into(),
+            run_at: at,
+            day: 0,
+            member_id: member.into(),
+            step: "x".into(),
+            action: crate::model::ActionKind::Message,
+            channel: "wecom".into(),
+            template: "t".into(),
+            variables: vec![],
+            benefit: None,
+            coupon_id: None,
+            guide_id: None,
+            group_buy: None,
+            status,
+            reason: None,
+            send_at: None,
+        };
+        for m in ["NEW", "BACK", "REG", "NONE"] {
+            log.add(&decision(m, DecisionStatus::Dispatched));
+        }
+        log.add(&decision("HELD", DecisionStatus::Holdout));
+        log.add(&decision("NONE", DecisionStatus::Suppressed));
+        let b = Backtest::score(&base, &log, &BacktestSettings::default());
+        let s = &b.strategies["s"];
+        assert_eq!(
+            (s.touched.members, s.touched.converted, s.touched.orders),
+            (4, 3, 3),
+            "REG's 9 March order is past 7 days"
+        );
+        assert_eq!(s.touched.revenue, 60_000);
+        assert_eq!(s.sales, SalesSplit { new: 10_000, existing: 30_000, reactivated: 20_000 });
+        assert_eq!((s.holdout.members, s.holdout.converted), (1, 1));
+        assert_eq!(b.overall.touched.members, 4);
+        assert_eq!(b.overall.holdout.members, 1);
+    }
+}

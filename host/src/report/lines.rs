@@ -1,0 +1,122 @@
+//! One JSON object per decision (decisions.jsonl) and per run (runs.jsonl).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::calendar::{date_of_day, BrandCalendar};
+use crate::model::{ActionKind, Benefit, BenefitKind, Decision, DecisionStatus, Fen, GroupBuy, RunOutcome, RunRecord};
+
+pub(crate) fn yuan(fen: Fen) -> f64 {
+    fen as f64 / 100.0
+}
+
+#[derive(Serialize)]
+struct BenefitLine<'a> {
+    kind: BenefitKind,
+    /// Yuan.
+    value: f64,
+    gift: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+struct GroupBuyLine<'a> {
+    sku: &'a str,
+    group_size: u8,
+    /// Yuan.
+    price: f64,
+}
+
+/// One line of decisions.jsonl.
+#[derive(Serialize)]
+struct DecisionLine<'a> {
+    key: &'a str,
+    date: String,
+    run_at: String,
+    strategy: &'a str,
+    plugin_version: &'a str,
+    step: &'a str,
+    member_id: &'a str,
+    action: ActionKind,
+    channel: &'a str,
+    template: &'a str,
+    variables: BTreeMap<&'a str, &'a str>,
+    benefit: Option<BenefitLine<'a>>,
+    coupon_id: &'a Option<String>,
+    guide_id: &'a Option<String>,
+    group_buy: Option<GroupBuyLine<'a>>,
+    status: DecisionStatus,
+    reason: &'a Option<String>,
+    send_at: Option<String>,
+}
+
+/// A decision as one line of JSON (no newline).
+pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
+    let benefit =
+        d.benefit.as_ref().map(|b: &Benefit| BenefitLine { kind: b.kind, value: yuan(b.value), gift: &b.gift });
+    let group_buy = d.group_buy.as_ref().map(|g: &GroupBuy| GroupBuyLine {
+        sku: &g.sku,
+        group_size: g.group_size,
+        price: yuan(g.price),
+    });
+    let line = DecisionLine {
+        key: &d.key,
+        date: date_of_day(d.day).to_string(),
+        run_at: calendar.format(d.run_at),
+        strategy: &d.strategy,
+        plugin_version: &d.plugin_version,
+        step: &d.step,
+        member_id: &d.member_id,
+        action: d.action,
+        channel: &d.channel,
+        template: &d.template,
+        variables: d.variables.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect(),
+        benefit,
+        coupon_id: &d.coupon_id,
+        guide_id: &d.guide_id,
+        group_buy,
+        status: d.status,
+        reason: &d.reason,
+        send_at: d.send_at.map(|at| calendar.format(at)),
+    };
+    serde_json::to_string(&line).expect("decisions serialize")
+}
+
+#[derive(Serialize)]
+struct RunLine<'a> {
+    date: String,
+    run_at: String,
+    strategy: &'a str,
+    plugin_version: &'a str,
+    audience: u64,
+    batches: u32,
+    decisions: u64,
+    already_decided: u64,
+    fuel_used: u64,
+    duration_ms: f64,
+    status: &'static str,
+    error: Option<&'a str>,
+}
+
+/// A run record as one line of JSON (no newline).
+pub fn run_json(calendar: &BrandCalendar, r: &RunRecord) -> String {
+    let (status, error) = match &r.outcome {
+        RunOutcome::Completed => ("completed", None),
+        RunOutcome::Failed { error } => ("failed", Some(error.as_str())),
+    };
+    let line = RunLine {
+        date: date_of_day(r.day).to_string(),
+        run_at: calendar.format(r.run_at),
+        strategy: &r.strategy,
+        plugin_version: &r.plugin_version,
+        audience: r.audience,
+        batches: r.batches,
+        decisions: r.decisions,
+        already_decided: r.already_decided,
+        fuel_used: r.fuel_used,
+        duration_ms: r.duration_micros as f64 / 1000.0,
+        status,
+        error,
+    };
+    serde_json::to_string(&line).expect("runs serialize")
+}

@@ -79,7 +79,9 @@ fn every_strategy_decides_over_the_sample_data_and_the_output_has_the_documented
     }
     assert_eq!(
         files_in(sim.out.path()),
-        BTreeSet::from(["decisions.jsonl".into(), "referrals.csv".into(), "runs.jsonl".into()])
+        BTreeSet::from(
+            ["decisions.jsonl", "referrals.csv", "report.html", "report.json", "runs.jsonl"].map(String::from)
+        )
     );
 }
 
@@ -112,7 +114,12 @@ fn the_simulate_command_writes_only_into_out_and_prints_a_summary() {
     assert!(stdout.contains("simulated 2026-09-01 to 2026-09-07: 8 runs"), "{stdout}");
     assert!(stdout.contains("birthday-tiered") && stdout.contains("dormant-recall"), "{stdout}");
     assert_eq!(files_in(work.path()), BTreeSet::from(["data".into(), "out".into()]), "nothing else in the work folder");
-    assert_eq!(files_in(&out), BTreeSet::from(["decisions.jsonl".into(), "referrals.csv".into(), "runs.jsonl".into()]));
+    assert_eq!(
+        files_in(&out),
+        BTreeSet::from(
+            ["decisions.jsonl", "referrals.csv", "report.html", "report.json", "runs.jsonl"].map(String::from)
+        )
+    );
     assert_eq!(files_in(&data).len(), 4, "the data folder is untouched");
 }
 

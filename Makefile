@@ -43,3 +43,7 @@ test-plugins: wasm-target
 	$(CARGO) build --release --target wasm32-wasip2 $(TEST_PLUGINS:%=-p testing-%)
 	@mkdir -p target/test-plugins
 	@for p in $(TEST_PLUGINS); do cp $(WASM)/testing_$${p//-/_}.wasm target/test-plugins/$$p.wasm; done
+	@# One plugin in two versions, for the upgrade and rollback tests.
+	@for v in 0.1.0 0.2.0; do \
+		CANVAS_TEST_VERSION=$$v $(CARGO) build --release --target wasm32-wasip2 -p testing-versioned && \
+		cp $(WASM)/testing_versioned.wasm target/test-plugins/versioned-$$v.wasm; done

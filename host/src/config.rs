@@ -45,6 +45,7 @@ use crate::dispatch::DispatchConfig;
 use crate::governance::{GovernancePolicy, Governor, OnCap, StrategyRules};
 use crate::runtime::SandboxLimits;
 use crate::schedule::Schedule;
+use crate::serve::ServeSettings;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -61,6 +62,8 @@ pub struct CanvasConfig {
     pub dispatch: DispatchConfig,
     /// How `canvas simulate` scores its backtest.
     pub report: BacktestSettings,
+    /// `canvas serve`: listen address, token, catching up.
+    pub serve: ServeSettings,
     /// Per strategy id.
     pub strategies: BTreeMap<String, StrategySettings>,
 }
@@ -76,6 +79,7 @@ impl Default for CanvasConfig {
             governance: GovernancePolicy::default(),
             dispatch: DispatchConfig::default(),
             report: BacktestSettings::default(),
+            serve: ServeSettings::default(),
             strategies: BTreeMap::new(),
         }
     }

@@ -15,10 +15,12 @@ use canvas::config::CanvasConfig;
 use canvas::dispatch::{now_millis, Dispatcher, OutboxState};
 use canvas::generate::{generate, GenerateOptions};
 use canvas::member_base::MemberBase;
-use canvas::model::Millis;
+use canvas::model::{Millis, RunTrigger};
+use canvas::registry::Registry;
 use canvas::report::{SimulationReport, Summary};
 use canvas::runner::{load_strategies, Loaded, Runner, Strategy};
 use canvas::runtime::PluginEngine;
+use canvas::serve;
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::{ImportCounts, Store};
 
@@ -95,6 +97,21 @@ enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Install, list, configure, enable, disable, roll back plugins (kept in the store).
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+        #[arg(long, value_name = "DIR", global = true)]
+        store: Option<PathBuf>,
+    },
+    /// The service: strategies on their schedules, continuous dispatch, the admin API.
+    Serve {
+        /// Address to listen on (default: `[serve] listen`, 127.0.0.1:8720).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
     /// Generate a realistic, deterministic data set of an apparel brand.
     Gen {
         #[arg(long, default_value_t = 2_400)]
@@ -108,6 +125,45 @@ enum Command {
         end: NaiveDate,
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Check, pin (SHA-256) and compile plugin files; a new version of an installed id becomes active.
+    Install {
+        #[arg(required = true, value_name = "FILE.wasm")]
+        files: Vec<PathBuf>,
+    },
+    /// The installed plugins.
+    List,
+    /// A plugin's manifest, default and current config, versions.
+    Show {
+        id: String,
+    },
+    /// Let a plugin run on its schedule.
+    Enable {
+        id: String,
+    },
+    Disable {
+        id: String,
+    },
+    /// Change a plugin's config keys (checked by the plugin; used from the next run).
+    Config {
+        id: String,
+        /// KEY=VALUE, the value as JSON (a bare word is a string). Repeatable.
+        #[arg(long, value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Remove a key (back to the default). Repeatable.
+        #[arg(long, value_name = "KEY")]
+        unset: Vec<String>,
+        /// Replace all keys with this JSON object.
+        #[arg(long, value_name = "JSON", conflicts_with_all = ["set", "unset"])]
+        replace: Option<String>,
+    },
+    /// Make the previously active version active again.
+    Rollback {
+        id: String,
     },
 }
 
@@ -240,22 +296,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Run { at, store, plugins, strategies, no_dispatch } => {
             let at = parse_instant(&at).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
-            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let store = Arc::new(Store::open(&store.unwrap_or(config.store.clone()))?);
+            // Installed plugins when there are any and no folder is named; else a folder.
             let plugins = match plugins.or(config.plugins.clone()) {
-                Some(dir) => dir,
-                None => default_plugin_dir()?,
+                Some(dir) => Some(dir),
+                None if store.has_installed_plugins()? => None,
+                None => Some(default_plugin_dir()?),
             };
-            let outcome = run_once(&config, &store, &plugins, at, strategies.as_deref())?;
+            let outcome = run_once(&config, &store, plugins.as_deref(), at, strategies.as_deref())?;
             if !no_dispatch {
-                dispatch(&config, &store)?;
+                dispatch(&config, store)?;
             }
             Ok(outcome)
         }
         Command::Dispatch { store } => {
-            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
-            dispatch(&config, &store)
+            let store = Arc::new(Store::open(&store.unwrap_or(config.store.clone()))?);
+            dispatch(&config, store)
         }
         Command::Outbox { command } => outbox(&config, command),
+        Command::Plugin { command, store } => {
+            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            plugin(&config, &store, command)
+        }
+        Command::Serve { listen, store } => {
+            let store = Arc::new(Store::open(&store.unwrap_or(config.store.clone()))?);
+            let listen = listen.unwrap_or(config.serve.listen.clone());
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(&listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                let service = serve::start(config, store, Arc::new(serve::SystemClock), listener).await?;
+                println!("canvas serve: listening on http://{} (Ctrl-C or SIGTERM to stop)", service.addr);
+                service.run_until(termination()).await?;
+                println!("canvas serve: stopped; the outbox is flushed");
+                Ok::<_, anyhow::Error>(())
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gen { members, months, seed, end, out } => {
             let summary = generate(&GenerateOptions { members, months, seed, end }, &out)?;
             println!(
@@ -296,16 +374,26 @@ fn backtest_lines(report: &SimulationReport) -> String {
 }
 
 /// Runs the strategies due at `at` (or those named) and records their decisions.
+/// `plugins`: a folder of `.wasm` files, or `None` for the installed, enabled ones.
 fn run_once(
     config: &CanvasConfig,
     store: &Store,
-    plugins: &Path,
+    plugins: Option<&Path>,
     at: Millis,
     only: Option<&[String]>,
 ) -> anyhow::Result<ExitCode> {
     let calendar = config.calendar();
     let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
-    let Loaded { strategies, refused } = load_strategies(&engine, plugins, config, only)?;
+    let Loaded { strategies, refused } = match plugins {
+        Some(dir) => load_strategies(&engine, dir, config, only)?,
+        None => {
+            let mut loaded = Registry::new(store, &engine).strategies(config)?;
+            if let Some(only) = only {
+                loaded.strategies.retain(|s| only.iter().any(|id| id == s.id()));
+            }
+            loaded
+        }
+    };
     let due: Vec<&Strategy> = strategies
         .iter()
         .filter(|s| only.is_some() || !s.schedule.runs_between(&calendar, at, at + 1).is_empty())
@@ -320,7 +408,7 @@ fn run_once(
     let base = MemberBase::build(calendar, store.dataset()?);
     let mut runner = Runner::new(base, store, config.governor(), config.run.batch_size, true)?;
     let mut summary = Summary::default();
-    let records = runner.run_instant(at, &due, &mut |d| summary.add_decision(d))?;
+    let records = runner.run_instant(at, RunTrigger::Manual, &due, &mut |d| summary.add_decision(d))?;
     let already: u64 = records.iter().map(|r| r.already_decided).sum();
     for record in &records {
         summary.add_run(record);
@@ -339,7 +427,7 @@ fn schedules(strategies: &[Strategy]) -> String {
 }
 
 /// Delivers what is due in the outbox and says how it went.
-fn dispatch(config: &CanvasConfig, store: &Store) -> anyhow::Result<ExitCode> {
+fn dispatch(config: &CanvasConfig, store: Arc<Store>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime.block_on(async { Dispatcher::new(store, config.dispatch.clone())?.drain().await })?;
     println!(
@@ -384,6 +472,104 @@ fn outbox(config: &CanvasConfig, command: OutboxCommand) -> anyhow::Result<ExitC
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn termination() {
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyhow::Result<ExitCode> {
+    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let registry = Registry::new(store, &engine);
+    let now = now_millis();
+    match command {
+        PluginCommand::Install { files } => {
+            for file in files {
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let installed = registry.install(&file.display().to_string(), &bytes, now)?;
+                let replaced = installed.replaced.map(|v| format!(", replacing {v}")).unwrap_or_default();
+                println!(
+                    "installed {} {} (sha256 {}){replaced}",
+                    installed.id,
+                    installed.version,
+                    &installed.sha256[..16]
+                );
+            }
+            println!("installed plugins start disabled: `canvas plugin enable ID`");
+        }
+        PluginCommand::List => {
+            println!("{:<24} {:<9} {:<8} {:<18} {:<16} versions", "id", "version", "enabled", "schedule", "sha256");
+            for entry in registry.list()? {
+                let v = entry.active_version();
+                println!(
+                    "{:<24} {:<9} {:<8} {:<18} {:<16} {}",
+                    entry.id,
+                    v.version,
+                    if entry.enabled { "yes" } else { "no" },
+                    config.strategy(&entry.id).schedule.unwrap_or(v.schedule.clone()),
+                    &v.sha256[..16],
+                    entry.versions.len()
+                );
+            }
+        }
+        PluginCommand::Show { id } => {
+            let entry = registry.get(&id)?;
+            let v = entry.active_version();
+            let effective = canvas::registry::effective_config(&v.default_config, config, &id, &entry.config);
+            println!("{} {} — {}", entry.id, v.version, v.name);
+            println!("{}", v.description);
+            println!("enabled:   {}", entry.enabled);
+            println!("schedule:  {}", config.strategy(&id).schedule.unwrap_or(v.schedule.clone()));
+            println!("api:       canvas:strategy@{}", v.api_version);
+            println!("sha256:    {}", v.sha256);
+            println!("default config:   {}", v.default_config);
+            println!("operator config:  {}", serde_json::Value::Object(entry.config.clone()));
+            println!("effective config: {effective}");
+            println!("versions:");
+            for version in &entry.versions {
+                let active = if version.sha256 == entry.active { " (active)" } else { "" };
+                println!("  {} sha256 {}{active}", version.version, &version.sha256[..16]);
+            }
+        }
+        PluginCommand::Enable { id } => {
+            registry.set_enabled(&id, true, now)?;
+            println!("{id} enabled");
+        }
+        PluginCommand::Disable { id } => {
+            registry.set_enabled(&id, false, now)?;
+            println!("{id} disabled");
+        }
+        PluginCommand::Config { id, set, unset, replace } => {
+            let mut keys = match replace {
+                Some(json) => match serde_json::from_str(&json)? {
+                    serde_json::Value::Object(map) => map,
+                    _ => anyhow::bail!("--replace takes a JSON object"),
+                },
+                None => registry.get(&id)?.config,
+            };
+            for pair in set {
+                let (key, value) = pair.split_once('=').with_context(|| format!("--set `{pair}`: use KEY=VALUE"))?;
+                let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.into()));
+                keys.insert(key.to_string(), value);
+            }
+            for key in unset {
+                keys.remove(&key);
+            }
+            let effective = registry.set_config(&id, keys, config, now)?;
+            println!("{id}: effective config from the next run: {effective}");
+        }
+        PluginCommand::Rollback { id } => {
+            let entry = registry.rollback(&id, now)?;
+            println!("{id}: {} is active again", entry.active_version().version);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The plugins `make demo` builds sit in target/plugins, beside target/release.

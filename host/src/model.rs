@@ -198,10 +198,25 @@ pub enum RunOutcome {
     },
 }
 
+/// What started a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunTrigger {
+    /// Its schedule, in `canvas serve`.
+    Schedule,
+    /// A scheduled run missed while the service was down, run on start.
+    CatchUp,
+    /// An operator: `canvas run` or the API's "run now".
+    Manual,
+    /// A dry run.
+    Simulation,
+}
+
 /// One run of one strategy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub strategy: String,
+    pub trigger: RunTrigger,
     pub plugin_version: String,
     pub run_at: Millis,
     pub day: Day,

@@ -24,7 +24,9 @@ use crate::decision_log::DecisionLog;
 use crate::dispatch::OutboxItem;
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
-use crate::model::{self, ActionKind, Decision, DecisionStatus, Event, GroupBuy, Millis, RunOutcome, RunRecord};
+use crate::model::{
+    self, ActionKind, Decision, DecisionStatus, Event, GroupBuy, Millis, RunOutcome, RunRecord, RunTrigger,
+};
 use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::schedule::Schedule;
 use crate::store::Store;
@@ -92,7 +94,7 @@ pub fn load_plugins(
             Ok(plugin) => match loaded.iter().find(|p| p.id() == plugin.id()) {
                 Some(first) => rejected.push(PluginRejected {
                     file: file.display().to_string(),
-                    reason: format!("its id `{}` is already taken by {}", plugin.id(), first.path.display()),
+                    reason: format!("its id `{}` is already taken by {}", plugin.id(), first.source),
                 }),
                 None => loaded.push(plugin),
             },
@@ -184,6 +186,7 @@ impl<'a> Runner<'a> {
     pub fn run_instant(
         &mut self,
         at: Millis,
+        trigger: RunTrigger,
         strategies: &[&Strategy],
         on_decision: &mut dyn FnMut(&Decision),
     ) -> anyhow::Result<Vec<RunRecord>> {
@@ -194,6 +197,7 @@ impl<'a> Runner<'a> {
             let started = Instant::now();
             let mut record = RunRecord {
                 strategy: strategy.id().to_string(),
+                trigger,
                 plugin_version: strategy.plugin.manifest.version.clone(),
                 run_at: at,
                 day: clock.today,

@@ -61,9 +61,12 @@ impl Schedule {
     /// The run instants in `from..until` (from included, until excluded).
     pub fn runs_between(&self, calendar: &BrandCalendar, from: Millis, until: Millis) -> Vec<Millis> {
         let start = calendar.tz().timestamp_millis_opt(from).single().expect("valid instant");
+        // croner works in whole seconds: a start mid-second can yield the
+        // second it falls in, which is before `from`.
         self.cron
             .iter_from(start, Direction::Forward)
             .map(|t| t.timestamp_millis())
+            .skip_while(|&t| t < from)
             .take_while(|&t| t < until)
             .collect()
     }
@@ -90,6 +93,11 @@ mod tests {
         let from = parse_instant("2026-03-01T00:00:00+08:00").unwrap();
         let day = parse_instant("2026-03-02T00:00:00+08:00").unwrap();
         assert_eq!(Schedule::parse("0 * * * *").unwrap().runs_between(&cal, from, day).len(), 24);
+        assert_eq!(
+            Schedule::parse("0 * * * *").unwrap().runs_between(&cal, from + 1, day).len(),
+            23,
+            "from is included, to the ms"
+        );
         let year = parse_instant("2027-03-01T00:00:00+08:00").unwrap();
         assert_eq!(Schedule::parse("0 10 1 * *").unwrap().runs_between(&cal, from, year).len(), 12);
         assert!(Schedule::parse("every day").is_err());

@@ -22,7 +22,7 @@ use crate::backtest::{Backtest, TouchLog};
 use crate::calendar::BrandCalendar;
 use crate::config::CanvasConfig;
 use crate::member_base::MemberBase;
-use crate::model::Millis;
+use crate::model::{Millis, RunTrigger};
 use crate::referrals::{InviteLog, Referrals};
 use crate::report::{decision_json, render_html, run_json, SimulationReport, Summary};
 use crate::runner::{load_strategies, Loaded, Runner, Strategy};
@@ -112,7 +112,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) ->
     let mut runs = 0;
     for (done, (at, due)) in instants.iter().enumerate() {
         let due: Vec<&Strategy> = due.iter().map(|&i| &strategies[i]).collect();
-        let records = runner.run_instant(*at, &due, &mut |decision| {
+        let records = runner.run_instant(*at, RunTrigger::Simulation, &due, &mut |decision| {
             summary.add_decision(decision);
             invites.add(decision);
             touches.add(decision);

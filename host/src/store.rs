@@ -26,10 +26,16 @@ pub struct Store {
     records: sled::Tree,
     decisions: sled::Tree,
     runs: sled::Tree,
+    /// `member \0 decision key` → (), to find a member's decisions.
+    decisions_by_member: sled::Tree,
     /// Touches to deliver, by decision key (see dispatch::outbox).
     pub(crate) outbox: sled::Tree,
     /// Pending outbox keys by when they are next due.
     pub(crate) outbox_due: sled::Tree,
+    /// Installed plugins (see registry): entries by id, wasm and compiled code by SHA-256.
+    pub(crate) plugins: sled::Tree,
+    pub(crate) plugin_wasm: sled::Tree,
+    pub(crate) plugin_compiled: sled::Tree,
 }
 
 /// What an import did, per kind of record.
@@ -70,8 +76,12 @@ impl Store {
             records: db.open_tree("records")?,
             decisions: db.open_tree("decisions")?,
             runs: db.open_tree("runs")?,
+            decisions_by_member: db.open_tree("decisions_by_member")?,
             outbox: db.open_tree("outbox")?,
             outbox_due: db.open_tree("outbox_due")?,
+            plugins: db.open_tree("plugins")?,
+            plugin_wasm: db.open_tree("plugin_wasm")?,
+            plugin_compiled: db.open_tree("plugin_compiled")?,
             db,
         })
     }
@@ -169,12 +179,14 @@ impl Store {
             .iter()
             .map(|item| Ok((item.key.as_str(), postcard::to_stdvec(item)?, due_key(item.next_attempt_at, &item.key))))
             .collect::<anyhow::Result<_>>()?;
-        (&self.decisions, &self.outbox, &self.outbox_due)
-            .transaction(|(decisions, outbox, due)| {
+        let by_member: Vec<Vec<u8>> = decisions.iter().map(|d| member_key(&d.member_id, &d.key)).collect();
+        (&self.decisions, &self.decisions_by_member, &self.outbox, &self.outbox_due)
+            .transaction(|(decisions, members, outbox, due)| {
                 let mut fresh = HashSet::new();
-                for (key, value) in &encoded {
+                for ((key, value), member_key) in encoded.iter().zip(&by_member) {
                     if decisions.get(key.as_bytes())?.is_none() {
                         decisions.insert(key.as_bytes(), value.as_slice())?;
+                        members.insert(member_key.as_slice(), &[])?;
                         fresh.insert(*key);
                     }
                 }
@@ -188,6 +200,20 @@ impl Store {
             })
             .map_err(|e| anyhow::anyhow!("recording decisions: {e:?}"))?;
         Ok(())
+    }
+
+    /// A member's decisions, by every strategy, in key order.
+    pub fn decisions_of_member(&self, member_id: &str) -> anyhow::Result<Vec<Decision>> {
+        let prefix = member_key(member_id, "");
+        let mut found = Vec::new();
+        for entry in self.decisions_by_member.scan_prefix(&prefix) {
+            let (k, _) = entry?;
+            let key = std::str::from_utf8(&k[prefix.len()..])?;
+            if let Some(d) = self.decision(key)? {
+                found.push(d);
+            }
+        }
+        Ok(found)
     }
 
     pub fn decision(&self, key: &str) -> anyhow::Result<Option<Decision>> {
@@ -204,8 +230,10 @@ impl Store {
         Ok(())
     }
 
+    /// Records a run; a second run of the same instant is kept beside the first.
     pub fn record_run(&self, run: &RunRecord) -> anyhow::Result<()> {
         let mut key = sortable(run.run_at).to_vec();
+        key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
         key.extend_from_slice(run.strategy.as_bytes());
         self.runs.insert(key, postcard::to_stdvec(run)?).context("recording a run")?;
         Ok(())
@@ -231,6 +259,13 @@ fn key(prefix: &[u8], id: &str) -> Vec<u8> {
     let mut key = prefix.to_vec();
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+fn member_key(member_id: &str, key: &str) -> Vec<u8> {
+    let mut k = member_id.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(key.as_bytes());
+    k
 }
 
 /// An outbox entry's place in the due index: when, then which.

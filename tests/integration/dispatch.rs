@@ -40,12 +40,12 @@ fn webhook_config_with(url: &str, timeout_ms: u64, max_attempts: u32) -> CanvasC
 }
 
 /// A store with `data` imported.
-fn store_with(data: &Data) -> (TempDir, Store) {
+fn store_with(data: &Data) -> (TempDir, Arc<Store>) {
     let dir = TempDir::new().unwrap();
     let store = Store::open(&dir.path().join("store")).unwrap();
     let csv = data.write();
     store.import(&canvas::import::read_dir(csv.path()).unwrap()).unwrap();
-    (dir, store)
+    (dir, Arc::new(store))
 }
 
 /// One real run of birthday-tiered at `at`, queueing its touches.
@@ -56,12 +56,12 @@ fn run(store: &Store, config: &CanvasConfig, at: &str) {
     let base = MemberBase::build(config.calendar(), store.dataset().unwrap());
     let mut runner = Runner::new(base, store, config.governor(), 500, true).unwrap();
     let due: Vec<_> = loaded.strategies.iter().collect();
-    runner.run_instant(parse_instant(at).unwrap(), &due, &mut |_| {}).unwrap();
+    runner.run_instant(parse_instant(at).unwrap(), canvas::model::RunTrigger::Manual, &due, &mut |_| {}).unwrap();
 }
 
-fn dispatch(store: &Store, config: &CanvasConfig) -> DispatchReport {
+fn dispatch(store: &Arc<Store>, config: &CanvasConfig) -> DispatchReport {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async { Dispatcher::new(store, config.dispatch.clone()).unwrap().drain().await }).unwrap()
+    runtime.block_on(async { Dispatcher::new(store.clone(), config.dispatch.clone()).unwrap().drain().await }).unwrap()
 }
 
 #[test]

@@ -10,6 +10,7 @@ mod import;
 mod receiver;
 mod report;
 mod sandbox;
+mod serve;
 mod simulate;
 mod strategies;
 mod support;

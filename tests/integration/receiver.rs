@@ -41,7 +41,16 @@ type Shared = Arc<Mutex<(Mode, Received)>>;
 pub struct Receiver {
     pub url: String,
     shared: Shared,
-    _runtime: tokio::runtime::Runtime,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        // Also fine when dropped inside an async test.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl Receiver {
@@ -56,7 +65,7 @@ impl Receiver {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
         });
-        Receiver { url, shared, _runtime: runtime }
+        Receiver { url, shared, runtime: Some(runtime) }
     }
 
     pub fn set_mode(&self, mode: Mode) {

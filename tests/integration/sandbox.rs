@@ -159,3 +159,15 @@ fn a_config_the_plugin_rejects_is_an_error_naming_the_key() {
     assert!(message.contains("strategies.dormant-recall.config is rejected by the plugin"), "{message}");
     assert!(message.contains("unknown field `after_day`"), "{message}");
 }
+
+#[test]
+fn an_installed_plugin_loads_from_its_compiled_artifact() {
+    let engine = engine();
+    let wasm = std::fs::read(plugin("dormant-recall")).unwrap();
+    let compiled = engine.precompile(&wasm).unwrap();
+    let (loaded, from_artifact) = engine.load_precompiled("dormant-recall", &wasm, &compiled).unwrap();
+    assert!(from_artifact, "no second compilation");
+    assert_eq!(loaded.id(), "dormant-recall");
+    let (_, from_artifact) = engine.load_precompiled("dormant-recall", &wasm, b"not an artifact").unwrap();
+    assert!(!from_artifact, "a stale or foreign artifact falls back to compiling the wasm");
+}

@@ -76,7 +76,7 @@ impl DispatchConfig {
 }
 
 /// What a dispatch pass did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DispatchReport {
     pub delivered: u64,
     /// Failed attempts that will be tried again.
@@ -84,10 +84,12 @@ pub struct DispatchReport {
     pub dead: u64,
     /// Pending touches not due yet (deferred).
     pub waiting: u64,
+    /// For each delivery: from when it was due to when it was delivered.
+    pub latencies: Vec<Millis>,
 }
 
-pub struct Dispatcher<'a> {
-    store: &'a Store,
+pub struct Dispatcher {
+    store: Arc<Store>,
     config: DispatchConfig,
     /// By channel, `"*"` for the rest; a path or URL used twice shares one sink.
     sinks: HashMap<String, Arc<Sink>>,
@@ -97,8 +99,8 @@ pub fn now_millis() -> Millis {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as Millis)
 }
 
-impl<'a> Dispatcher<'a> {
-    pub fn new(store: &'a Store, config: DispatchConfig) -> anyhow::Result<Self> {
+impl Dispatcher {
+    pub fn new(store: Arc<Store>, config: DispatchConfig) -> anyhow::Result<Self> {
         let timeout = Duration::from_millis(config.timeout_ms);
         let mut opened: HashMap<SinkConfig, Arc<Sink>> = HashMap::new();
         let mut sinks = HashMap::new();
@@ -127,19 +129,33 @@ impl<'a> Dispatcher<'a> {
         let mut report = DispatchReport::default();
         loop {
             let now = now_millis();
-            let due = self.store.due_outbox(now, self.config.concurrency * 64)?;
-            if due.is_empty() {
+            if self.pass(now, &mut report).await? == 0 {
                 match self.store.next_retry(horizon)? {
                     Some(at) => tokio::time::sleep(Duration::from_millis((at - now).max(1) as u64)).await,
                     None => break,
                 }
-                continue;
             }
-            self.deliver(due, &mut report).await?;
         }
         report.waiting = self.store.outbox_items(Some(OutboxState::Pending))?.len() as u64;
         self.store.flush()?;
         Ok(report)
+    }
+
+    /// One attempt for every touch due by `now`; what is retried waits for a
+    /// later pass. For a long-running service that calls it again and again.
+    pub async fn pump(&self, now: Millis) -> anyhow::Result<DispatchReport> {
+        let mut report = DispatchReport::default();
+        while self.pass(now, &mut report).await? > 0 {}
+        self.store.flush()?;
+        Ok(report)
+    }
+
+    /// Attempts up to a batch of due touches; how many it attempted.
+    async fn pass(&self, now: Millis, report: &mut DispatchReport) -> anyhow::Result<usize> {
+        let due = self.store.due_outbox(now, self.config.concurrency * 64)?;
+        let attempted = due.len();
+        self.deliver(due, report).await?;
+        Ok(attempted)
     }
 
     /// One attempt for each item, `concurrency` at a time.
@@ -178,6 +194,7 @@ impl<'a> Dispatcher<'a> {
                 item.delivered_at = Some(now);
                 item.last_error = None;
                 report.delivered += 1;
+                report.latencies.push(now - item.due_at);
             }
             Delivery::Retry(error) if item.attempts < self.config.max_attempts => {
                 item.next_attempt_at = now + self.config.backoff(item.attempts);

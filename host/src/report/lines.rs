@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::calendar::{date_of_day, BrandCalendar};
-use crate::model::{ActionKind, Benefit, BenefitKind, Decision, DecisionStatus, Fen, GroupBuy, RunOutcome, RunRecord};
+use crate::model::{
+    ActionKind, Benefit, BenefitKind, Decision, DecisionStatus, Fen, GroupBuy, RunOutcome, RunRecord, RunTrigger,
+};
 
 pub(crate) fn yuan(fen: Fen) -> f64 {
     fen as f64 / 100.0
@@ -87,6 +89,7 @@ struct RunLine<'a> {
     date: String,
     run_at: String,
     strategy: &'a str,
+    trigger: RunTrigger,
     plugin_version: &'a str,
     audience: u64,
     batches: u32,
@@ -108,6 +111,7 @@ pub fn run_json(calendar: &BrandCalendar, r: &RunRecord) -> String {
         date: date_of_day(r.day).to_string(),
         run_at: calendar.format(r.run_at),
         strategy: &r.strategy,
+        trigger: r.trigger,
         plugin_version: &r.plugin_version,
         audience: r.audience,
         batches: r.batches,

@@ -1,0 +1,273 @@
+//! Installed plugins — the operator's plugin lifecycle, kept in the store:
+//! install (checked, pinned by SHA-256, compiled once so later loads take
+//! milliseconds), enable and disable, config (checked by the plugin itself,
+//! used from the next run on), upgrade by installing a newer build, and
+//! rollback to the version active before.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{merge_config, CanvasConfig};
+use crate::model::Millis;
+use crate::runner::{Loaded, Strategy};
+use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
+use crate::store::Store;
+
+/// One installed build of a plugin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InstalledVersion {
+    pub sha256: String,
+    pub version: String,
+    pub api_version: String,
+    pub name: String,
+    pub description: String,
+    pub default_config: serde_json::Value,
+    pub schedule: String,
+    pub size_bytes: u64,
+    pub installed_at: Millis,
+}
+
+/// A plugin id and everything the operator decided about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PluginEntry {
+    pub id: String,
+    /// Installed plugins start disabled.
+    pub enabled: bool,
+    /// The SHA-256 of the active build.
+    pub active: String,
+    /// Builds active before, oldest first: rollback pops the last.
+    pub previously_active: Vec<String>,
+    pub versions: Vec<InstalledVersion>,
+    /// The operator's keys over the default config (and over `[strategies.<id>] config`).
+    pub config: serde_json::Map<String, serde_json::Value>,
+    pub updated_at: Millis,
+}
+
+impl PluginEntry {
+    pub fn active_version(&self) -> &InstalledVersion {
+        self.versions.iter().find(|v| v.sha256 == self.active).expect("the active build is installed")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Rejected(#[from] PluginRejected),
+    #[error("no plugin `{0}` is installed")]
+    Unknown(String),
+    #[error("the config for {id} is rejected by the plugin: {reason}")]
+    BadConfig { id: String, reason: String },
+    #[error("{0} has no earlier version to roll back to")]
+    NothingToRollBack(String),
+    #[error(transparent)]
+    Store(#[from] anyhow::Error),
+}
+
+/// What an install did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Installed {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+    /// The version it replaced as active, if any.
+    pub replaced: Option<String>,
+}
+
+pub struct Registry<'a> {
+    store: &'a Store,
+    engine: &'a Arc<PluginEngine>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl<'a> Registry<'a> {
+    pub fn new(store: &'a Store, engine: &'a Arc<PluginEngine>) -> Self {
+        Registry { store, engine }
+    }
+
+    /// Checks a component, pins it by hash, compiles it once, and makes it
+    /// the active version of its id (an upgrade, when the id is installed).
+    pub fn install(&self, source: &str, wasm: &[u8], now: Millis) -> Result<Installed, RegistryError> {
+        let plugin = self.engine.load_bytes(source, wasm)?;
+        let sha256 = sha256_hex(wasm);
+        let compiled = self.engine.precompile(wasm).with_context(|| format!("compiling {source}"))?;
+        self.store.put_plugin_blobs(&sha256, wasm, &compiled)?;
+        let m = &plugin.manifest;
+        let version = InstalledVersion {
+            sha256: sha256.clone(),
+            version: m.version.clone(),
+            api_version: m.api_version.clone(),
+            name: m.name.clone(),
+            description: m.description.clone(),
+            default_config: m.default_config.clone(),
+            schedule: m.schedule.expression().to_string(),
+            size_bytes: wasm.len() as u64,
+            installed_at: now,
+        };
+        let mut entry = match self.store.plugin_entry(&m.id)? {
+            Some(entry) => entry,
+            None => PluginEntry {
+                id: m.id.clone(),
+                enabled: false,
+                active: sha256.clone(),
+                previously_active: Vec::new(),
+                versions: Vec::new(),
+                config: serde_json::Map::new(),
+                updated_at: now,
+            },
+        };
+        let replaced = (!entry.versions.is_empty() && entry.active != sha256).then(|| {
+            let previous = entry.active_version().version.clone();
+            entry.previously_active.push(entry.active.clone());
+            previous
+        });
+        if !entry.versions.iter().any(|v| v.sha256 == sha256) {
+            entry.versions.push(version);
+        }
+        entry.active = sha256.clone();
+        entry.updated_at = now;
+        self.store.put_plugin_entry(&entry)?;
+        Ok(Installed { id: m.id.clone(), version: m.version.clone(), sha256, replaced })
+    }
+
+    pub fn list(&self) -> Result<Vec<PluginEntry>, RegistryError> {
+        Ok(self.store.plugin_entries()?)
+    }
+
+    pub fn get(&self, id: &str) -> Result<PluginEntry, RegistryError> {
+        self.store.plugin_entry(id)?.ok_or_else(|| RegistryError::Unknown(id.to_string()))
+    }
+
+    pub fn set_enabled(&self, id: &str, enabled: bool, now: Millis) -> Result<PluginEntry, RegistryError> {
+        let mut entry = self.get(id)?;
+        entry.enabled = enabled;
+        entry.updated_at = now;
+        self.store.put_plugin_entry(&entry)?;
+        Ok(entry)
+    }
+
+    /// Replaces the operator's config keys, after the plugin accepted the
+    /// effective config they make. Returns the effective config.
+    pub fn set_config(
+        &self,
+        id: &str,
+        keys: serde_json::Map<String, serde_json::Value>,
+        canvas: &CanvasConfig,
+        now: Millis,
+    ) -> Result<serde_json::Value, RegistryError> {
+        let mut entry = self.get(id)?;
+        let plugin = self.load(&entry)?;
+        let effective = effective_config(&plugin.manifest.default_config, canvas, id, &keys);
+        if let Err(e) = plugin.audience(&effective) {
+            let reason = match e {
+                PluginError::Returned { message, .. } => message,
+                other => other.to_string(),
+            };
+            return Err(RegistryError::BadConfig { id: id.to_string(), reason });
+        }
+        entry.config = keys;
+        entry.updated_at = now;
+        self.store.put_plugin_entry(&entry)?;
+        Ok(effective)
+    }
+
+    /// Makes the version active before the current one active again.
+    pub fn rollback(&self, id: &str, now: Millis) -> Result<PluginEntry, RegistryError> {
+        let mut entry = self.get(id)?;
+        let previous = entry.previously_active.pop().ok_or_else(|| RegistryError::NothingToRollBack(id.to_string()))?;
+        entry.active = previous;
+        entry.updated_at = now;
+        self.store.put_plugin_entry(&entry)?;
+        Ok(entry)
+    }
+
+    /// The active build, from its compiled artifact.
+    pub fn load(&self, entry: &PluginEntry) -> Result<LoadedPlugin, RegistryError> {
+        let source = format!("registry:{}@{}", entry.id, &entry.active[..12]);
+        let (wasm, compiled) = self
+            .store
+            .plugin_blobs(&entry.active)?
+            .with_context(|| format!("{source}: its bytes are missing from the store"))?;
+        let (plugin, _) = self.engine.load_precompiled(&source, &wasm, &compiled)?;
+        Ok(plugin)
+    }
+
+    /// The enabled plugins as strategies: the canvas config's settings, with
+    /// the registry's enabled flag and config keys laid over them.
+    pub fn strategies(&self, canvas: &CanvasConfig) -> Result<Loaded, RegistryError> {
+        let mut loaded = Loaded { strategies: Vec::new(), refused: Vec::new() };
+        for entry in self.list()?.into_iter().filter(|e| e.enabled) {
+            let plugin = match self.load(&entry) {
+                Ok(plugin) => plugin,
+                Err(e) => {
+                    loaded.refused.push(e.to_string());
+                    continue;
+                }
+            };
+            let mut settings = canvas.strategy(&entry.id);
+            settings.config = merge_maps(&settings.config, &entry.config);
+            match Strategy::new(plugin, &settings) {
+                Ok(strategy) => loaded.strategies.push(strategy),
+                Err(e) => loaded.refused.push(e.to_string()),
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// The default config, the canvas config's keys, then the registry's keys.
+pub fn effective_config(
+    default_config: &serde_json::Value,
+    canvas: &CanvasConfig,
+    id: &str,
+    keys: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
+    merge_config(default_config, &merge_maps(&canvas.strategy(id).config, keys))
+}
+
+fn merge_maps(
+    base: &serde_json::Map<String, serde_json::Value>,
+    over: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    match merge_config(&serde_json::Value::Object(base.clone()), over) {
+        serde_json::Value::Object(map) => map,
+        _ => unreachable!("merging objects gives an object"),
+    }
+}
+
+impl Store {
+    fn put_plugin_blobs(&self, sha256: &str, wasm: &[u8], compiled: &[u8]) -> anyhow::Result<()> {
+        self.plugin_wasm.insert(sha256, wasm)?;
+        self.plugin_compiled.insert(sha256, compiled)?;
+        Ok(())
+    }
+
+    fn plugin_blobs(&self, sha256: &str) -> anyhow::Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let wasm = self.plugin_wasm.get(sha256)?;
+        let compiled = self.plugin_compiled.get(sha256)?;
+        Ok(wasm.zip(compiled).map(|(w, c)| (w.to_vec(), c.to_vec())))
+    }
+
+    fn put_plugin_entry(&self, entry: &PluginEntry) -> anyhow::Result<()> {
+        self.plugins.insert(entry.id.as_bytes(), serde_json::to_vec(entry)?)?;
+        self.flush()
+    }
+
+    fn plugin_entry(&self, id: &str) -> anyhow::Result<Option<PluginEntry>> {
+        self.plugins.get(id.as_bytes())?.map(|v| Ok(serde_json::from_slice(&v)?)).transpose()
+    }
+
+    fn plugin_entries(&self) -> anyhow::Result<Vec<PluginEntry>> {
+        self.plugins.iter().values().map(|v| Ok(serde_json::from_slice(&v?)?)).collect()
+    }
+
+    /// Whether any plugin is installed (runs then use the registry).
+    pub fn has_installed_plugins(&self) -> anyhow::Result<bool> {
+        Ok(!self.plugins.is_empty())
+    }
+}

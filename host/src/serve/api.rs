@@ -1,0 +1,347 @@
+//! The admin API: JSON over HTTP, bearer-token auth on everything but
+//! `/healthz`, described by `/openapi.json`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::Canvas;
+use crate::calendar::parse_instant;
+use crate::dispatch::OutboxState;
+use crate::import::{parse_json, ImportRefused, RecordKind};
+use crate::model::RunTrigger;
+use crate::registry::{PluginEntry, RegistryError};
+use crate::report::{decision_json, run_json};
+
+const OPENAPI: &str = include_str!("openapi.json");
+/// Python and JavaScript components are 12–18 MB.
+const MAX_BODY: usize = 64 << 20;
+
+pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
+    let guarded = Router::new()
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/api/v1/plugins", get(list_plugins).post(install_plugin))
+        .route("/api/v1/plugins/{id}", get(show_plugin))
+        .route("/api/v1/plugins/{id}/enable", post(enable_plugin))
+        .route("/api/v1/plugins/{id}/disable", post(disable_plugin))
+        .route("/api/v1/plugins/{id}/config", put(configure_plugin))
+        .route("/api/v1/plugins/{id}/rollback", post(rollback_plugin))
+        .route("/api/v1/runs", get(list_runs).post(run_now))
+        .route("/api/v1/members/{id}/decisions", get(member_decisions))
+        .route("/api/v1/dead-letters", get(dead_letters))
+        .route("/api/v1/dead-letters/redrive", post(redrive))
+        .route("/api/v1/members", post(ingest_members))
+        .route("/api/v1/orders", post(ingest_orders))
+        .route("/api/v1/events", post(ingest_events))
+        .route("/api/v1/products", post(ingest_products))
+        .layer(middleware::from_fn_with_state(canvas.clone(), require_token))
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    Router::new().route("/healthz", get(healthz)).merge(guarded).with_state(canvas)
+}
+
+/// An error as the API answers it: a status and `{"error": …, "details": […]}`.
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    details: Vec<String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError { status, message: message.into(), details: Vec::new() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message, "details": self.details }))).into_response()
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        match e.downcast::<ImportRefused>() {
+            Ok(refused) => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("refused, nothing was changed: {} bad records", refused.errors.len()),
+                details: refused.errors.iter().map(ToString::to_string).collect(),
+            },
+            Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(e: RegistryError) -> Self {
+        let status = match &e {
+            RegistryError::Unknown(_) => StatusCode::NOT_FOUND,
+            RegistryError::Rejected(_) | RegistryError::BadConfig { .. } => StatusCode::BAD_REQUEST,
+            RegistryError::NothingToRollBack(_) => StatusCode::CONFLICT,
+            RegistryError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+/// Runs store and plugin work off the async threads.
+async fn blocking<T: Send + 'static>(
+    canvas: &Arc<Canvas>,
+    work: impl FnOnce(&Canvas) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let canvas = canvas.clone();
+    tokio::task::spawn_blocking(move || work(&canvas)).await?
+}
+
+async fn require_token(State(canvas): State<Arc<Canvas>>, request: Request, next: Next) -> Response {
+    let Some(token) = &canvas.token else { return next.run(request).await };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
+        return next.run(request).await;
+    }
+    let mut response =
+        ApiError::new(StatusCode::UNAUTHORIZED, "a valid `Authorization: Bearer <token>` is required").into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
+    response
+}
+
+/// Compares without stopping at the first difference, so timing tells nothing.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn metrics(State(canvas): State<Arc<Canvas>>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], canvas.metrics.render()).into_response()
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+fn plugin_summary(entry: &PluginEntry) -> Value {
+    let active = entry.active_version();
+    json!({
+        "id": entry.id,
+        "name": active.name,
+        "version": active.version,
+        "api_version": active.api_version,
+        "sha256": active.sha256,
+        "enabled": entry.enabled,
+        "schedule": active.schedule,
+        "versions": entry.versions.len(),
+    })
+}
+
+async fn list_plugins(State(canvas): State<Arc<Canvas>>) -> ApiResult {
+    let entries = blocking(&canvas, |c| Ok(c.registry().list()?)).await?;
+    Ok(Json(entries.iter().map(plugin_summary).collect::<Vec<_>>()).into_response())
+}
+
+async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
+    let shown = blocking(&canvas, move |c| {
+        let entry = c.registry().get(&id)?;
+        let active = entry.active_version();
+        let schedule = c.config.strategy(&id).schedule.unwrap_or_else(|| active.schedule.clone());
+        let effective = crate::registry::effective_config(&active.default_config, &c.config, &id, &entry.config);
+        Ok(json!({
+            "plugin": plugin_summary(&entry),
+            "description": active.description,
+            "default_config": active.default_config,
+            "config": entry.config,
+            "effective_config": effective,
+            "schedule": schedule,
+            "versions": entry.versions,
+            "previously_active": entry.previously_active,
+        }))
+    })
+    .await?;
+    Ok(Json(shown).into_response())
+}
+
+async fn install_plugin(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    let installed = blocking(&canvas, move |c| Ok(c.registry().install("upload", &body, c.clock.now())?)).await?;
+    Ok((StatusCode::CREATED, Json(installed)).into_response())
+}
+
+async fn set_enabled(canvas: Arc<Canvas>, id: String, enabled: bool) -> ApiResult {
+    let entry = blocking(&canvas, move |c| Ok(c.registry().set_enabled(&id, enabled, c.clock.now())?)).await?;
+    Ok(Json(plugin_summary(&entry)).into_response())
+}
+
+async fn enable_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
+    set_enabled(canvas, id, true).await
+}
+
+async fn disable_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
+    set_enabled(canvas, id, false).await
+}
+
+async fn configure_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let keys: serde_json::Map<String, Value> = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the config must be a JSON object: {e}")))?;
+    let effective =
+        blocking(&canvas, move |c| Ok(c.registry().set_config(&id, keys, &c.config, c.clock.now())?)).await?;
+    Ok(Json(json!({ "effective_config": effective })).into_response())
+}
+
+async fn rollback_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
+    let entry = blocking(&canvas, move |c| Ok(c.registry().rollback(&id, c.clock.now())?)).await?;
+    Ok(Json(plugin_summary(&entry)).into_response())
+}
+
+#[derive(Deserialize)]
+struct RunsQuery {
+    strategy: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn list_runs(State(canvas): State<Arc<Canvas>>, Query(query): Query<RunsQuery>) -> ApiResult {
+    let runs = blocking(&canvas, move |c| {
+        let calendar = c.config.calendar();
+        let runs = c.store.runs()?;
+        let picked = runs.iter().rev().filter(|r| query.strategy.as_ref().is_none_or(|s| *s == r.strategy));
+        let lines =
+            picked.take(query.limit.unwrap_or(100)).map(|r| serde_json::from_str::<Value>(&run_json(&calendar, r)));
+        Ok(lines.collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::from)?)
+    })
+    .await?;
+    Ok(Json(runs).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RunRequest {
+    /// RFC 3339; now when absent.
+    at: Option<String>,
+    /// Only these (enabled) strategies, whatever their schedule; else every enabled one.
+    strategies: Option<Vec<String>>,
+}
+
+async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    let request: RunRequest = if body.is_empty() {
+        RunRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?
+    };
+    let at = match &request.at {
+        Some(text) => parse_instant(text).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?,
+        None => canvas.clock.now(),
+    };
+    let only = request.strategies;
+    let records = canvas
+        .run(at, RunTrigger::Manual, move |s| only.as_ref().is_none_or(|ids| ids.iter().any(|id| id == s.id())))
+        .await?;
+    let calendar = canvas.config.calendar();
+    let runs: Vec<Value> = records.iter().filter_map(|r| serde_json::from_str(&run_json(&calendar, r)).ok()).collect();
+    Ok(Json(json!({ "runs": runs })).into_response())
+}
+
+async fn member_decisions(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
+    let decisions = blocking(&canvas, move |c| {
+        let calendar = c.config.calendar();
+        let mut found = c.store.decisions_of_member(&id)?;
+        found.sort_by_key(|d| std::cmp::Reverse(d.run_at));
+        let lines = found.iter().map(|d| serde_json::from_str::<Value>(&decision_json(&calendar, d)));
+        Ok(lines.collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::from)?)
+    })
+    .await?;
+    Ok(Json(decisions).into_response())
+}
+
+async fn dead_letters(State(canvas): State<Arc<Canvas>>) -> ApiResult {
+    let dead = blocking(&canvas, |c| {
+        let calendar = c.config.calendar();
+        let items = c.store.outbox_items(Some(OutboxState::Dead))?;
+        Ok(items
+            .iter()
+            .map(|i| {
+                json!({ "key": i.key, "channel": i.channel, "attempts": i.attempts,
+                        "due_at": calendar.format(i.due_at), "last_error": i.last_error })
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(Json(dead).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RedriveRequest {
+    /// These dead letters; every one when absent.
+    keys: Option<Vec<String>>,
+}
+
+async fn redrive(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    let request: RedriveRequest = if body.is_empty() {
+        RedriveRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?
+    };
+    let count =
+        blocking(&canvas, move |c| Ok(c.store.redrive(&request.keys.unwrap_or_default(), c.clock.now())?)).await?;
+    canvas.dispatch_now.notify_one();
+    Ok(Json(json!({ "redriven": count })).into_response())
+}
+
+/// A JSON array or NDJSON (told apart by the body itself), validated like
+/// the CSV files, applied all or nothing, idempotent by id.
+async fn ingest(canvas: Arc<Canvas>, kind: RecordKind, body: Bytes) -> ApiResult {
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?;
+    let report = blocking(&canvas, move |c| {
+        let parsed = parse_json(kind, &text).map_err(anyhow::Error::from)?;
+        Ok(c.store.import(&parsed)?)
+    })
+    .await?;
+    let counts = match kind {
+        RecordKind::Members => report.members,
+        RecordKind::Orders => report.orders,
+        RecordKind::Events => report.events,
+        RecordKind::Products => report.products,
+    };
+    Ok(Json(
+        json!({ "read": counts.read, "new": counts.new, "changed": counts.changed, "unchanged": counts.unchanged }),
+    )
+    .into_response())
+}
+
+async fn ingest_members(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    ingest(canvas, RecordKind::Members, body).await
+}
+
+async fn ingest_orders(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    ingest(canvas, RecordKind::Orders, body).await
+}
+
+async fn ingest_events(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    ingest(canvas, RecordKind::Events, body).await
+}
+
+async fn ingest_products(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    ingest(canvas, RecordKind::Products, body).await
+}

@@ -1,0 +1,102 @@
+//! `/metrics` in the Prometheus (OpenMetrics) text format: runs, decisions by
+//! status, dispatch latency and outcomes, plugin fuel and errors.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use crate::dispatch::DispatchReport;
+use crate::model::{Decision, RunOutcome, RunRecord};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StrategyLabel {
+    strategy: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RunLabels {
+    strategy: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabels {
+    strategy: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    outcome: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    runs: Family<RunLabels, Counter>,
+    decisions: Family<DecisionLabels, Counter>,
+    fuel: Family<StrategyLabel, Counter>,
+    plugin_errors: Family<StrategyLabel, Counter>,
+    deliveries: Family<DeliveryLabels, Counter>,
+    dispatch_latency: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("canvas");
+        let runs = Family::<RunLabels, Counter>::default();
+        registry.register("runs", "Strategy runs, by outcome", runs.clone());
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register("decisions", "Decisions, by final status", decisions.clone());
+        let fuel = Family::<StrategyLabel, Counter>::default();
+        registry.register("plugin_fuel", "Fuel the plugins used", fuel.clone());
+        let plugin_errors = Family::<StrategyLabel, Counter>::default();
+        registry.register("plugin_errors", "Runs a plugin failed (trap, limit, error)", plugin_errors.clone());
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        registry.register("deliveries", "Delivery attempts, by outcome", deliveries.clone());
+        let dispatch_latency = Histogram::new([0.05, 0.25, 1.0, 5.0, 30.0, 60.0, 300.0, 1_800.0, 3_600.0, 86_400.0]);
+        registry.register(
+            "dispatch_latency_seconds",
+            "From when a touch was due to when it was delivered",
+            dispatch_latency.clone(),
+        );
+        Metrics { registry, runs, decisions, fuel, plugin_errors, deliveries, dispatch_latency }
+    }
+}
+
+impl Metrics {
+    pub fn record_run(&self, run: &RunRecord) {
+        let outcome = match run.outcome {
+            RunOutcome::Completed => "completed",
+            RunOutcome::Failed { .. } => "failed",
+        };
+        self.runs.get_or_create(&RunLabels { strategy: run.strategy.clone(), outcome: outcome.into() }).inc();
+        let strategy = StrategyLabel { strategy: run.strategy.clone() };
+        self.fuel.get_or_create(&strategy).inc_by(run.fuel_used);
+        if matches!(run.outcome, RunOutcome::Failed { .. }) {
+            self.plugin_errors.get_or_create(&strategy).inc();
+        }
+    }
+
+    pub fn record_decision(&self, d: &Decision) {
+        let labels = DecisionLabels { strategy: d.strategy.clone(), status: d.status.as_str().into() };
+        self.decisions.get_or_create(&labels).inc();
+    }
+
+    pub fn record_dispatch(&self, report: &DispatchReport) {
+        for (outcome, n) in [("delivered", report.delivered), ("retried", report.retried), ("dead", report.dead)] {
+            self.deliveries.get_or_create(&DeliveryLabels { outcome: outcome.into() }).inc_by(n);
+        }
+        for &latency in &report.latencies {
+            self.dispatch_latency.observe(latency.max(0) as f64 / 1000.0);
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}

@@ -1,0 +1,313 @@
+//! `canvas serve`: the long-running service an operator runs.
+//!
+//! - a **scheduler** runs each enabled strategy on its schedule (cron, brand
+//!   time zone), one run at a time, and on start catches up runs missed
+//!   while it was down (or skips them: `[serve] catch_up`);
+//! - a **dispatcher** delivers the outbox continuously;
+//! - the **admin API** (axum, bearer token) manages plugins, shows runs,
+//!   decisions and dead letters, triggers runs, and ingests data;
+//! - on shutdown (SIGTERM) it stops scheduling, lets the run in flight
+//!   finish, delivers what is due, and flushes the store.
+//!
+//! The listener, the clock and the shutdown signal are passed in, so tests
+//! run the real service in-process on 127.0.0.1:0 with a fast clock.
+
+mod api;
+pub mod clock;
+mod metrics;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{watch, Mutex, Notify};
+
+pub use clock::{Clock, ScaledClock, SystemClock};
+use metrics::Metrics;
+
+use crate::config::CanvasConfig;
+use crate::dispatch::{DispatchReport, Dispatcher};
+use crate::member_base::MemberBase;
+use crate::model::{Millis, RunRecord, RunTrigger};
+use crate::registry::Registry;
+use crate::runner::{Runner, Strategy};
+use crate::runtime::PluginEngine;
+use crate::schedule::Schedule;
+use crate::store::Store;
+
+/// `[serve]` in the canvas config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeSettings {
+    pub listen: String,
+    /// The admin API's bearer token (the `CANVAS_TOKEN` environment variable
+    /// takes precedence). Required unless listening on a loopback address.
+    pub token: Option<String>,
+    /// On start, run the scheduled runs missed while down (else skip them).
+    pub catch_up: bool,
+    /// How far back catching up reaches.
+    pub catch_up_days: u32,
+    /// How often the dispatcher looks for due touches.
+    pub dispatch_interval_ms: u64,
+    /// How long shutdown may spend delivering what is due.
+    pub shutdown_flush_ms: u64,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            listen: "127.0.0.1:8720".into(),
+            token: None,
+            catch_up: true,
+            catch_up_days: 7,
+            dispatch_interval_ms: 1_000,
+            shutdown_flush_ms: 10_000,
+        }
+    }
+}
+
+/// What the scheduler, the dispatcher and the API share.
+pub(crate) struct Canvas {
+    store: Arc<Store>,
+    engine: Arc<PluginEngine>,
+    config: CanvasConfig,
+    clock: Arc<dyn Clock>,
+    metrics: Metrics,
+    dispatcher: Dispatcher,
+    token: Option<String>,
+    /// One run at a time: never two runs of a strategy at once.
+    run_lock: Mutex<()>,
+    /// Wakes the dispatcher after a run queued touches.
+    dispatch_now: Notify,
+}
+
+impl Canvas {
+    pub(crate) fn registry(&self) -> Registry<'_> {
+        Registry::new(&self.store, &self.engine)
+    }
+
+    /// Runs, at `at`, the enabled strategies `pick` chooses. Waits for any
+    /// run in progress. Blocking work happens off the async threads.
+    pub(crate) async fn run(
+        self: &Arc<Self>,
+        at: Millis,
+        trigger: RunTrigger,
+        pick: impl Fn(&Strategy) -> bool + Send + 'static,
+    ) -> anyhow::Result<Vec<RunRecord>> {
+        let _running = self.run_lock.lock().await;
+        let canvas = self.clone();
+        let records = tokio::task::spawn_blocking(move || canvas.run_blocking(at, trigger, pick)).await??;
+        self.dispatch_now.notify_one();
+        Ok(records)
+    }
+
+    fn run_blocking(
+        &self,
+        at: Millis,
+        trigger: RunTrigger,
+        pick: impl Fn(&Strategy) -> bool,
+    ) -> anyhow::Result<Vec<RunRecord>> {
+        let loaded = self.registry().strategies(&self.config)?;
+        for refusal in &loaded.refused {
+            eprintln!("canvas serve: {refusal}");
+        }
+        let due: Vec<&Strategy> = loaded.strategies.iter().filter(|s| pick(s)).collect();
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let base = MemberBase::build(self.config.calendar(), self.store.dataset()?);
+        let mut runner = Runner::new(base, &self.store, self.config.governor(), self.config.run.batch_size, true)?;
+        let records = runner.run_instant(at, trigger, &due, &mut |d| self.metrics.record_decision(d))?;
+        for record in &records {
+            self.metrics.record_run(record);
+        }
+        Ok(records)
+    }
+
+    /// The enabled strategies' schedules (the canvas config's override, else
+    /// the active plugin version's), without loading any plugin.
+    fn schedules(&self) -> anyhow::Result<Vec<(String, Schedule)>> {
+        let mut schedules = Vec::new();
+        for entry in self.registry().list()?.into_iter().filter(|e| e.enabled) {
+            let expression =
+                self.config.strategy(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
+            match Schedule::parse(&expression) {
+                Ok(schedule) => schedules.push((entry.id, schedule)),
+                Err(e) => eprintln!("canvas serve: {}: {e}", entry.id),
+            }
+        }
+        Ok(schedules)
+    }
+
+    async fn dispatch(&self) -> anyhow::Result<DispatchReport> {
+        let report = self.dispatcher.pump(crate::dispatch::now_millis().max(self.clock.now())).await?;
+        self.metrics.record_dispatch(&report);
+        Ok(report)
+    }
+}
+
+/// A running service.
+pub struct Service {
+    pub addr: std::net::SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Service {
+    /// Stops it gracefully and waits until it has.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await?
+    }
+
+    /// Waits until it stops by itself (an error) or `signal` resolves, then shuts down.
+    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        signal.await;
+        self.shutdown().await
+    }
+}
+
+/// Starts the service on `listener`. Refuses a non-loopback address without a token.
+pub async fn start(
+    config: CanvasConfig,
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<Service> {
+    let addr = listener.local_addr()?;
+    let token = std::env::var("CANVAS_TOKEN").ok().filter(|t| !t.is_empty()).or(config.serve.token.clone());
+    if token.is_none() && !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "refusing to serve the admin API on {addr} without a token: set [serve] token or CANVAS_TOKEN, or listen on 127.0.0.1"
+        );
+    }
+    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let dispatcher = Dispatcher::new(store.clone(), config.dispatch.clone())?;
+    let canvas = Arc::new(Canvas {
+        store,
+        engine,
+        config,
+        clock,
+        metrics: Metrics::default(),
+        dispatcher,
+        token,
+        run_lock: Mutex::new(()),
+        dispatch_now: Notify::new(),
+    });
+    let (stop, stopped) = watch::channel(false);
+    // The dispatcher stops last, so its final pass sees what the last run queued.
+    let (stop_dispatch, dispatch_stopped) = watch::channel(false);
+    let app = api::router(canvas.clone());
+    let task = tokio::spawn(async move {
+        let mut api_stopped = stopped.clone();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = api_stopped.wait_for(|s| *s).await;
+        });
+        let server = tokio::spawn(async move { server.await });
+        let scheduler = tokio::spawn(schedule_runs(canvas.clone(), stopped.clone()));
+        let dispatcher = tokio::spawn(dispatch_continuously(canvas.clone(), dispatch_stopped));
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+        let scheduled = scheduler.await?.context("the scheduler");
+        let served = server.await?.context("the admin API");
+        let _ = stop_dispatch.send(true);
+        dispatcher.await?.context("the dispatcher")?;
+        canvas.store.flush()?;
+        scheduled?;
+        served?;
+        Ok(())
+    });
+    Ok(Service { addr, stop, task })
+}
+
+/// Runs strategies when they are due; first catches up (or skips) the runs
+/// missed while the service was down.
+async fn schedule_runs(canvas: Arc<Canvas>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let calendar = canvas.config.calendar();
+    let started = canvas.clock.now();
+    if canvas.config.serve.catch_up {
+        for (at, ids) in missed_runs(&canvas, started)? {
+            if *stop.borrow() {
+                return Ok(());
+            }
+            canvas.run(at, RunTrigger::CatchUp, move |s| ids.iter().any(|id| id == s.id())).await?;
+        }
+    }
+    let mut after = started;
+    loop {
+        let next = canvas
+            .schedules()?
+            .into_iter()
+            .filter_map(|(id, s)| {
+                s.runs_between(&calendar, after + 1, after + 400 * 86_400_000).first().map(|&at| (at, id))
+            })
+            .fold(None::<(Millis, Vec<String>)>, |next, (at, id)| match next {
+                Some((t, mut ids)) if t == at => {
+                    ids.push(id);
+                    Some((t, ids))
+                }
+                Some((t, ids)) if t < at => Some((t, ids)),
+                _ => Some((at, vec![id])),
+            });
+        // Re-read the schedules now and then: plugins get enabled and disabled.
+        let (wait, due) = match next {
+            Some((at, ids)) => (canvas.clock.real_until(at).min(Duration::from_secs(30)), Some((at, ids))),
+            None => (Duration::from_secs(5), None),
+        };
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        if let Some((at, ids)) = due {
+            if canvas.clock.now() >= at {
+                let records = canvas.run(at, RunTrigger::Schedule, move |s| ids.iter().any(|id| id == s.id())).await;
+                if let Err(e) = records {
+                    eprintln!("canvas serve: the run at {} failed: {e:#}", calendar.format(at));
+                }
+                after = at;
+            }
+        }
+    }
+}
+
+/// Scheduled instants between each enabled strategy's last scheduled run
+/// and `now` (at most `catch_up_days` back), grouped by instant. A strategy
+/// that never ran has nothing to catch up.
+fn missed_runs(canvas: &Canvas, now: Millis) -> anyhow::Result<Vec<(Millis, Vec<String>)>> {
+    let calendar = canvas.config.calendar();
+    let runs = canvas.store.runs()?;
+    let horizon = now - canvas.config.serve.catch_up_days as i64 * 86_400_000;
+    let mut due: std::collections::BTreeMap<Millis, Vec<String>> = Default::default();
+    for (id, schedule) in canvas.schedules()? {
+        let last = runs
+            .iter()
+            .filter(|r| r.strategy == id && matches!(r.trigger, RunTrigger::Schedule | RunTrigger::CatchUp))
+            .map(|r| r.run_at)
+            .max();
+        let Some(last) = last else { continue };
+        for at in schedule.runs_between(&calendar, (last + 1).max(horizon), now + 1) {
+            due.entry(at).or_default().push(id.clone());
+        }
+    }
+    Ok(due.into_iter().collect())
+}
+
+/// Delivers due touches every `dispatch_interval_ms` (sooner after a run);
+/// on shutdown, one last pass within `shutdown_flush_ms`.
+async fn dispatch_continuously(canvas: Arc<Canvas>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    let interval = Duration::from_millis(canvas.config.serve.dispatch_interval_ms.max(10));
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => break,
+            _ = tokio::time::sleep(interval) => {}
+            _ = canvas.dispatch_now.notified() => {}
+        }
+        if let Err(e) = canvas.dispatch().await {
+            eprintln!("canvas serve: dispatching: {e:#}");
+        }
+    }
+    let flush = Duration::from_millis(canvas.config.serve.shutdown_flush_ms);
+    let _ = tokio::time::timeout(flush, canvas.dispatch()).await;
+    Ok(())
+}

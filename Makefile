@@ -12,15 +12,29 @@ PLUGINS := birthday-tiered first-purchase-nudge second-purchase-nudge dormant-re
 # Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
 TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader
 
+# Strategies written in Python or JavaScript. Shipped ones go to target/plugins
+# beside the Rust ones; twins of Rust strategies (same id, same rules) go to
+# target/polyglot/<language>, for the equivalence tests.
+PY_SHIPPED := vip-anniversary
+PY_TWINS := dormant-recall
+JS_TWINS := birthday-tiered
+WIT := wit/v0.1.0/strategy.wit
+
+# Pinned guest toolchains, installed into the tree on first use.
+COMPONENTIZE_PY_VERSION := 0.25.1
+PY_TOOLS := target/tools/python
+COMPONENTIZE_PY := $(PY_TOOLS)/bin/componentize-py
+COMPONENTIZE_JS := plugins/js/node_modules/.bin/componentize-js
+
 DEMO_FROM ?= 2026-08-01
 DEMO_TO ?= 2026-10-24
 
-.PHONY: demo test plugins test-plugins host wasm-target chromium
+.PHONY: demo test plugins test-plugins polyglot host wasm-target chromium
 
 demo: plugins host
 	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
 
-test: plugins test-plugins chromium
+test: plugins test-plugins polyglot chromium
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --release --workspace
 
@@ -34,10 +48,37 @@ chromium:
 wasm-target:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
 
-plugins: wasm-target
+plugins: wasm-target $(PY_SHIPPED:%=target/plugins/%.wasm)
 	$(CARGO) build --release --target wasm32-wasip2 $(PLUGINS:%=-p %)
 	@mkdir -p target/plugins
 	@for p in $(PLUGINS); do cp $(WASM)/$${p//-/_}.wasm target/plugins/$$p.wasm; done
+
+# The Python and JavaScript twins of Rust strategies.
+polyglot: $(PY_TWINS:%=target/polyglot/python/%.wasm) $(JS_TWINS:%=target/polyglot/js/%.wasm)
+
+$(COMPONENTIZE_PY):
+	python3 -m venv $(PY_TOOLS)
+	$(PY_TOOLS)/bin/pip install -q --disable-pip-version-check componentize-py==$(COMPONENTIZE_PY_VERSION)
+
+$(COMPONENTIZE_JS): plugins/js/package.json plugins/js/package-lock.json
+	cd plugins/js && npm install --no-audit --no-fund --loglevel=error
+	@touch $@
+
+PY_BUILD = $(COMPONENTIZE_PY) -d wit/v0.1.0 -w plugin componentize -p plugins/sdk-python -p plugins/python/$* app -o $@
+
+target/plugins/%.wasm: plugins/python/%/app.py plugins/sdk-python/canvas_sdk.py $(WIT) | $(COMPONENTIZE_PY)
+	@mkdir -p $(@D)
+	$(PY_BUILD) >/dev/null
+
+target/polyglot/python/%.wasm: plugins/python/%/app.py plugins/sdk-python/canvas_sdk.py $(WIT) | $(COMPONENTIZE_PY)
+	@mkdir -p $(@D)
+	$(PY_BUILD) >/dev/null
+
+# componentize-js resolves imports inside its working folder, hence `cd plugins`.
+target/polyglot/js/%.wasm: plugins/js/%/app.js plugins/sdk-js/canvas-sdk.js $(WIT) | $(COMPONENTIZE_JS)
+	@mkdir -p $(@D)
+	cd plugins && js/node_modules/.bin/componentize-js js/$*/app.js --wit ../wit/v0.1.0 -n plugin \
+		-o ../$@ -d http -d fetch-event >/dev/null
 
 test-plugins: wasm-target
 	$(CARGO) build --release --target wasm32-wasip2 $(TEST_PLUGINS:%=-p testing-%)

@@ -4,6 +4,7 @@
 //!
 //! ```toml
 //! timezone = "Asia/Shanghai"
+//! compile_cache = "/var/cache/canvas"   # optional: compiled plugins, kept across commands
 //!
 //! [run]
 //! batch_size = 500
@@ -56,6 +57,11 @@ pub struct CanvasConfig {
     pub store: PathBuf,
     /// The folder of `.wasm` plugins real runs load (default: the ones `make demo` built).
     pub plugins: Option<PathBuf>,
+    /// Where plugins loaded from files are kept compiled, so a Python or
+    /// JavaScript component compiles once, not at every command. Off when
+    /// absent (`canvas plugin test` then uses ~/.cache/canvas/compiled).
+    /// Installed plugins are always kept compiled in the store.
+    pub compile_cache: Option<PathBuf>,
     pub run: RunSettings,
     pub sandbox: SandboxLimits,
     pub governance: GovernancePolicy,
@@ -74,6 +80,7 @@ impl Default for CanvasConfig {
             timezone: DEFAULT_TIMEZONE.to_string(),
             store: PathBuf::from("canvas-store"),
             plugins: None,
+            compile_cache: None,
             run: RunSettings::default(),
             sandbox: SandboxLimits::default(),
             governance: GovernancePolicy::default(),

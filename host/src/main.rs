@@ -165,6 +165,34 @@ enum PluginCommand {
     Rollback {
         id: String,
     },
+    /// Run one plugin file on a hand-written fixture and show its touches, fuel, memory and time.
+    /// `--config FILE.json` lays config keys over the plugin's defaults (a `.toml` file is a canvas config).
+    Test(PluginTestArgs),
+    /// Scaffold a new strategy plugin that builds and passes `canvas plugin test` out of the box.
+    New {
+        /// The plugin id, lowercase with dashes, e.g. `vip-winback`; also the folder's name.
+        name: String,
+        #[arg(long, value_enum)]
+        lang: canvas::scaffold::Language,
+        /// The folder to create the plugin folder in.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct PluginTestArgs {
+    #[arg(value_name = "PLUGIN.wasm")]
+    plugin: PathBuf,
+    /// The fixture: members, orders, events, products, history and the run instant (see docs/plugins.md).
+    #[arg(long, value_name = "FIXTURE.json")]
+    input: PathBuf,
+    /// The touches expected; on a mismatch, a diff and exit code 1.
+    #[arg(long, value_name = "FILE.json")]
+    expect: Option<PathBuf>,
+    /// `table` for people, `json` for scripts (and as an `--expect` file).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
 }
 
 #[derive(Subcommand)]
@@ -225,11 +253,27 @@ fn main() -> ExitCode {
 const FINISHED_WITH_FAILURES: u8 = 2;
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Plugin authors' commands need no store, and `plugin test` reads
+    // `--config` as the plugin's own config keys when it is JSON.
+    let command = match cli.command {
+        Command::Plugin { command: PluginCommand::Test(args), .. } => return plugin_test(cli.config.as_deref(), args),
+        Command::Plugin { command: PluginCommand::New { name, lang, dir }, .. } => {
+            let created = canvas::scaffold::create(&dir, &name, lang)?;
+            println!(
+                "created {} ({} files); next: see {}/README.md",
+                created.dir.display(),
+                created.files,
+                created.dir.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other,
+    };
     let config = match &cli.config {
         Some(path) => CanvasConfig::load(path)?,
         None => CanvasConfig::default(),
     };
-    match cli.command {
+    match command {
         Command::Import { data, store } => {
             let parsed = canvas::import::read_dir(&data)?;
             let store_path = store.unwrap_or(config.store.clone());
@@ -383,7 +427,7 @@ fn run_once(
     only: Option<&[String]>,
 ) -> anyhow::Result<ExitCode> {
     let calendar = config.calendar();
-    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let Loaded { strategies, refused } = match plugins {
         Some(dir) => load_strategies(&engine, dir, config, only)?,
         None => {
@@ -485,7 +529,7 @@ async fn termination() {
 }
 
 fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyhow::Result<ExitCode> {
-    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let registry = Registry::new(store, &engine);
     let now = now_millis();
     match command {
@@ -568,8 +612,59 @@ fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyho
             let entry = registry.rollback(&id, now)?;
             println!("{id}: {} is active again", entry.active_version().version);
         }
+        PluginCommand::Test(_) | PluginCommand::New { .. } => unreachable!("handled before the store is opened"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `canvas plugin test`: exit code 0 when the plugin ran (and met `--expect`),
+/// 1 when it failed or missed the expectation.
+fn plugin_test(config_path: Option<&Path>, args: PluginTestArgs) -> anyhow::Result<ExitCode> {
+    use canvas::fixture::{diff, read_expectation, run_fixture, Fixture};
+
+    let (config, keys) = match config_path {
+        Some(path) if path.extension().is_some_and(|e| e == "json") => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let keys: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: expected a JSON object of config keys: {e}", path.display()))?;
+            (CanvasConfig::default(), keys)
+        }
+        Some(path) => (CanvasConfig::load(path)?, serde_json::Map::new()),
+        None => (CanvasConfig::default(), serde_json::Map::new()),
+    };
+    let fixture = Fixture::read(&args.input)?;
+    let expected = args.expect.as_deref().map(read_expectation).transpose()?;
+    // An author runs this again and again: keep the compiled plugin by default.
+    let cache = config.compile_cache.clone().or_else(user_compile_cache);
+    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), cache.as_deref())?);
+    let plugin = engine.load(&args.plugin)?;
+    let mut keys_for_plugin = config.strategy(plugin.id()).config;
+    keys_for_plugin.extend(keys);
+    let outcome = run_fixture(plugin, fixture, &keys_for_plugin, &config.sandbox)?;
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
+        OutputFormat::Table => print!("{}", canvas::fixture::render(&outcome)),
+    }
+    let Some(expected) = expected else { return Ok(ExitCode::SUCCESS) };
+    let differences = diff(&expected, &outcome.touches);
+    if differences.is_empty() {
+        eprintln!("expectation met: {} touches as in {}", expected.len(), args.expect.unwrap().display());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("expectation NOT met ({}):", args.expect.unwrap().display());
+        for line in &differences {
+            eprintln!("  {line}");
+        }
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// $XDG_CACHE_HOME/canvas/compiled, else ~/.cache/canvas/compiled.
+fn user_compile_cache() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+    Some(base.join("canvas").join("compiled"))
 }
 
 /// The plugins `make demo` builds sit in target/plugins, beside target/release.

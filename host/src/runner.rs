@@ -295,7 +295,7 @@ fn record_of<'r>(records: &'r mut [RunRecord], strategy: &str) -> &'r mut RunRec
 
 /// Checks a batch's touches and turns them into proposed decisions. Any bad
 /// touch fails the batch: a plugin that breaks the contract is not half-trusted.
-fn proposals_from(
+pub(crate) fn proposals_from(
     plugin: &LoadedPlugin,
     clock: RunClock,
     period: &str,

@@ -85,7 +85,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) ->
     let store = Store::open(scratch)?;
     store.import(&parsed)?;
 
-    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let Loaded { strategies, refused } =
         load_strategies(&engine, &options.plugins, config, options.strategies.as_deref())?;
     if strategies.is_empty() {

@@ -1,12 +1,15 @@
 //! The product's integration tests: real plugins through real wasmtime, real
 //! sled in temp folders, the real `canvas` binary. One binary, a module per topic.
 //!
-//! The plugins come from `make test` (target/plugins, target/test-plugins).
+//! The plugins come from `make test` (target/plugins, target/test-plugins,
+//! target/polyglot).
 
 mod audience_edges;
 mod dispatch;
 mod governance;
 mod import;
+mod plugin_tools;
+mod polyglot;
 mod receiver;
 mod report;
 mod sandbox;

@@ -23,6 +23,23 @@ pub fn plugin(name: &str) -> PathBuf {
     built("plugins", name)
 }
 
+/// The Python or JavaScript twin of a Rust strategy (`language`: python, js).
+pub fn twin_plugin(language: &str, name: &str) -> PathBuf {
+    built(&format!("polyglot/{language}"), name)
+}
+
+/// A config whose compile cache is shared by the tests, so each Python or
+/// JavaScript component compiles once per `make test`, not once per test.
+pub fn cached_config() -> CanvasConfig {
+    let cache = repo_root().join("target").join("compile-cache");
+    config(&format!("compile_cache = {:?}", cache.display().to_string()))
+}
+
+/// The `canvas` binary this test build made.
+pub fn canvas() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_canvas"))
+}
+
 /// A misbehaving plugin from plugins/testing.
 pub fn test_plugin(name: &str) -> PathBuf {
     built("test-plugins", name)

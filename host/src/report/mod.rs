@@ -3,9 +3,9 @@
 //! (report.json and a self-contained report.html with inline SVG charts).
 
 mod charts;
-mod format;
+pub(crate) mod format;
 mod html;
-mod lines;
+pub(crate) mod lines;
 mod summary;
 
 pub use html::render_html;

@@ -1,13 +1,15 @@
 //! One wasmtime engine and linker shared by every plugin, plus the thread
 //! that advances the engine's epoch so deadlines fire.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use anyhow::Context;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine};
+use wasmtime::{Cache, CacheConfig, Config, Engine};
 
 use super::sandbox::{SandboxLimits, SandboxState};
 
@@ -23,8 +25,23 @@ pub struct PluginEngine {
 
 impl PluginEngine {
     pub fn new(limits: SandboxLimits) -> anyhow::Result<Self> {
+        Self::with_compile_cache(limits, None)
+    }
+
+    /// An engine that keeps compiled plugins in `cache` (wasmtime's cache,
+    /// keyed by the component's bytes and the engine's settings), so a 15 MB
+    /// Python or JavaScript component compiles once per machine, not once per
+    /// command.
+    pub fn with_compile_cache(limits: SandboxLimits, cache: Option<&Path>) -> anyhow::Result<Self> {
         let mut config = Config::new();
         config.wasm_component_model(true).consume_fuel(true).epoch_interruption(true);
+        if let Some(dir) = cache {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create the compile cache {}", dir.display()))?;
+            let mut settings = CacheConfig::new();
+            settings.with_directory(dir.canonicalize()?);
+            config.cache(Some(Cache::new(settings)?));
+        }
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         // Rust and Python guests import WASI for their standard library. It is

@@ -212,14 +212,20 @@ impl LoadedPlugin {
     /// The audience for this effective config; a rejected config is
     /// [`PluginError::Returned`] with the plugin's message.
     pub fn audience(&self, config: &serde_json::Value) -> Result<api::Audience, PluginError> {
+        self.audience_with_stats(config).map(|(audience, _)| audience)
+    }
+
+    /// [`LoadedPlugin::audience`], with what the call used of the sandbox.
+    pub fn audience_with_stats(&self, config: &serde_json::Value) -> Result<(api::Audience, CallStats), PluginError> {
         let config = config.to_string();
-        let (result, _) = self.engine.call(
+        let (result, stats) = self.engine.call(
             &self.label(),
             0,
             |store| self.pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_audience_for(store, &config),
             |r| r.as_ref().map_or(0, audience_size),
         )?;
-        result.map_err(|message| PluginError::Returned { plugin: self.label(), message })
+        let audience = result.map_err(|message| PluginError::Returned { plugin: self.label(), message })?;
+        Ok((audience, stats))
     }
 
     /// Decides one batch. The run instant is also what WASI clocks answer.

@@ -182,7 +182,7 @@ pub async fn start(
             "refusing to serve the admin API on {addr} without a token: set [serve] token or CANVAS_TOKEN, or listen on 127.0.0.1"
         );
     }
-    let engine = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let dispatcher = Dispatcher::new(store.clone(), config.dispatch.clone())?;
     let canvas = Arc::new(Canvas {
         store,

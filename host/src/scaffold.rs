@@ -1,0 +1,128 @@
+//! `canvas plugin new NAME --lang rust|python|js`: a plugin folder that builds
+//! and passes `canvas plugin test` out of the box. The templates live in
+//! plugins/templates and are compiled into the binary; Python and JavaScript
+//! plugins get their own copy of the SDK and the WIT package, so the folder
+//! stands alone. A Rust plugin depends on this repository's plugins/sdk.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Language {
+    Rust,
+    Python,
+    Js,
+}
+
+/// The released WIT package, as vendored into Python and JavaScript plugins.
+const WIT: &str = include_str!("../../wit/v0.1.0/strategy.wit");
+const README: &str = include_str!("../../plugins/templates/common/README.md");
+const FIXTURE: &str = include_str!("../../plugins/templates/common/fixture.json");
+const EXPECTED: &str = include_str!("../../plugins/templates/common/expected.json");
+
+/// (path in the new folder, contents, executable)
+type Template = (&'static str, &'static str, bool);
+
+const RUST: &[Template] = &[
+    ("Cargo.toml", include_str!("../../plugins/templates/rust/Cargo.toml"), false),
+    ("src/lib.rs", include_str!("../../plugins/templates/rust/src/lib.rs"), false),
+    ("build.sh", include_str!("../../plugins/templates/rust/build.sh"), true),
+    (".gitignore", "/target\n*.wasm\n", false),
+];
+
+const PYTHON: &[Template] = &[
+    ("app.py", include_str!("../../plugins/templates/python/app.py"), false),
+    ("canvas_sdk.py", include_str!("../../plugins/sdk-python/canvas_sdk.py"), false),
+    ("build.sh", include_str!("../../plugins/templates/python/build.sh"), true),
+    ("requirements.txt", include_str!("../../plugins/templates/python/requirements.txt"), false),
+    ("wit/strategy.wit", WIT, false),
+    (".gitignore", "*.wasm\n__pycache__/\n", false),
+];
+
+const JS: &[Template] = &[
+    ("app.js", include_str!("../../plugins/templates/js/app.js"), false),
+    ("canvas-sdk.js", include_str!("../../plugins/sdk-js/canvas-sdk.js"), false),
+    ("build.sh", include_str!("../../plugins/templates/js/build.sh"), true),
+    ("package.json", include_str!("../../plugins/templates/js/package.json"), false),
+    ("wit/strategy.wit", WIT, false),
+    (".gitignore", "*.wasm\nnode_modules/\n", false),
+];
+
+pub struct Created {
+    pub dir: PathBuf,
+    pub files: usize,
+}
+
+/// Creates `parent/name` with a plugin of id `name`. Refuses an id the host
+/// would refuse, and a folder that already exists.
+pub fn create(parent: &Path, name: &str, language: Language) -> anyhow::Result<Created> {
+    let id_ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name.as_bytes()[0].is_ascii_lowercase()
+        && !name.ends_with('-');
+    if !id_ok {
+        anyhow::bail!("`{name}` cannot be a plugin id: use 1–64 of a-z, 0-9 and -, starting with a letter");
+    }
+    let dir = parent.join(name);
+    if dir.exists() {
+        anyhow::bail!("{} already exists; choose another name or folder", dir.display());
+    }
+    let (templates, language_name, build) = match language {
+        Language::Rust => (RUST, "Rust", "sh build.sh        # cargo build --release --target wasm32-wasip2, then copies the .wasm here"),
+        Language::Python => (
+            PYTHON,
+            "Python",
+            "pip install -r requirements.txt   # componentize-py, pinned\nsh build.sh                       # componentize-py componentize app",
+        ),
+        Language::Js => (
+            JS,
+            "JavaScript",
+            "npm install        # componentize-js, pinned\nsh build.sh        # componentize-js app.js -d http -d fetch-event",
+        ),
+    };
+    let sdk = sdk_path();
+    let mut files: Vec<(String, String, bool)> =
+        templates.iter().map(|(p, text, exec)| (p.to_string(), text.to_string(), *exec)).collect();
+    files.push(("fixture.json".into(), FIXTURE.into(), false));
+    files.push(("expected.json".into(), EXPECTED.into(), false));
+    let listing: String = files.iter().map(|(p, _, _)| format!("- `{p}`\n")).collect();
+    files.push((
+        "README.md".into(),
+        README.replace("__LANG__", language_name).replace("__BUILD__", build).replace("__FILES__", &listing),
+        false,
+    ));
+
+    let title = title_of(name);
+    let template = name.replace('-', "_");
+    for (path, text, executable) in &files {
+        let text = text
+            .replace("__ID__", name)
+            .replace("__NAME__", &title)
+            .replace("__CRATE__", &template)
+            .replace("__TEMPLATE__", &template)
+            .replace("__SDK_PATH__", &sdk.display().to_string());
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().expect("a file in the folder"))
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(&target, text).with_context(|| format!("cannot write {}", target.display()))?;
+        if *executable {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755))?;
+        }
+    }
+    Ok(Created { dir, files: files.len() })
+}
+
+/// The Rust SDK of the repository this binary was built from.
+fn sdk_path() -> PathBuf {
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk");
+    sdk.canonicalize().unwrap_or(sdk)
+}
+
+/// `vip-winback` → "Vip winback".
+fn title_of(id: &str) -> String {
+    let words = id.replace('-', " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

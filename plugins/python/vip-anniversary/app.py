@@ -1,0 +1,50 @@
+"""VIP membership anniversary (会员周年礼): on the anniversary of the day a
+member of a VIP level joined, they get a thank-you benefit; milestone years
+(1, 3, 5, 10 by default) get a bigger one. Once per member per year.
+Written only in Python, to show a strategy needs no Rust."""
+
+from canvas_sdk import *
+
+STEP = "anniversary"
+MAX_YEARS = 50
+
+
+def _years_ago(k):
+    """Days back to a date k years before: 365·k plus k/4 leap days, give or take one."""
+    return between(365 * k + k // 4 - 1, 365 * k + (k + 3) // 4 + 1)
+
+
+class Strategy(Plugin):
+    ID = "vip-anniversary"
+    NAME = "VIP membership anniversary"
+    VERSION = "0.1.0"
+    DESCRIPTION = "On the anniversary of joining, members of VIP levels get a thank-you benefit; milestone years more."
+    DEFAULT_CONFIG = {
+        "levels": [3, 4],
+        "channel": "wecom",
+        "template": "vip_anniversary",
+        "benefit": {"kind": "points", "value": 20.0},
+        "milestone_years": [1, 3, 5, 10],
+        "milestone_benefit": {"kind": "coupon", "value": 50.0},
+    }
+
+    def audience(self, config):
+        levels = config["levels"]
+        if not levels or any(not isinstance(l, int) or not 1 <= l <= 4 for l in levels):
+            raise ConfigError(f"invalid config for {self.ID}: `levels` must list member levels 1..=4, got {levels}")
+        # Anniversaries are not a declarative condition. A join k years before
+        # the run lies 365·k days back plus the leap days between, so ask for
+        # those narrow day ranges (the host reads them off its join-day index)
+        # and pick the exact anniversaries in decide_member.
+        return Audience.any(*[clause(level_in(*levels), joined(_years_ago(k))) for k in range(1, MAX_YEARS + 1)])
+
+    def decide_member(self, run, member):
+        c = run.config
+        joined_on = date_of(member.profile.joined_day)
+        years = whole_years(joined_on, run.date)
+        if years < 1 or not run.is_anniversary_of(joined_on) or member.profile.level not in c["levels"]:
+            return []
+        if any(date_of(d.day).year == run.date.year for d in decisions_at(member, STEP)):
+            return []
+        spec = c["milestone_benefit"] if years in c["milestone_years"] else c["benefit"]
+        return [coupon(member, STEP, c["channel"], c["template"], benefit(spec), [("years", years)])]

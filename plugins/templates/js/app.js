@@ -1,0 +1,20 @@
+// __NAME__: members who added the brand on WeCom exactly `after_days` days
+// ago and have not ordered yet get a welcome message. Replace with your rule.
+
+import { plugin, Audience, clause, wecomAdded, hasOrdered, exactly, message } from './canvas-sdk.js';
+
+export const strategy = plugin({
+  id: '__ID__',
+  name: '__NAME__',
+  version: '0.1.0',
+  description: 'Welcomes members who added the brand on WeCom and have not ordered yet.',
+  // What operators may change without a rebuild (`canvas plugin config`).
+  defaultConfig: { after_days: 3, channel: 'wecom', template: '__TEMPLATE__' },
+
+  // The host evaluates this over the member base; only these members reach `decide`.
+  audience: (config) => Audience.any(clause([wecomAdded(exactly(config.after_days))], [hasOrdered()])),
+
+  decide: (run, member) => [
+    message(member, 'welcome', run.config.channel, run.config.template, { name: member.profile.name }),
+  ],
+});

@@ -1,0 +1,77 @@
+//! Strategies in Python and JavaScript: each twin of a Rust strategy makes
+//! exactly the Rust strategy's decisions over the sample data, and the
+//! Python-only strategy decides by its rules.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::support::*;
+
+fn sample_data() -> std::path::PathBuf {
+    repo_root().join("sample-data")
+}
+
+/// Simulates `from..=to` with one plugin and returns its decisions.
+fn decisions_of(plugin: std::path::PathBuf, from: &str, to: &str) -> Vec<serde_json::Value> {
+    let sim = simulate_with(&sample_data(), &[plugin], from, to, cached_config());
+    let failed: Vec<_> = sim.runs.iter().filter(|r| r["status"] != "completed").collect();
+    assert!(failed.is_empty(), "failed runs: {failed:?}");
+    sim.decisions
+}
+
+#[test]
+fn the_python_dormant_recall_decides_exactly_as_the_rust_one() {
+    let rust = decisions_of(plugin("dormant-recall"), "2026-07-01", "2026-10-24");
+    let python = decisions_of(twin_plugin("python", "dormant-recall"), "2026-07-01", "2026-10-24");
+    assert!(rust.len() > 100, "the comparison needs decisions to compare: {}", rust.len());
+    assert_eq!(python.len(), rust.len());
+    for (p, r) in python.iter().zip(&rust) {
+        assert_eq!(p, r, "first difference");
+    }
+}
+
+#[test]
+fn the_javascript_birthday_tiered_decides_exactly_as_the_rust_one() {
+    // A year of monthly runs: every month's birthdays, every level's tier.
+    let rust = decisions_of(plugin("birthday-tiered"), "2025-11-01", "2026-10-31");
+    let js = decisions_of(twin_plugin("js", "birthday-tiered"), "2025-11-01", "2026-10-31");
+    assert!(rust.len() > 1_000, "the comparison needs decisions to compare: {}", rust.len());
+    let months: std::collections::BTreeSet<&str> = rust.iter().map(|d| &d["date"].as_str().unwrap()[..7]).collect();
+    assert_eq!(months.len(), 12, "{months:?}");
+    assert_eq!(js.len(), rust.len());
+    for (j, r) in js.iter().zip(&rust) {
+        assert_eq!(j, r, "first difference");
+    }
+}
+
+#[test]
+fn the_python_vip_anniversary_thanks_vip_members_on_their_anniversary_only() {
+    let decisions = decisions_of(plugin("vip-anniversary"), "2026-01-01", "2026-10-24");
+    assert!(decisions.len() > 20, "{} decisions", decisions.len());
+    let members = std::fs::read_to_string(sample_data().join("members.csv")).unwrap();
+    let mut joined: HashMap<String, (u8, NaiveDate)> = HashMap::new();
+    let mut rows = csv::Reader::from_reader(members.as_bytes());
+    for row in rows.records() {
+        let row = row.unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339(&row[4]).unwrap().with_timezone(&chrono_tz::Asia::Shanghai);
+        joined.insert(row[0].to_string(), (row[2].parse().unwrap(), at.date_naive()));
+    }
+    let mut thanked = std::collections::HashSet::new();
+    for d in &decisions {
+        let member = d["member_id"].as_str().unwrap();
+        let (level, joined_on) = joined[member];
+        let date = date(d["date"].as_str().unwrap());
+        assert!(level >= 3, "{member} is level {level}");
+        let years = date.year() - joined_on.year();
+        assert!(years >= 1);
+        // A 29 February join is thanked on 28 February in common years.
+        let leap_day_in_common_year = (joined_on.month(), joined_on.day()) == (2, 29) && !date.leap_year();
+        let anniversary = if leap_day_in_common_year { (2, 28) } else { (joined_on.month(), joined_on.day()) };
+        assert_eq!((date.month(), date.day()), anniversary, "{member} joined {joined_on}");
+        assert_eq!(d["variables"]["years"], years.to_string());
+        let expected_value = if [1, 3, 5, 10].contains(&years) { 50.0 } else { 20.0 };
+        assert_eq!(d["benefit"]["value"], expected_value, "{d}");
+        assert!(thanked.insert((member.to_string(), date.year())), "{member} thanked twice in {}", date.year());
+    }
+}

@@ -96,26 +96,19 @@ fn plugin_test_lays_a_json_config_over_the_defaults() {
     let dir = TempDir::new().unwrap();
     let config = dir.path().join("sixty-days.json");
     std::fs::write(&config, r#"{"after_days": 60, "benefit": {"kind": "lottery", "value": 0}}"#).unwrap();
-    let output = canvas()
-        .args(["--config", config.to_str().unwrap(), "plugin", "test"])
-        .arg(plugin("dormant-recall"))
-        .arg("--input")
-        .arg(dormant_fixture(dir.path()))
-        .output()
-        .unwrap();
+    let with_config = || {
+        let mut command = canvas();
+        command.args(["--config", config.to_str().unwrap(), "plugin", "test"]).arg(plugin("dormant-recall"));
+        command.arg("--input").arg(dormant_fixture(dir.path())).output().unwrap()
+    };
+    let output = with_config();
     let shown = text(&output);
     assert!(output.status.success(), "{shown}");
     assert!(shown.contains("audience  1 of 3 members: M2"), "{shown}");
     assert!(shown.contains("Lottery 0.00 yuan"), "{shown}");
 
     std::fs::write(&config, r#"{"after_dayz": 60}"#).unwrap();
-    let refused = canvas()
-        .args(["--config", config.to_str().unwrap(), "plugin", "test"])
-        .arg(plugin("dormant-recall"))
-        .arg("--input")
-        .arg(dormant_fixture(dir.path()))
-        .output()
-        .unwrap();
+    let refused = with_config();
     assert_eq!(refused.status.code(), Some(1));
     assert!(text(&refused).contains("unknown field `after_dayz`"), "{}", text(&refused));
 }

@@ -29,17 +29,32 @@ COMPONENTIZE_JS := plugins/js/node_modules/.bin/componentize-js
 DEMO_FROM ?= 2026-08-01
 DEMO_TO ?= 2026-10-24
 
-.PHONY: demo test plugins test-plugins polyglot host wasm-target chromium
+.PHONY: demo test bench bench-smoke plugins test-plugins polyglot host wasm-target chromium duckdb
 
 demo: plugins host
 	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
 
-test: plugins test-plugins polyglot chromium
+test: plugins test-plugins polyglot chromium duckdb
 	$(CARGO) fmt --all -- --check
 	$(CARGO) test --release --workspace
+	$(CARGO) bench --bench brand_scale -- --smoke
 
 host:
 	$(CARGO) build --release --workspace
+
+# Brand scale (BENCHMARKS.md): 1M members, about 20 minutes and 10 GB of disk in target/bench.
+bench: plugins polyglot duckdb
+	$(CARGO) bench --bench brand_scale
+
+# The same benchmark at 5,000 members, so CI keeps it working.
+bench-smoke: plugins polyglot duckdb
+	$(CARGO) bench --bench brand_scale -- --smoke
+
+# DuckDB, for the benchmark's host-vs-SQL audiences.
+DUCKDB_VERSION := 1.5.6
+duckdb: $(COMPONENTIZE_PY)
+	@$(PY_TOOLS)/bin/python -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$(DUCKDB_VERSION)')" 2>/dev/null || \
+		$(PY_TOOLS)/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_VERSION)
 
 # The report test renders report.html in Debian's headless Chromium.
 chromium:

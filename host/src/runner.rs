@@ -12,7 +12,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
@@ -153,10 +153,27 @@ pub fn load_strategies(
     Ok(Loaded { strategies, refused })
 }
 
+/// Where a runner's time went, summed over its runs (for benchmarks and
+/// the run summary).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunTimings {
+    /// Evaluating audiences (`audience-for` calls included) and gathering launches.
+    pub audience: Duration,
+    /// Gathering each selected member's facts for the plugin.
+    pub facts: Duration,
+    /// `decide` calls in the sandbox, touch checks included.
+    pub plugin: Duration,
+    /// Skipping what was decided before, and the governor's decisions.
+    pub governance: Duration,
+    /// Writing decisions, outbox entries, coupon events and run records, and the flush.
+    pub record: Duration,
+}
+
 /// Runs strategies against a member base, recording into a store.
 pub struct Runner<'a> {
     pub base: MemberBase,
     pub log: DecisionLog,
+    pub timings: RunTimings,
     governor: Governor,
     store: &'a Store,
     batch_size: usize,
@@ -178,7 +195,15 @@ impl<'a> Runner<'a> {
             governor.remember(decision);
         }
         let log = DecisionLog::load(&base, &earlier);
-        Ok(Runner { base, log, governor, store, batch_size: batch_size.max(1), enqueue })
+        Ok(Runner {
+            base,
+            log,
+            timings: RunTimings::default(),
+            governor,
+            store,
+            batch_size: batch_size.max(1),
+            enqueue,
+        })
     }
 
     /// Runs `strategies` at `at`: one record per strategy. Plugin failures end
@@ -216,6 +241,7 @@ impl<'a> Runner<'a> {
             records.push(record);
         }
 
+        let governing = Instant::now();
         let mut fresh = Vec::with_capacity(proposals.len());
         for proposal in proposals {
             if self.store.has_decision(&proposal.key)? {
@@ -230,6 +256,8 @@ impl<'a> Runner<'a> {
             base.member(m).member.tz.as_deref()?.parse().ok()
         };
         let decided = self.governor.decide(at, fresh, timezone_of);
+        self.timings.governance += governing.elapsed();
+        let recording = Instant::now();
         let outbox: Vec<OutboxItem> = if self.enqueue {
             decided.iter().filter_map(|d| OutboxItem::for_decision(&self.base.calendar, d)).collect()
         } else {
@@ -251,19 +279,22 @@ impl<'a> Runner<'a> {
         }
         // Decisions are durable before anything is dispatched.
         self.store.flush()?;
+        self.timings.record += recording.elapsed();
         Ok(records)
     }
 
     /// The strategy's proposals, batch by batch, appended to `proposals`.
     /// Proposals of batches before a failure stand.
     fn propose(
-        &self,
+        &mut self,
         strategy: &Strategy,
         clock: RunClock,
         record: &mut RunRecord,
         proposals: &mut Vec<Decision>,
     ) -> Result<(), PluginError> {
         let plugin = &strategy.plugin;
+        let timings = &mut self.timings;
+        let started = Instant::now();
         let audience = plugin.audience(&strategy.config)?;
         let log = self.log.strategy(strategy.id());
         let selected = audience::select(&self.base, log, &audience, clock);
@@ -277,13 +308,21 @@ impl<'a> Runner<'a> {
             launches: audience::launches(&self.base, &audience, clock),
         };
         let period = strategy.schedule.period_of(&self.base.calendar, clock.at);
+        timings.audience += started.elapsed();
         for batch in selected.chunks(self.batch_size) {
+            let gathering = Instant::now();
             let members: Vec<api::Member> =
                 batch.iter().map(|&m| audience::member_facts(&self.base, log, m, &audience, clock)).collect();
+            timings.facts += gathering.elapsed();
+            let deciding = Instant::now();
             record.batches += 1;
-            let (touches, stats) = plugin.decide(&context, &members)?;
-            record.fuel_used += stats.fuel_used;
-            proposals.extend(proposals_from(plugin, clock, &period, &members, touches)?);
+            let decided = plugin.decide(&context, &members);
+            let checked = decided.and_then(|(touches, stats)| {
+                record.fuel_used += stats.fuel_used;
+                proposals_from(plugin, clock, &period, &members, touches)
+            });
+            timings.plugin += deciding.elapsed();
+            proposals.extend(checked?);
         }
         Ok(())
     }

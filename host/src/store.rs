@@ -20,6 +20,10 @@ const MEMBER: &[u8] = b"m/";
 const ORDER: &[u8] = b"o/";
 const EVENT: &[u8] = b"e/";
 const PRODUCT: &[u8] = b"p/";
+/// Present while an import is being written (see [`Store::import`]).
+const IMPORT_MARKER: &[u8] = b"meta/import-in-progress";
+/// Rows per sled batch when importing.
+const IMPORT_BATCH: u64 = 20_000;
 
 pub struct Store {
     db: sled::Db,
@@ -90,19 +94,37 @@ impl Store {
     /// member in this import or already in the store; otherwise the import is
     /// refused ([`ImportRefused`]) and nothing changes. Re-importing the same
     /// rows changes nothing.
+    ///
+    /// Every row is checked before anything is written. The rows are then
+    /// written in batches of [`IMPORT_BATCH`] (one sled batch of millions of
+    /// rows takes tens of GB), under a marker: if the process dies midway,
+    /// the store refuses runs until the same import is run again, which
+    /// completes it (records are keyed by id, so a re-import is idempotent).
     pub fn import(&self, parsed: &ParsedImport) -> anyhow::Result<ImportReport> {
         self.check_members_known(parsed)?;
-        let mut batch = sled::Batch::default();
         let data = &parsed.data;
+        self.records.insert(IMPORT_MARKER, b"in progress".as_slice())?;
+        self.db.flush().context("flushing the import marker")?;
         let report = ImportReport {
-            members: self.stage(&mut batch, MEMBER, data.members.iter().map(|m| (&m.id, m)))?,
-            orders: self.stage(&mut batch, ORDER, data.orders.iter().map(|o| (&o.id, o)))?,
-            events: self.stage(&mut batch, EVENT, data.events.iter().map(|e| (&e.id, e)))?,
-            products: self.stage(&mut batch, PRODUCT, data.products.iter().map(|p| (&p.sku, p)))?,
+            members: self.stage(MEMBER, data.members.iter().map(|m| (&m.id, m)))?,
+            orders: self.stage(ORDER, data.orders.iter().map(|o| (&o.id, o)))?,
+            events: self.stage(EVENT, data.events.iter().map(|e| (&e.id, e)))?,
+            products: self.stage(PRODUCT, data.products.iter().map(|p| (&p.sku, p)))?,
         };
-        self.records.apply_batch(batch).context("writing the import")?;
+        self.db.flush().context("flushing the import to disk")?;
+        self.records.remove(IMPORT_MARKER)?;
         self.db.flush().context("flushing the import to disk")?;
         Ok(report)
+    }
+
+    /// Refuses a store whose last import was interrupted.
+    fn check_import_complete(&self) -> anyhow::Result<()> {
+        if self.records.contains_key(IMPORT_MARKER)? {
+            anyhow::bail!(
+                "an import into this store was interrupted; run the same `canvas import` again to complete it"
+            );
+        }
+        Ok(())
     }
 
     fn check_members_known(&self, parsed: &ParsedImport) -> anyhow::Result<()> {
@@ -129,29 +151,38 @@ impl Store {
         }
     }
 
+    /// Counts and writes one kind of record, a batch at a time.
     fn stage<'a, T: Serialize + 'a>(
         &self,
-        batch: &mut sled::Batch,
         prefix: &[u8],
         records: impl Iterator<Item = (&'a String, &'a T)>,
     ) -> anyhow::Result<ImportCounts> {
         let mut counts = ImportCounts::default();
+        let mut batch = sled::Batch::default();
         for (id, record) in records {
             counts.read += 1;
             let key = key(prefix, id);
             let value = postcard::to_stdvec(record)?;
             match self.records.get(&key)? {
-                Some(existing) if existing == value.as_slice() => counts.unchanged += 1,
+                Some(existing) if existing == value.as_slice() => {
+                    counts.unchanged += 1;
+                    continue;
+                }
                 Some(_) => counts.changed += 1,
                 None => counts.new += 1,
             }
             batch.insert(key, value);
+            if (counts.new + counts.changed) % IMPORT_BATCH == 0 {
+                self.records.apply_batch(std::mem::take(&mut batch)).context("writing the import")?;
+            }
         }
+        self.records.apply_batch(batch).context("writing the import")?;
         Ok(counts)
     }
 
     /// Everything imported so far.
     pub fn dataset(&self) -> anyhow::Result<DataSet> {
+        self.check_import_complete()?;
         Ok(DataSet {
             members: self.scan::<Member>(MEMBER)?,
             orders: self.scan::<Order>(ORDER)?,

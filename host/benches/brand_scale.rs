@@ -1,0 +1,483 @@
+//! Brand scale, measured in one run (BENCHMARKS.md has the figures):
+//!
+//! 1. import throughput and store size, on generated data (`--members`, default 1,000,000);
+//! 2. one full daily run of every shipped strategy (wall time, peak RSS), split
+//!    into audience evaluation, member facts, plugin calls, governance and recording;
+//! 3. plugin instantiation (Rust, Python, JavaScript components);
+//! 4. each Rust strategy as a plugin vs the same code compiled natively, on the day's audience;
+//! 5. the day's audiences computed by the host vs by DuckDB SQL over the same CSV files;
+//! 6. a daily run over the same audiences with 10× the members (inert ones added);
+//! 7. simulation speed (days per second) at `--sim-members` (default 100,000).
+//!
+//! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--smoke]`
+//! after `make plugins polyglot`). `--smoke` is the small version CI runs.
+
+mod native;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+use canvas::audience::{self, RunClock};
+use canvas::calendar::{date_of_day, parse_instant};
+use canvas::config::CanvasConfig;
+use canvas::decision_log::StrategyLog;
+use canvas::generate::{generate, GenerateOptions};
+use canvas::import::read_dir;
+use canvas::member_base::MemberBase;
+use canvas::model::{Millis, RunTrigger};
+use canvas::runner::{load_strategies, Runner, Strategy};
+use canvas::runtime::{api, PluginEngine};
+use canvas::simulate::{simulate, SimulateOptions};
+use canvas::store::Store;
+
+struct Args {
+    members: u32,
+    sim_members: u32,
+    sim_days: u32,
+    work: PathBuf,
+    duckdb: bool,
+    cold_compile: bool,
+}
+
+/// The run measured: the 1st of a month, so the monthly birthday strategy runs too.
+const RUN_AT: &str = "2026-10-01T10:00:00+08:00";
+const DATA_END: &str = "2026-10-31";
+const MONTHS: u32 = 20;
+const BATCH: usize = 500;
+
+fn main() -> anyhow::Result<()> {
+    let args = parse_args()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf();
+    let plugins = root.join("target/plugins");
+    anyhow::ensure!(plugins.is_dir(), "{} is missing: run `make plugins polyglot` first", plugins.display());
+    std::fs::create_dir_all(&args.work)?;
+    let mut config = CanvasConfig::default();
+    // The tests' cache: Python and JavaScript components compile once per tree.
+    config.compile_cache = Some(root.join("target/compile-cache"));
+    let mut report = Report::default();
+    report.line(format!("machine: {} cores, {}", num_cpus(), cpu_model()));
+
+    // 1. data and import
+    let data = dataset(&args.work, args.members)?;
+    let store_dir = args.work.join(format!("store-{}", args.members));
+    let _ = std::fs::remove_dir_all(&store_dir);
+    let started = Instant::now();
+    let parsed = read_dir(&data)?;
+    let parse_time = started.elapsed();
+    let store = Store::open(&store_dir)?;
+    let importing = Instant::now();
+    store.import(&parsed)?;
+    store.flush()?;
+    let import_time = importing.elapsed();
+    let d = &parsed.data;
+    let rows = (d.members.len() + d.orders.len() + d.events.len() + d.products.len()) as f64;
+    let total = parse_time + import_time;
+    report.section("import");
+    report.figure("members", d.members.len() as f64, "");
+    report.figure("orders", d.orders.len() as f64, "");
+    report.figure("events", d.events.len() as f64, "");
+    report.figure("parse CSV", ms(parse_time), "ms");
+    report.figure("write store", ms(import_time), "ms");
+    report.figure("import throughput", rows / total.as_secs_f64(), "rows/s");
+    report.figure("store on disk", dir_size(&store_dir) as f64 / 1e6, "MB");
+    drop(parsed);
+
+    let loading = Instant::now();
+    let base = MemberBase::build(config.calendar(), store.dataset()?);
+    report.figure("load member base from store", ms(loading.elapsed()), "ms");
+
+    // The strategies, at the run instant.
+    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
+    let loaded = load_strategies(&engine, &plugins, &config, None)?;
+    anyhow::ensure!(loaded.refused.is_empty(), "plugins refused: {:?}", loaded.refused);
+    let strategies = loaded.strategies;
+    let at = parse_instant(RUN_AT).map_err(anyhow::Error::msg)?;
+
+    // 3. instantiation
+    report.section("plugin instantiation (fresh instance + one audience-for call, mean of 20)");
+    let polyglot = root.join("target/polyglot");
+    for (label, file) in [
+        ("Rust (dormant-recall)", plugins.join("dormant-recall.wasm")),
+        ("Python (vip-anniversary)", plugins.join("vip-anniversary.wasm")),
+        ("JavaScript (birthday-tiered)", polyglot.join("js/birthday-tiered.wasm")),
+    ] {
+        if !file.exists() {
+            report.line(format!("{label}: {} missing (make polyglot)", file.display()));
+            continue;
+        }
+        let size = std::fs::metadata(&file)?.len() as f64 / 1e6;
+        if args.cold_compile {
+            let uncached = Arc::new(PluginEngine::new(config.sandbox.clone())?);
+            let compiling = Instant::now();
+            uncached.load(&file)?;
+            report.figure(&format!("{label}: {size:.1} MB, compile (no cache)"), ms(compiling.elapsed()), "ms");
+        }
+        engine.load(&file)?; // fills the compile cache
+        let loading = Instant::now();
+        let plugin = engine.load(&file)?;
+        let load = loading.elapsed();
+        let config = plugin.manifest.default_config.clone();
+        plugin.audience(&config)?;
+        let calls = Instant::now();
+        for _ in 0..20 {
+            plugin.audience(&config)?;
+        }
+        report.figure(&format!("{label}: load from the compile cache"), ms(load), "ms");
+        report.figure(&format!("{label}: instantiate + call"), ms(calls.elapsed()) / 20.0, "ms");
+    }
+
+    // 4. plugin vs native, and 5. host vs DuckDB audiences
+    let clock = RunClock::new(&base.calendar, at);
+    let empty = StrategyLog::default();
+    report.section("plugin vs native (the day's audience, batches of 500; ratio = plugin / native)");
+    let mut host_audiences: BTreeMap<String, (Duration, Vec<String>)> = BTreeMap::new();
+    for strategy in &strategies {
+        let plugin = &strategy.plugin;
+        let evaluating = Instant::now();
+        let wanted = plugin.audience(&strategy.config)?;
+        let selected = audience::select(&base, &empty, &wanted, clock);
+        let audience_time = evaluating.elapsed();
+        let ids = selected.iter().map(|&m| base.member(m).member.id.clone()).collect();
+        host_audiences.insert(strategy.id().to_string(), (audience_time, ids));
+        let Some(native) = native::native(strategy.id()) else { continue };
+        let context = context_for(&base, strategy, &wanted, clock);
+        let members: Vec<api::Member> =
+            selected.iter().map(|&m| audience::member_facts(&base, &empty, m, &wanted, clock)).collect();
+        // Best of three, each way, against a noisy shared machine.
+        let (mut plugin_best, mut native_best) = (Duration::MAX, Duration::MAX);
+        let (mut plugin_touches, mut native_touches) = (0, 0);
+        for _ in 0..3 {
+            let t = Instant::now();
+            plugin_touches = 0;
+            for batch in members.chunks(BATCH) {
+                plugin_touches += plugin.decide(&context, batch)?.0.len();
+            }
+            plugin_best = plugin_best.min(t.elapsed());
+            let t = Instant::now();
+            native_touches = members.chunks(BATCH).map(|batch| native(&context, batch)).sum();
+            native_best = native_best.min(t.elapsed());
+        }
+        anyhow::ensure!(plugin_touches == native_touches, "{}: plugin and native disagree", strategy.id());
+        report.ratio(strategy.id(), members.len(), plugin_best, native_best, "plugin", "native");
+    }
+
+    if args.duckdb {
+        duckdb_comparison(&root, &data, &args.work, &host_audiences, &mut report)?;
+    }
+
+    // 2. one full daily run (after 4 and 5, whose audiences must not see its coupons)
+    daily_run("1x", base, &store, &config, &strategies, at, &mut report)?;
+
+    // 6. the same audiences among 10x the members
+    report.section("cost follows the audience: the same members, then with 9x as many inert ones added");
+    let sim_data = dataset(&args.work, args.sim_members)?;
+    for (label, dir) in [
+        ("as generated", sim_data.clone()),
+        ("plus 9x inert members", with_inert_members(&args.work, &sim_data, args.sim_members)?),
+    ] {
+        let parsed = read_dir(&dir)?;
+        let base = MemberBase::build(config.calendar(), parsed.data);
+        let scratch = args.work.join("store-scratch");
+        let _ = std::fs::remove_dir_all(&scratch);
+        let scratch_store = Store::open(&scratch)?;
+        daily_run(label, base, &scratch_store, &config, &strategies, at, &mut report)?;
+    }
+
+    // 7. simulation speed
+    report.section(&format!("simulation ({} members, {} days, every strategy)", args.sim_members, args.sim_days));
+    let from = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let out = args.work.join("simulation");
+    let options = SimulateOptions {
+        data: sim_data,
+        from,
+        to: from + chrono::Days::new(args.sim_days as u64 - 1),
+        out,
+        plugins,
+        strategies: None,
+        config: config.clone(),
+    };
+    let simulating = Instant::now();
+    let result = simulate(&options, &mut |_, _| {})?;
+    let took = simulating.elapsed();
+    report.figure("wall time (import and report included)", ms(took), "ms");
+    report.figure("simulated days per second", args.sim_days as f64 / took.as_secs_f64(), "days/s");
+    report.figure("runs", result.runs as f64, "");
+
+    let path = args.work.join("bench.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report.json)?)?;
+    println!("\nfigures: {}", path.display());
+    Ok(())
+}
+
+/// A real daily run (decisions and outbox recorded), with its time split and peak RSS.
+fn daily_run(
+    label: &str,
+    base: MemberBase,
+    store: &Store,
+    config: &CanvasConfig,
+    strategies: &[Strategy],
+    at: Millis,
+    report: &mut Report,
+) -> anyhow::Result<MemberBase> {
+    let members = base.len();
+    let rss_before = rss_kib("VmRSS");
+    reset_peak_rss();
+    let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
+    let due: Vec<&Strategy> = strategies.iter().collect();
+    let started = Instant::now();
+    let records = runner.run_instant(at, RunTrigger::Manual, &due, &mut |_| {})?;
+    let wall = started.elapsed();
+    let failed: Vec<_> =
+        records.iter().filter(|r| !matches!(r.outcome, canvas::model::RunOutcome::Completed)).collect();
+    anyhow::ensure!(failed.is_empty(), "runs failed: {failed:?}");
+    report.section(&format!("one daily run of {} strategies over {members} members ({label})", strategies.len()));
+    let audience: u64 = records.iter().map(|r| r.audience).sum();
+    let decisions: u64 = records.iter().map(|r| r.decisions).sum();
+    report.figure("audience (members selected, all strategies)", audience as f64, "");
+    report.figure("decisions", decisions as f64, "");
+    report.figure("wall time", ms(wall), "ms");
+    let t = runner.timings;
+    report.figure("  audience evaluation", ms(t.audience), "ms");
+    report.figure("  member facts", ms(t.facts), "ms");
+    report.figure("  plugin calls", ms(t.plugin), "ms");
+    report.figure("  governance", ms(t.governance), "ms");
+    report.figure("  recording (sled, outbox, flush)", ms(t.record), "ms");
+    for r in &records {
+        report.line(format!(
+            "    {:<26} audience {:>8}  decisions {:>7}  {:>9.1} ms",
+            r.strategy,
+            r.audience,
+            r.decisions,
+            r.duration_micros as f64 / 1000.0
+        ));
+    }
+    report.figure("RSS before the run", rss_before as f64 / 1024.0, "MiB");
+    report.figure("peak RSS during the run", rss_kib("VmHWM") as f64 / 1024.0, "MiB");
+    Ok(runner.base)
+}
+
+fn context_for(base: &MemberBase, strategy: &Strategy, wanted: &api::Audience, clock: RunClock) -> api::RunContext {
+    api::RunContext {
+        run_at: clock.at,
+        today: clock.today,
+        date: date_of_day(clock.today).into(),
+        timezone: base.calendar.tz().name().to_string(),
+        config: strategy.config.to_string(),
+        launches: audience::launches(base, wanted, clock),
+    }
+}
+
+/// Runs host/benches/duckdb_audiences.py over the same CSV files and compares
+/// its audiences, member by member, with the host's.
+fn duckdb_comparison(
+    root: &Path,
+    data: &Path,
+    work: &Path,
+    host: &BTreeMap<String, (Duration, Vec<String>)>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    report.section("the day's audiences: host vs DuckDB SQL over the same CSV (ratio = host / DuckDB)");
+    let python = root.join("target/tools/python/bin/python");
+    let out = work.join("duckdb.json");
+    let status = std::process::Command::new(&python)
+        .arg(root.join("host/benches/duckdb_audiences.py"))
+        .args(["--data", &data.display().to_string(), "--run-at", RUN_AT, "--out", &out.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("running {}", python.display()))?;
+    anyhow::ensure!(status.success(), "duckdb_audiences.py failed");
+    let duck: Value = serde_json::from_str(&std::fs::read_to_string(&out)?)?;
+    report.figure("DuckDB: load the CSV files", duck["load_ms"].as_f64().unwrap_or(0.0), "ms");
+    let (mut host_total, mut duck_total) = (Duration::ZERO, Duration::ZERO);
+    for (id, (took, members)) in host {
+        let Some(theirs) = duck["strategies"].get(id) else {
+            report.line(format!("{id}: not computed by the DuckDB script"));
+            continue;
+        };
+        let their_members: Vec<String> = serde_json::from_value(theirs["members"].clone())?;
+        let mut ours = members.clone();
+        ours.sort();
+        anyhow::ensure!(
+            ours == their_members,
+            "{id}: host selected {} members, DuckDB {}",
+            ours.len(),
+            their_members.len()
+        );
+        let duck_time = Duration::from_secs_f64(theirs["ms"].as_f64().unwrap_or(0.0) / 1000.0);
+        host_total += *took;
+        duck_total += duck_time;
+        report.ratio(id, ours.len(), *took, duck_time, "host", "DuckDB");
+    }
+    report.ratio("all strategies", 0, host_total, duck_total, "host", "DuckDB");
+    Ok(())
+}
+
+/// Generated data for `members`, made once and kept in WORK.
+fn dataset(work: &Path, members: u32) -> anyhow::Result<PathBuf> {
+    let dir = work.join(format!("data-{members}"));
+    if !dir.join("products.csv").exists() {
+        let end = NaiveDate::parse_from_str(DATA_END, "%Y-%m-%d")?;
+        let started = Instant::now();
+        generate(&GenerateOptions { members, months: MONTHS, seed: 7, end }, &dir)?;
+        eprintln!("generated {members} members in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    Ok(dir)
+}
+
+/// The data set plus 9× its members who are in no audience: joined long ago,
+/// no birthday, no WeCom add, no orders, no events, level 1.
+fn with_inert_members(work: &Path, data: &Path, members: u32) -> anyhow::Result<PathBuf> {
+    let dir = work.join(format!("data-{members}-plus-inert"));
+    if dir.join("products.csv").exists() {
+        return Ok(dir);
+    }
+    std::fs::create_dir_all(&dir)?;
+    for file in ["orders.csv", "events.csv", "products.csv"] {
+        std::fs::copy(data.join(file), dir.join(file))?;
+    }
+    let mut text = std::fs::read_to_string(data.join("members.csv"))?;
+    use std::fmt::Write;
+    for i in 0..members as u64 * 9 {
+        let _ = writeln!(text, "X{i:09},inert,1,,2020-01-01T10:00:00+08:00,,S01,G0101,");
+    }
+    std::fs::write(dir.join("members.csv"), text)?;
+    Ok(dir)
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        members: 1_000_000,
+        sim_members: 100_000,
+        sim_days: 14,
+        work: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench")),
+        duckdb: true,
+        cold_compile: true,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().context("a value after the flag");
+        match arg.as_str() {
+            "--members" => args.members = value()?.parse()?,
+            "--sim-members" => args.sim_members = value()?.parse()?,
+            "--sim-days" => args.sim_days = value()?.parse()?,
+            "--work" => args.work = PathBuf::from(value()?),
+            "--no-duckdb" => args.duckdb = false,
+            "--smoke" => {
+                args.members = 5_000;
+                args.sim_members = 2_000;
+                args.sim_days = 3;
+                args.cold_compile = false;
+                args.work = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-smoke"));
+            }
+            "--bench" => {} // cargo bench passes it
+            other => anyhow::bail!("unknown argument {other}"),
+        }
+    }
+    Ok(args)
+}
+
+/// Prints figures as they come and keeps them for bench.json.
+#[derive(Default)]
+struct Report {
+    json: serde_json::Map<String, Value>,
+    section: String,
+}
+
+impl Report {
+    fn section(&mut self, title: &str) {
+        println!("\n## {title}");
+        self.section = title.to_string();
+    }
+
+    fn line(&mut self, text: String) {
+        println!("{text}");
+    }
+
+    fn figure(&mut self, name: &str, value: f64, unit: &str) {
+        println!("{:<58} {:>14} {unit}", name, human(value));
+        self.json.insert(format!("{} / {}", self.section, name.trim()), json!({ "value": value, "unit": unit }));
+    }
+
+    fn ratio(&mut self, name: &str, members: usize, ours: Duration, theirs: Duration, a: &str, b: &str) {
+        let ratio = ours.as_secs_f64() / theirs.as_secs_f64().max(1e-9);
+        println!(
+            "{:<26} {:>9} members  {a} {:>9.2} ms  {b} {:>9.2} ms  ratio {:>6.2}",
+            name,
+            members,
+            ms(ours),
+            ms(theirs),
+            ratio
+        );
+        self.json.insert(
+            format!("{} / {name}", self.section),
+            json!({ "members": members, a: ms(ours), b: ms(theirs), "ratio": ratio }),
+        );
+    }
+}
+
+fn human(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        let digits = (value as i64).to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// A field of /proc/self/status in KiB (VmRSS now, VmHWM the peak).
+fn rss_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.trim_start_matches(':').split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resets VmHWM to the current RSS, so the next peak is the run's own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_string()))
+        .unwrap_or_else(|| "unknown CPU".into())
+}

@@ -1,7 +1,7 @@
 //! A run instant: every strategy due then evaluates its audience as of the
 //! instant and proposes touches, batch by batch; the governor decides what
 //! becomes of each proposal; the decisions (and, for real runs, their outbox
-//! entries) are recorded in one atomic write.
+//! entries) are recorded, each member's all at once (see Store::record_decisions).
 //!
 //! A plugin that fails (trap, limit, error, invalid touch) fails its own run:
 //! the run is recorded with the reason, proposals of its earlier batches

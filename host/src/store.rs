@@ -4,7 +4,7 @@
 //! import is a single atomic sled batch: it lands whole or not at all.
 //! Values are postcard-encoded model records.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::Context;
@@ -22,6 +22,8 @@ const EVENT: &[u8] = b"e/";
 const PRODUCT: &[u8] = b"p/";
 /// Present while an import is being written (see [`Store::import`]).
 const IMPORT_MARKER: &[u8] = b"meta/import-in-progress";
+/// Decisions per sled transaction when recording a run (whole members).
+const RECORD_CHUNK: usize = 5_000;
 /// Rows per sled batch when importing.
 const IMPORT_BATCH: u64 = 20_000;
 
@@ -200,14 +202,37 @@ impl Store {
         Ok(self.decisions.contains_key(key.as_bytes())?)
     }
 
-    /// Records the decisions of a run instant and their outbox entries in one
-    /// transaction: all of them or none. A key that exists already is kept as
-    /// it was (a decision is never made twice).
+    /// Records the decisions of a run instant and their outbox entries. A
+    /// member's decisions and their outbox entries are written in one
+    /// transaction — all of them or none — in transactions of about
+    /// [`RECORD_CHUNK`] decisions (one sled transaction of a million decisions
+    /// takes minutes and tens of GB). A crash between two of them leaves some
+    /// members recorded: running the instant again decides the others, as the
+    /// recorded keys are never decided twice. A key that exists already is
+    /// kept as it was.
     pub fn record_decisions(&self, decisions: &[Decision], outbox: &[OutboxItem]) -> anyhow::Result<()> {
+        let mut by_member: BTreeMap<&str, Vec<&Decision>> = BTreeMap::new();
+        for d in decisions {
+            by_member.entry(d.member_id.as_str()).or_default().push(d);
+        }
+        let queued: HashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
+        let mut chunk: Vec<&Decision> = Vec::with_capacity(RECORD_CHUNK);
+        for (_, members_decisions) in by_member {
+            chunk.extend(members_decisions);
+            if chunk.len() >= RECORD_CHUNK {
+                self.record_chunk(&chunk, &queued)?;
+                chunk.clear();
+            }
+        }
+        self.record_chunk(&chunk, &queued)
+    }
+
+    fn record_chunk(&self, decisions: &[&Decision], outbox: &HashMap<&str, &OutboxItem>) -> anyhow::Result<()> {
         let encoded: Vec<(&str, Vec<u8>)> =
             decisions.iter().map(|d| Ok((d.key.as_str(), postcard::to_stdvec(d)?))).collect::<anyhow::Result<_>>()?;
-        let queued: Vec<(&str, Vec<u8>, Vec<u8>)> = outbox
+        let queued: Vec<(&str, Vec<u8>, Vec<u8>)> = decisions
             .iter()
+            .filter_map(|d| outbox.get(d.key.as_str()))
             .map(|item| Ok((item.key.as_str(), postcard::to_stdvec(item)?, due_key(item.next_attempt_at, &item.key))))
             .collect::<anyhow::Result<_>>()?;
         let by_member: Vec<Vec<u8>> = decisions.iter().map(|d| member_key(&d.member_id, &d.key)).collect();

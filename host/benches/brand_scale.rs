@@ -422,16 +422,8 @@ impl Report {
 }
 
 fn human(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        let digits = (value as i64).to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        out
+    if value.fract() == 0.0 && value >= 0.0 {
+        canvas::report::format::count(value as u64)
     } else {
         format!("{value:.1}")
     }

@@ -12,10 +12,6 @@ use tempfile::TempDir;
 use crate::receiver::{Mode, Receiver};
 use crate::support::*;
 
-fn canvas() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_canvas"))
-}
-
 #[test]
 fn the_backtest_scores_touched_members_against_the_holdout() {
     // 40 birthday members; every second one orders three days after the run.

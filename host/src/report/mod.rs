@@ -3,7 +3,7 @@
 //! (report.json and a self-contained report.html with inline SVG charts).
 
 mod charts;
-pub(crate) mod format;
+pub mod format;
 mod html;
 pub(crate) mod lines;
 mod summary;

@@ -8,6 +8,7 @@
 //!
 //! [run]
 //! batch_size = 500
+//! workers = 0                      # batches decided at once; 0 = one per core
 //!
 //! [sandbox]
 //! fuel = 2_000_000_000
@@ -97,11 +98,13 @@ impl Default for CanvasConfig {
 pub struct RunSettings {
     /// Members per plugin call.
     pub batch_size: usize,
+    /// Plugin calls (batches) at once; 0 = one per core.
+    pub workers: usize,
 }
 
 impl Default for RunSettings {
     fn default() -> Self {
-        RunSettings { batch_size: 500 }
+        RunSettings { batch_size: 500, workers: 0 }
     }
 }
 

@@ -450,7 +450,8 @@ fn run_once(
         return Ok(if refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(FINISHED_WITH_FAILURES) });
     }
     let base = MemberBase::build(calendar, store.dataset()?);
-    let mut runner = Runner::new(base, store, config.governor(), config.run.batch_size, true)?;
+    let mut runner =
+        Runner::new(base, store, config.governor(), config.run.batch_size, true)?.with_workers(config.run.workers);
     let mut summary = Summary::default();
     let records = runner.run_instant(at, RunTrigger::Manual, &due, &mut |d| summary.add_decision(d))?;
     let already: u64 = records.iter().map(|r| r.already_decided).sum();

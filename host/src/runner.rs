@@ -11,7 +11,8 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -177,6 +178,8 @@ pub struct Runner<'a> {
     governor: Governor,
     store: &'a Store,
     batch_size: usize,
+    /// Threads deciding batches at once.
+    workers: usize,
     /// Whether decided touches go to the outbox (real runs) or not (simulation).
     enqueue: bool,
 }
@@ -202,8 +205,15 @@ impl<'a> Runner<'a> {
             governor,
             store,
             batch_size: batch_size.max(1),
+            workers: all_cores(),
             enqueue,
         })
+    }
+
+    /// Decide up to `workers` batches at once (0: one per core).
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = if workers == 0 { all_cores() } else { workers };
+        self
     }
 
     /// Runs `strategies` at `at`: one record per strategy. Plugin failures end
@@ -263,9 +273,11 @@ impl<'a> Runner<'a> {
         } else {
             Vec::new()
         };
-        self.store.record_decisions(&decided, &outbox)?;
+        // Coupons first: if the process dies before their decisions land, the
+        // instant is decided again and writes the same coupon events again.
         let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
         self.store.record_events(&coupons)?;
+        self.store.record_decisions(&decided, &outbox)?;
         for event in coupons {
             self.base.add_event(event);
         }
@@ -309,23 +321,106 @@ impl<'a> Runner<'a> {
         };
         let period = strategy.schedule.period_of(&self.base.calendar, clock.at);
         timings.audience += started.elapsed();
-        for batch in selected.chunks(self.batch_size) {
+
+        // Batches are independent: each is gathered and decided in a fresh
+        // sandbox, `workers` at a time, then taken in order — so the
+        // proposals, and what stands when a batch fails, are as if one by one.
+        let (base, batch_size) = (&self.base, self.batch_size);
+        let calling = Instant::now();
+        let outcomes = in_parallel(selected.chunks(batch_size), self.workers, |batch| {
             let gathering = Instant::now();
             let members: Vec<api::Member> =
-                batch.iter().map(|&m| audience::member_facts(&self.base, log, m, &audience, clock)).collect();
-            timings.facts += gathering.elapsed();
+                batch.iter().map(|&m| audience::member_facts(base, log, m, &audience, clock)).collect();
+            let facts = gathering.elapsed();
             let deciding = Instant::now();
-            record.batches += 1;
-            let decided = plugin.decide(&context, &members);
-            let checked = decided.and_then(|(touches, stats)| {
-                record.fuel_used += stats.fuel_used;
+            let mut fuel = 0;
+            let proposed = plugin.decide(&context, &members).and_then(|(touches, stats)| {
+                fuel = stats.fuel_used;
                 proposals_from(plugin, clock, &period, &members, touches)
             });
-            timings.plugin += deciding.elapsed();
-            proposals.extend(checked?);
+            BatchOutcome { facts, plugin: deciding.elapsed(), fuel, proposed }
+        });
+        let wall = calling.elapsed();
+        let (mut facts, mut calls) = (Duration::ZERO, Duration::ZERO);
+        let mut failure = None;
+        for outcome in outcomes {
+            record.batches += 1;
+            record.fuel_used += outcome.fuel;
+            facts += outcome.facts;
+            calls += outcome.plugin;
+            match outcome.proposed {
+                Ok(proposed) => proposals.extend(proposed),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
         }
-        Ok(())
+        // Worker time summed over threads, shared out over the wall time.
+        let busy = (facts + calls).as_secs_f64().max(f64::EPSILON);
+        timings.facts += wall.mul_f64(facts.as_secs_f64() / busy);
+        timings.plugin += wall.mul_f64(calls.as_secs_f64() / busy);
+        failure.map_or(Ok(()), Err)
     }
+}
+
+/// What deciding one batch gave.
+struct BatchOutcome {
+    facts: Duration,
+    plugin: Duration,
+    fuel: u64,
+    proposed: Result<Vec<Decision>, PluginError>,
+}
+
+/// `work` over `items` on up to `workers` threads; the outcomes in item order,
+/// up to and including the first failed one (no new item is started after a failure).
+fn in_parallel<'i, I: Sync + ?Sized + 'i>(
+    items: impl Iterator<Item = &'i I>,
+    workers: usize,
+    work: impl Fn(&'i I) -> BatchOutcome + Sync,
+) -> Vec<BatchOutcome> {
+    let items: Vec<&I> = items.collect();
+    let workers = workers.clamp(1, items.len().max(1));
+    let mut outcomes: Vec<Option<BatchOutcome>> = if workers == 1 {
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in &items {
+            let outcome = work(item);
+            let failed = outcome.proposed.is_err();
+            outcomes.push(Some(outcome));
+            if failed {
+                break;
+            }
+        }
+        outcomes
+    } else {
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let slots: Vec<Mutex<Option<BatchOutcome>>> = items.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while !failed.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        let outcome = work(item);
+                        if outcome.proposed.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        *slots[i].lock().expect("a worker never panics holding its slot") = Some(outcome);
+                    }
+                });
+            }
+        });
+        slots.into_iter().map(|slot| slot.into_inner().expect("no worker panicked")).collect()
+    };
+    // Batches after a failure may have run on another thread; they are dropped.
+    let end = outcomes.iter().position(|o| o.as_ref().is_none_or(|o| o.proposed.is_err()));
+    outcomes.truncate(end.map_or(outcomes.len(), |i| i + 1));
+    outcomes.into_iter().flatten().collect()
+}
+
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn record_of<'r>(records: &'r mut [RunRecord], strategy: &str) -> &'r mut RunRecord {

@@ -97,7 +97,8 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) ->
     let instants = run_instants(&strategies, &calendar, from, until);
 
     let base = MemberBase::build(calendar, store.dataset()?);
-    let mut runner = Runner::new(base, &store, config.governor(), config.run.batch_size, false)?;
+    let mut runner =
+        Runner::new(base, &store, config.governor(), config.run.batch_size, false)?.with_workers(config.run.workers);
     let decisions_file = options.out.join("decisions.jsonl");
     let runs_file = options.out.join("runs.jsonl");
     let mut decisions_out = create(&decisions_file)?;

@@ -1,28 +1,32 @@
 //! The operator's store, in sled: imported records, decisions and runs.
 //!
-//! Imported records share one tree, keyed by a kind prefix and their id, so an
-//! import is a single atomic sled batch: it lands whole or not at all.
-//! Values are postcard-encoded model records.
+//! Imported records share one tree, keyed by a kind prefix and their id.
+//! Decisions are written as pages of whole members (see [`ledger`]). Values
+//! are postcard-encoded model records.
+
+mod ledger;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use serde::{de::DeserializeOwned, Serialize};
 
-use sled::Transactional;
-
-use crate::dispatch::OutboxItem;
+use crate::dispatch::{OutboxItem, OutboxState};
 use crate::import::{ImportRefused, ParsedImport, RowError, EVENTS_CSV, MEMBERS_CSV, ORDERS_CSV};
 use crate::model::{DataSet, Decision, Event, Member, Order, Product, RunRecord};
+use ledger::{Entry, EntryRef, Ledger, Page, Slot};
 
 const MEMBER: &[u8] = b"m/";
 const ORDER: &[u8] = b"o/";
 const EVENT: &[u8] = b"e/";
 const PRODUCT: &[u8] = b"p/";
+/// Pages of events the host produced (coupons issued), by page id.
+const EVENT_PAGE: &[u8] = b"E/";
 /// Present while an import is being written (see [`Store::import`]).
 const IMPORT_MARKER: &[u8] = b"meta/import-in-progress";
-/// Decisions per sled transaction when recording a run (whole members).
+/// Decisions per page when recording a run (whole members).
 const RECORD_CHUNK: usize = 5_000;
 /// Rows per sled batch when importing.
 const IMPORT_BATCH: u64 = 20_000;
@@ -30,14 +34,14 @@ const IMPORT_BATCH: u64 = 20_000;
 pub struct Store {
     db: sled::Db,
     records: sled::Tree,
-    decisions: sled::Tree,
+    /// Decisions with their outbox entries, in pages by page id (see [`ledger`]).
+    decision_pages: sled::Tree,
     runs: sled::Tree,
-    /// `member \0 decision key` → (), to find a member's decisions.
-    decisions_by_member: sled::Tree,
-    /// Touches to deliver, by decision key (see dispatch::outbox).
-    pub(crate) outbox: sled::Tree,
-    /// Pending outbox keys by when they are next due.
-    pub(crate) outbox_due: sled::Tree,
+    /// An outbox entry's state since it was queued, by decision key (see dispatch::outbox).
+    pub(crate) outbox_updates: sled::Tree,
+    /// Indexes over the pages, built on first use.
+    ledger: Mutex<Option<Ledger>>,
+    last_page: Mutex<Option<(u64, Arc<Page>)>>,
     /// Installed plugins (see registry): entries by id, wasm and compiled code by SHA-256.
     pub(crate) plugins: sled::Tree,
     pub(crate) plugin_wasm: sled::Tree,
@@ -78,13 +82,22 @@ impl Store {
             }
             other => anyhow::Error::new(other).context(format!("cannot open the store at {}", path.display())),
         })?;
+        // Stores before decision pages kept one record per decision there.
+        if db.tree_names().iter().any(|name| name == b"decisions".as_slice()) && !db.open_tree("decisions")?.is_empty()
+        {
+            anyhow::bail!(
+                "the store at {} was written by an earlier canvas (one record per decision); \
+                 import the data into a new store",
+                path.display()
+            );
+        }
         Ok(Store {
             records: db.open_tree("records")?,
-            decisions: db.open_tree("decisions")?,
+            decision_pages: db.open_tree("decision_pages")?,
             runs: db.open_tree("runs")?,
-            decisions_by_member: db.open_tree("decisions_by_member")?,
-            outbox: db.open_tree("outbox")?,
-            outbox_due: db.open_tree("outbox_due")?,
+            outbox_updates: db.open_tree("outbox_updates")?,
+            ledger: Mutex::new(None),
+            last_page: Mutex::new(None),
             plugins: db.open_tree("plugins")?,
             plugin_wasm: db.open_tree("plugin_wasm")?,
             plugin_compiled: db.open_tree("plugin_compiled")?,
@@ -185,10 +198,20 @@ impl Store {
     /// Everything imported so far.
     pub fn dataset(&self) -> anyhow::Result<DataSet> {
         self.check_import_complete()?;
+        let mut events = self.scan::<Event>(EVENT)?;
+        let mut produced = HashSet::new();
+        for page in self.records.scan_prefix(EVENT_PAGE).values() {
+            for event in Page::decode(&page?)?.all::<Event>()? {
+                // A page written again after a crash repeats its events.
+                if produced.insert(event.id.clone()) {
+                    events.push(event);
+                }
+            }
+        }
         Ok(DataSet {
             members: self.scan::<Member>(MEMBER)?,
             orders: self.scan::<Order>(ORDER)?,
-            events: self.scan::<Event>(EVENT)?,
+            events,
             products: self.scan::<Product>(PRODUCT)?,
         })
     }
@@ -199,90 +222,141 @@ impl Store {
 
     /// Whether a decision with this idempotency key exists.
     pub fn has_decision(&self, key: &str) -> anyhow::Result<bool> {
-        Ok(self.decisions.contains_key(key.as_bytes())?)
+        self.with_ledger(|ledger| ledger.contains(key))
     }
 
-    /// Records the decisions of a run instant and their outbox entries. A
-    /// member's decisions and their outbox entries are written in one
-    /// transaction — all of them or none — in transactions of about
-    /// [`RECORD_CHUNK`] decisions (one sled transaction of a million decisions
-    /// takes minutes and tens of GB). A crash between two of them leaves some
-    /// members recorded: running the instant again decides the others, as the
-    /// recorded keys are never decided twice. A key that exists already is
-    /// kept as it was.
+    /// Records the decisions of a run instant and their outbox entries, as
+    /// pages of about [`RECORD_CHUNK`] decisions of whole members (see
+    /// [`ledger`]): a member's decisions and their outbox entries land all
+    /// together or not at all. A crash between two pages leaves some members
+    /// recorded: running the instant again decides the others, as recorded
+    /// keys are never decided twice. A key that exists already is kept as it was.
     pub fn record_decisions(&self, decisions: &[Decision], outbox: &[OutboxItem]) -> anyhow::Result<()> {
         let mut by_member: BTreeMap<&str, Vec<&Decision>> = BTreeMap::new();
         for d in decisions {
             by_member.entry(d.member_id.as_str()).or_default().push(d);
         }
         let queued: HashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
-        let mut chunk: Vec<&Decision> = Vec::with_capacity(RECORD_CHUNK);
-        for (_, members_decisions) in by_member {
-            chunk.extend(members_decisions);
-            if chunk.len() >= RECORD_CHUNK {
-                self.record_chunk(&chunk, &queued)?;
-                chunk.clear();
+        self.with_ledger(|ledger| {
+            let mut seen = HashSet::new();
+            let mut page: Vec<&Decision> = Vec::with_capacity(RECORD_CHUNK);
+            for (_, members_decisions) in by_member {
+                page.extend(members_decisions.into_iter().filter(|d| !ledger.contains(&d.key) && seen.insert(&d.key)));
+                if page.len() >= RECORD_CHUNK {
+                    self.write_page(ledger, &page, &queued)?;
+                    page.clear();
+                }
             }
-        }
-        self.record_chunk(&chunk, &queued)
+            if !page.is_empty() {
+                self.write_page(ledger, &page, &queued)?;
+            }
+            Ok(())
+        })?
     }
 
-    fn record_chunk(&self, decisions: &[&Decision], outbox: &HashMap<&str, &OutboxItem>) -> anyhow::Result<()> {
-        let encoded: Vec<(&str, Vec<u8>)> =
-            decisions.iter().map(|d| Ok((d.key.as_str(), postcard::to_stdvec(d)?))).collect::<anyhow::Result<_>>()?;
-        let queued: Vec<(&str, Vec<u8>, Vec<u8>)> = decisions
-            .iter()
-            .filter_map(|d| outbox.get(d.key.as_str()))
-            .map(|item| Ok((item.key.as_str(), postcard::to_stdvec(item)?, due_key(item.next_attempt_at, &item.key))))
-            .collect::<anyhow::Result<_>>()?;
-        let by_member: Vec<Vec<u8>> = decisions.iter().map(|d| member_key(&d.member_id, &d.key)).collect();
-        (&self.decisions, &self.decisions_by_member, &self.outbox, &self.outbox_due)
-            .transaction(|(decisions, members, outbox, due)| {
-                let mut fresh = HashSet::new();
-                for ((key, value), member_key) in encoded.iter().zip(&by_member) {
-                    if decisions.get(key.as_bytes())?.is_none() {
-                        decisions.insert(key.as_bytes(), value.as_slice())?;
-                        members.insert(member_key.as_slice(), &[])?;
-                        fresh.insert(*key);
-                    }
-                }
-                for (key, value, due_at) in &queued {
-                    if fresh.contains(key) {
-                        outbox.insert(key.as_bytes(), value.as_slice())?;
-                        due.insert(due_at.as_slice(), key.as_bytes())?;
-                    }
-                }
-                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| anyhow::anyhow!("recording decisions: {e:?}"))?;
+    fn write_page(
+        &self,
+        ledger: &mut Ledger,
+        decisions: &[&Decision],
+        queued: &HashMap<&str, &OutboxItem>,
+    ) -> anyhow::Result<()> {
+        let page = self.db.generate_id()?;
+        let entries = decisions.iter().map(|&d| EntryRef { decision: d, queued: queued.get(d.key.as_str()).copied() });
+        let bytes = ledger::encode_page(entries)?;
+        self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
+        for (index, d) in decisions.iter().enumerate() {
+            let pending_at = queued.get(d.key.as_str()).map(|item| item.next_attempt_at);
+            ledger.add(Slot { page, index: index as u32 }, d, pending_at);
+        }
         Ok(())
+    }
+
+    /// Runs `f` on the ledger's indexes, built from the pages on first use.
+    pub(crate) fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> anyhow::Result<R> {
+        let mut guard = self.ledger.lock().expect("the ledger lock is never poisoned");
+        if guard.is_none() {
+            *guard = Some(self.build_ledger()?);
+        }
+        Ok(f(guard.as_mut().expect("built above")))
+    }
+
+    fn build_ledger(&self) -> anyhow::Result<Ledger> {
+        let mut updated: HashMap<String, OutboxItem> = HashMap::new();
+        for value in self.outbox_updates.iter().values() {
+            let item: OutboxItem = decode(&value?)?;
+            updated.insert(item.key.clone(), item);
+        }
+        let mut ledger = Ledger::default();
+        for entry in self.decision_pages.iter() {
+            let (page_key, bytes) = entry?;
+            let page = page_id(&page_key)?;
+            for (index, entry) in Page::decode(&bytes)?.all::<Entry>()?.into_iter().enumerate() {
+                let current = updated.get(&entry.decision.key).or(entry.queued.as_ref());
+                let pending_at =
+                    current.filter(|item| item.state == OutboxState::Pending).map(|item| item.next_attempt_at);
+                ledger.add(Slot { page, index: index as u32 }, &entry.decision, pending_at);
+            }
+        }
+        Ok(ledger)
+    }
+
+    /// A page, decoded; the last one read is kept, as readers (the
+    /// dispatcher, a member's history) tend to read one page many times.
+    pub(crate) fn page(&self, id: u64) -> anyhow::Result<Arc<Page>> {
+        let mut last = self.last_page.lock().expect("the page cache lock is never poisoned");
+        if let Some((cached, page)) = last.as_ref() {
+            if *cached == id {
+                return Ok(page.clone());
+            }
+        }
+        let bytes =
+            self.decision_pages.get(id.to_be_bytes())?.with_context(|| format!("decision page {id} is missing"))?;
+        let page = Arc::new(Page::decode(&bytes)?);
+        *last = Some((id, page.clone()));
+        Ok(page)
+    }
+
+    pub(crate) fn entry(&self, slot: Slot) -> anyhow::Result<Entry> {
+        self.page(slot.page)?.get(slot.index as usize)
+    }
+
+    /// Every recorded entry, page by page.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = anyhow::Result<Entry>> + '_ {
+        self.decision_pages.iter().values().flat_map(|bytes| {
+            let page = bytes.map_err(anyhow::Error::from).and_then(|b| Page::decode(&b)).and_then(|p| p.all::<Entry>());
+            match page {
+                Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            }
+        })
     }
 
     /// A member's decisions, by every strategy, in key order.
     pub fn decisions_of_member(&self, member_id: &str) -> anyhow::Result<Vec<Decision>> {
-        let prefix = member_key(member_id, "");
-        let mut found = Vec::new();
-        for entry in self.decisions_by_member.scan_prefix(&prefix) {
-            let (k, _) = entry?;
-            let key = std::str::from_utf8(&k[prefix.len()..])?;
-            if let Some(d) = self.decision(key)? {
-                found.push(d);
-            }
-        }
+        let mut slots = self.with_ledger(|ledger| ledger.of_member(member_id).to_vec())?;
+        slots.sort();
+        let mut found =
+            slots.into_iter().map(|slot| Ok(self.entry(slot)?.decision)).collect::<anyhow::Result<Vec<_>>>()?;
+        found.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(found)
     }
 
     pub fn decision(&self, key: &str) -> anyhow::Result<Option<Decision>> {
-        self.decisions.get(key.as_bytes())?.map(|v| decode(&v)).transpose()
+        let slot = self.with_ledger(|ledger| ledger.slot(key))?;
+        slot.map(|slot| Ok(self.entry(slot)?.decision)).transpose()
     }
 
-    /// Records events the host itself produced (coupons issued by decisions).
+    /// Records events the host itself produced (coupons issued by decisions),
+    /// as one page. Written before the decisions they follow from: if the
+    /// process dies between the two, the instant is decided again and the
+    /// same events (same ids) are written again, which [`Store::dataset`] reads once.
     pub fn record_events(&self, events: &[Event]) -> anyhow::Result<()> {
-        let mut batch = sled::Batch::default();
-        for e in events {
-            batch.insert(key(EVENT, &e.id), postcard::to_stdvec(e)?);
+        if events.is_empty() {
+            return Ok(());
         }
-        self.records.apply_batch(batch).context("recording events")?;
+        let mut page_key = EVENT_PAGE.to_vec();
+        page_key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        self.records.insert(page_key, ledger::encode_page(events)?).context("recording events")?;
         Ok(())
     }
 
@@ -297,7 +371,9 @@ impl Store {
 
     /// All decisions, in key order.
     pub fn decisions(&self) -> anyhow::Result<Vec<Decision>> {
-        self.decisions.iter().values().map(|v| decode(&v?)).collect()
+        let mut all = self.entries().map(|entry| Ok(entry?.decision)).collect::<anyhow::Result<Vec<_>>>()?;
+        all.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        Ok(all)
     }
 
     /// All runs, oldest first.
@@ -317,18 +393,8 @@ fn key(prefix: &[u8], id: &str) -> Vec<u8> {
     key
 }
 
-fn member_key(member_id: &str, key: &str) -> Vec<u8> {
-    let mut k = member_id.as_bytes().to_vec();
-    k.push(0);
-    k.extend_from_slice(key.as_bytes());
-    k
-}
-
-/// An outbox entry's place in the due index: when, then which.
-pub(crate) fn due_key(at: i64, key: &str) -> Vec<u8> {
-    let mut k = sortable(at).to_vec();
-    k.extend_from_slice(key.as_bytes());
-    k
+fn page_id(key: &[u8]) -> anyhow::Result<u64> {
+    Ok(u64::from_be_bytes(key.try_into().context("a decision page with a malformed key")?))
 }
 
 /// Big-endian with the sign bit flipped, so byte order is numeric order.

@@ -159,3 +159,34 @@ fn the_import_command_reports_counts_and_refuses_bad_files_with_exit_code_1() {
     assert!(stderr.contains("import refused, nothing was changed: 1 bad row"), "{stderr}");
     assert!(stderr.contains("orders.csv:3: column 3 `placed_at`"), "{stderr}");
 }
+
+#[test]
+fn a_store_whose_import_was_interrupted_refuses_runs_until_the_import_is_run_again() {
+    let dir = TempDir::new().unwrap();
+    {
+        // What a process killed midway through `canvas import` leaves behind.
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("records").unwrap().insert("meta/import-in-progress", "in progress").unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let error = store.dataset().expect_err("runs are refused").to_string();
+    assert!(error.contains("an import into this store was interrupted"), "{error}");
+    assert!(error.contains("run the same `canvas import` again"), "{error}");
+
+    import(&store, &good_data()).unwrap();
+    assert_eq!(store.dataset().unwrap().members.len(), 2, "the import, run again, completes the store");
+}
+
+#[test]
+fn a_store_from_before_decision_pages_is_refused_by_name() {
+    let dir = TempDir::new().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("decisions").unwrap().insert("dormant-recall/recall/2026-09/M1", "an old record").unwrap();
+        db.flush().unwrap();
+    }
+    let error = Store::open(dir.path()).err().expect("the old store is refused").to_string();
+    assert!(error.contains(&dir.path().display().to_string()), "names the store: {error}");
+    assert!(error.contains("written by an earlier canvas"), "{error}");
+}

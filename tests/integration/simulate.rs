@@ -173,3 +173,50 @@ fn the_sample_data_is_what_the_seeded_generator_makes() {
         assert!(made == committed, "sample-data/{file} differs from `canvas gen` output: regenerate it (see README)");
     }
 }
+
+#[test]
+fn deciding_batches_in_parallel_gives_what_one_at_a_time_gives() {
+    let plugins = STRATEGIES.map(plugin);
+    // Small batches, so each strategy's audience spans many of them.
+    let one = simulate_with(
+        &sample_data(),
+        &plugins,
+        "2026-09-01",
+        "2026-09-14",
+        config("[run]\nbatch_size = 3\nworkers = 1\n"),
+    );
+    let three = simulate_with(
+        &sample_data(),
+        &plugins,
+        "2026-09-01",
+        "2026-09-14",
+        config("[run]\nbatch_size = 3\nworkers = 3\n"),
+    );
+    assert!(one.decisions.len() > 100, "enough decisions to interleave: {}", one.decisions.len());
+    assert_eq!(one.decisions, three.decisions);
+    let batches = |sim: &Simulated| sim.runs.iter().map(|r| r["batches"].clone()).collect::<Vec<_>>();
+    assert_eq!(batches(&one), batches(&three));
+}
+
+#[test]
+fn a_failing_batch_ends_its_run_at_that_batch_when_batches_run_in_parallel() {
+    let data = Data::new()
+        .member("M1", 1, "")
+        .order("M1", "2025-12-01T12:00:00+08:00")
+        .member("M2", 1, "")
+        .order("M2", "2025-12-01T12:00:00+08:00")
+        .member("M3", 1, "")
+        .order("M3", "2025-12-01T12:00:00+08:00")
+        .write();
+    let sim = simulate_with(
+        data.path(),
+        &[test_plugin("trap")],
+        "2026-03-01",
+        "2026-03-01",
+        config("[run]\nbatch_size = 1\nworkers = 3\n"),
+    );
+    let run = &sim.runs[0];
+    assert_eq!(run["status"], "failed");
+    assert_eq!(run["batches"], 1, "the batches after the failed one do not count: {run}");
+    assert!(run["error"].as_str().unwrap().contains("deliberate failure on member M1"), "{run}");
+}

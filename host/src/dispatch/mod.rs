@@ -136,7 +136,7 @@ impl Dispatcher {
                 }
             }
         }
-        report.waiting = self.store.outbox_items(Some(OutboxState::Pending))?.len() as u64;
+        report.waiting = self.store.pending_outbox()? as u64;
         self.store.flush()?;
         Ok(report)
     }

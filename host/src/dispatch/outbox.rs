@@ -1,14 +1,16 @@
 //! The outbox: every dispatched or deferred touch waits here, keyed by its
 //! decision's idempotency key, until a sink confirms delivery or it runs out
-//! of attempts (dead letter, re-drivable). Written in the same transaction as
-//! the decision, so a decided touch is never lost and never queued twice.
+//! of attempts (dead letter, re-drivable). Written in the same page as the
+//! decision (see store::ledger), so a decided touch is never lost and never
+//! queued twice; each later change of state is a record of its own.
 
+use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::BrandCalendar;
 use crate::model::{Decision, Millis};
 use crate::report::decision_json;
-use crate::store::{decode, due_key, Store};
+use crate::store::{decode, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,27 +66,34 @@ impl OutboxItem {
 }
 
 impl Store {
+    /// An outbox entry as it is now: its last update, else as queued.
+    fn outbox_item(&self, key: &str) -> anyhow::Result<Option<OutboxItem>> {
+        if let Some(bytes) = self.outbox_updates.get(key.as_bytes())? {
+            return Ok(Some(decode(&bytes)?));
+        }
+        match self.with_ledger(|ledger| ledger.slot(key))? {
+            Some(slot) => Ok(self.entry(slot)?.queued),
+            None => Ok(None),
+        }
+    }
+
     /// Pending items whose next attempt is due by `now`, earliest first.
     pub fn due_outbox(&self, now: Millis, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
-        let until = due_key(now.saturating_add(1), "");
-        let mut items = Vec::new();
-        for entry in self.outbox_due.range(..until).take(limit) {
-            let (_, key) = entry?;
-            if let Some(item) = self.outbox.get(&key)? {
-                items.push(decode::<OutboxItem>(&item)?);
-            }
-        }
-        Ok(items)
+        let keys: Vec<String> = self.with_ledger(|ledger| {
+            ledger.due(Some(now.saturating_add(1))).take(limit).map(|(_, key)| key.to_string()).collect()
+        })?;
+        keys.iter().filter_map(|key| self.outbox_item(key).transpose()).collect()
     }
 
     /// The earliest next attempt of a pending item that was due by `horizon`.
     pub fn next_retry(&self, horizon: Millis) -> anyhow::Result<Option<Millis>> {
-        for entry in self.outbox_due.iter() {
-            let (_, key) = entry?;
-            let Some(bytes) = self.outbox.get(&key)? else { continue };
-            let item: OutboxItem = decode(&bytes)?;
-            if item.due_at <= horizon {
-                return Ok(Some(item.next_attempt_at));
+        let pending: Vec<String> =
+            self.with_ledger(|ledger| ledger.due(None).map(|(_, key)| key.to_string()).collect())?;
+        for key in pending {
+            if let Some(item) = self.outbox_item(&key)? {
+                if item.due_at <= horizon {
+                    return Ok(Some(item.next_attempt_at));
+                }
             }
         }
         Ok(None)
@@ -92,34 +101,31 @@ impl Store {
 
     /// Stores an item's new state, keeping the due index in step.
     pub fn update_outbox(&self, previous_next_attempt: Millis, item: &OutboxItem) -> anyhow::Result<()> {
-        use sled::Transactional;
-        let value = postcard::to_stdvec(item)?;
-        let old_due = due_key(previous_next_attempt, &item.key);
-        let new_due = (item.state == OutboxState::Pending).then(|| due_key(item.next_attempt_at, &item.key));
-        (&self.outbox, &self.outbox_due)
-            .transaction(|(outbox, due)| {
-                outbox.insert(item.key.as_bytes(), value.as_slice())?;
-                due.remove(old_due.as_slice())?;
-                if let Some(new_due) = &new_due {
-                    due.insert(new_due.as_slice(), item.key.as_bytes())?;
-                }
-                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| anyhow::anyhow!("updating the outbox: {e:?}"))
+        self.outbox_updates.insert(item.key.as_bytes(), postcard::to_stdvec(item)?).context("updating the outbox")?;
+        self.with_ledger(|ledger| ledger.reschedule(previous_next_attempt, item))
+    }
+
+    /// How many items wait to be delivered (now or later).
+    pub fn pending_outbox(&self) -> anyhow::Result<usize> {
+        self.with_ledger(|ledger| ledger.pending())
     }
 
     /// Every outbox item, optionally of one state, in key order.
     pub fn outbox_items(&self, state: Option<OutboxState>) -> anyhow::Result<Vec<OutboxItem>> {
         let mut items = Vec::new();
-        for value in self.outbox.iter().values() {
-            let item: OutboxItem = decode(&value?)?;
+        for entry in self.entries() {
+            let Some(queued) = entry?.queued else { continue };
+            let item = match self.outbox_updates.get(queued.key.as_bytes())? {
+                Some(bytes) => decode(&bytes)?,
+                None => queued,
+            };
             if state.is_none_or(|s| s == item.state) {
                 items.push(item);
             }
         }
+        items.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(items)
     }
-
     /// Puts dead letters back in the queue, due `now`, with fresh attempts.
     /// `keys` empty: every dead letter. Returns how many were re-driven.
     pub fn redrive(&self, keys: &[String], now: Millis) -> anyhow::Result<usize> {

@@ -117,7 +117,8 @@ impl Canvas {
             return Ok(Vec::new());
         }
         let base = MemberBase::build(self.config.calendar(), self.store.dataset()?);
-        let mut runner = Runner::new(base, &self.store, self.config.governor(), self.config.run.batch_size, true)?;
+        let mut runner = Runner::new(base, &self.store, self.config.governor(), self.config.run.batch_size, true)?
+            .with_workers(self.config.run.workers);
         let records = runner.run_instant(at, trigger, &due, &mut |d| self.metrics.record_decision(d))?;
         for record in &records {
             self.metrics.record_run(record);

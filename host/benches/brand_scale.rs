@@ -9,7 +9,7 @@
 //! 6. a daily run over the same audiences with 10× the members (inert ones added);
 //! 7. simulation speed (days per second) at `--sim-members` (default 100,000).
 //!
-//! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--smoke]`
+//! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--months N] [--smoke]`
 //! after `make plugins polyglot`). `--smoke` is the small version CI runs.
 
 mod native;
@@ -38,6 +38,8 @@ use canvas::store::Store;
 
 struct Args {
     members: u32,
+    /// Months of history: 60 gives ~5.9 orders a member (~6M orders at 1M members).
+    months: u32,
     sim_members: u32,
     sim_days: u32,
     work: PathBuf,
@@ -48,7 +50,6 @@ struct Args {
 /// The run measured: the 1st of a month, so the monthly birthday strategy runs too.
 const RUN_AT: &str = "2026-10-01T10:00:00+08:00";
 const DATA_END: &str = "2026-10-31";
-const MONTHS: u32 = 20;
 const BATCH: usize = 500;
 const DAY_MILLIS: Millis = 24 * 60 * 60 * 1000;
 
@@ -65,7 +66,7 @@ fn main() -> anyhow::Result<()> {
     report.line(format!("machine: {} cores, {}", num_cpus(), cpu_model()));
 
     // 1. data and import
-    let data = dataset(&args.work, args.members)?;
+    let data = dataset(&args.work, args.members, args.months)?;
     let store_dir = args.work.join(format!("store-{}", args.members));
     let _ = std::fs::remove_dir_all(&store_dir);
     let started = Instant::now();
@@ -180,7 +181,7 @@ fn main() -> anyhow::Result<()> {
 
     // 6. the same audiences among 10x the members
     report.section("cost follows the audience: the same members, then with 9x as many inert ones added");
-    let sim_data = dataset(&args.work, args.sim_members)?;
+    let sim_data = dataset(&args.work, args.sim_members, args.months)?;
     for (label, dir) in [
         ("as generated", sim_data.clone()),
         ("plus 9x inert members", with_inert_members(&args.work, &sim_data, args.sim_members)?),
@@ -327,12 +328,12 @@ fn duckdb_comparison(
 }
 
 /// Generated data for `members`, made once and kept in WORK.
-fn dataset(work: &Path, members: u32) -> anyhow::Result<PathBuf> {
-    let dir = work.join(format!("data-{members}"));
+fn dataset(work: &Path, members: u32, months: u32) -> anyhow::Result<PathBuf> {
+    let dir = work.join(format!("data-{members}-{months}m"));
     if !dir.join("products.csv").exists() {
         let end = NaiveDate::parse_from_str(DATA_END, "%Y-%m-%d")?;
         let started = Instant::now();
-        generate(&GenerateOptions { members, months: MONTHS, seed: 7, end }, &dir)?;
+        generate(&GenerateOptions { members, months, seed: 7, end }, &dir)?;
         eprintln!("generated {members} members in {:.1} s", started.elapsed().as_secs_f64());
     }
     Ok(dir)
@@ -341,7 +342,8 @@ fn dataset(work: &Path, members: u32) -> anyhow::Result<PathBuf> {
 /// The data set plus 9× its members who are in no audience: joined long ago,
 /// no birthday, no WeCom add, no orders, no events, level 1.
 fn with_inert_members(work: &Path, data: &Path, members: u32) -> anyhow::Result<PathBuf> {
-    let dir = work.join(format!("data-{members}-plus-inert"));
+    let name = data.file_name().context("a data folder")?.to_string_lossy();
+    let dir = work.join(format!("{name}-plus-inert"));
     if dir.join("products.csv").exists() {
         return Ok(dir);
     }
@@ -361,6 +363,7 @@ fn with_inert_members(work: &Path, data: &Path, members: u32) -> anyhow::Result<
 fn parse_args() -> anyhow::Result<Args> {
     let mut args = Args {
         members: 1_000_000,
+        months: 60,
         sim_members: 100_000,
         sim_days: 14,
         work: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench")),
@@ -372,6 +375,7 @@ fn parse_args() -> anyhow::Result<Args> {
         let mut value = || it.next().context("a value after the flag");
         match arg.as_str() {
             "--members" => args.members = value()?.parse()?,
+            "--months" => args.months = value()?.parse()?,
             "--sim-members" => args.sim_members = value()?.parse()?,
             "--sim-days" => args.sim_days = value()?.parse()?,
             "--work" => args.work = PathBuf::from(value()?),

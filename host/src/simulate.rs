@@ -81,9 +81,10 @@ fn remove_scratch(scratch: &Path) -> anyhow::Result<()> {
 fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) -> anyhow::Result<SimulationResult> {
     let config = &options.config;
     let calendar = config.calendar();
-    let parsed = crate::import::read_dir(&options.data)?;
+    // The data is checked as an import would be, but kept in memory: only
+    // the decisions go into the scratch store.
+    let data = Store::dataset_of_import(crate::import::read_dir(&options.data)?)?;
     let store = Store::open(scratch)?;
-    store.import(&parsed)?;
 
     let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let Loaded { strategies, refused } =
@@ -96,7 +97,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) ->
     let until = calendar.start_of(options.to.succ_opt().context("--to is the last representable date")?);
     let instants = run_instants(&strategies, &calendar, from, until);
 
-    let base = MemberBase::build(calendar, store.dataset()?);
+    let base = MemberBase::build(calendar, data);
     let mut runner =
         Runner::new(base, &store, config.governor(), config.run.batch_size, false)?.with_workers(config.run.workers);
     let decisions_file = options.out.join("decisions.jsonl");

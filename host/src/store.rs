@@ -116,7 +116,7 @@ impl Store {
     /// the store refuses runs until the same import is run again, which
     /// completes it (records are keyed by id, so a re-import is idempotent).
     pub fn import(&self, parsed: &ParsedImport) -> anyhow::Result<ImportReport> {
-        self.check_members_known(parsed)?;
+        check_members_known(parsed, |id| Ok(self.records.contains_key(key(MEMBER, id))?))?;
         let data = &parsed.data;
         self.records.insert(IMPORT_MARKER, b"in progress".as_slice())?;
         self.db.flush().context("flushing the import marker")?;
@@ -142,28 +142,26 @@ impl Store {
         Ok(())
     }
 
-    fn check_members_known(&self, parsed: &ParsedImport) -> anyhow::Result<()> {
-        let incoming: HashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
-        let mut errors = Vec::new();
-        let mut check = |file: &str, line: u64, member_id: &str| -> anyhow::Result<()> {
-            if !incoming.contains(member_id) && !self.records.contains_key(key(MEMBER, member_id))? {
-                let message = format!("member `{member_id}` is neither in {MEMBERS_CSV} nor in the store");
-                let column = Some((2, "member_id".to_string()));
-                errors.push(RowError { file: file.to_string(), line, column, message });
+    /// What [`Store::import`] followed by [`Store::dataset`] gives on an empty
+    /// store, without writing it: the same checks, then each kind of record
+    /// in key order with the last row of an id kept. For the simulation, which
+    /// reads its data once and keeps nothing.
+    pub fn dataset_of_import(parsed: ParsedImport) -> anyhow::Result<DataSet> {
+        check_members_known(&parsed, |_| Ok(false))?;
+        fn by_id<T>(records: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
+            let mut keyed: BTreeMap<String, T> = BTreeMap::new();
+            for record in records {
+                keyed.insert(id(&record).to_string(), record);
             }
-            Ok(())
-        };
-        for (order, &line) in parsed.data.orders.iter().zip(&parsed.lines.orders) {
-            check(ORDERS_CSV, line, &order.member_id)?;
+            keyed.into_values().collect()
         }
-        for (event, &line) in parsed.data.events.iter().zip(&parsed.lines.events) {
-            check(EVENTS_CSV, line, &event.member_id)?;
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ImportRefused { errors }.into())
-        }
+        let data = parsed.data;
+        Ok(DataSet {
+            members: by_id(data.members, |m| &m.id),
+            orders: by_id(data.orders, |o| &o.id),
+            events: by_id(data.events, |e| &e.id),
+            products: by_id(data.products, |p| &p.sku),
+        })
     }
 
     /// Counts and writes one kind of record, a batch at a time.
@@ -384,6 +382,31 @@ impl Store {
     pub fn flush(&self) -> anyhow::Result<()> {
         self.db.flush().context("flushing the store")?;
         Ok(())
+    }
+}
+
+/// Refuses orders and events of a member neither in the import nor `in_store`.
+fn check_members_known(parsed: &ParsedImport, in_store: impl Fn(&str) -> anyhow::Result<bool>) -> anyhow::Result<()> {
+    let incoming: HashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
+    let mut errors = Vec::new();
+    let mut check = |file: &str, line: u64, member_id: &str| -> anyhow::Result<()> {
+        if !incoming.contains(member_id) && !in_store(member_id)? {
+            let message = format!("member `{member_id}` is neither in {MEMBERS_CSV} nor in the store");
+            let column = Some((2, "member_id".to_string()));
+            errors.push(RowError { file: file.to_string(), line, column, message });
+        }
+        Ok(())
+    };
+    for (order, &line) in parsed.data.orders.iter().zip(&parsed.lines.orders) {
+        check(ORDERS_CSV, line, &order.member_id)?;
+    }
+    for (event, &line) in parsed.data.events.iter().zip(&parsed.lines.events) {
+        check(EVENTS_CSV, line, &event.member_id)?;
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportRefused { errors }.into())
     }
 }
 

@@ -42,7 +42,7 @@ test: plugins test-plugins polyglot chromium duckdb
 host:
 	$(CARGO) build --release --workspace
 
-# Brand scale (BENCHMARKS.md): 1M members, about 20 minutes and 10 GB of disk in target/bench.
+# Brand scale (BENCHMARKS.md): 1M members, 6M orders, about 20 minutes and 12 GB of disk in target/bench.
 bench: plugins polyglot duckdb
 	$(CARGO) bench --bench brand_scale
 

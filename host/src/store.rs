@@ -16,7 +16,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::dispatch::{OutboxItem, OutboxState};
 use crate::import::{ImportRefused, ParsedImport, RowError, EVENTS_CSV, MEMBERS_CSV, ORDERS_CSV};
 use crate::model::{DataSet, Decision, Event, Member, Order, Product, RunRecord};
-use ledger::{Entry, EntryRef, Ledger, Page, Slot};
+pub(crate) use ledger::Slot;
+use ledger::{Entry, EntryRef, Ledger, Page};
 
 const MEMBER: &[u8] = b"m/";
 const ORDER: &[u8] = b"o/";
@@ -237,48 +238,43 @@ impl Store {
         let queued: HashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
         self.with_ledger(|ledger| {
             let mut seen = HashSet::new();
-            let mut page: Vec<&Decision> = Vec::with_capacity(RECORD_CHUNK);
+            let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
             for (_, members_decisions) in by_member {
+                let page = pages.last_mut().expect("there is always a page");
                 page.extend(members_decisions.into_iter().filter(|d| !ledger.contains(&d.key) && seen.insert(&d.key)));
                 if page.len() >= RECORD_CHUNK {
-                    self.write_page(ledger, &page, &queued)?;
-                    page.clear();
+                    pages.push(Vec::with_capacity(RECORD_CHUNK));
                 }
             }
-            if !page.is_empty() {
-                self.write_page(ledger, &page, &queued)?;
+            pages.retain(|page| !page.is_empty());
+            // Encoding is most of the work: on every core, then written in order.
+            let encoded = ledger::encode_pages(&pages, |d| EntryRef {
+                decision: d,
+                queued: queued.get(d.key.as_str()).copied(),
+            })?;
+            for (decisions, bytes) in pages.iter().zip(encoded) {
+                let page = self.db.generate_id()?;
+                self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
+                for (index, d) in decisions.iter().enumerate() {
+                    let pending_at = queued.get(d.key.as_str()).map(|item| item.next_attempt_at);
+                    ledger.add(Slot { page, index: index as u32 }, d, pending_at);
+                }
             }
             Ok(())
         })?
-    }
-
-    fn write_page(
-        &self,
-        ledger: &mut Ledger,
-        decisions: &[&Decision],
-        queued: &HashMap<&str, &OutboxItem>,
-    ) -> anyhow::Result<()> {
-        let page = self.db.generate_id()?;
-        let entries = decisions.iter().map(|&d| EntryRef { decision: d, queued: queued.get(d.key.as_str()).copied() });
-        let bytes = ledger::encode_page(entries)?;
-        self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
-        for (index, d) in decisions.iter().enumerate() {
-            let pending_at = queued.get(d.key.as_str()).map(|item| item.next_attempt_at);
-            ledger.add(Slot { page, index: index as u32 }, d, pending_at);
-        }
-        Ok(())
     }
 
     /// Runs `f` on the ledger's indexes, built from the pages on first use.
     pub(crate) fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> anyhow::Result<R> {
         let mut guard = self.ledger.lock().expect("the ledger lock is never poisoned");
         if guard.is_none() {
-            *guard = Some(self.build_ledger()?);
+            *guard = Some(self.build_ledger(|_| {})?);
         }
         Ok(f(guard.as_mut().expect("built above")))
     }
 
-    fn build_ledger(&self) -> anyhow::Result<Ledger> {
+    /// Reads every page into the indexes, handing each decision to `each`.
+    fn build_ledger(&self, mut each: impl FnMut(Decision)) -> anyhow::Result<Ledger> {
         let mut updated: HashMap<String, OutboxItem> = HashMap::new();
         for value in self.outbox_updates.iter().values() {
             let item: OutboxItem = decode(&value?)?;
@@ -293,6 +289,7 @@ impl Store {
                 let pending_at =
                     current.filter(|item| item.state == OutboxState::Pending).map(|item| item.next_attempt_at);
                 ledger.add(Slot { page, index: index as u32 }, &entry.decision, pending_at);
+                each(entry.decision);
             }
         }
         Ok(ledger)
@@ -369,7 +366,18 @@ impl Store {
 
     /// All decisions, in key order.
     pub fn decisions(&self) -> anyhow::Result<Vec<Decision>> {
-        let mut all = self.entries().map(|entry| Ok(entry?.decision)).collect::<anyhow::Result<Vec<_>>>()?;
+        let mut all = Vec::new();
+        let mut ledger = self.ledger.lock().expect("the ledger lock is never poisoned");
+        match ledger.as_ref() {
+            Some(_) => {
+                for entry in self.entries() {
+                    all.push(entry?.decision);
+                }
+            }
+            // A runner reads them all at its start: build the indexes in the same pass.
+            None => *ledger = Some(self.build_ledger(|d| all.push(d))?),
+        }
+        drop(ledger);
         all.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         Ok(all)
     }

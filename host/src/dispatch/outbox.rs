@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::BrandCalendar;
 use crate::model::{Decision, Millis};
 use crate::report::decision_json;
-use crate::store::{decode, Store};
+use crate::store::{decode, Slot, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,31 +66,28 @@ impl OutboxItem {
 }
 
 impl Store {
-    /// An outbox entry as it is now: its last update, else as queued.
-    fn outbox_item(&self, key: &str) -> anyhow::Result<Option<OutboxItem>> {
-        if let Some(bytes) = self.outbox_updates.get(key.as_bytes())? {
-            return Ok(Some(decode(&bytes)?));
-        }
-        match self.with_ledger(|ledger| ledger.slot(key))? {
-            Some(slot) => Ok(self.entry(slot)?.queued),
-            None => Ok(None),
+    /// The outbox entry of the decision at `slot` as it is now: its last
+    /// update, else as queued.
+    fn outbox_item(&self, slot: Slot) -> anyhow::Result<Option<OutboxItem>> {
+        let Some(queued) = self.entry(slot)?.queued else { return Ok(None) };
+        match self.outbox_updates.get(queued.key.as_bytes())? {
+            Some(bytes) => Ok(Some(decode(&bytes)?)),
+            None => Ok(Some(queued)),
         }
     }
 
     /// Pending items whose next attempt is due by `now`, earliest first.
     pub fn due_outbox(&self, now: Millis, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
-        let keys: Vec<String> = self.with_ledger(|ledger| {
-            ledger.due(Some(now.saturating_add(1))).take(limit).map(|(_, key)| key.to_string()).collect()
-        })?;
-        keys.iter().filter_map(|key| self.outbox_item(key).transpose()).collect()
+        let due: Vec<Slot> =
+            self.with_ledger(|ledger| ledger.due(Some(now.saturating_add(1))).take(limit).collect())?;
+        due.into_iter().filter_map(|slot| self.outbox_item(slot).transpose()).collect()
     }
 
     /// The earliest next attempt of a pending item that was due by `horizon`.
     pub fn next_retry(&self, horizon: Millis) -> anyhow::Result<Option<Millis>> {
-        let pending: Vec<String> =
-            self.with_ledger(|ledger| ledger.due(None).map(|(_, key)| key.to_string()).collect())?;
-        for key in pending {
-            if let Some(item) = self.outbox_item(&key)? {
+        let pending: Vec<Slot> = self.with_ledger(|ledger| ledger.due(None).collect())?;
+        for slot in pending {
+            if let Some(item) = self.outbox_item(slot)? {
                 if item.due_at <= horizon {
                     return Ok(Some(item.next_attempt_at));
                 }

@@ -60,6 +60,30 @@ pub(crate) fn encode_page<T: Serialize>(records: impl IntoIterator<Item = T>) ->
     Ok(lz4_flex::compress_prepend_size(&framed))
 }
 
+/// [`encode_page`] for each page, on up to one thread per core; in order.
+pub(crate) fn encode_pages<'a, D: Sync, T: Serialize>(
+    pages: &[Vec<&'a D>],
+    entry: impl Fn(&'a D) -> T + Sync,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(pages.len()).max(1);
+    let share = pages.len().div_ceil(workers).max(1);
+    let entry = &entry;
+    let encoded: Vec<anyhow::Result<Vec<Vec<u8>>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = pages
+            .chunks(share)
+            .map(|mine| {
+                scope.spawn(move || mine.iter().map(|page| encode_page(page.iter().map(|&d| entry(d)))).collect())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("encoding a page does not panic")).collect()
+    });
+    let mut all = Vec::with_capacity(pages.len());
+    for part in encoded {
+        all.extend(part?);
+    }
+    Ok(all)
+}
+
 /// A decoded page (see [`encode_page`]).
 pub(crate) struct Page {
     framed: Vec<u8>,
@@ -99,8 +123,8 @@ pub(crate) struct Ledger {
     /// Every decision key recorded, and where.
     slots: HashMap<String, Slot>,
     by_member: HashMap<String, Vec<Slot>>,
-    /// Pending outbox entries by next attempt.
-    due: BTreeSet<(Millis, String)>,
+    /// Pending outbox entries by next attempt, then place (no key copied).
+    due: BTreeSet<(Millis, Slot)>,
 }
 
 impl Ledger {
@@ -122,22 +146,25 @@ impl Ledger {
         self.slots.insert(decision.key.clone(), slot);
         self.by_member.entry(decision.member_id.clone()).or_default().push(slot);
         if let Some(at) = pending_at {
-            self.due.insert((at, decision.key.clone()));
+            self.due.insert((at, slot));
         }
     }
 
     /// Keeps the due index in step with an outbox entry's new state.
     pub fn reschedule(&mut self, previous_next_attempt: Millis, item: &OutboxItem) {
-        self.due.remove(&(previous_next_attempt, item.key.clone()));
+        let Some(slot) = self.slot(&item.key) else { return };
+        self.due.remove(&(previous_next_attempt, slot));
         if item.state == OutboxState::Pending {
-            self.due.insert((item.next_attempt_at, item.key.clone()));
+            self.due.insert((item.next_attempt_at, slot));
         }
     }
 
-    /// Pending entries in order of next attempt, up to `until` (exclusive) if given.
-    pub fn due(&self, until: Option<Millis>) -> impl Iterator<Item = (Millis, &str)> + '_ {
-        let until = until.map_or(std::ops::Bound::Unbounded, |at| std::ops::Bound::Excluded((at, String::new())));
-        self.due.range((std::ops::Bound::Unbounded, until)).map(|(at, key)| (*at, key.as_str()))
+    /// Where the pending entries are, in order of next attempt, up to `until`
+    /// (exclusive) if given.
+    pub fn due(&self, until: Option<Millis>) -> impl Iterator<Item = Slot> + '_ {
+        let first = Slot { page: 0, index: 0 };
+        let until = until.map_or(std::ops::Bound::Unbounded, |at| std::ops::Bound::Excluded((at, first)));
+        self.due.range((std::ops::Bound::Unbounded, until)).map(|&(_, slot)| slot)
     }
 
     pub fn pending(&self) -> usize {

@@ -43,6 +43,7 @@ pub mod governance;
 pub mod import;
 pub mod member_base;
 pub mod model;
+pub mod parallel;
 pub mod referrals;
 pub mod registry;
 pub mod report;

@@ -11,8 +11,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -28,6 +27,7 @@ use crate::member_base::MemberBase;
 use crate::model::{
     self, ActionKind, Decision, DecisionStatus, Event, GroupBuy, Millis, RunOutcome, RunRecord, RunTrigger,
 };
+use crate::parallel::{self, all_cores};
 use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::schedule::Schedule;
 use crate::store::Store;
@@ -327,7 +327,7 @@ impl<'a> Runner<'a> {
         // proposals, and what stands when a batch fails, are as if one by one.
         let (base, batch_size) = (&self.base, self.batch_size);
         let calling = Instant::now();
-        let outcomes = in_parallel(selected.chunks(batch_size), self.workers, |batch| {
+        let decide = |batch: &[u32]| {
             let gathering = Instant::now();
             let members: Vec<api::Member> =
                 batch.iter().map(|&m| audience::member_facts(base, log, m, &audience, clock)).collect();
@@ -339,7 +339,9 @@ impl<'a> Runner<'a> {
                 proposals_from(plugin, clock, &period, &members, touches)
             });
             BatchOutcome { facts, plugin: deciding.elapsed(), fuel, proposed }
-        });
+        };
+        let failed = |outcome: &BatchOutcome| outcome.proposed.is_err();
+        let outcomes = parallel::in_order(selected.chunks(batch_size), self.workers, decide, failed);
         let wall = calling.elapsed();
         let (mut facts, mut calls) = (Duration::ZERO, Duration::ZERO);
         let mut failure = None;
@@ -370,57 +372,6 @@ struct BatchOutcome {
     plugin: Duration,
     fuel: u64,
     proposed: Result<Vec<Decision>, PluginError>,
-}
-
-/// `work` over `items` on up to `workers` threads; the outcomes in item order,
-/// up to and including the first failed one (no new item is started after a failure).
-fn in_parallel<'i, I: Sync + ?Sized + 'i>(
-    items: impl Iterator<Item = &'i I>,
-    workers: usize,
-    work: impl Fn(&'i I) -> BatchOutcome + Sync,
-) -> Vec<BatchOutcome> {
-    let items: Vec<&I> = items.collect();
-    let workers = workers.clamp(1, items.len().max(1));
-    let mut outcomes: Vec<Option<BatchOutcome>> = if workers == 1 {
-        let mut outcomes = Vec::with_capacity(items.len());
-        for item in &items {
-            let outcome = work(item);
-            let failed = outcome.proposed.is_err();
-            outcomes.push(Some(outcome));
-            if failed {
-                break;
-            }
-        }
-        outcomes
-    } else {
-        let next = AtomicUsize::new(0);
-        let failed = AtomicBool::new(false);
-        let slots: Vec<Mutex<Option<BatchOutcome>>> = items.iter().map(|_| Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    while !failed.load(Ordering::Relaxed) {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        let outcome = work(item);
-                        if outcome.proposed.is_err() {
-                            failed.store(true, Ordering::Relaxed);
-                        }
-                        *slots[i].lock().expect("a worker never panics holding its slot") = Some(outcome);
-                    }
-                });
-            }
-        });
-        slots.into_iter().map(|slot| slot.into_inner().expect("no worker panicked")).collect()
-    };
-    // Batches after a failure may have run on another thread; they are dropped.
-    let end = outcomes.iter().position(|o| o.as_ref().is_none_or(|o| o.proposed.is_err()));
-    outcomes.truncate(end.map_or(outcomes.len(), |i| i + 1));
-    outcomes.into_iter().flatten().collect()
-}
-
-fn all_cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn record_of<'r>(records: &'r mut [RunRecord], strategy: &str) -> &'r mut RunRecord {

@@ -18,6 +18,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::dispatch::{OutboxItem, OutboxState};
 use crate::model::{Decision, Millis};
+use crate::parallel;
 
 /// Where a record sits: its page and its place in the page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,28 +61,13 @@ pub(crate) fn encode_page<T: Serialize>(records: impl IntoIterator<Item = T>) ->
     Ok(lz4_flex::compress_prepend_size(&framed))
 }
 
-/// [`encode_page`] for each page, on up to one thread per core; in order.
+/// [`encode_page`] for each page, on every core; in order.
 pub(crate) fn encode_pages<'a, D: Sync, T: Serialize>(
     pages: &[Vec<&'a D>],
     entry: impl Fn(&'a D) -> T + Sync,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(pages.len()).max(1);
-    let share = pages.len().div_ceil(workers).max(1);
-    let entry = &entry;
-    let encoded: Vec<anyhow::Result<Vec<Vec<u8>>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = pages
-            .chunks(share)
-            .map(|mine| {
-                scope.spawn(move || mine.iter().map(|page| encode_page(page.iter().map(|&d| entry(d)))).collect())
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("encoding a page does not panic")).collect()
-    });
-    let mut all = Vec::with_capacity(pages.len());
-    for part in encoded {
-        all.extend(part?);
-    }
-    Ok(all)
+    let encode = |page: &Vec<&'a D>| encode_page(page.iter().map(|&d| entry(d)));
+    parallel::in_order(pages.iter(), parallel::all_cores(), encode, Result::is_err).into_iter().collect()
 }
 
 /// A decoded page (see [`encode_page`]).

@@ -1,0 +1,57 @@
+//! Work spread over threads, its results taken in input order.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// One thread per core.
+pub fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `work` over `items` on up to `workers` threads, each taking the next item
+/// when done. The results in item order, up to and including the first that
+/// `stops` (no new item is started after it; later ones already done are dropped).
+pub fn in_order<'i, I: Sync + ?Sized + 'i, T: Send>(
+    items: impl Iterator<Item = &'i I>,
+    workers: usize,
+    work: impl Fn(&'i I) -> T + Sync,
+    stops: impl Fn(&T) -> bool + Sync,
+) -> Vec<T> {
+    let items: Vec<&I> = items.collect();
+    let workers = workers.clamp(1, items.len().max(1));
+    let mut results: Vec<Option<T>> = if workers == 1 {
+        let mut results = Vec::with_capacity(items.len());
+        for item in &items {
+            let result = work(item);
+            let stop = stops(&result);
+            results.push(Some(result));
+            if stop {
+                break;
+            }
+        }
+        results
+    } else {
+        let next = AtomicUsize::new(0);
+        let stopped = AtomicBool::new(false);
+        let slots: Vec<Mutex<Option<T>>> = items.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    while !stopped.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        let result = work(item);
+                        if stops(&result) {
+                            stopped.store(true, Ordering::Relaxed);
+                        }
+                        *slots[i].lock().expect("a worker never panics holding its slot") = Some(result);
+                    }
+                });
+            }
+        });
+        slots.into_iter().map(|slot| slot.into_inner().expect("no worker panicked")).collect()
+    };
+    let end = results.iter().position(|r| r.as_ref().is_none_or(&stops));
+    results.truncate(end.map_or(results.len(), |i| i + 1));
+    results.into_iter().flatten().collect()
+}

@@ -184,21 +184,45 @@ pub struct Runner<'a> {
     enqueue: bool,
 }
 
-impl<'a> Runner<'a> {
-    /// `enqueue`: put dispatched and deferred touches in the store's outbox.
-    pub fn new(
-        base: MemberBase,
-        store: &'a Store,
-        mut governor: Governor,
-        batch_size: usize,
-        enqueue: bool,
-    ) -> anyhow::Result<Self> {
+/// What a runner knows between run instants: the member base, the decision
+/// log and the governor's memory. Each run keeps them in step with the
+/// decisions it records, so a long-running service keeps this instead of
+/// reading the store again before every run (minutes at a million members);
+/// it is stale once the member data changes.
+pub struct RunnerState {
+    pub base: MemberBase,
+    log: DecisionLog,
+    governor: Governor,
+}
+
+impl RunnerState {
+    /// The decisions made so far, read from the store into the log and the governor.
+    pub fn load(base: MemberBase, store: &Store, mut governor: Governor) -> anyhow::Result<Self> {
         let earlier = store.decisions()?;
         for decision in &earlier {
             governor.remember(decision);
         }
         let log = DecisionLog::load(&base, &earlier);
-        Ok(Runner {
+        Ok(RunnerState { base, log, governor })
+    }
+}
+
+impl<'a> Runner<'a> {
+    /// `enqueue`: put dispatched and deferred touches in the store's outbox.
+    pub fn new(
+        base: MemberBase,
+        store: &'a Store,
+        governor: Governor,
+        batch_size: usize,
+        enqueue: bool,
+    ) -> anyhow::Result<Self> {
+        Ok(Self::resume(RunnerState::load(base, store, governor)?, store, batch_size, enqueue))
+    }
+
+    /// A runner that goes on from `state`, which must be in step with `store`.
+    pub fn resume(state: RunnerState, store: &'a Store, batch_size: usize, enqueue: bool) -> Self {
+        let RunnerState { base, log, governor } = state;
+        Runner {
             base,
             log,
             timings: RunTimings::default(),
@@ -207,7 +231,12 @@ impl<'a> Runner<'a> {
             batch_size: batch_size.max(1),
             workers: all_cores(),
             enqueue,
-        })
+        }
+    }
+
+    /// What this runner knows, to resume from at the next instant.
+    pub fn into_state(self) -> RunnerState {
+        RunnerState { base: self.base, log: self.log, governor: self.governor }
     }
 
     /// Decide up to `workers` batches at once (0: one per core).

@@ -7,7 +7,10 @@ use std::time::{Duration, Instant};
 
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
+use canvas::member_base::MemberBase;
+use canvas::model::RunTrigger;
 use canvas::registry::Registry;
+use canvas::runner::Runner;
 use canvas::runtime::PluginEngine;
 use canvas::serve::{self, ScaledClock, Service};
 use canvas::store::Store;
@@ -278,6 +281,9 @@ async fn ingested_data_is_validated_idempotent_and_seen_by_the_next_run() {
     let store = store_with(&dir, &birthdays());
     install(&store, &[test_plugin("versioned-0.1.0")]);
     let s = start_at(service_config(&dir, "", ""), store, "2026-03-01T08:00:00+08:00", 1.0).await;
+    // A run first: the service then holds the member base, which the ingest makes stale.
+    let (status, _) = s.post("/api/v1/runs", json!({ "at": "2026-02-28T10:00:00+08:00" }).to_string()).await;
+    assert_eq!(status, StatusCode::OK);
     let members = concat!(
         r#"{"member_id":"N1","name":"新会员","level":2,"birthday":"","joined_at":"2026-02-01T10:00:00+08:00","store_id":"S01","guide_id":"G0101"}"#,
         "\n",
@@ -309,6 +315,77 @@ async fn ingested_data_is_validated_idempotent_and_seen_by_the_next_run() {
     let (_, decisions) = s.get("/api/v1/members/N1/decisions").await;
     assert_eq!(decisions.as_array().unwrap().len(), 1, "the run saw the ingested member and order");
     s.service.shutdown().await.unwrap();
+}
+
+/// The service keeps the member base and the decisions between runs instead
+/// of reading them again: over a week of the sample data, with followups,
+/// cooldowns, coupons and fatigue caps carried from day to day, its runs
+/// decide exactly what runs that each read the store afresh decide.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
+    let shipped = [
+        "birthday-tiered",
+        "first-purchase-nudge",
+        "second-purchase-nudge",
+        "dormant-recall",
+        "category-recommendation",
+        "group-buy-referral",
+        "coupon-reminder",
+    ];
+    let plugins: Vec<_> = shipped.iter().map(|p| plugin(p)).collect();
+    let sample = canvas::import::read_dir(&repo_root().join("sample-data")).unwrap();
+    let stores: Vec<(TempDir, Arc<Store>)> = (0..2)
+        .map(|_| {
+            let dir = TempDir::new().unwrap();
+            let store = Arc::new(Store::open(&dir.path().join("store")).unwrap());
+            store.import(&sample).unwrap();
+            install(&store, &plugins);
+            (dir, store)
+        })
+        .collect();
+    // Every morning at 10:00, the 1st run twice (the second adds nothing).
+    let mut instants = vec!["2026-09-01T10:00:00+08:00".to_string()];
+    instants.extend((1..=8).map(|day| format!("2026-09-{day:02}T10:00:00+08:00")));
+
+    let (dir, store) = &stores[0];
+    let s = start_at(service_config(dir, "", ""), store.clone(), "2026-09-01T08:00:00+08:00", 1.0).await;
+    let mut served = 0;
+    for at in &instants {
+        let (status, body) = s.post("/api/v1/runs", json!({ "at": at }).to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        served += body["runs"].as_array().unwrap().iter().map(|r| r["decisions"].as_u64().unwrap()).sum::<u64>();
+    }
+    s.service.shutdown().await.unwrap();
+
+    let (dir, store) = &stores[1];
+    let config = service_config(dir, "", "");
+    let engine = Arc::new(PluginEngine::new(config.sandbox.clone()).unwrap());
+    let strategies = Registry::new(store, &engine).strategies(&config).unwrap().strategies;
+    let due: Vec<_> = strategies.iter().collect();
+    for at in &instants {
+        let base = MemberBase::build(config.calendar(), store.dataset().unwrap());
+        let mut runner = Runner::new(base, store, config.governor(), config.run.batch_size, true).unwrap();
+        runner.run_instant(parse_instant(at).unwrap(), RunTrigger::Manual, &due, &mut |_| {}).unwrap();
+    }
+
+    let decided = |store: &Store| {
+        let mut lines: Vec<String> = store.decisions().unwrap().iter().map(|d| format!("{d:?}")).collect();
+        lines.sort();
+        lines
+    };
+    let (warm, cold) = (decided(&stores[0].1), decided(&stores[1].1));
+    assert!(warm.len() > 500 && warm.len() as u64 == served, "{} decisions, {served} served", warm.len());
+    for strategy in shipped {
+        assert!(warm.iter().any(|d| d.contains(&format!("strategy: \"{strategy}\""))), "{strategy} decided nothing");
+    }
+    assert!(warm.iter().any(|d| d.contains("status: Suppressed")), "no fatigue cap carried over");
+    let only_in = |a: &[String], b: &[String]| a.iter().filter(|d| !b.contains(d)).take(3).cloned().collect::<Vec<_>>();
+    assert_eq!(
+        (only_in(&warm, &cold), only_in(&cold, &warm)),
+        (vec![], vec![]),
+        "decided only by the service, only by fresh runs"
+    );
+    assert_eq!(warm.len(), cold.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

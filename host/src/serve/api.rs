@@ -315,7 +315,9 @@ async fn ingest(canvas: Arc<Canvas>, kind: RecordKind, body: Bytes) -> ApiResult
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?;
     let report = blocking(&canvas, move |c| {
         let parsed = parse_json(kind, &text).map_err(anyhow::Error::from)?;
-        Ok(c.store.import(&parsed)?)
+        let imported = c.store.import(&parsed);
+        c.data_changed(); // even a failed import may have written part of its records
+        Ok(imported?)
     })
     .await?;
     let counts = match kind {

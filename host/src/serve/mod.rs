@@ -16,6 +16,7 @@ mod api;
 pub mod clock;
 mod metrics;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,7 +32,7 @@ use crate::dispatch::{DispatchReport, Dispatcher};
 use crate::member_base::MemberBase;
 use crate::model::{Millis, RunRecord, RunTrigger};
 use crate::registry::Registry;
-use crate::runner::{Runner, Strategy};
+use crate::runner::{Runner, RunnerState, Strategy};
 use crate::runtime::PluginEngine;
 use crate::schedule::Schedule;
 use crate::store::Store;
@@ -80,6 +81,12 @@ pub(crate) struct Canvas {
     run_lock: Mutex<()>,
     /// Wakes the dispatcher after a run queued touches.
     dispatch_now: Notify,
+    /// The runner's state after the last run, and the data generation it was
+    /// built from: the next run goes on from it instead of reading the whole
+    /// member base and every decision from the store again.
+    warm: std::sync::Mutex<Option<(u64, RunnerState)>>,
+    /// Bumped by every ingest: a warm state of an older generation is stale.
+    data_generation: AtomicU64,
 }
 
 impl Canvas {
@@ -116,14 +123,41 @@ impl Canvas {
         if due.is_empty() {
             return Ok(Vec::new());
         }
-        let base = MemberBase::build(self.config.calendar(), self.store.dataset()?);
-        let mut runner = Runner::new(base, &self.store, self.config.governor(), self.config.run.batch_size, true)?
-            .with_workers(self.config.run.workers);
+        // Read before the data: an ingest landing during the load makes it stale.
+        let generation = self.data_generation.load(Ordering::SeqCst);
+        let warm = self.warm.lock().expect("no run panicked holding the warm state").take();
+        let state = match warm {
+            Some((built_from, state)) if built_from == generation => state,
+            _ => self.load_runner_state()?,
+        };
+        let mut runner =
+            Runner::resume(state, &self.store, self.config.run.batch_size, true).with_workers(self.config.run.workers);
+        // A run that fails half-way may have recorded part of its decisions:
+        // its state is dropped and the next run reads the store again.
         let records = runner.run_instant(at, trigger, &due, &mut |d| self.metrics.record_decision(d))?;
+        *self.warm.lock().expect("no run panicked holding the warm state") = Some((generation, runner.into_state()));
         for record in &records {
             self.metrics.record_run(record);
         }
         Ok(records)
+    }
+
+    /// The member base and the decisions so far, read from the store.
+    fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
+        let loading = std::time::Instant::now();
+        let base = MemberBase::build(self.config.calendar(), self.store.dataset()?);
+        let state = RunnerState::load(base, &self.store, self.config.governor())?;
+        eprintln!(
+            "canvas serve: member base loaded ({} members) in {:.1} s",
+            state.base.len(),
+            loading.elapsed().as_secs_f64()
+        );
+        Ok(state)
+    }
+
+    /// Marks the member base stale after `store` data changed (an ingest).
+    pub(crate) fn data_changed(&self) {
+        self.data_generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The enabled strategies' schedules (the canvas config's override, else
@@ -195,6 +229,8 @@ pub async fn start(
         token,
         run_lock: Mutex::new(()),
         dispatch_now: Notify::new(),
+        warm: std::sync::Mutex::new(None),
+        data_generation: AtomicU64::new(0),
     });
     let (stop, stopped) = watch::channel(false);
     // The dispatcher stops last, so its final pass sees what the last run queued.

@@ -1,15 +1,17 @@
 //! Brand scale, measured in one run (BENCHMARKS.md has the figures):
 //!
 //! 1. import throughput and store size, on generated data (`--members`, default 1,000,000);
-//! 2. one full daily run of every shipped strategy (wall time, peak RSS), split
-//!    into audience evaluation, member facts, plugin calls, governance and recording;
+//! 2. full daily runs of every shipped strategy (wall time, peak RSS), split
+//!    into audience evaluation, member facts, plugin calls, governance and
+//!    recording: `--days` (default 7) days in a row on one runner, as `canvas
+//!    serve` runs them, then what a fresh runner reads before its first run;
 //! 3. plugin instantiation (Rust, Python, JavaScript components);
 //! 4. each Rust strategy as a plugin vs the same code compiled natively, on the day's audience;
 //! 5. the day's audiences computed by the host vs by DuckDB SQL over the same CSV files;
 //! 6. a daily run over the same audiences with 10× the members (inert ones added);
 //! 7. simulation speed (days per second) at `--sim-members` (default 100,000).
 //!
-//! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--months N] [--smoke]`
+//! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--months N] [--days N] [--smoke]`
 //! after `make plugins polyglot`). `--smoke` is the small version CI runs.
 
 mod native;
@@ -31,7 +33,7 @@ use canvas::generate::{generate, GenerateOptions};
 use canvas::import::read_dir;
 use canvas::member_base::MemberBase;
 use canvas::model::{Millis, RunTrigger};
-use canvas::runner::{load_strategies, Runner, Strategy};
+use canvas::runner::{load_strategies, Runner, RunnerState, Strategy};
 use canvas::runtime::{api, PluginEngine};
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::Store;
@@ -42,6 +44,8 @@ struct Args {
     months: u32,
     sim_members: u32,
     sim_days: u32,
+    /// Daily runs in a row on one runner.
+    days: u32,
     work: PathBuf,
     duckdb: bool,
     cold_compile: bool,
@@ -173,11 +177,11 @@ fn main() -> anyhow::Result<()> {
         duckdb_comparison(&root, &data, &args.work, &host_audiences, &mut report)?;
     }
 
-    // 2. one full daily run (after 4 and 5, whose audiences must not see its coupons)
-    // The first run on a fresh store catches up (every member due at once);
-    // the next day is what a brand runs from then on.
-    let base = daily_run("the first day, fresh store", base, &store, &config, &strategies, at, &mut report)?;
-    daily_run("the next day, same store", base, &store, &config, &strategies, at + DAY_MILLIS, &mut report)?;
+    // 2. full daily runs (after 4 and 5, whose audiences must not see its coupons),
+    // as `canvas serve` makes them: one runner kept from day to day. The first
+    // day on a fresh store catches up (every member due at once); the days
+    // after it show what a brand runs from then on.
+    days_in_service(base, &store, &config, &strategies, at, args.days, &mut report)?;
 
     // 6. the same audiences among 10x the members
     report.section("cost follows the audience: the same members, then with 9x as many inert ones added");
@@ -220,7 +224,7 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A real daily run (decisions and outbox recorded), with its time split and peak RSS.
+/// A real daily run on a fresh runner (decisions and outbox recorded), with its time split and peak RSS.
 fn daily_run(
     label: &str,
     base: MemberBase,
@@ -229,14 +233,48 @@ fn daily_run(
     strategies: &[Strategy],
     at: Millis,
     report: &mut Report,
-) -> anyhow::Result<MemberBase> {
+) -> anyhow::Result<()> {
     let members = base.len();
+    report.section(&format!("one daily run of {} strategies over {members} members ({label})", strategies.len()));
+    let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
+    measured_run(&mut runner, strategies, at, report)
+}
+
+/// `days` daily runs in a row on one runner, the way `canvas serve` keeps
+/// it between runs; then what a fresh runner (`canvas run`) spends reading
+/// the decisions they made.
+fn days_in_service(
+    base: MemberBase,
+    store: &Store,
+    config: &CanvasConfig,
+    strategies: &[Strategy],
+    at: Millis,
+    days: u32,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let members = base.len();
+    let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
+    for day in 0..days {
+        let label = if day == 0 { "day 1, fresh store".to_string() } else { format!("day {}, same runner", day + 1) };
+        report.section(&format!("one daily run of {} strategies over {members} members ({label})", strategies.len()));
+        runner.timings = Default::default();
+        measured_run(&mut runner, strategies, at + day as Millis * DAY_MILLIS, report)?;
+    }
+    let base = runner.into_state().base;
+    report.section(&format!("a fresh runner after {days} days (what `canvas run` reads before its run)"));
+    let decisions = store.decisions()?.len();
+    let starting = Instant::now();
+    let state = RunnerState::load(base, store, config.governor())?;
+    report.figure("decisions read", decisions as f64, "");
+    report.figure("decision log and governor built from them", ms(starting.elapsed()), "ms");
+    drop(state);
+    Ok(())
+}
+
+/// One run instant of every strategy, reported: wall time, its split, peak RSS.
+fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report: &mut Report) -> anyhow::Result<()> {
     let rss_before = rss_kib("VmRSS");
     reset_peak_rss();
-    let starting = Instant::now();
-    let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
-    store.has_decision("")?; // builds the ledger's indexes, as the first run would
-    let start_time = starting.elapsed();
     let due: Vec<&Strategy> = strategies.iter().collect();
     let started = Instant::now();
     let records = runner.run_instant(at, RunTrigger::Manual, &due, &mut |_| {})?;
@@ -244,12 +282,10 @@ fn daily_run(
     let failed: Vec<_> =
         records.iter().filter(|r| !matches!(r.outcome, canvas::model::RunOutcome::Completed)).collect();
     anyhow::ensure!(failed.is_empty(), "runs failed: {failed:?}");
-    report.section(&format!("one daily run of {} strategies over {members} members ({label})", strategies.len()));
     let audience: u64 = records.iter().map(|r| r.audience).sum();
     let decisions: u64 = records.iter().map(|r| r.decisions).sum();
     report.figure("audience (members selected, all strategies)", audience as f64, "");
     report.figure("decisions", decisions as f64, "");
-    report.figure("runner start (earlier decisions loaded, not in the wall time)", ms(start_time), "ms");
     report.figure("wall time", ms(wall), "ms");
     let t = runner.timings;
     report.figure("  audience evaluation", ms(t.audience), "ms");
@@ -268,7 +304,7 @@ fn daily_run(
     }
     report.figure("RSS before the run", rss_before as f64 / 1024.0, "MiB");
     report.figure("peak RSS during the run", rss_kib("VmHWM") as f64 / 1024.0, "MiB");
-    Ok(runner.base)
+    Ok(())
 }
 
 fn context_for(base: &MemberBase, strategy: &Strategy, wanted: &api::Audience, clock: RunClock) -> api::RunContext {
@@ -366,6 +402,7 @@ fn parse_args() -> anyhow::Result<Args> {
         months: 60,
         sim_members: 100_000,
         sim_days: 14,
+        days: 7,
         work: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench")),
         duckdb: true,
         cold_compile: true,
@@ -378,12 +415,14 @@ fn parse_args() -> anyhow::Result<Args> {
             "--months" => args.months = value()?.parse()?,
             "--sim-members" => args.sim_members = value()?.parse()?,
             "--sim-days" => args.sim_days = value()?.parse()?,
+            "--days" => args.days = value()?.parse()?,
             "--work" => args.work = PathBuf::from(value()?),
             "--no-duckdb" => args.duckdb = false,
             "--smoke" => {
                 args.members = 5_000;
                 args.sim_members = 2_000;
                 args.sim_days = 3;
+                args.days = 2;
                 args.cold_compile = false;
                 args.work = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-smoke"));
             }

@@ -237,7 +237,7 @@ fn daily_run(
     let members = base.len();
     report.section(&format!("one daily run of {} strategies over {members} members ({label})", strategies.len()));
     let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
-    measured_run(&mut runner, strategies, at, report)
+    measured_run(&mut runner, strategies, at, report).map(|_| ())
 }
 
 /// `days` daily runs in a row on one runner, the way `canvas serve` keeps
@@ -254,25 +254,26 @@ fn days_in_service(
 ) -> anyhow::Result<()> {
     let members = base.len();
     let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
+    let mut decided = 0;
     for day in 0..days {
         let label = if day == 0 { "day 1, fresh store".to_string() } else { format!("day {}, same runner", day + 1) };
         report.section(&format!("one daily run of {} strategies over {members} members ({label})", strategies.len()));
         runner.timings = Default::default();
-        measured_run(&mut runner, strategies, at + day as Millis * DAY_MILLIS, report)?;
+        decided += measured_run(&mut runner, strategies, at + day as Millis * DAY_MILLIS, report)?;
     }
     let base = runner.into_state().base;
     report.section(&format!("a fresh runner after {days} days (what `canvas run` reads before its run)"));
-    let decisions = store.decisions()?.len();
     let starting = Instant::now();
     let state = RunnerState::load(base, store, config.governor())?;
-    report.figure("decisions read", decisions as f64, "");
+    report.figure("decisions read", decided as f64, "");
     report.figure("decision log and governor built from them", ms(starting.elapsed()), "ms");
     drop(state);
     Ok(())
 }
 
-/// One run instant of every strategy, reported: wall time, its split, peak RSS.
-fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report: &mut Report) -> anyhow::Result<()> {
+/// One run instant of every strategy, reported (wall time, its split, peak
+/// RSS); returns its number of decisions.
+fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report: &mut Report) -> anyhow::Result<u64> {
     let rss_before = rss_kib("VmRSS");
     reset_peak_rss();
     let due: Vec<&Strategy> = strategies.iter().collect();
@@ -304,7 +305,7 @@ fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report
     }
     report.figure("RSS before the run", rss_before as f64 / 1024.0, "MiB");
     report.figure("peak RSS during the run", rss_kib("VmHWM") as f64 / 1024.0, "MiB");
-    Ok(())
+    Ok(decisions)
 }
 
 fn context_for(base: &MemberBase, strategy: &Strategy, wanted: &api::Audience, clock: RunClock) -> api::RunContext {

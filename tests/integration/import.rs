@@ -163,12 +163,8 @@ fn the_import_command_reports_counts_and_refuses_bad_files_with_exit_code_1() {
 #[test]
 fn a_store_whose_import_was_interrupted_refuses_runs_until_the_import_is_run_again() {
     let dir = TempDir::new().unwrap();
-    {
-        // What a process killed midway through `canvas import` leaves behind.
-        let db = sled::open(dir.path()).unwrap();
-        db.open_tree("records").unwrap().insert("meta/import-in-progress", "in progress").unwrap();
-        db.flush().unwrap();
-    }
+    // What a process killed midway through `canvas import` leaves behind.
+    put_raw(dir.path(), "records", "meta/import-in-progress", "in progress");
     let store = Store::open(dir.path()).unwrap();
     let error = store.dataset().expect_err("runs are refused").to_string();
     assert!(error.contains("an import into this store was interrupted"), "{error}");
@@ -181,12 +177,16 @@ fn a_store_whose_import_was_interrupted_refuses_runs_until_the_import_is_run_aga
 #[test]
 fn a_store_from_before_decision_pages_is_refused_by_name() {
     let dir = TempDir::new().unwrap();
-    {
-        let db = sled::open(dir.path()).unwrap();
-        db.open_tree("decisions").unwrap().insert("dormant-recall/recall/2026-09/M1", "an old record").unwrap();
-        db.flush().unwrap();
-    }
+    put_raw(dir.path(), "decisions", "dormant-recall/recall/2026-09/M1", "an old record");
     let error = Store::open(dir.path()).err().expect("the old store is refused").to_string();
     assert!(error.contains(&dir.path().display().to_string()), "names the store: {error}");
     assert!(error.contains("written by an earlier canvas"), "{error}");
+}
+
+/// Writes one record straight into a sled tree of the store at `dir`, as
+/// another process or an older build would have left it.
+fn put_raw(dir: &std::path::Path, tree: &str, key: &str, value: &str) {
+    let db = sled::open(dir).unwrap();
+    db.open_tree(tree).unwrap().insert(key, value).unwrap();
+    db.flush().unwrap();
 }

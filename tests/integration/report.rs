@@ -154,7 +154,7 @@ fn pixels_like(image: &[u8], channels: usize, rgb: [u8; 3]) -> usize {
 
 #[test]
 fn report_html_renders_its_charts_in_headless_chromium() {
-    let plugins = STRATEGY_PLUGINS.map(plugin);
+    let plugins = SHIPPED_STRATEGIES.map(plugin);
     let sim = simulate_with(&repo_root().join("sample-data"), &plugins, "2026-08-01", "2026-09-30", config(""));
     let html = std::fs::read_to_string(&sim.result.report_html).unwrap();
     assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"), "self-contained");
@@ -183,13 +183,3 @@ fn report_html_renders_its_charts_in_headless_chromium() {
         assert!(n > 2_000, "the charts drew little {name}: {n} pixels");
     }
 }
-
-const STRATEGY_PLUGINS: [&str; 7] = [
-    "birthday-tiered",
-    "first-purchase-nudge",
-    "second-purchase-nudge",
-    "dormant-recall",
-    "category-recommendation",
-    "group-buy-referral",
-    "coupon-reminder",
-];

@@ -323,16 +323,7 @@ async fn ingested_data_is_validated_idempotent_and_seen_by_the_next_run() {
 /// decide exactly what runs that each read the store afresh decide.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
-    let shipped = [
-        "birthday-tiered",
-        "first-purchase-nudge",
-        "second-purchase-nudge",
-        "dormant-recall",
-        "category-recommendation",
-        "group-buy-referral",
-        "coupon-reminder",
-    ];
-    let plugins: Vec<_> = shipped.iter().map(|p| plugin(p)).collect();
+    let plugins = SHIPPED_STRATEGIES.map(plugin);
     let sample = canvas::import::read_dir(&repo_root().join("sample-data")).unwrap();
     let stores: Vec<(TempDir, Arc<Store>)> = (0..2)
         .map(|_| {
@@ -375,7 +366,7 @@ async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
     };
     let (warm, cold) = (decided(&stores[0].1), decided(&stores[1].1));
     assert!(warm.len() > 500 && warm.len() as u64 == served, "{} decisions, {served} served", warm.len());
-    for strategy in shipped {
+    for strategy in SHIPPED_STRATEGIES {
         assert!(warm.iter().any(|d| d.contains(&format!("strategy: \"{strategy}\""))), "{strategy} decided nothing");
     }
     assert!(warm.iter().any(|d| d.contains("status: Suppressed")), "no fatigue cap carried over");

@@ -22,21 +22,11 @@ fn files_in(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect()
 }
 
-const STRATEGIES: [&str; 7] = [
-    "birthday-tiered",
-    "first-purchase-nudge",
-    "second-purchase-nudge",
-    "dormant-recall",
-    "category-recommendation",
-    "group-buy-referral",
-    "coupon-reminder",
-];
-
 #[test]
 fn every_strategy_decides_over_the_sample_data_and_the_output_has_the_documented_shape() {
-    let plugins = STRATEGIES.map(plugin);
+    let plugins = SHIPPED_STRATEGIES.map(plugin);
     let sim = simulate_with(&sample_data(), &plugins, "2026-08-01", "2026-10-24", config(""));
-    for strategy in STRATEGIES {
+    for strategy in SHIPPED_STRATEGIES {
         let decided = sim.decided(strategy);
         assert!(decided.len() >= 10, "{strategy} made {} decisions", decided.len());
         let totals = &sim.result.summary.strategies[strategy];
@@ -87,7 +77,7 @@ fn every_strategy_decides_over_the_sample_data_and_the_output_has_the_documented
 
 #[test]
 fn simulations_are_deterministic() {
-    let plugins = STRATEGIES.map(plugin);
+    let plugins = SHIPPED_STRATEGIES.map(plugin);
     let first = simulate_with(&sample_data(), &plugins, "2026-09-01", "2026-09-30", config(""));
     let second = simulate_with(&sample_data(), &plugins, "2026-09-01", "2026-09-30", config(""));
     assert_eq!(first.decisions, second.decisions);
@@ -176,7 +166,7 @@ fn the_sample_data_is_what_the_seeded_generator_makes() {
 
 #[test]
 fn deciding_batches_in_parallel_gives_what_one_at_a_time_gives() {
-    let plugins = STRATEGIES.map(plugin);
+    let plugins = SHIPPED_STRATEGIES.map(plugin);
     // Small batches, so each strategy's audience spans many of them.
     let one = simulate_with(
         &sample_data(),

@@ -40,6 +40,17 @@ pub fn canvas() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_canvas"))
 }
 
+/// The Rust strategy plugins shipped with the host (target/plugins).
+pub const SHIPPED_STRATEGIES: [&str; 7] = [
+    "birthday-tiered",
+    "first-purchase-nudge",
+    "second-purchase-nudge",
+    "dormant-recall",
+    "category-recommendation",
+    "group-buy-referral",
+    "coupon-reminder",
+];
+
 /// A misbehaving plugin from plugins/testing.
 pub fn test_plugin(name: &str) -> PathBuf {
     built("test-plugins", name)

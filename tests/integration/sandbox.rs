@@ -142,6 +142,20 @@ fn the_manifest_is_read_and_checked_on_load() {
 }
 
 #[test]
+fn a_plugins_audience_follows_its_config_though_the_host_keeps_the_last_answer() {
+    let plugin = engine().load(&plugin("dormant-recall")).unwrap();
+    let after = |days: u32| serde_json::json!({ "after_days": days });
+    let asked = |days: u32| plugin.audience_with_stats(&after(days)).unwrap().0;
+    let (ninety, sixty) = (plugin.audience(&after(90)).unwrap(), plugin.audience(&after(60)).unwrap());
+    assert_eq!(format!("{ninety:?}"), format!("{:?}", asked(90)));
+    assert_eq!(format!("{sixty:?}"), format!("{:?}", asked(60)), "a new config is asked anew");
+    assert_ne!(format!("{ninety:?}"), format!("{sixty:?}"));
+    assert_eq!(format!("{:?}", plugin.audience(&after(90)).unwrap()), format!("{ninety:?}"), "and back again");
+    let refused = plugin.audience(&serde_json::json!({ "after_dayz": 90 })).err().expect("an unknown key");
+    assert!(refused.to_string().contains("after_dayz"), "{refused}");
+}
+
+#[test]
 fn a_config_the_plugin_rejects_is_an_error_naming_the_key() {
     let (dir, out) = (busy_data().write(), tempfile::TempDir::new().unwrap());
     let plugins = plugin_dir(&[plugin("dormant-recall")]);

@@ -7,7 +7,8 @@
 //! - `audience`, `touch`, `member`: builders and helpers on the WIT types;
 //! - [`FirstThenFollowUp`]: the common `first` then one `followup` step shape;
 //! - [`calendar`]: day arithmetic in the brand's calendar (days since 1970-01-01);
-//! - [`testing`]: plain-Rust builders to unit-test a strategy natively, no wasm build.
+//! - [`testing`]: plain-Rust builders to unit-test a strategy natively, no wasm build;
+//! - `bump`: the guest's allocator (feature `bump-allocator`, on by default).
 //!
 //! ```ignore
 //! use canvas_sdk::*;
@@ -40,6 +41,8 @@ pub mod bindings {
 }
 
 mod audience;
+#[cfg(all(target_arch = "wasm32", feature = "bump-allocator"))]
+mod bump;
 pub mod calendar;
 #[doc(hidden)]
 pub mod export;

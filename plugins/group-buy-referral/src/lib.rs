@@ -71,10 +71,12 @@ impl Strategy for GroupBuyReferral {
             return vec![];
         }
         let group_buys = || run.launches.iter().filter(|p| p.tags.iter().any(|t| t == TAG));
-        let newest = |p: &&Product| (p.launched_at, Reverse(p.sku.clone()));
+        // The newest; on a tie, the lowest sku. Compared by reference: this runs per product per member.
+        let newer =
+            |a: &&Product, b: &&Product| (a.launched_at, Reverse(&a.sku)).cmp(&(b.launched_at, Reverse(&b.sku)));
         let favourite = member.orders.favourite_category().map(|f| f.category.as_str());
-        let product = group_buys().filter(|p| Some(p.category.as_str()) == favourite).max_by_key(newest);
-        let Some(product) = product.or_else(|| group_buys().max_by_key(newest)) else {
+        let product = group_buys().filter(|p| Some(p.category.as_str()) == favourite).max_by(newer);
+        let Some(product) = product.or_else(|| group_buys().max_by(newer)) else {
             return vec![];
         };
         let price = (product.price as f64 * c.price_ratio).round() as Money;
@@ -115,6 +117,16 @@ mod tests {
         assert_eq!((g.sku.as_str(), g.group_size, g.price), ("D1", 3, 23_920));
         let shoes = invite(&run, member("m").ordered(run.today - 10, 299.0, "shoes")).unwrap();
         assert_eq!(shoes.sku, "T1", "no group buy in their category: the newest one");
+    }
+
+    #[test]
+    fn of_two_group_buys_launched_together_the_lowest_sku() {
+        let mut run = run();
+        let launched = day(2026, 5, 25);
+        run.launches.push(product("D9", "dress", launched, &["group_buy"]));
+        run.launches.push(product("D3", "dress", launched, &["group_buy"]));
+        let g = invite(&run, member("m").ordered(run.today - 10, 299.0, "dress")).unwrap();
+        assert_eq!(g.sku, "D3");
     }
 
     #[test]

@@ -227,13 +227,26 @@ pub fn member_facts(
         guide_id: member.guide_id.clone(),
         timezone: member.tz.clone(),
     };
-    let since = clock.at - audience.event_lookback_hours as i64 * MILLIS_PER_HOUR;
-    let events = base
-        .events_as_of(m, clock.at)
-        .iter()
-        .filter(|e| e.at >= since && audience.event_kinds.iter().any(|k| *k == e.kind))
-        .map(|e| api::Event { id: e.id.clone(), kind: e.kind.clone(), at: e.at, day: e.day, attrs: e.attrs.clone() })
-        .collect();
+    // Only the look-back window, and only when some kind is asked for: the
+    // events are the largest part of a member's row, and reading them all for
+    // every member selected was a third of the facts' time.
+    let events = if audience.event_kinds.is_empty() {
+        Vec::new()
+    } else {
+        let since = clock.at - audience.event_lookback_hours as i64 * MILLIS_PER_HOUR;
+        let events = base.events_as_of(m, clock.at);
+        events[events.partition_point(|e| e.at < since)..]
+            .iter()
+            .filter(|e| audience.event_kinds.iter().any(|k| *k == e.kind))
+            .map(|e| api::Event {
+                id: e.id.clone(),
+                kind: e.kind.clone(),
+                at: e.at,
+                day: e.day,
+                attrs: e.attrs.clone(),
+            })
+            .collect()
+    };
     let history = log.of(m).iter().filter(|d| d.run_at < clock.at).map(api::PastDecision::from).collect();
     api::Member {
         profile,

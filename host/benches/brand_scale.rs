@@ -272,8 +272,8 @@ fn days_in_service(
     Ok(())
 }
 
-/// One run instant of every strategy, reported (wall time, its split, peak
-/// RSS); returns its number of decisions.
+/// One run instant of the strategies due then, reported (wall time, its
+/// split, peak RSS); returns its number of decisions.
 fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report: &mut Report) -> anyhow::Result<u64> {
     let rss_before = rss_kib("VmRSS");
     reset_peak_rss();

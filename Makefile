@@ -18,6 +18,7 @@ TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-
 PY_SHIPPED := vip-anniversary
 PY_TWINS := dormant-recall
 JS_TWINS := birthday-tiered
+# The WIT version the Python and JavaScript SDKs build against (the Rust SDK: 0.2.0).
 WIT := wit/v0.1.0/strategy.wit
 
 # Pinned guest toolchains, installed into the tree on first use.

@@ -136,15 +136,30 @@ impl<'a> IndexRange<'a> {
     }
 }
 
-/// Categories with a launch in a window, computed once per window length per run.
+/// The launches in a window, computed once per window length per run: the
+/// categories with a launch, and each category's launched skus.
 #[derive(Default)]
-struct LaunchedCategories(HashMap<u32, HashSet<u32>>);
+struct LaunchedCategories {
+    categories: HashMap<u32, HashSet<u32>>,
+    skus: HashMap<u32, HashMap<u32, Vec<String>>>,
+}
 
 impl LaunchedCategories {
     fn within(&mut self, base: &MemberBase, days: u32, clock: RunClock) -> &HashSet<u32> {
-        self.0.entry(days).or_insert_with(|| {
+        self.categories.entry(days).or_insert_with(|| {
             let (first, _) = clock.window(days);
             base.launches(first, clock.at).map(|p| p.category).collect()
+        })
+    }
+
+    fn skus_within(&mut self, base: &MemberBase, days: u32, clock: RunClock) -> &HashMap<u32, Vec<String>> {
+        self.skus.entry(days).or_insert_with(|| {
+            let (first, _) = clock.window(days);
+            let mut skus: HashMap<u32, Vec<String>> = HashMap::new();
+            for p in base.launches(first, clock.at) {
+                skus.entry(p.category).or_default().push(p.product.sku.clone());
+            }
+            skus
         })
     }
 }
@@ -199,6 +214,27 @@ fn holds(
         C::BoughtLaunchedCategory(days) => {
             let categories = launched.within(base, *days, clock);
             !categories.is_empty() && orders().iter().any(|o| categories.contains(&o.category))
+        }
+        C::UntoldLaunchInBoughtCategory(u) => {
+            let skus = launched.skus_within(base, u.within_days, clock);
+            if skus.is_empty() {
+                return false;
+            }
+            let told = |sku: &str| {
+                log.of(m).iter().any(|past| {
+                    past.run_at < clock.at
+                        && past.step == u.step
+                        && past.variables.iter().any(|(k, v)| *k == u.sku_variable && v == sku)
+                })
+            };
+            let mut checked = Vec::new();
+            orders().iter().any(|o| match skus.get(&o.category) {
+                Some(launched) if !checked.contains(&o.category) => {
+                    checked.push(o.category);
+                    launched.iter().any(|sku| !told(sku))
+                }
+                _ => false,
+            })
         }
     }
 }

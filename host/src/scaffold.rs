@@ -15,7 +15,8 @@ pub enum Language {
     Js,
 }
 
-/// The released WIT package, as vendored into Python and JavaScript plugins.
+/// The WIT package the Python and JavaScript SDKs target (`API_VERSION` in
+/// each), as vendored into those plugins. The Rust SDK is on 0.2.0.
 const WIT: &str = include_str!("../../wit/v0.1.0/strategy.wit");
 const README: &str = include_str!("../../plugins/templates/common/README.md");
 const FIXTURE: &str = include_str!("../../plugins/templates/common/fixture.json");

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::Component;
+use wasmtime::component::{Component, ComponentExportIndex, Instance, InstancePre};
+use wasmtime::Store;
 
-use super::api::{self, PluginPre};
+use super::api::{self, ApiVersion};
 use super::sandbox::{CallStats, PluginError, SandboxState};
 use super::PluginEngine;
 use crate::schedule::Schedule;
@@ -50,7 +51,8 @@ pub struct LoadedPlugin {
     pub source: String,
     pub manifest: Manifest,
     engine: Arc<PluginEngine>,
-    pre: PluginPre<SandboxState>,
+    pre: InstancePre<SandboxState>,
+    exports: StrategyExports,
     /// The last config's audience. `audience-for` sees nothing but the config
     /// (its clock stands at 0, its randomness is seeded), so its answer is
     /// the same every run: a Python plugin need not start up (~6 ms) for it
@@ -114,29 +116,36 @@ impl PluginEngine {
     /// Checks the world and version, links, and reads the manifest.
     fn finish(self: &Arc<Self>, source: &str, component: Component) -> Result<LoadedPlugin, PluginRejected> {
         let reject = |reason: String| PluginRejected { file: source.to_string(), reason };
-        let api_version = self.check_world(&component).map_err(reject)?;
-        let instance_pre =
-            self.linker.instantiate_pre(&component).map_err(|e| reject(format!("cannot be linked: {e:#}")))?;
-        let pre = PluginPre::new(instance_pre)
-            .map_err(|e| reject(format!("does not implement the strategy world: {e:#}")))?;
-        let describe = |store: &mut wasmtime::Store<SandboxState>| {
-            pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_describe(store)
+        let version = self.check_world(&component).map_err(reject)?;
+        let exports = StrategyExports::find(&component, version).map_err(reject)?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| reject(format!("cannot be linked: {e:#}")))?;
+        // One instance checks all three signatures, then describes the plugin.
+        let signatures = |store: &mut Store<SandboxState>| {
+            let instance = pre.instantiate(&mut *store)?;
+            exports.check_signatures(store, &instance)
+        };
+        self.call(source, 0, signatures, |_| 0)
+            .map_err(|e| reject(format!("does not implement the strategy world: {e}")))?;
+        let describe = |store: &mut Store<SandboxState>| {
+            let instance = pre.instantiate(&mut *store)?;
+            exports.describe(store, &instance)
         };
         let size = |m: &api::Manifest| m.default_config.len() + m.description.len() + m.id.len() + m.name.len();
         let (described, _) = self.call(source, 0, describe, size).map_err(|e| reject(e.to_string()))?;
-        let manifest = check_manifest(described, &api_version).map_err(reject)?;
+        let manifest = check_manifest(described, version.as_str()).map_err(reject)?;
         Ok(LoadedPlugin {
             source: source.to_string(),
             manifest,
             engine: self.clone(),
             pre,
+            exports,
             last_audience: Mutex::default(),
         })
     }
 
     /// Reads the API version from the component's exports, before anything
     /// runs, and refuses imports the sandbox does not provide.
-    fn check_world(&self, component: &Component) -> Result<String, String> {
+    fn check_world(&self, component: &Component) -> Result<ApiVersion, String> {
         let ty = component.component_type();
         let exports: Vec<String> = ty.exports(&self.engine).map(|(name, _)| name.to_string()).collect();
         let prefix = format!("{}@", api::STRATEGY_INTERFACE);
@@ -147,13 +156,13 @@ impl PluginEngine {
                 if exports.is_empty() { "nothing".to_string() } else { exports.join(", ") }
             ));
         };
-        if !api::SUPPORTED_VERSIONS.contains(&version) {
+        let Some(api_version) = ApiVersion::parse(version) else {
             return Err(format!(
                 "it was built against {}@{version}, which this host does not support; supported: {}",
                 api::PACKAGE,
                 api::SUPPORTED_VERSIONS.iter().map(|v| format!("{}@{v}", api::PACKAGE)).collect::<Vec<_>>().join(", ")
             ));
-        }
+        };
         let foreign: Vec<String> = ty
             .imports(&self.engine)
             .filter(|(name, item)| !name.starts_with("wasi:") && !is_types_only(name, &item.ty))
@@ -165,7 +174,90 @@ impl PluginEngine {
                 foreign.join(", ")
             ));
         }
-        Ok(version.to_string())
+        Ok(api_version)
+    }
+}
+
+/// Where a component's three functions are, found once per component, and
+/// how to call them for its API version.
+struct StrategyExports {
+    version: ApiVersion,
+    describe: ComponentExportIndex,
+    audience_for: ComponentExportIndex,
+    decide: ComponentExportIndex,
+}
+
+type Describe = wasmtime::component::TypedFunc<(), (api::Manifest,)>;
+type AudienceFor<A> = wasmtime::component::TypedFunc<(String,), (Result<A, String>,)>;
+type Decide<'a> =
+    wasmtime::component::TypedFunc<(&'a api::RunContext, &'a [api::Member]), (Result<Vec<api::Touch>, String>,)>;
+
+impl StrategyExports {
+    fn find(component: &Component, version: ApiVersion) -> Result<Self, String> {
+        let interface = format!("{}@{}", api::STRATEGY_INTERFACE, version.as_str());
+        let strategy = component.get_export_index(None, &interface);
+        let function = |name: &str| {
+            component
+                .get_export_index(strategy.as_ref(), name)
+                .ok_or_else(|| format!("does not implement the strategy world: `{interface}` has no function `{name}`"))
+        };
+        Ok(StrategyExports {
+            version,
+            describe: function("describe")?,
+            audience_for: function("audience-for")?,
+            decide: function("decide")?,
+        })
+    }
+
+    /// Checks every function's types against its version's, naming what differs.
+    fn check_signatures(&self, store: &mut Store<SandboxState>, instance: &Instance) -> wasmtime::Result<()> {
+        let _: Describe = instance.get_typed_func(&mut *store, &self.describe)?;
+        match self.version {
+            ApiVersion::V0_1 => {
+                let _: AudienceFor<api::v0_1::Audience> = instance.get_typed_func(&mut *store, &self.audience_for)?;
+            }
+            ApiVersion::V0_2 => {
+                let _: AudienceFor<api::Audience> = instance.get_typed_func(&mut *store, &self.audience_for)?;
+            }
+        }
+        let _: Decide<'_> = instance.get_typed_func(&mut *store, &self.decide)?;
+        Ok(())
+    }
+
+    fn describe(&self, store: &mut Store<SandboxState>, instance: &Instance) -> wasmtime::Result<api::Manifest> {
+        let describe: Describe = instance.get_typed_func(&mut *store, &self.describe)?;
+        Ok(describe.call(store, ())?.0)
+    }
+
+    fn audience_for(
+        &self,
+        store: &mut Store<SandboxState>,
+        instance: &Instance,
+        config: String,
+    ) -> wasmtime::Result<Result<api::Audience, String>> {
+        Ok(match self.version {
+            ApiVersion::V0_1 => {
+                let audience_for: AudienceFor<api::v0_1::Audience> =
+                    instance.get_typed_func(&mut *store, &self.audience_for)?;
+                audience_for.call(store, (config,))?.0.map(api::Audience::from)
+            }
+            ApiVersion::V0_2 => {
+                let audience_for: AudienceFor<api::Audience> =
+                    instance.get_typed_func(&mut *store, &self.audience_for)?;
+                audience_for.call(store, (config,))?.0
+            }
+        })
+    }
+
+    fn decide(
+        &self,
+        store: &mut Store<SandboxState>,
+        instance: &Instance,
+        context: &api::RunContext,
+        members: &[api::Member],
+    ) -> wasmtime::Result<Result<Vec<api::Touch>, String>> {
+        let decide: Decide<'_> = instance.get_typed_func(&mut *store, &self.decide)?;
+        Ok(decide.call(store, (context, members))?.0)
     }
 }
 
@@ -241,7 +333,10 @@ impl LoadedPlugin {
         let (result, stats) = self.engine.call(
             &self.label(),
             0,
-            |store| self.pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_audience_for(store, &config),
+            |store| {
+                let instance = self.pre.instantiate(&mut *store)?;
+                self.exports.audience_for(store, &instance, config)
+            },
             |r| r.as_ref().map_or(0, audience_size),
         )?;
         let audience = result.map_err(|message| PluginError::Returned { plugin: self.label(), message })?;
@@ -257,7 +352,10 @@ impl LoadedPlugin {
         let (result, stats) = self.engine.call(
             &self.label(),
             context.run_at,
-            |store| self.pre.instantiate(&mut *store)?.canvas_strategy_strategy().call_decide(store, context, members),
+            |store| {
+                let instance = self.pre.instantiate(&mut *store)?;
+                self.exports.decide(store, &instance, context, members)
+            },
             |r| r.as_ref().map_or_else(|e| e.len(), |touches| touches.iter().map(touch_size).sum()),
         )?;
         let touches = result.map_err(|message| PluginError::Returned { plugin: self.label(), message })?;

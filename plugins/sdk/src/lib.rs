@@ -2,7 +2,7 @@
 //! `register_strategy!` line. wit-bindgen stays in here.
 //!
 //! Layout:
-//! - [`bindings`]: the types of the WIT package `canvas:strategy@0.1.0`, re-exported at the root;
+//! - [`bindings`]: the types of the WIT package `canvas:strategy@0.2.0`, re-exported at the root;
 //! - [`Strategy`] and [`Run`]: what an author implements and what a run looks like to them;
 //! - `audience`, `touch`, `member`: builders and helpers on the WIT types;
 //! - [`FirstThenFollowUp`]: the common `first` then one `followup` step shape;
@@ -31,8 +31,8 @@
 
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/v0.1.0",
-        world: "canvas:strategy/plugin@0.1.0",
+        path: "../../wit/v0.2.0",
+        world: "canvas:strategy/plugin@0.2.0",
         pub_export_macro: true,
         export_macro_name: "export_canvas_plugin",
         default_bindings_module: "canvas_sdk::bindings",
@@ -59,7 +59,7 @@ pub use steps::FirstThenFollowUp;
 pub use touch::{BenefitSpec, BenefitSpecKind};
 
 /// The version of the WIT package this SDK builds plugins against.
-pub const API_VERSION: &str = "0.1.0";
+pub const API_VERSION: &str = "0.2.0";
 
 /// The default schedule: every day at 10:00 in the brand's time zone.
 pub const DAILY_AT_10: &str = "0 10 * * *";

@@ -95,7 +95,9 @@ STRATEGIES = {
         ORDER BY 1""",
     # At least 2 orders in the last 180 days, and an order ever (as of the
     # run) in a category with a launch in the last 7 days: launched at or
-    # before the run instant, on the run date - 6 or later.
+    # before the run instant, on the run date - 6 or later. "A launch not yet
+    # told" (an earlier `launch` decision naming its sku) is every launch on
+    # a fresh store.
     "category-recommendation": """
         WITH launched AS (
             SELECT DISTINCT p.category

@@ -111,6 +111,34 @@ fn category_recommendation_names_the_launch_and_never_repeats_it() {
 }
 
 #[test]
+fn category_recommendation_selects_only_members_with_a_launch_still_to_hear_of() {
+    // H1 buys dresses most and tops too: a dress launches on the 3rd, a top on the 5th.
+    let data = Data::new()
+        .member("H1", 3, "")
+        .order("H1", "2026-01-10T12:00:00+08:00")
+        .order("H1", "2026-02-10T12:00:00+08:00")
+        .raw_order("T1,H1,2026-02-20T12:00:00+08:00,99.00,store,tops,TP-0")
+        .raw_product("DR-9,春季连衣裙,dress,499,2026-03-03T10:00:00+08:00,new")
+        .raw_product("TP-1,春季上衣,tops,199,2026-03-05T09:00:00+08:00,new");
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("category-recommendation")], "2026-03-01", "2026-03-12", config(""));
+    let told: Vec<(&str, &str)> = decisions_of(&sim, "category-recommendation")
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d["variables"]["sku"].as_str().unwrap()))
+        .collect();
+    assert_eq!(told, [("2026-03-03", "DR-9"), ("2026-03-05", "TP-1")]);
+    // Told of the dress, H1 is not selected again for it while it is new:
+    // only on the days with news still to tell.
+    let audiences: Vec<u64> = sim
+        .runs
+        .iter()
+        .filter(|r| r["strategy"] == "category-recommendation")
+        .map(|r| r["audience"].as_u64().unwrap())
+        .collect();
+    assert_eq!(audiences, [0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+}
+
+#[test]
 fn group_buy_invites_respect_the_cooldown() {
     let data = Data::new().member("G1", 2, "").order("G1", "2026-02-20T12:00:00+08:00");
     let dir = data.write();

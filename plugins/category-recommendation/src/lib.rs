@@ -46,7 +46,10 @@ impl Strategy for CategoryRecommendation {
 
     fn audience(c: &Config) -> Audience {
         let frequent = OrderCount { within_days: c.window_days, at_least: c.min_orders };
-        Audience::when([Condition::OrdersWithin(frequent), Condition::BoughtLaunchedCategory(c.launch_window_days)])
+        // Only members with a launch still to hear of: on a settled day of a
+        // launch week that is the day's news, not every frequent buyer again.
+        let untold = UntoldLaunch { within_days: c.launch_window_days, step: STEP.into(), sku_variable: "sku".into() };
+        Audience::when([Condition::OrdersWithin(frequent), Condition::UntoldLaunchInBoughtCategory(untold)])
             .order_windows([c.window_days])
             .launches(c.launch_window_days)
     }

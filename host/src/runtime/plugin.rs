@@ -124,8 +124,10 @@ impl PluginEngine {
             let instance = pre.instantiate(&mut *store)?;
             exports.check_signatures(store, &instance)
         };
-        self.call(source, 0, signatures, |_| 0)
-            .map_err(|e| reject(format!("does not implement the strategy world: {e}")))?;
+        self.call(source, 0, signatures, |_| 0).map_err(|e| match e {
+            PluginError::Trap { trap, .. } => reject(format!("does not implement the strategy world: {trap}")),
+            other => reject(other.to_string()),
+        })?;
         let describe = |store: &mut Store<SandboxState>| {
             let instance = pre.instantiate(&mut *store)?;
             exports.describe(store, &instance)
@@ -195,11 +197,13 @@ type Decide<'a> =
 impl StrategyExports {
     fn find(component: &Component, version: ApiVersion) -> Result<Self, String> {
         let interface = format!("{}@{}", api::STRATEGY_INTERFACE, version.as_str());
-        let strategy = component.get_export_index(None, &interface);
+        let missing = |what: &str| format!("does not implement the strategy world: it has no {what}");
+        let strategy =
+            component.get_export_index(None, &interface).ok_or_else(|| missing(&format!("`{interface}`")))?;
         let function = |name: &str| {
             component
-                .get_export_index(strategy.as_ref(), name)
-                .ok_or_else(|| format!("does not implement the strategy world: `{interface}` has no function `{name}`"))
+                .get_export_index(Some(&strategy), name)
+                .ok_or_else(|| missing(&format!("function `{name}` in `{interface}`")))
         };
         Ok(StrategyExports {
             version,

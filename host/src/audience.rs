@@ -7,7 +7,7 @@
 //! reads only the members with an order on that day), so the cost of a run
 //! follows the size of its audience rather than of the member base.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::calendar::{date_of_day, BrandCalendar};
 use crate::decision_log::StrategyLog;
@@ -136,24 +136,14 @@ impl<'a> IndexRange<'a> {
     }
 }
 
-/// The launches in a window, computed once per window length per run: the
-/// categories with a launch, and each category's launched skus.
+/// The skus launched in a window, by category, computed once per window
+/// length per run.
 #[derive(Default)]
-struct LaunchedCategories {
-    categories: HashMap<u32, HashSet<u32>>,
-    skus: HashMap<u32, HashMap<u32, Vec<String>>>,
-}
+struct LaunchedCategories(HashMap<u32, HashMap<u32, Vec<String>>>);
 
 impl LaunchedCategories {
-    fn within(&mut self, base: &MemberBase, days: u32, clock: RunClock) -> &HashSet<u32> {
-        self.categories.entry(days).or_insert_with(|| {
-            let (first, _) = clock.window(days);
-            base.launches(first, clock.at).map(|p| p.category).collect()
-        })
-    }
-
-    fn skus_within(&mut self, base: &MemberBase, days: u32, clock: RunClock) -> &HashMap<u32, Vec<String>> {
-        self.skus.entry(days).or_insert_with(|| {
+    fn within(&mut self, base: &MemberBase, days: u32, clock: RunClock) -> &HashMap<u32, Vec<String>> {
+        self.0.entry(days).or_insert_with(|| {
             let (first, _) = clock.window(days);
             let mut skus: HashMap<u32, Vec<String>> = HashMap::new();
             for p in base.launches(first, clock.at) {
@@ -213,10 +203,10 @@ fn holds(
         }),
         C::BoughtLaunchedCategory(days) => {
             let categories = launched.within(base, *days, clock);
-            !categories.is_empty() && orders().iter().any(|o| categories.contains(&o.category))
+            !categories.is_empty() && orders().iter().any(|o| categories.contains_key(&o.category))
         }
         C::UntoldLaunchInBoughtCategory(u) => {
-            let skus = launched.skus_within(base, u.within_days, clock);
+            let skus = launched.within(base, u.within_days, clock);
             if skus.is_empty() {
                 return false;
             }

@@ -32,7 +32,7 @@ pub const PACKAGE: &str = "canvas:strategy";
 /// The exported interface, without version.
 pub const STRATEGY_INTERFACE: &str = "canvas:strategy/strategy";
 /// API versions this host can run, newest first.
-pub const SUPPORTED_VERSIONS: &[&str] = &[ApiVersion::V0_2.as_str(), ApiVersion::V0_1.as_str()];
+pub const SUPPORTED_VERSIONS: &[&str] = &[ApiVersion::ALL[0].as_str(), ApiVersion::ALL[1].as_str()];
 
 /// A version of the WIT package this host runs plugins of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,12 +42,11 @@ pub enum ApiVersion {
 }
 
 impl ApiVersion {
+    /// Newest first.
+    pub const ALL: [ApiVersion; 2] = [ApiVersion::V0_2, ApiVersion::V0_1];
+
     pub fn parse(version: &str) -> Option<Self> {
-        match version {
-            "0.1.0" => Some(ApiVersion::V0_1),
-            "0.2.0" => Some(ApiVersion::V0_2),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|v| v.as_str() == version)
     }
 
     pub const fn as_str(self) -> &'static str {

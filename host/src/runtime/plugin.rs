@@ -120,20 +120,19 @@ impl PluginEngine {
         let exports = StrategyExports::find(&component, version).map_err(reject)?;
         let pre = self.linker.instantiate_pre(&component).map_err(|e| reject(format!("cannot be linked: {e:#}")))?;
         // One instance checks all three signatures, then describes the plugin.
-        let signatures = |store: &mut Store<SandboxState>| {
-            let instance = pre.instantiate(&mut *store)?;
-            exports.check_signatures(store, &instance)
-        };
-        self.call(source, 0, signatures, |_| 0).map_err(|e| match e {
-            PluginError::Trap { trap, .. } => reject(format!("does not implement the strategy world: {trap}")),
-            other => reject(other.to_string()),
-        })?;
+        // A signature that differs is the inner error: it is not the plugin's trap.
         let describe = |store: &mut Store<SandboxState>| {
             let instance = pre.instantiate(&mut *store)?;
-            exports.describe(store, &instance)
+            if let Err(differs) = exports.check_signatures(store, &instance) {
+                return Ok(Err(format!("does not implement the strategy world: {}", differs.root_cause())));
+            }
+            exports.describe(store, &instance).map(Ok)
         };
-        let size = |m: &api::Manifest| m.default_config.len() + m.description.len() + m.id.len() + m.name.len();
+        let size = |r: &Result<api::Manifest, String>| {
+            r.as_ref().map_or(0, |m| m.default_config.len() + m.description.len() + m.id.len() + m.name.len())
+        };
         let (described, _) = self.call(source, 0, describe, size).map_err(|e| reject(e.to_string()))?;
+        let described = described.map_err(reject)?;
         let manifest = check_manifest(described, version.as_str()).map_err(reject)?;
         Ok(LoadedPlugin {
             source: source.to_string(),

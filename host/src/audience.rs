@@ -263,7 +263,7 @@ pub fn member_facts(
         let events = base.events_as_of(m, clock.at);
         events[events.partition_point(|e| e.at < since)..]
             .iter()
-            .filter(|e| audience.event_kinds.iter().any(|k| *k == e.kind))
+            .filter(|e| audience.event_kinds.contains(&e.kind))
             .map(|e| api::Event {
                 id: e.id.clone(),
                 kind: e.kind.clone(),

@@ -214,21 +214,21 @@ impl StrategyExports {
 
     /// Checks every function's types against its version's, naming what differs.
     fn check_signatures(&self, store: &mut Store<SandboxState>, instance: &Instance) -> wasmtime::Result<()> {
-        let _: Describe = instance.get_typed_func(&mut *store, &self.describe)?;
+        let _: Describe = instance.get_typed_func(&mut *store, self.describe)?;
         match self.version {
             ApiVersion::V0_1 => {
-                let _: AudienceFor<api::v0_1::Audience> = instance.get_typed_func(&mut *store, &self.audience_for)?;
+                let _: AudienceFor<api::v0_1::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
             }
             ApiVersion::V0_2 => {
-                let _: AudienceFor<api::Audience> = instance.get_typed_func(&mut *store, &self.audience_for)?;
+                let _: AudienceFor<api::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
             }
         }
-        let _: Decide<'_> = instance.get_typed_func(&mut *store, &self.decide)?;
+        let _: Decide<'_> = instance.get_typed_func(&mut *store, self.decide)?;
         Ok(())
     }
 
     fn describe(&self, store: &mut Store<SandboxState>, instance: &Instance) -> wasmtime::Result<api::Manifest> {
-        let describe: Describe = instance.get_typed_func(&mut *store, &self.describe)?;
+        let describe: Describe = instance.get_typed_func(&mut *store, self.describe)?;
         Ok(describe.call(store, ())?.0)
     }
 
@@ -241,12 +241,12 @@ impl StrategyExports {
         Ok(match self.version {
             ApiVersion::V0_1 => {
                 let audience_for: AudienceFor<api::v0_1::Audience> =
-                    instance.get_typed_func(&mut *store, &self.audience_for)?;
+                    instance.get_typed_func(&mut *store, self.audience_for)?;
                 audience_for.call(store, (config,))?.0.map(api::Audience::from)
             }
             ApiVersion::V0_2 => {
                 let audience_for: AudienceFor<api::Audience> =
-                    instance.get_typed_func(&mut *store, &self.audience_for)?;
+                    instance.get_typed_func(&mut *store, self.audience_for)?;
                 audience_for.call(store, (config,))?.0
             }
         })
@@ -259,7 +259,7 @@ impl StrategyExports {
         context: &api::RunContext,
         members: &[api::Member],
     ) -> wasmtime::Result<Result<Vec<api::Touch>, String>> {
-        let decide: Decide<'_> = instance.get_typed_func(&mut *store, &self.decide)?;
+        let decide: Decide<'_> = instance.get_typed_func(&mut *store, self.decide)?;
         Ok(decide.call(store, (context, members))?.0)
     }
 }

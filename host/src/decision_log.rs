@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::governance::is_cap_reason;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
 
@@ -17,6 +18,8 @@ pub struct LoggedDecision {
     pub template: String,
     pub variables: Vec<(String, String)>,
     pub benefit: Option<Benefit>,
+    /// Suppressed by a fatigue cap or the WeCom limit.
+    pub held_back_by_caps: bool,
 }
 
 impl From<&Decision> for LoggedDecision {
@@ -31,6 +34,7 @@ impl From<&Decision> for LoggedDecision {
             template: d.template.clone(),
             variables: d.variables.clone(),
             benefit: d.benefit.clone(),
+            held_back_by_caps: d.status == DecisionStatus::Suppressed && d.reason.as_deref().is_some_and(is_cap_reason),
         }
     }
 }
@@ -43,6 +47,11 @@ pub struct StrategyLog {
 }
 
 impl StrategyLog {
+    /// The member's latest decision, if any.
+    pub fn latest(&self, member: u32) -> Option<&LoggedDecision> {
+        self.of(member).last()
+    }
+
     /// The member's decisions, oldest first.
     pub fn of(&self, member: u32) -> &[LoggedDecision] {
         self.by_member.get(&member).map_or(&[], Vec::as_slice)

@@ -229,4 +229,8 @@ pub struct RunRecord {
     pub fuel_used: u64,
     pub duration_micros: u64,
     pub outcome: RunOutcome,
+    /// Members selected whom the caps held back at this strategy's last
+    /// decision and still hold back from any touch of it: not asked again,
+    /// that suppressed decision stands. Last, so older records read as 0.
+    pub held_back: u64,
 }

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::audience::{self, RunClock};
 use crate::calendar::date_of_day;
 use crate::config::{merge_config, CanvasConfig, StrategySettings};
-use crate::decision_log::DecisionLog;
+use crate::decision_log::{DecisionLog, StrategyLog};
 use crate::dispatch::OutboxItem;
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
@@ -257,6 +257,7 @@ impl<'a> Runner<'a> {
         let clock = RunClock::new(&self.base.calendar, at);
         let mut records = Vec::with_capacity(strategies.len());
         let mut proposals = Vec::new();
+        let mut held_back = Vec::new();
         for strategy in strategies {
             let started = Instant::now();
             let mut record = RunRecord {
@@ -272,8 +273,9 @@ impl<'a> Runner<'a> {
                 fuel_used: 0,
                 duration_micros: 0,
                 outcome: RunOutcome::Completed,
+                held_back: 0,
             };
-            if let Err(error) = self.propose(strategy, clock, &mut record, &mut proposals) {
+            if let Err(error) = self.propose(strategy, clock, &mut record, &mut proposals, &mut held_back) {
                 record.outcome = RunOutcome::Failed { error: error.to_string() };
             }
             record.duration_micros = started.elapsed().as_micros() as u64;
@@ -294,7 +296,7 @@ impl<'a> Runner<'a> {
             let m = base.index_of(member)?;
             base.member(m).member.tz.as_deref()?.parse().ok()
         };
-        let decided = self.governor.decide(at, fresh, timezone_of);
+        let decided = self.governor.decide(at, fresh, &held_back, timezone_of);
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
         let outbox: Vec<OutboxItem> = if self.enqueue {
@@ -324,21 +326,23 @@ impl<'a> Runner<'a> {
         Ok(records)
     }
 
-    /// The strategy's proposals, batch by batch, appended to `proposals`.
-    /// Proposals of batches before a failure stand.
+    /// The strategy's proposals, batch by batch, appended to `proposals`,
+    /// and the (member, strategy) pairs it did not ask for because the caps
+    /// still hold them back, to `held_back`. Proposals of batches before a
+    /// failure stand.
     fn propose(
         &mut self,
         strategy: &Strategy,
         clock: RunClock,
         record: &mut RunRecord,
         proposals: &mut Vec<Decision>,
+        held_back: &mut Vec<(String, String)>,
     ) -> Result<(), PluginError> {
         let plugin = &strategy.plugin;
-        let timings = &mut self.timings;
         let started = Instant::now();
         let audience = plugin.audience(&strategy.config)?;
         let log = self.log.strategy(strategy.id());
-        let selected = audience::select(&self.base, log, &audience, clock);
+        let mut selected = audience::select(&self.base, log, &audience, clock);
         record.audience = selected.len() as u64;
         let context = api::RunContext {
             run_at: clock.at,
@@ -349,7 +353,18 @@ impl<'a> Runner<'a> {
             launches: audience::launches(&self.base, &audience, clock),
         };
         let period = strategy.schedule.period_of(&self.base.calendar, clock.at);
-        timings.audience += started.elapsed();
+        self.timings.audience += started.elapsed();
+
+        let screening = Instant::now();
+        selected.retain(|&m| {
+            let held = self.still_held_back(strategy.id(), log, m, clock.at);
+            if held {
+                held_back.push((self.base.member(m).member.id.clone(), strategy.id().to_string()));
+            }
+            !held
+        });
+        record.held_back = record.audience - selected.len() as u64;
+        self.timings.governance += screening.elapsed();
 
         // Batches are independent: each is gathered and decided in a fresh
         // sandbox, `workers` at a time, then taken in order — so the
@@ -389,9 +404,26 @@ impl<'a> Runner<'a> {
         }
         // Worker time summed over threads, shared out over the wall time.
         let busy = (facts + calls).as_secs_f64().max(f64::EPSILON);
+        let timings = &mut self.timings;
         timings.facts += wall.mul_f64(facts.as_secs_f64() / busy);
         timings.plugin += wall.mul_f64(calls.as_secs_f64() / busy);
         failure.map_or(Ok(()), Err)
+    }
+}
+
+impl Runner<'_> {
+    /// Whether the caps held `member` back at `strategy`'s latest decision
+    /// and still hold back any touch of it. Asking the plugin again would
+    /// only record the same suppression again — every day, for a daily
+    /// strategy, until the caps have room — so the member is left out and
+    /// that decision stands. The first time is always decided and recorded.
+    fn still_held_back(&self, strategy: &str, log: &StrategyLog, member: u32, at: Millis) -> bool {
+        if !log.latest(member).is_some_and(|d| d.held_back_by_caps) {
+            return false;
+        }
+        let m = &self.base.member(member).member;
+        let tz = m.tz.as_deref().and_then(|tz| tz.parse().ok()).unwrap_or(self.base.calendar.tz());
+        self.governor.caps_hold_back(strategy, &m.id, at, tz)
     }
 }
 

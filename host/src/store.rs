@@ -384,7 +384,7 @@ impl Store {
 
     /// All runs, oldest first.
     pub fn runs(&self) -> anyhow::Result<Vec<RunRecord>> {
-        self.runs.iter().values().map(|v| decode(&v?)).collect()
+        self.runs.iter().values().map(|v| decode_run(&v?)).collect()
     }
 
     pub fn flush(&self) -> anyhow::Result<()> {
@@ -433,6 +433,43 @@ pub(crate) fn sortable(at: i64) -> [u8; 8] {
     ((at as u64) ^ (1 << 63)).to_be_bytes()
 }
 
+/// A run record; one recorded before `held_back` (its last field) was
+/// counted lacks its byte, and reads as 0.
+fn decode_run(bytes: &[u8]) -> anyhow::Result<RunRecord> {
+    postcard::from_bytes(bytes).or_else(|_| decode(&[bytes, &[0]].concat()))
+}
+
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
     postcard::from_bytes(bytes).context("the store holds a record this version cannot read")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RunOutcome, RunTrigger};
+
+    #[test]
+    fn a_run_recorded_before_held_back_was_counted_reads_as_none_held_back() {
+        let run = RunRecord {
+            strategy: "group-buy-referral".into(),
+            trigger: RunTrigger::Schedule,
+            plugin_version: "0.1.0".into(),
+            run_at: 1_772_330_400_000,
+            day: 20_513,
+            audience: 9,
+            batches: 1,
+            decisions: 9,
+            already_decided: 0,
+            fuel_used: 1_000,
+            duration_micros: 10,
+            outcome: RunOutcome::Completed,
+            held_back: 0,
+        };
+        let bytes = postcard::to_stdvec(&run).unwrap();
+        assert_eq!(decode_run(&bytes).unwrap(), run);
+        let older = &bytes[..bytes.len() - 1];
+        assert_eq!(decode_run(older).unwrap(), run);
+        let held = RunRecord { held_back: 300, ..run };
+        assert_eq!(decode_run(&postcard::to_stdvec(&held).unwrap()).unwrap(), held);
+    }
 }

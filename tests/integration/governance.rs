@@ -136,3 +136,48 @@ fn policy_typos_are_errors_naming_the_key() {
     let error = canvas::config::CanvasConfig::parse("[strategies.x]\non_cap = \"later\"\n").unwrap_err();
     assert!(format!("{error:#}").contains("later"), "{error:#}");
 }
+
+#[test]
+fn a_member_the_caps_still_hold_back_is_not_decided_again_until_they_have_room() {
+    // One touch a week. The birthday coupon (1 March) fills it; the daily
+    // group-buy invite is held back on 2 March, on record, then not asked
+    // again until 8 March, when the week is over. The recall due on 4 March
+    // still loses to the held-back invite, which outranks it here.
+    let data = Data::new().member("G1", 2, "1990-03-14").order("G1", "2025-12-04T12:00:00+08:00");
+    let toml = format!(
+        "{NO_HOLDOUT}priority = [\"birthday-tiered\", \"group-buy-referral\", \"dormant-recall\"]\n\
+         [governance.fatigue]\nmax_touches = 1\n\
+         [strategies.group-buy-referral]\non_cap = \"drop\"\n"
+    );
+    let strategies = ["birthday-tiered", "group-buy-referral", "dormant-recall"];
+    let s = sim(&data, &strategies, "2026-03-01", "2026-03-09", &toml);
+    let invites: Vec<(&str, &str, &str)> = only(&s, "group-buy-referral")
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d["status"].as_str().unwrap(), d["reason"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        invites,
+        [
+            ("2026-03-01", "suppressed", "arbitration: birthday-tiered has priority"),
+            ("2026-03-02", "suppressed", "fatigue: 1 touches in 168h already"),
+            ("2026-03-08", "dispatched", ""),
+        ]
+    );
+    let held: Vec<(&str, u64)> = s
+        .runs
+        .iter()
+        .filter(|r| r["strategy"] == "group-buy-referral")
+        .map(|r| (r["date"].as_str().unwrap(), r["held_back"].as_u64().unwrap()))
+        .collect();
+    let days = ["01", "02", "03", "04", "05", "06", "07", "08", "09"];
+    let expected: Vec<(String, u64)> =
+        days.iter().map(|d| (format!("2026-03-{d}"), u64::from(("03"..="07").contains(d)))).collect();
+    assert_eq!(held, expected.iter().map(|(d, n)| (d.as_str(), *n)).collect::<Vec<_>>());
+    let recall = only(&s, "dormant-recall")[0];
+    assert_eq!(
+        (recall["date"].as_str(), recall["reason"].as_str()),
+        (Some("2026-03-04"), Some("arbitration: group-buy-referral has priority"))
+    );
+    let summary = &s.result.summary.strategies["group-buy-referral"];
+    assert_eq!(summary.held_back, 5);
+}

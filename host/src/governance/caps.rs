@@ -17,6 +17,15 @@ pub struct PlannedTouch {
     pub channel: String,
 }
 
+/// Every reason a rule of this module gives starts with one of these.
+const FATIGUE: &str = "fatigue:";
+const WECOM_LIMIT: &str = "WeCom limit:";
+
+/// Whether a decision's reason names a fatigue cap or the WeCom limit.
+pub fn is_cap_reason(reason: &str) -> bool {
+    reason.starts_with(FATIGUE) || reason.starts_with(WECOM_LIMIT)
+}
+
 /// A rule a touch would break, and when it could first be satisfied.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
@@ -25,19 +34,20 @@ pub struct Violation {
 }
 
 /// The first rule a touch at `t` on `channel` would break, given the member's
-/// other touches. Without `fatigue`, only the platform limit is checked.
+/// other touches. Without `fatigue`, only the platform limit is checked;
+/// without a channel, only the rules over all channels.
 pub fn first_violation(
     fatigue: Option<&FatiguePolicy>,
     wecom: &WecomLimit,
     calendar: &BrandCalendar,
     touches: &[PlannedTouch],
     t: Millis,
-    channel: &str,
+    channel: Option<&str>,
 ) -> Option<Violation> {
     if let Some(v) = fatigue.and_then(|f| fatigue_violation(f, touches, t, channel)) {
         return Some(v);
     }
-    if wecom.channels.iter().any(|c| c == channel) {
+    if channel.is_some_and(|channel| wecom.channels.iter().any(|c| c == channel)) {
         let on_wecom: Vec<Millis> =
             touches.iter().filter(|p| wecom.channels.contains(&p.channel)).map(|p| p.at).collect();
         return platform_limit(wecom.per, calendar, &on_wecom, t);
@@ -45,17 +55,22 @@ pub fn first_violation(
     None
 }
 
-fn fatigue_violation(fatigue: &FatiguePolicy, touches: &[PlannedTouch], t: Millis, channel: &str) -> Option<Violation> {
+fn fatigue_violation(
+    fatigue: &FatiguePolicy,
+    touches: &[PlannedTouch],
+    t: Millis,
+    channel: Option<&str>,
+) -> Option<Violation> {
     let all: Vec<Millis> = touches.iter().map(|p| p.at).collect();
     if let Some(v) = rolling_cap(&all, t, fatigue.max_touches, fatigue.window_hours, "touches") {
         return Some(v);
     }
     let gap = fatigue.min_gap_hours as i64 * HOUR;
     if let Some(&near) = all.iter().filter(|&&s| (s - t).abs() < gap).max() {
-        let reason = format!("fatigue: less than {}h since another touch", fatigue.min_gap_hours);
+        let reason = format!("{FATIGUE} less than {}h since another touch", fatigue.min_gap_hours);
         return Some(Violation { reason, retry_at: near + gap });
     }
-    if let Some(cap) = fatigue.channels.get(channel) {
+    if let Some((channel, cap)) = channel.and_then(|c| Some((c, fatigue.channels.get(c)?))) {
         let same: Vec<Millis> = touches.iter().filter(|p| p.channel == channel).map(|p| p.at).collect();
         let what = format!("{channel} touches");
         return rolling_cap(&same, t, cap.max_touches, cap.window_hours, &what);
@@ -79,7 +94,7 @@ fn rolling_cap(touches: &[Millis], t: Millis, max: u32, hours: u32, what: &str) 
     inside.sort_unstable();
     let must_leave = (count - max) as usize;
     let retry_at = inside.get(must_leave - 1).map_or(t + 1, |&s| s + w).max(t + 1);
-    Some(Violation { reason: format!("fatigue: {max} {what} in {hours}h already"), retry_at })
+    Some(Violation { reason: format!("{FATIGUE} {max} {what} in {hours}h already"), retry_at })
 }
 
 fn platform_limit(per: WecomPeriod, calendar: &BrandCalendar, touches: &[Millis], t: Millis) -> Option<Violation> {
@@ -99,7 +114,7 @@ fn platform_limit(per: WecomPeriod, calendar: &BrandCalendar, touches: &[Millis]
     let (from, until) = (calendar.start_of(first), calendar.start_of(next));
     let sent = touches.iter().filter(|&&s| s >= from && s < until).count();
     (sent >= limit).then(|| Violation {
-        reason: format!("WeCom limit: {limit} bulk messages {name} already (the platform would refuse it)"),
+        reason: format!("{WECOM_LIMIT} {limit} bulk messages {name} already (the platform would refuse it)"),
         retry_at: until,
     })
 }
@@ -119,7 +134,7 @@ mod tests {
 
     fn check(touches: &[PlannedTouch], t: Millis) -> Option<Violation> {
         let policy = FatiguePolicy::default();
-        first_violation(Some(&policy), &WecomLimit::default(), &BrandCalendar::default(), touches, t, "wecom")
+        first_violation(Some(&policy), &WecomLimit::default(), &BrandCalendar::default(), touches, t, Some("wecom"))
     }
 
     #[test]
@@ -131,6 +146,32 @@ mod tests {
         assert_eq!(v.retry_at, t - 100 * HOUR + 168 * HOUR, "free once the older one is 168h old");
         assert!(check(&two, v.retry_at).is_none());
         assert!(check(&two, v.retry_at - 1).is_some());
+    }
+
+    #[test]
+    fn every_reason_of_a_rule_here_is_a_cap_reason() {
+        let t = at("2026-03-10T10:00:00+08:00");
+        let day = WecomLimit { per: WecomPeriod::Day, ..Default::default() };
+        let cal = BrandCalendar::default();
+        let reasons = [
+            check(&[wecom(t - 100 * HOUR), wecom(t - 50 * HOUR)], t),
+            check(&[wecom(t - 47 * HOUR)], t),
+            first_violation(None, &day, &cal, &[wecom(t - HOUR)], t, Some("wecom")),
+        ]
+        .map(|v| v.unwrap().reason);
+        assert!(reasons.iter().all(|r| is_cap_reason(r)), "{reasons:?}");
+        assert!(!is_cap_reason("arbitration: birthday-tiered has priority"));
+        assert!(!is_cap_reason("budget: 60 yuan of coupons a day, 60 yuan spent"));
+    }
+
+    #[test]
+    fn without_a_channel_only_the_rules_over_all_channels_apply() {
+        let t = at("2026-03-10T10:00:00+08:00");
+        let month: Vec<PlannedTouch> = (1..=4).map(|d| wecom(t - d * 170 * HOUR)).collect();
+        let policy = FatiguePolicy::default();
+        let (limit, cal) = (WecomLimit::default(), BrandCalendar::default());
+        assert!(first_violation(Some(&policy), &limit, &cal, &month, t, Some("wecom")).is_some(), "4 in 720h");
+        assert!(first_violation(Some(&policy), &limit, &cal, &month, t, None).is_none());
     }
 
     #[test]
@@ -156,15 +197,19 @@ mod tests {
             FatiguePolicy { max_touches: 100, min_gap_hours: 0, channels: Default::default(), ..Default::default() };
         let limit = WecomLimit { per: WecomPeriod::Day, ..Default::default() };
         let t = at("2026-03-10T10:00:00+08:00");
-        let v = first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, "wecom").unwrap();
+        let v = first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, Some("wecom")).unwrap();
         assert!(v.reason.starts_with("WeCom limit: 1 bulk messages today"), "{}", v.reason);
         assert_eq!(v.retry_at, at("2026-03-11T00:00:00+08:00"));
-        assert!(first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, "sms").is_none(), "not WeCom");
+        assert!(
+            first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, Some("sms")).is_none(),
+            "not WeCom"
+        );
         let month = WecomLimit::default();
         let february: Vec<PlannedTouch> =
             (0..28).map(|d| wecom(at("2026-02-01T10:00:00+08:00") + d * 24 * HOUR)).collect();
         let v =
-            first_violation(Some(&lenient), &month, &cal, &february, at("2026-02-28T20:00:00+08:00"), "wecom").unwrap();
+            first_violation(Some(&lenient), &month, &cal, &february, at("2026-02-28T20:00:00+08:00"), Some("wecom"))
+                .unwrap();
         assert!(v.reason.contains("28 bulk messages this month"), "{}", v.reason);
     }
 }

@@ -24,7 +24,7 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use caps::first_violation;
-pub use caps::PlannedTouch;
+pub use caps::{is_cap_reason, PlannedTouch};
 pub use policy::{GovernancePolicy, OnCap, StrategyRules};
 
 use crate::calendar::BrandCalendar;
@@ -71,11 +71,16 @@ impl Governor {
     }
 
     /// Decides the final status of every touch proposed at one run instant
-    /// `at`. `timezone_of` gives a member's own time zone, if any.
+    /// `at`. `held_back`: (member, strategy) pairs the caps still hold back
+    /// from a touch of the strategy, not asked again (see
+    /// [`Governor::caps_hold_back`]); they are not decided again, but win
+    /// arbitration as their proposals would have. `timezone_of` gives a
+    /// member's own time zone, if any.
     pub fn decide(
         &mut self,
         at: Millis,
         mut proposals: Vec<Decision>,
+        held_back: &[(String, String)],
         timezone_of: impl Fn(&str) -> Option<Tz>,
     ) -> Vec<Decision> {
         proposals.sort_by(|a, b| {
@@ -85,16 +90,26 @@ impl Governor {
                 &b.step,
             ))
         });
+        let mut first_held: HashMap<&str, &str> = HashMap::new();
+        for (member, strategy) in held_back {
+            let first = first_held.entry(member).or_insert(strategy);
+            if self.policy.rank(strategy) < self.policy.rank(first) {
+                *first = strategy;
+            }
+        }
         let mut winner: Option<(String, String)> = None; // (member, strategy)
         for d in &mut proposals {
-            match &winner {
-                Some((member, strategy)) if *member == d.member_id && *strategy != d.strategy => {
-                    d.status = DecisionStatus::Suppressed;
-                    d.reason = Some(format!("arbitration: {strategy} has priority"));
-                    continue;
-                }
-                Some((member, _)) if *member == d.member_id => {}
-                _ => winner = Some((d.member_id.clone(), d.strategy.clone())),
+            if winner.as_ref().is_none_or(|(member, _)| *member != d.member_id) {
+                let strategy = match first_held.get(d.member_id.as_str()) {
+                    Some(&held) if self.policy.rank(held) < self.policy.rank(&d.strategy) => held,
+                    _ => &d.strategy,
+                };
+                winner = Some((d.member_id.clone(), strategy.to_string()));
+            }
+            if let Some((_, strategy)) = winner.as_ref().filter(|(_, strategy)| *strategy != d.strategy) {
+                d.status = DecisionStatus::Suppressed;
+                d.reason = Some(format!("arbitration: {strategy} has priority"));
+                continue;
             }
             let rules = self.rules_for(&d.strategy);
             if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
@@ -103,7 +118,8 @@ impl Governor {
                 continue;
             }
             let tz = timezone_of(&d.member_id).unwrap_or(self.calendar.tz());
-            let (status, reason, send_at) = match self.slot(d, at, tz, &rules) {
+            let (status, reason, send_at) = match self.slot(&d.strategy, &d.member_id, Some(&d.channel), at, tz, &rules)
+            {
                 Err(reason) => (DecisionStatus::Suppressed, Some(reason), None),
                 Ok((send_at, why)) => match self.over_budget(d, send_at, &rules) {
                     Some(reason) => (DecisionStatus::Suppressed, Some(reason), None),
@@ -119,17 +135,30 @@ impl Governor {
         proposals
     }
 
-    /// When the touch can be sent: now, or a later moment quiet hours and
+    /// Whether every touch `strategy` could propose to `member` at `at`,
+    /// whatever its channel, would be suppressed by a cap: the caps over all
+    /// channels leave no slot within the strategy's rules, and the member is
+    /// not in its control group (which comes before the caps).
+    pub fn caps_hold_back(&self, strategy: &str, member: &str, at: Millis, tz: Tz) -> bool {
+        let rules = self.rules_for(strategy);
+        !in_holdout(strategy, member, rules.holdout_percent)
+            && matches!(self.slot(strategy, member, None, at, tz, &rules), Err(reason) if is_cap_reason(&reason))
+    }
+
+    /// When a touch on `channel` (`None`: checked against the rules over all
+    /// channels only) can be sent: now, or a later moment quiet hours and
     /// caps allow; `Err` with the reason when it cannot within the rules.
     fn slot(
         &self,
-        d: &Decision,
+        strategy: &str,
+        member: &str,
+        channel: Option<&str>,
         at: Millis,
         tz: Tz,
         rules: &StrategyRules,
     ) -> Result<(Millis, Option<String>), String> {
-        let touches = self.touches.get(&d.member_id).map_or(&[][..], Vec::as_slice);
-        let fatigue = (!self.policy.exempt_from_caps.contains(&d.strategy)).then_some(&self.policy.fatigue);
+        let touches = self.touches.get(member).map_or(&[][..], Vec::as_slice);
+        let fatigue = (!self.policy.exempt_from_caps.iter().any(|s| s == strategy)).then_some(&self.policy.fatigue);
         let latest = at + rules.max_defer_hours as i64 * HOUR;
         let mut t = at;
         let mut why: Option<String> = None;
@@ -138,7 +167,7 @@ impl Governor {
                 why.get_or_insert_with(|| format!("quiet hours in {}", tz.name()));
                 t = end;
             }
-            let Some(v) = first_violation(fatigue, &self.policy.wecom_limit, &self.calendar, touches, t, &d.channel)
+            let Some(v) = first_violation(fatigue, &self.policy.wecom_limit, &self.calendar, touches, t, channel)
             else {
                 let why = why.map(|w| format!("{w}; sends at {}", self.calendar.format(t)));
                 return Ok((t, why));
@@ -218,6 +247,7 @@ mod tests {
         let out = no_holdout().decide(
             at,
             vec![proposal("dormant-recall", "M1", at), proposal("birthday-tiered", "M1", at)],
+            &[],
             |_| None,
         );
         let by = |s: &str| out.iter().find(|d| d.strategy == s).unwrap();
@@ -239,7 +269,7 @@ mod tests {
     fn quiet_hours_defer_to_the_morning_in_the_members_zone() {
         let at = parse_instant(TEN).unwrap();
         let london: Tz = "Europe/London".parse().unwrap();
-        let out = no_holdout().decide(at, vec![proposal("dormant-recall", "M1", at)], |_| Some(london));
+        let out = no_holdout().decide(at, vec![proposal("dormant-recall", "M1", at)], &[], |_| Some(london));
         assert_eq!(out[0].status, DecisionStatus::Deferred);
         assert_eq!(out[0].send_at, Some(parse_instant("2026-03-01T09:00:00+00:00").unwrap()));
         assert!(
@@ -271,6 +301,7 @@ mod tests {
         let out = g.decide(
             at,
             vec![proposal("dormant-recall", "M1", at), proposal("second-purchase-nudge", "M2", at)],
+            &[],
             |_| None,
         );
         assert_eq!(out[0].status, DecisionStatus::Suppressed);
@@ -279,9 +310,39 @@ mod tests {
 
         let mut deferring = no_holdout();
         deferring.remember(&earlier);
-        let out = deferring.decide(at, vec![proposal("dormant-recall", "M1", at)], |_| None);
+        let out = deferring.decide(at, vec![proposal("dormant-recall", "M1", at)], &[], |_| None);
         assert_eq!(out[0].status, DecisionStatus::Deferred);
         assert_eq!(out[0].send_at, Some(at + 24 * HOUR), "48h after the earlier touch");
+    }
+
+    #[test]
+    fn caps_hold_back_a_strategy_when_no_channel_has_a_slot_within_its_rules() {
+        let at = parse_instant(TEN).unwrap();
+        let mut g = no_holdout();
+        let mut earlier = proposal("birthday-tiered", "M1", at - 24 * HOUR);
+        earlier.status = DecisionStatus::Dispatched;
+        g.remember(&earlier);
+        let tz = BrandCalendar::default().tz();
+        assert!(!g.caps_hold_back("dormant-recall", "M1", at, tz), "48h after the touch is within 48h: deferred");
+        assert!(!g.caps_hold_back("dormant-recall", "M2", at, tz), "no touches");
+        assert!(!g.caps_hold_back("coupon-reminder", "M1", at, tz), "exempt from the caps");
+        let mut second = proposal("dormant-recall", "M1", at + 24 * HOUR);
+        second.status = DecisionStatus::Dispatched;
+        g.remember(&second);
+        assert!(g.caps_hold_back("dormant-recall", "M1", at, tz), "2 touches in 168h until 6 days on");
+        assert!(!g.caps_hold_back("dormant-recall", "M1", at + 5 * 24 * HOUR, tz), "within 48h of free");
+    }
+
+    #[test]
+    fn a_held_back_strategy_wins_arbitration_as_its_proposal_would_have() {
+        let at = parse_instant(TEN).unwrap();
+        let held =
+            [("M1".to_string(), "birthday-tiered".to_string()), ("M2".to_string(), "group-buy-referral".to_string())];
+        let proposals = vec![proposal("dormant-recall", "M1", at), proposal("dormant-recall", "M2", at)];
+        let out = no_holdout().decide(at, proposals, &held, |_| None);
+        assert_eq!(out.len(), 2, "held-back members are not decided again");
+        assert_eq!(out[0].reason.as_deref(), Some("arbitration: birthday-tiered has priority"));
+        assert_eq!(out[1].status, DecisionStatus::Dispatched, "group-buy-referral ranks below dormant-recall");
     }
 
     #[test]
@@ -296,7 +357,7 @@ mod tests {
         let rules = HashMap::from([("birthday-tiered".to_string(), budget)]);
         let mut g = Governor::new(GovernancePolicy::default(), rules, BrandCalendar::default());
         let members = ["M1", "M2", "M3"].map(|m| proposal("birthday-tiered", m, at));
-        let out = g.decide(at, members.to_vec(), |_| None);
+        let out = g.decide(at, members.to_vec(), &[], |_| None);
         let statuses: Vec<DecisionStatus> = out.iter().map(|d| d.status).collect();
         assert_eq!(statuses, [DecisionStatus::Dispatched, DecisionStatus::Dispatched, DecisionStatus::Suppressed]);
         assert_eq!(out[2].reason.as_deref(), Some("budget: 50 yuan of coupons a day, 40 yuan spent"));

@@ -24,6 +24,9 @@ pub struct StrategyTotals {
     /// Yuan of benefits in touches sent (dispatched or deferred).
     pub benefit_value: f64,
     pub fuel_used: u64,
+    /// Members selected but not asked again: the caps held them back at the
+    /// strategy's last decision and still did (summed over runs).
+    pub held_back: u64,
     /// The first failure's message, if any run failed.
     pub first_error: Option<String>,
     /// Members selected, summed per local day (dated in the report).
@@ -62,6 +65,7 @@ impl Summary {
         t.audience += run.audience;
         *t.audience_by_day.entry(run.day).or_default() += run.audience;
         t.fuel_used += run.fuel_used;
+        t.held_back += run.held_back;
         if let RunOutcome::Failed { error } = &run.outcome {
             t.failed_runs += 1;
             t.first_error.get_or_insert_with(|| error.clone());
@@ -95,6 +99,7 @@ impl Summary {
             total.decisions += t.decisions;
             total.benefit_value += t.benefit_value;
             total.fuel_used += t.fuel_used;
+            total.held_back += t.held_back;
             for (status, n) in &t.by_status {
                 *total.by_status.entry(*status).or_default() += n;
             }
@@ -186,6 +191,11 @@ impl Summary {
             for (reason, n) in &t.reasons {
                 reasons.entry(reason.as_str()).or_default().push((id.as_str(), *n));
             }
+        }
+        let held: Vec<(&str, u64)> =
+            self.strategies.iter().filter(|(_, t)| t.held_back > 0).map(|(id, t)| (id.as_str(), t.held_back)).collect();
+        if !held.is_empty() {
+            reasons.insert("not asked: the caps still hold them back, as at their last decision", held);
         }
         if !reasons.is_empty() {
             out.push_str("\nnot sent now, and why:\n");

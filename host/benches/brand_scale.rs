@@ -295,7 +295,9 @@ fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report
     anyhow::ensure!(failed.is_empty(), "runs failed: {failed:?}");
     let audience: u64 = records.iter().map(|r| r.audience).sum();
     let decisions: u64 = records.iter().map(|r| r.decisions).sum();
+    let held_back: u64 = records.iter().map(|r| r.held_back).sum();
     report.figure("audience (members selected, all strategies)", audience as f64, "");
+    report.figure("  held back by the caps as at their last decision, not asked again", held_back as f64, "");
     report.figure("decisions", decisions as f64, "");
     report.figure("wall time", ms(wall), "ms");
     let t = runner.timings;
@@ -306,9 +308,10 @@ fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report
     report.figure("  recording (decision pages, coupon events, runs, flush)", ms(t.record), "ms");
     for r in &records {
         report.line(format!(
-            "    {:<26} audience {:>8}  decisions {:>7}  {:>9.1} ms",
+            "    {:<26} audience {:>8}  held back {:>7}  decisions {:>7}  {:>9.1} ms",
             r.strategy,
             r.audience,
+            r.held_back,
             r.decisions,
             r.duration_micros as f64 / 1000.0
         ));

@@ -7,10 +7,11 @@
 //! reads only the members with an order on that day), so the cost of a run
 //! follows the size of its audience rather than of the member base.
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 
 use crate::calendar::{date_of_day, BrandCalendar};
-use crate::decision_log::StrategyLog;
+use crate::decision_log::{LoggedDecision, StrategyLog};
 use crate::member_base::{MemberBase, OrderRow};
 use crate::model::{self, Day, Millis};
 use crate::runtime::api;
@@ -50,10 +51,10 @@ pub fn select(base: &MemberBase, log: &StrategyLog, audience: &api::Audience, cl
         candidates.sort_unstable();
         candidates.dedup();
         let mut check = |m: u32| {
-            let row = base.member(m);
-            row.member.joined_at <= clock.at
-                && clause.all_of.iter().all(|c| holds(base, log, c, m, clock, &mut launched))
-                && !clause.none_of.iter().any(|c| holds(base, log, c, m, clock, &mut launched))
+            let subject = Subject::new(base, log, m, clock);
+            base.member(m).member.joined_at <= clock.at
+                && clause.all_of.iter().all(|c| holds(base, c, &subject, clock, &mut launched))
+                && !clause.none_of.iter().any(|c| holds(base, c, &subject, clock, &mut launched))
         };
         selected.extend(candidates.into_iter().filter(|&m| check(m)));
     }
@@ -76,9 +77,15 @@ fn candidates(base: &MemberBase, log: &StrategyLog, clause: &api::Clause, clock:
 /// The part of one index that holds a condition's candidates.
 enum IndexRange<'a> {
     Days(&'a [(Day, u32)]),
+    /// Several day ranges together (a member may be in more than one).
+    AnyOf(Vec<&'a [(Day, u32)]>),
     Members(&'a [u32]),
     Events(&'a [(Millis, u32)]),
-    Decided { first: Day, last: Day, count: usize },
+    Decided {
+        first: Day,
+        last: Day,
+        count: usize,
+    },
 }
 
 impl<'a> IndexRange<'a> {
@@ -113,6 +120,17 @@ impl<'a> IndexRange<'a> {
                 let (first, last) = days(&d.ago);
                 IndexRange::Decided { first, last, count: log.count_between(first, last) }
             }
+            // Only buyers of a category with a launch in the window; on a day
+            // without launches, nobody.
+            C::BoughtLaunchedCategory(days)
+            | C::UntoldLaunchInBoughtCategory(api::UntoldLaunch { within_days: days, .. }) => {
+                let mut categories: Vec<u32> =
+                    base.launches(clock.window(*days).0, clock.at).map(|p| p.category).collect();
+                categories.sort_unstable();
+                categories.dedup();
+                let buyers = |c: u32| base.by_first_order_in_category[c as usize].range(Day::MIN, clock.today);
+                IndexRange::AnyOf(categories.into_iter().map(buyers).collect())
+            }
             _ => return None,
         })
     }
@@ -120,6 +138,7 @@ impl<'a> IndexRange<'a> {
     fn len(&self) -> usize {
         match self {
             IndexRange::Days(s) => s.len(),
+            IndexRange::AnyOf(ranges) => ranges.iter().map(|s| s.len()).sum(),
             IndexRange::Members(s) => s.len(),
             IndexRange::Events(s) => s.len(),
             IndexRange::Decided { count, .. } => *count,
@@ -129,6 +148,7 @@ impl<'a> IndexRange<'a> {
     fn members(&self, log: &StrategyLog) -> Vec<u32> {
         match self {
             IndexRange::Days(s) => s.iter().map(|&(_, m)| m).collect(),
+            IndexRange::AnyOf(ranges) => ranges.iter().flat_map(|s| s.iter().map(|&(_, m)| m)).collect(),
             IndexRange::Members(s) => s.to_vec(),
             IndexRange::Events(s) => s.iter().map(|&(_, m)| m).collect(),
             IndexRange::Decided { first, last, .. } => log.decided_between(*first, *last).collect(),
@@ -158,17 +178,46 @@ fn in_range(day: Day, (first, last): (Day, Day)) -> bool {
     first <= day && day <= last
 }
 
+/// One candidate as the conditions see them: their orders as of the run and
+/// the strategy's decisions about them, each looked up once for the whole
+/// clause (an audience reads them for hundreds of thousands of members).
+struct Subject<'a> {
+    m: u32,
+    base: &'a MemberBase,
+    log: &'a StrategyLog,
+    at: Millis,
+    orders: OnceCell<&'a [OrderRow]>,
+    decisions: OnceCell<&'a [LoggedDecision]>,
+}
+
+impl<'a> Subject<'a> {
+    fn new(base: &'a MemberBase, log: &'a StrategyLog, m: u32, clock: RunClock) -> Self {
+        Subject { m, base, log, at: clock.at, orders: OnceCell::new(), decisions: OnceCell::new() }
+    }
+
+    fn orders(&self) -> &'a [OrderRow] {
+        self.orders.get_or_init(|| self.base.orders_as_of(self.m, self.at))
+    }
+
+    /// Decisions made before the run, oldest first.
+    fn decisions(&self) -> &'a [LoggedDecision] {
+        self.decisions.get_or_init(|| {
+            let all = self.log.of(self.m);
+            &all[..all.partition_point(|d| d.run_at < self.at)]
+        })
+    }
+}
+
 fn holds(
     base: &MemberBase,
-    log: &StrategyLog,
     condition: &api::Condition,
-    m: u32,
+    subject: &Subject,
     clock: RunClock,
     launched: &mut LaunchedCategories,
 ) -> bool {
     use api::Condition as C;
-    let row = base.member(m);
-    let orders = || base.orders_as_of(m, clock.at);
+    let row = base.member(subject.m);
+    let orders = || subject.orders();
     match condition {
         C::Joined(ago) => in_range(row.joined_day, clock.days(ago)),
         C::WecomAdded(ago) => match (row.member.wecom_added_at, row.wecom_added_day) {
@@ -193,13 +242,17 @@ fn holds(
             .is_some_and(|b| crate::calendar::month_of(b) == crate::calendar::month_of(date_of_day(clock.today))),
         C::Event(e) => {
             let since = clock.at - e.within_hours as i64 * MILLIS_PER_HOUR;
-            base.events_as_of(m, clock.at).iter().rev().take_while(|ev| ev.at >= since).any(|ev| ev.kind == e.kind)
+            base.events_as_of(subject.m, clock.at)
+                .iter()
+                .rev()
+                .take_while(|ev| ev.at >= since)
+                .any(|ev| ev.kind == e.kind)
         }
-        C::Decided(d) => log.of(m).iter().any(|past| {
-            past.run_at < clock.at
-                && in_range(past.day, clock.days(&d.ago))
-                && d.step.as_ref().is_none_or(|s| *s == past.step)
+        // The fields held inline first: the step is a string elsewhere in memory.
+        C::Decided(d) => subject.decisions().iter().any(|past| {
+            in_range(past.day, clock.days(&d.ago))
                 && d.status.is_none_or(|s| model::DecisionStatus::from(s) == past.status)
+                && d.step.as_ref().is_none_or(|s| *s == past.step)
         }),
         C::BoughtLaunchedCategory(days) => {
             let categories = launched.within(base, *days, clock);
@@ -211,10 +264,8 @@ fn holds(
                 return false;
             }
             let told = |sku: &str| {
-                log.of(m).iter().any(|past| {
-                    past.run_at < clock.at
-                        && past.step == u.step
-                        && past.variables.iter().any(|(k, v)| *k == u.sku_variable && v == sku)
+                subject.decisions().iter().any(|past| {
+                    past.step == u.step && past.variables.iter().any(|(k, v)| *k == u.sku_variable && v == sku)
                 })
             };
             let mut checked = Vec::new();

@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use crate::governance::is_cap_reason;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
@@ -42,7 +44,9 @@ impl From<&Decision> for LoggedDecision {
 /// One strategy's decisions, by member and by day.
 #[derive(Clone, Debug, Default)]
 pub struct StrategyLog {
-    by_member: HashMap<u32, Vec<LoggedDecision>>,
+    /// Keyed by member index: Fx, as audiences look up hundreds of thousands
+    /// of members a run and need no protection against chosen keys.
+    by_member: FxHashMap<u32, Vec<LoggedDecision>>,
     by_day: BTreeMap<Day, Vec<u32>>,
 }
 

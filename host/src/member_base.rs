@@ -75,6 +75,8 @@ pub struct MemberBase {
     pub by_wecom_day: DayIndex,
     pub by_order_day: DayIndex,
     pub by_first_order_day: DayIndex,
+    /// Per category id, (day of the member's first order in it, member).
+    pub by_first_order_in_category: Vec<DayIndex>,
     /// Members by birthday month (1..=12; 0 unused).
     pub by_birth_month: [Vec<u32>; 13],
     /// Per event kind, (instant, member) sorted by instant.
@@ -144,6 +146,7 @@ impl MemberBase {
             by_wecom_day: DayIndex::build(enumerate().filter_map(|(i, r)| Some((r.wecom_added_day?, i))).collect()),
             by_order_day: DayIndex::build(orders_of().flat_map(|(i, o)| o.iter().map(move |o| (o.day, i))).collect()),
             by_first_order_day: DayIndex::build(orders_of().filter_map(|(i, o)| Some((o.first()?.day, i))).collect()),
+            by_first_order_in_category: first_order_in_category(&orders, categories.names.len()),
             by_birth_month,
             events_by_kind,
             calendar,
@@ -211,6 +214,23 @@ impl MemberBase {
     pub fn category_name(&self, category: u32) -> &str {
         &self.categories[category as usize]
     }
+}
+
+/// Per category, each member who ordered in it, on the day of their first
+/// order there (orders are sorted by time, so the first seen is the first).
+fn first_order_in_category(orders: &[Vec<OrderRow>], categories: usize) -> Vec<DayIndex> {
+    let mut entries: Vec<Vec<(Day, u32)>> = vec![Vec::new(); categories];
+    let mut seen = Vec::new();
+    for (m, orders) in orders.iter().enumerate() {
+        seen.clear();
+        for o in orders {
+            if !seen.contains(&o.category) {
+                seen.push(o.category);
+                entries[o.category as usize].push((o.day, m as u32));
+            }
+        }
+    }
+    entries.into_iter().map(DayIndex::build).collect()
 }
 
 #[derive(Default)]

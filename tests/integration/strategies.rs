@@ -139,6 +139,28 @@ fn category_recommendation_selects_only_members_with_a_launch_still_to_hear_of()
 }
 
 #[test]
+fn category_recommendation_counts_a_first_purchase_in_the_category_made_that_morning() {
+    // D1 first buys a dress at 09:00 on launch day, an hour before the run;
+    // D2, who buys tops often, at 11:00, an hour after it: told the next day.
+    let data = Data::new()
+        .member("D1", 2, "")
+        .raw_order("T1,D1,2026-01-05T12:00:00+08:00,99.00,store,tops,TP-0")
+        .raw_order("O1,D1,2026-03-03T09:00:00+08:00,499.00,store,dress,DR-1")
+        .member("D2", 2, "")
+        .raw_order("T2,D2,2026-01-05T12:00:00+08:00,99.00,store,tops,TP-0")
+        .raw_order("T3,D2,2026-02-05T12:00:00+08:00,99.00,store,tops,TP-0")
+        .raw_order("O2,D2,2026-03-03T11:00:00+08:00,499.00,store,dress,DR-1")
+        .raw_product("DR-9,春季连衣裙,dress,499,2026-03-03T08:00:00+08:00,new");
+    let dir = data.write();
+    let sim = simulate_with(dir.path(), &[plugin("category-recommendation")], "2026-03-01", "2026-03-05", config(""));
+    let told: Vec<(&str, &str)> = decisions_of(&sim, "category-recommendation")
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d["member_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(told, [("2026-03-03", "D1"), ("2026-03-04", "D2")]);
+}
+
+#[test]
 fn group_buy_invites_respect_the_cooldown() {
     let data = Data::new().member("G1", 2, "").order("G1", "2026-02-20T12:00:00+08:00");
     let dir = data.write();

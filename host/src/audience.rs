@@ -14,6 +14,7 @@ use crate::calendar::{date_of_day, BrandCalendar};
 use crate::decision_log::{LoggedDecision, StrategyLog};
 use crate::member_base::{MemberBase, OrderRow};
 use crate::model::{self, Day, Millis};
+use crate::parallel;
 use crate::runtime::api;
 
 const MILLIS_PER_HOUR: i64 = 3_600_000;
@@ -42,21 +43,27 @@ impl RunClock {
     }
 }
 
+/// Candidates checked per task when an audience's conditions are checked on
+/// all cores: a wide audience (every active customer) has hundreds of
+/// thousands, each a few cache misses away.
+const CANDIDATES_PER_TASK: usize = 16_384;
+
 /// The members (base indexes, ascending) an audience selects at `clock`.
 pub fn select(base: &MemberBase, log: &StrategyLog, audience: &api::Audience, clock: RunClock) -> Vec<u32> {
-    let mut launched = LaunchedCategories::default();
+    let launched = LaunchedCategories::of(base, audience, clock);
     let mut selected = Vec::new();
     for clause in &audience.any_of {
         let mut candidates = candidates(base, log, clause, clock);
         candidates.sort_unstable();
         candidates.dedup();
-        let mut check = |m: u32| {
+        let check = |m: u32| {
             let subject = Subject::new(base, log, m, clock);
             base.member(m).member.joined_at <= clock.at
-                && clause.all_of.iter().all(|c| holds(base, c, &subject, clock, &mut launched))
-                && !clause.none_of.iter().any(|c| holds(base, c, &subject, clock, &mut launched))
+                && clause.all_of.iter().all(|c| holds(base, c, &subject, clock, &launched))
+                && !clause.none_of.iter().any(|c| holds(base, c, &subject, clock, &launched))
         };
-        selected.extend(candidates.into_iter().filter(|&m| check(m)));
+        let selects = parallel::test_all(&candidates, CANDIDATES_PER_TASK, |&m| check(m));
+        selected.extend(candidates.iter().zip(selects).filter_map(|(&m, selects)| selects.then_some(m)));
     }
     selected.sort_unstable();
     selected.dedup();
@@ -156,21 +163,30 @@ impl<'a> IndexRange<'a> {
     }
 }
 
-/// The skus launched in a window, by category, computed once per window
-/// length per run.
-#[derive(Default)]
+/// The skus launched in each window the audience's conditions name, by
+/// category, computed once per run.
 struct LaunchedCategories(HashMap<u32, HashMap<u32, Vec<String>>>);
 
 impl LaunchedCategories {
-    fn within(&mut self, base: &MemberBase, days: u32, clock: RunClock) -> &HashMap<u32, Vec<String>> {
-        self.0.entry(days).or_insert_with(|| {
-            let (first, _) = clock.window(days);
+    fn of(base: &MemberBase, audience: &api::Audience, clock: RunClock) -> Self {
+        let conditions = audience.any_of.iter().flat_map(|c| c.all_of.iter().chain(&c.none_of));
+        let windows = conditions.filter_map(|c| match c {
+            api::Condition::BoughtLaunchedCategory(days) => Some(*days),
+            api::Condition::UntoldLaunchInBoughtCategory(u) => Some(u.within_days),
+            _ => None,
+        });
+        let skus_within = |days: u32| {
             let mut skus: HashMap<u32, Vec<String>> = HashMap::new();
-            for p in base.launches(first, clock.at) {
+            for p in base.launches(clock.window(days).0, clock.at) {
                 skus.entry(p.category).or_default().push(p.product.sku.clone());
             }
-            skus
-        })
+            (days, skus)
+        };
+        LaunchedCategories(windows.map(skus_within).collect())
+    }
+
+    fn within(&self, days: u32) -> &HashMap<u32, Vec<String>> {
+        &self.0[&days]
     }
 }
 
@@ -213,7 +229,7 @@ fn holds(
     condition: &api::Condition,
     subject: &Subject,
     clock: RunClock,
-    launched: &mut LaunchedCategories,
+    launched: &LaunchedCategories,
 ) -> bool {
     use api::Condition as C;
     let row = base.member(subject.m);
@@ -255,11 +271,11 @@ fn holds(
                 && d.step.as_ref().is_none_or(|s| *s == past.step)
         }),
         C::BoughtLaunchedCategory(days) => {
-            let categories = launched.within(base, *days, clock);
+            let categories = launched.within(*days);
             !categories.is_empty() && orders().iter().any(|o| categories.contains_key(&o.category))
         }
         C::UntoldLaunchInBoughtCategory(u) => {
-            let skus = launched.within(base, u.within_days, clock);
+            let skus = launched.within(u.within_days);
             if skus.is_empty() {
                 return false;
             }

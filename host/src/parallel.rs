@@ -8,6 +8,13 @@ pub fn all_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// `test` of every item, in item order, on all cores, `per_task` items at a
+/// time (an input of one task's size or less stays on this thread).
+pub fn test_all<T: Sync>(items: &[T], per_task: usize, test: impl Fn(&T) -> bool + Sync) -> Vec<bool> {
+    let test_chunk = |chunk: &[T]| chunk.iter().map(&test).collect::<Vec<bool>>();
+    in_order(items.chunks(per_task.max(1)), all_cores(), test_chunk, |_| false).concat()
+}
+
 /// `work` over `items` on up to `workers` threads, each taking the next item
 /// when done. The results in item order, up to and including the first that
 /// `stops` (no new item is started after it; later ones already done are dropped).
@@ -54,4 +61,24 @@ pub fn in_order<'i, I: Sync + ?Sized + 'i, T: Send>(
     let end = results.iter().position(|r| r.as_ref().is_none_or(&stops));
     results.truncate(end.map_or(results.len(), |i| i + 1));
     results.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_item_is_tested_once_and_the_answers_keep_the_item_order() {
+        let items: Vec<u32> = (0..10_001).collect();
+        let odd = test_all(&items, 64, |&i| i % 2 == 1);
+        assert_eq!(odd, items.iter().map(|i| i % 2 == 1).collect::<Vec<bool>>());
+        assert!(test_all(&[] as &[u32], 64, |_| true).is_empty());
+    }
+
+    #[test]
+    fn results_stop_at_the_first_that_stops_the_work() {
+        let items: Vec<u32> = (0..100).collect();
+        let doubled = in_order(items.chunks(1), 2, |c| c[0] * 2, |&d| d == 40);
+        assert_eq!(doubled, (0..=20).map(|i| i * 2).collect::<Vec<u32>>());
+    }
 }

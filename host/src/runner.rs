@@ -356,10 +356,15 @@ impl<'a> Runner<'a> {
         self.timings.audience += started.elapsed();
 
         let screening = Instant::now();
+        let (base, governor) = (&self.base, &self.governor);
+        let held = parallel::test_all(&selected, SCREENED_PER_TASK, |&m| {
+            still_held_back(base, governor, strategy.id(), log, m, clock.at)
+        });
+        let mut held = held.into_iter();
         selected.retain(|&m| {
-            let held = self.still_held_back(strategy.id(), log, m, clock.at);
+            let held = held.next().expect("one flag a member");
             if held {
-                held_back.push((self.base.member(m).member.id.clone(), strategy.id().to_string()));
+                held_back.push((base.member(m).member.id.clone(), strategy.id().to_string()));
             }
             !held
         });
@@ -411,20 +416,28 @@ impl<'a> Runner<'a> {
     }
 }
 
-impl Runner<'_> {
-    /// Whether the caps held `member` back at `strategy`'s latest decision
-    /// and still hold back any touch of it. Asking the plugin again would
-    /// only record the same suppression again — every day, for a daily
-    /// strategy, until the caps have room — so the member is left out and
-    /// that decision stands. The first time is always decided and recorded.
-    fn still_held_back(&self, strategy: &str, log: &StrategyLog, member: u32, at: Millis) -> bool {
-        if !log.latest(member).is_some_and(|d| d.held_back_by_caps) {
-            return false;
-        }
-        let m = &self.base.member(member).member;
-        let tz = m.tz.as_deref().and_then(|tz| tz.parse().ok()).unwrap_or(self.base.calendar.tz());
-        self.governor.caps_hold_back(strategy, &m.id, at, tz)
+/// Members screened per task, on all cores: a slot search is a few µs.
+const SCREENED_PER_TASK: usize = 4_096;
+
+/// Whether the caps held `member` back at `strategy`'s latest decision and
+/// still hold back any touch of it. Asking the plugin again would only record
+/// the same suppression again — every day, for a daily strategy, until the
+/// caps have room — so the member is left out and that decision stands. The
+/// first time is always decided and recorded.
+fn still_held_back(
+    base: &MemberBase,
+    governor: &Governor,
+    strategy: &str,
+    log: &StrategyLog,
+    member: u32,
+    at: Millis,
+) -> bool {
+    if !log.latest(member).is_some_and(|d| d.held_back_by_caps) {
+        return false;
     }
+    let m = &base.member(member).member;
+    let tz = m.tz.as_deref().and_then(|tz| tz.parse().ok()).unwrap_or(base.calendar.tz());
+    governor.caps_hold_back(strategy, &m.id, at, tz)
 }
 
 /// What deciding one batch gave.

@@ -53,7 +53,7 @@ pub fn select(base: &MemberBase, log: &StrategyLog, audience: &api::Audience, cl
     let launched = LaunchedCategories::of(base, audience, clock);
     let mut selected = Vec::new();
     for clause in &audience.any_of {
-        let mut candidates = candidates(base, log, clause, clock);
+        let mut candidates = candidates(base, log, &launched, clause, clock);
         candidates.sort_unstable();
         candidates.dedup();
         let check = |m: u32| {
@@ -72,9 +72,15 @@ pub fn select(base: &MemberBase, log: &StrategyLog, audience: &api::Audience, cl
 
 /// A superset of the clause's members: the members of its smallest index
 /// range, or everyone when no condition has an index.
-fn candidates(base: &MemberBase, log: &StrategyLog, clause: &api::Clause, clock: RunClock) -> Vec<u32> {
+fn candidates(
+    base: &MemberBase,
+    log: &StrategyLog,
+    launched: &LaunchedCategories,
+    clause: &api::Clause,
+    clock: RunClock,
+) -> Vec<u32> {
     let narrowest =
-        clause.all_of.iter().filter_map(|c| IndexRange::of(base, log, c, clock)).min_by_key(IndexRange::len);
+        clause.all_of.iter().filter_map(|c| IndexRange::of(base, log, launched, c, clock)).min_by_key(IndexRange::len);
     match narrowest {
         Some(range) => range.members(log),
         None => (0..base.len() as u32).collect(),
@@ -96,7 +102,13 @@ enum IndexRange<'a> {
 }
 
 impl<'a> IndexRange<'a> {
-    fn of(base: &'a MemberBase, log: &StrategyLog, condition: &api::Condition, clock: RunClock) -> Option<Self> {
+    fn of(
+        base: &'a MemberBase,
+        log: &StrategyLog,
+        launched: &LaunchedCategories,
+        condition: &api::Condition,
+        clock: RunClock,
+    ) -> Option<Self> {
         use api::Condition as C;
         let days = |ago: &api::DaysAgo| clock.days(ago);
         Some(match condition {
@@ -131,12 +143,8 @@ impl<'a> IndexRange<'a> {
             // without launches, nobody.
             C::BoughtLaunchedCategory(days)
             | C::UntoldLaunchInBoughtCategory(api::UntoldLaunch { within_days: days, .. }) => {
-                let mut categories: Vec<u32> =
-                    base.launches(clock.window(*days).0, clock.at).map(|p| p.category).collect();
-                categories.sort_unstable();
-                categories.dedup();
-                let buyers = |c: u32| base.by_first_order_in_category[c as usize].range(Day::MIN, clock.today);
-                IndexRange::AnyOf(categories.into_iter().map(buyers).collect())
+                let buyers = |&c: &u32| base.by_first_order_in_category[c as usize].range(Day::MIN, clock.today);
+                IndexRange::AnyOf(launched.within(*days).keys().map(buyers).collect())
             }
             _ => return None,
         })

@@ -171,6 +171,11 @@ impl MemberBase {
         &self.members[m as usize]
     }
 
+    /// The member's own time zone, if they have a valid one.
+    pub fn time_zone(&self, m: u32) -> Option<chrono_tz::Tz> {
+        self.member(m).member.tz.as_deref()?.parse().ok()
+    }
+
     pub fn index_of(&self, member_id: &str) -> Option<u32> {
         self.index.get(member_id).copied()
     }

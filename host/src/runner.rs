@@ -292,10 +292,7 @@ impl<'a> Runner<'a> {
             }
         }
         let base = &self.base;
-        let timezone_of = |member: &str| {
-            let m = base.index_of(member)?;
-            base.member(m).member.tz.as_deref()?.parse().ok()
-        };
+        let timezone_of = |member: &str| base.time_zone(base.index_of(member)?);
         let decided = self.governor.decide(at, fresh, &held_back, timezone_of);
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
@@ -420,10 +417,10 @@ impl<'a> Runner<'a> {
 const SCREENED_PER_TASK: usize = 4_096;
 
 /// Whether the caps held `member` back at `strategy`'s latest decision and
-/// still hold back any touch of it. Asking the plugin again would only record
-/// the same suppression again — every day, for a daily strategy, until the
-/// caps have room — so the member is left out and that decision stands. The
-/// first time is always decided and recorded.
+/// still hold back any touch of it. Whatever the plugin proposed, the caps
+/// would suppress it, and a daily strategy would record one more suppression
+/// every day until they have room — so the member is left out and that
+/// decision stands. The first time is always decided and recorded.
 fn still_held_back(
     base: &MemberBase,
     governor: &Governor,
@@ -435,9 +432,8 @@ fn still_held_back(
     if !log.latest(member).is_some_and(|d| d.held_back_by_caps) {
         return false;
     }
-    let m = &base.member(member).member;
-    let tz = m.tz.as_deref().and_then(|tz| tz.parse().ok()).unwrap_or(base.calendar.tz());
-    governor.caps_hold_back(strategy, &m.id, at, tz)
+    let tz = base.time_zone(member).unwrap_or(base.calendar.tz());
+    governor.caps_hold_back(strategy, &base.member(member).member.id, at, tz)
 }
 
 /// What deciding one batch gave.

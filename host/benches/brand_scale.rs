@@ -38,6 +38,10 @@ use canvas::runtime::{api, PluginEngine};
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::Store;
 
+// As the `canvas` binary does (host/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     members: u32,
     /// Months of history: 60 gives ~5.9 orders a member (~6M orders at 1M members).

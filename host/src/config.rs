@@ -4,7 +4,7 @@
 //!
 //! ```toml
 //! timezone = "Asia/Shanghai"
-//! compile_cache = "/var/cache/canvas"   # optional: compiled plugins, kept across commands
+//! compile_cache = "/var/cache/canvas"   # compiled plugins, kept across commands (default ~/.cache/canvas/compiled)
 //!
 //! [run]
 //! batch_size = 500

@@ -274,10 +274,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         other => other,
     };
-    let config = match &cli.config {
+    let mut config = match &cli.config {
         Some(path) => CanvasConfig::load(path)?,
         None => CanvasConfig::default(),
     };
+    // A Python or JavaScript plugin loaded from a file (`--plugins`) takes
+    // 15–30 s to compile: once per machine, unless the config says where.
+    if config.compile_cache.is_none() {
+        config.compile_cache = user_compile_cache();
+    }
     match command {
         Command::Import { data, store } => {
             let parsed = canvas::import::read_dir(&data)?;

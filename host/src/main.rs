@@ -473,6 +473,7 @@ fn run_once(
     if already > 0 {
         println!("{already} touches were decided by an earlier run of this period and were not decided again");
     }
+    runner.into_state().drop_in_background();
     let failed = summary.any_failed() || !refused.is_empty();
     Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS })
 }

@@ -156,7 +156,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) ->
     std::fs::write(&report_json, json).with_context(|| format!("writing {}", report_json.display()))?;
     let report_html = options.out.join("report.html");
     std::fs::write(&report_html, render_html(&report)).with_context(|| format!("writing {}", report_html.display()))?;
-    drop(runner);
+    runner.into_state().drop_in_background();
     drop(store);
     Ok(SimulationResult {
         summary,

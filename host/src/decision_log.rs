@@ -98,7 +98,11 @@ impl DecisionLog {
 
     pub fn add(&mut self, base: &MemberBase, decision: &Decision) {
         if let Some(member) = base.index_of(&decision.member_id) {
-            self.strategies.entry(decision.strategy.clone()).or_default().add(member, decision.into());
+            let logged = LoggedDecision::from(decision);
+            match self.strategies.get_mut(&decision.strategy) {
+                Some(log) => log.add(member, logged),
+                None => self.strategies.entry(decision.strategy.clone()).or_default().add(member, logged),
+            }
         }
     }
 

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::calendar::BrandCalendar;
 use crate::model::{DataSet, Day, Event, Fen, Member, Millis, Product};
 
@@ -65,7 +67,9 @@ impl DayIndex {
 pub struct MemberBase {
     pub calendar: BrandCalendar,
     members: Vec<MemberRow>,
-    index: HashMap<String, u32>,
+    /// Fx: looked up for each of millions of orders and events as the base
+    /// is built, and for every decision recorded.
+    index: FxHashMap<String, u32>,
     orders: Vec<Vec<OrderRow>>,
     events: Vec<Vec<EventRow>>,
     /// Sorted by launch instant.
@@ -89,7 +93,7 @@ impl MemberBase {
     pub fn build(calendar: BrandCalendar, data: DataSet) -> Self {
         let mut members: Vec<Member> = data.members;
         members.sort_by(|a, b| a.id.cmp(&b.id));
-        let index: HashMap<String, u32> = members.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
+        let index: FxHashMap<String, u32> = members.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
         let mut categories = CategoryNames::default();
 
         let mut orders: Vec<Vec<OrderRow>> = vec![Vec::new(); members.len()];

@@ -15,6 +15,13 @@ pub fn test_all<T: Sync>(items: &[T], per_task: usize, test: impl Fn(&T) -> bool
     in_order(items.chunks(per_task.max(1)), all_cores(), test_chunk, |_| false).concat()
 }
 
+/// `f` of every item on all cores, `per_task` items at a time: the `Some`
+/// answers, in item order.
+pub fn filter_map_all<T: Sync, R: Send>(items: &[T], per_task: usize, f: impl Fn(&T) -> Option<R> + Sync) -> Vec<R> {
+    let map_chunk = |chunk: &[T]| chunk.iter().filter_map(&f).collect::<Vec<R>>();
+    in_order(items.chunks(per_task.max(1)), all_cores(), map_chunk, |_| false).into_iter().flatten().collect()
+}
+
 /// `work` over `items` on up to `workers` threads, each taking the next item
 /// when done. The results in item order, up to and including the first that
 /// `stops` (no new item is started after it; later ones already done are dropped).
@@ -73,6 +80,13 @@ mod tests {
         let odd = test_all(&items, 64, |&i| i % 2 == 1);
         assert_eq!(odd, items.iter().map(|i| i % 2 == 1).collect::<Vec<bool>>());
         assert!(test_all(&[] as &[u32], 64, |_| true).is_empty());
+    }
+
+    #[test]
+    fn kept_answers_come_in_item_order() {
+        let items: Vec<u32> = (0..10_001).collect();
+        let tripled_multiples_of_3 = filter_map_all(&items, 64, |&i| (i % 3 == 0).then_some(i * 3));
+        assert_eq!(tripled_multiples_of_3, (0..10_001).step_by(3).map(|i| i * 3).collect::<Vec<u32>>());
     }
 
     #[test]

@@ -305,7 +305,8 @@ impl<'a> Runner<'a> {
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
         let outbox: Vec<OutboxItem> = if self.enqueue {
-            decided.iter().filter_map(|d| OutboxItem::for_decision(&self.base.calendar, d)).collect()
+            let calendar = &self.base.calendar;
+            parallel::filter_map_all(&decided, OUTBOX_PER_TASK, |d| OutboxItem::for_decision(calendar, d))
         } else {
             Vec::new()
         };
@@ -420,6 +421,9 @@ impl<'a> Runner<'a> {
         failure.map_or(Ok(()), Err)
     }
 }
+
+/// Outbox entries made per task, on all cores: each is a JSON payload.
+const OUTBOX_PER_TASK: usize = 8_192;
 
 /// Members screened per task, on all cores: a slot search is a few µs.
 const SCREENED_PER_TASK: usize = 4_096;

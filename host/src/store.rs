@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::dispatch::{OutboxItem, OutboxState};
@@ -231,18 +232,23 @@ impl Store {
     /// recorded: running the instant again decides the others, as recorded
     /// keys are never decided twice. A key that exists already is kept as it was.
     pub fn record_decisions(&self, decisions: &[Decision], outbox: &[OutboxItem]) -> anyhow::Result<()> {
-        let mut by_member: BTreeMap<&str, Vec<&Decision>> = BTreeMap::new();
-        for d in decisions {
-            by_member.entry(d.member_id.as_str()).or_default().push(d);
+        // Member by member, each member's in the order given. The governor
+        // hands them over in member order already; sort only if not.
+        let mut by_member: Vec<&Decision> = decisions.iter().collect();
+        if !by_member.is_sorted_by(|a, b| a.member_id <= b.member_id) {
+            by_member.sort_by(|a, b| a.member_id.cmp(&b.member_id));
         }
-        let queued: HashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
+        let queued: FxHashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
         self.with_ledger(|ledger| {
-            let mut seen = HashSet::new();
+            let mut seen = FxHashSet::default();
             let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
-            for (_, members_decisions) in by_member {
+            for (i, d) in by_member.iter().enumerate() {
                 let page = pages.last_mut().expect("there is always a page");
-                page.extend(members_decisions.into_iter().filter(|d| !ledger.contains(&d.key) && seen.insert(&d.key)));
-                if page.len() >= RECORD_CHUNK {
+                if !ledger.contains(&d.key) && seen.insert(&d.key) {
+                    page.push(d);
+                }
+                let members_last = by_member.get(i + 1).is_none_or(|next| next.member_id != d.member_id);
+                if members_last && page.len() >= RECORD_CHUNK {
                     pages.push(Vec::with_capacity(RECORD_CHUNK));
                 }
             }

@@ -21,6 +21,7 @@ mod quiet_hours;
 use std::collections::HashMap;
 
 use chrono_tz::Tz;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use caps::first_violation;
@@ -38,8 +39,10 @@ pub struct Governor {
     policy: GovernancePolicy,
     rules: HashMap<String, StrategyRules>,
     calendar: BrandCalendar,
-    /// Each member's touches, sent or planned (dispatched and deferred decisions).
-    touches: HashMap<String, Vec<PlannedTouch>>,
+    /// Each member's touches, sent or planned (dispatched and deferred
+    /// decisions). Fx: looked up for every proposal; member ids come from the
+    /// brand's own data.
+    touches: FxHashMap<String, Vec<PlannedTouch>>,
     /// Coupon value per (strategy, day the coupon is sent).
     coupons_spent: HashMap<(String, Day), Fen>,
 }
@@ -47,14 +50,19 @@ pub struct Governor {
 impl Governor {
     /// `rules`: each strategy's holdout, cap handling and budget.
     pub fn new(policy: GovernancePolicy, rules: HashMap<String, StrategyRules>, calendar: BrandCalendar) -> Self {
-        Governor { policy, rules, calendar, touches: HashMap::new(), coupons_spent: HashMap::new() }
+        Governor { policy, rules, calendar, touches: FxHashMap::default(), coupons_spent: HashMap::new() }
     }
 
     /// Takes earlier decisions into account (caps count them, budgets spend them).
     pub fn remember(&mut self, decision: &Decision) {
         let Some(send_at) = decision.planned_send_at() else { return };
         let touch = PlannedTouch { at: send_at, channel: decision.channel.clone() };
-        self.touches.entry(decision.member_id.clone()).or_default().push(touch);
+        match self.touches.get_mut(&decision.member_id) {
+            Some(touches) => touches.push(touch),
+            None => {
+                self.touches.insert(decision.member_id.clone(), vec![touch]);
+            }
+        }
         if let Some(b) = decision.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon) {
             let day = self.calendar.day_of(send_at);
             *self.coupons_spent.entry((decision.strategy.clone(), day)).or_default() += b.value;
@@ -79,17 +87,11 @@ impl Governor {
     pub fn decide(
         &mut self,
         at: Millis,
-        mut proposals: Vec<Decision>,
+        proposals: Vec<Decision>,
         held_back: &[(String, String)],
         timezone_of: impl Fn(&str) -> Option<Tz>,
     ) -> Vec<Decision> {
-        proposals.sort_by(|a, b| {
-            (&a.member_id, self.policy.rank(&a.strategy), &a.step).cmp(&(
-                &b.member_id,
-                self.policy.rank(&b.strategy),
-                &b.step,
-            ))
-        });
+        let mut proposals = self.in_arbitration_order(proposals);
         let mut first_held: HashMap<&str, &str> = HashMap::new();
         for (member, strategy) in held_back {
             let first = first_held.entry(member).or_insert(strategy);
@@ -133,6 +135,20 @@ impl Governor {
             self.remember(d);
         }
         proposals
+    }
+
+    /// Member by member, each member's proposals by strategy rank, then step.
+    /// Each proposal's rank is looked up once, not at every comparison: a
+    /// busy day sorts hundreds of thousands.
+    fn in_arbitration_order(&self, proposals: Vec<Decision>) -> Vec<Decision> {
+        let mut order: Vec<(usize, usize)> =
+            proposals.iter().enumerate().map(|(i, d)| (self.policy.rank(&d.strategy).0, i)).collect();
+        order.sort_by(|&(rank_a, a), &(rank_b, b)| {
+            let (a, b) = (&proposals[a], &proposals[b]);
+            (&a.member_id, rank_a, &a.strategy, &a.step).cmp(&(&b.member_id, rank_b, &b.strategy, &b.step))
+        });
+        let mut proposals: Vec<Option<Decision>> = proposals.into_iter().map(Some).collect();
+        order.into_iter().map(|(_, i)| proposals[i].take().expect("each index once")).collect()
     }
 
     /// Whether every touch `strategy` could propose to `member` at `at`,
@@ -197,7 +213,8 @@ impl Governor {
 /// Whether a member is in a strategy's control group: a stable hash of
 /// (strategy, member) in 10,000 buckets, so a member stays in or out.
 pub fn in_holdout(strategy: &str, member: &str, percent: f64) -> bool {
-    let digest = Sha256::digest(format!("{strategy}/{member}"));
+    // The digest of "strategy/member", fed in parts (no string built per touch).
+    let digest = Sha256::new().chain_update(strategy).chain_update("/").chain_update(member).finalize();
     let bucket = u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")) % 10_000;
     (bucket as f64) < percent * 100.0
 }

@@ -175,8 +175,8 @@ impl GovernancePolicy {
     }
 
     /// The rank of a strategy in arbitration: lower wins.
-    pub fn rank(&self, strategy: &str) -> (usize, String) {
+    pub fn rank<'s>(&self, strategy: &'s str) -> (usize, &'s str) {
         let listed = self.priority.iter().position(|id| id == strategy).unwrap_or(self.priority.len());
-        (listed, strategy.to_string())
+        (listed, strategy)
     }
 }

@@ -11,9 +11,10 @@
 //! Outbox entries change state after they are written (delivered, retried,
 //! dead); each change is one small record that overrides the page's copy.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use anyhow::Context;
+use rustc_hash::FxHashMap;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::dispatch::{OutboxItem, OutboxState};
@@ -103,12 +104,14 @@ impl Page {
     }
 }
 
-/// The in-memory indexes over the pages.
+/// The in-memory indexes over the pages. Fx maps: every decision of a run is
+/// looked up and added (a million on a busy day); keys are the host's own
+/// idempotency keys and the brand's member ids.
 #[derive(Default)]
 pub(crate) struct Ledger {
     /// Every decision key recorded, and where.
-    slots: HashMap<String, Slot>,
-    by_member: HashMap<String, Vec<Slot>>,
+    slots: FxHashMap<String, Slot>,
+    by_member: FxHashMap<String, Vec<Slot>>,
     /// Pending outbox entries by next attempt, then place (no key copied).
     due: BTreeSet<(Millis, Slot)>,
 }
@@ -130,7 +133,12 @@ impl Ledger {
     /// outbox entry while that is pending.
     pub fn add(&mut self, slot: Slot, decision: &Decision, pending_at: Option<Millis>) {
         self.slots.insert(decision.key.clone(), slot);
-        self.by_member.entry(decision.member_id.clone()).or_default().push(slot);
+        match self.by_member.get_mut(&decision.member_id) {
+            Some(slots) => slots.push(slot),
+            None => {
+                self.by_member.insert(decision.member_id.clone(), vec![slot]);
+            }
+        }
         if let Some(at) = pending_at {
             self.due.insert((at, slot));
         }

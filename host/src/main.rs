@@ -671,12 +671,15 @@ fn plugin_test(config_path: Option<&Path>, args: PluginTestArgs) -> anyhow::Resu
     }
 }
 
-/// $XDG_CACHE_HOME/canvas/compiled, else ~/.cache/canvas/compiled.
+/// $XDG_CACHE_HOME/canvas/compiled, else ~/.cache/canvas/compiled; `None`
+/// when it cannot be created (a service user without a home): plugins then
+/// compile on every load, as they would with no cache, instead of failing.
 fn user_compile_cache() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(base.join("canvas").join("compiled"))
+    let dir = base.join("canvas").join("compiled");
+    std::fs::create_dir_all(&dir).is_ok().then_some(dir)
 }
 
 /// The plugins `make demo` builds sit in target/plugins, beside target/release.

@@ -141,6 +141,33 @@ fn strategies_can_be_picked_and_an_unknown_one_is_named() {
 }
 
 #[test]
+fn plugin_files_compile_once_into_the_users_cache_and_run_without_one() {
+    let plugins = plugin_dir(&[plugin("dormant-recall")]);
+    let home = TempDir::new().unwrap();
+    let data = sample_data();
+    let simulate = |env: (&str, &Path)| {
+        let out = TempDir::new().unwrap();
+        let args = ["simulate", "--data", data.to_str().unwrap(), "--from", "2026-09-01", "--to", "2026-09-01"];
+        let output = Command::new(env!("CARGO_BIN_EXE_canvas"))
+            .args(args)
+            .args(["--out", out.path().to_str().unwrap(), "--plugins", plugins.path().to_str().unwrap(), "--quiet"])
+            .env_remove("XDG_CACHE_HOME")
+            .env(env.0, env.1)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    };
+    simulate(("XDG_CACHE_HOME", home.path()));
+    let compiled = home.path().join("canvas").join("compiled");
+    assert!(std::fs::read_dir(&compiled).unwrap().next().is_some(), "nothing kept in {}", compiled.display());
+
+    // A service user whose home cannot hold a cache still runs its plugins.
+    let not_a_dir = home.path().join("a-file");
+    std::fs::write(&not_a_dir, "").unwrap();
+    simulate(("HOME", &not_a_dir));
+}
+
+#[test]
 fn the_sample_data_is_what_the_seeded_generator_makes() {
     let out = TempDir::new().unwrap();
     let status = canvas(&[

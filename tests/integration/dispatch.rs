@@ -234,17 +234,23 @@ fn killed_at_random_points_nothing_is_lost_or_sent_twice() {
         rng % bound
     };
     let (mut kills, mut finished_early) = (0, 0);
+    // Each kill lands at a random point of what a whole run takes now (as
+    // the work left shrinks, so do the runs): within deciding, recording or
+    // dispatching, whatever this machine's speed.
+    let mut whole_run = Duration::from_millis(3_000);
     for _ in 0..20 {
+        let started = Instant::now();
         let mut child = canvas(&run_args).spawn().unwrap();
-        let deadline = Instant::now() + Duration::from_millis(300 + next(3_000));
+        let deadline = started + whole_run.mul_f64(next(1_000) as f64 / 1_000.0);
         while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-            std::thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(2));
         }
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;
         } else {
             finished_early += 1;
+            whole_run = started.elapsed();
         }
         child.wait().unwrap();
     }

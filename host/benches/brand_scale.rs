@@ -147,6 +147,8 @@ fn main() -> anyhow::Result<()> {
     let clock = RunClock::new(&base.calendar, at);
     let empty = StrategyLog::default();
     report.section("plugin vs native (the day's audience, batches of 500; ratio = plugin / native)");
+    // The same components without fuel or deadline: what metering costs.
+    let unmetered = Arc::new(PluginEngine::unmetered_for_benchmarks(config.sandbox.clone())?);
     let mut host_audiences: BTreeMap<String, (Duration, Vec<String>)> = BTreeMap::new();
     for strategy in &strategies {
         let plugin = &strategy.plugin;
@@ -161,21 +163,34 @@ fn main() -> anyhow::Result<()> {
         let members: Vec<api::Member> =
             selected.iter().map(|&m| audience::member_facts(&base, &empty, m, &wanted, clock)).collect();
         // Best of three, each way, against a noisy shared machine.
-        let (mut plugin_best, mut native_best) = (Duration::MAX, Duration::MAX);
-        let (mut plugin_touches, mut native_touches) = (0, 0);
-        for _ in 0..3 {
+        let unmetered_plugin = unmetered.load(Path::new(&plugin.source))?;
+        let decide_all = |plugin: &canvas::runtime::LoadedPlugin| -> anyhow::Result<(usize, Duration)> {
             let t = Instant::now();
-            plugin_touches = 0;
+            let mut touches = 0;
             for batch in members.chunks(BATCH) {
-                plugin_touches += plugin.decide(&context, batch)?.0.len();
+                touches += plugin.decide(&context, batch)?.0.len();
             }
-            plugin_best = plugin_best.min(t.elapsed());
+            Ok((touches, t.elapsed()))
+        };
+        let (mut plugin_best, mut unmetered_best, mut native_best) = (Duration::MAX, Duration::MAX, Duration::MAX);
+        let (mut plugin_touches, mut unmetered_touches, mut native_touches) = (0, 0, 0);
+        for _ in 0..3 {
+            let (touches, took) = decide_all(plugin)?;
+            (plugin_touches, plugin_best) = (touches, plugin_best.min(took));
+            let (touches, took) = decide_all(&unmetered_plugin)?;
+            (unmetered_touches, unmetered_best) = (touches, unmetered_best.min(took));
             let t = Instant::now();
             native_touches = members.chunks(BATCH).map(|batch| native(&context, batch)).sum();
             native_best = native_best.min(t.elapsed());
         }
-        anyhow::ensure!(plugin_touches == native_touches, "{}: plugin and native disagree", strategy.id());
+        anyhow::ensure!(
+            plugin_touches == native_touches && unmetered_touches == native_touches,
+            "{}: plugin and native disagree",
+            strategy.id()
+        );
         report.ratio(strategy.id(), members.len(), plugin_best, native_best, "plugin", "native");
+        let name = format!("{} unmetered", strategy.id());
+        report.ratio(&name, members.len(), unmetered_best, native_best, "plugin without fuel or deadline", "native");
     }
 
     if args.duckdb {

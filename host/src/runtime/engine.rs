@@ -20,7 +20,10 @@ pub struct PluginEngine {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<SandboxState>,
     pub limits: SandboxLimits,
-    _ticker: EpochTicker,
+    /// Whether calls count fuel and stop at the deadline: always, except in
+    /// [`PluginEngine::unmetered_for_benchmarks`].
+    pub(crate) metered: bool,
+    _ticker: Option<EpochTicker>,
 }
 
 impl PluginEngine {
@@ -33,8 +36,21 @@ impl PluginEngine {
     /// Python or JavaScript component compiles once per machine, not once per
     /// command.
     pub fn with_compile_cache(limits: SandboxLimits, cache: Option<&Path>) -> anyhow::Result<Self> {
+        Self::build(limits, cache, true)
+    }
+
+    /// An engine whose calls neither count fuel nor stop at a deadline (the
+    /// memory and output caps still hold). Only for the benchmark, which
+    /// measures what metering costs a plugin call: a plugin that loops
+    /// forever here hangs the caller.
+    #[doc(hidden)]
+    pub fn unmetered_for_benchmarks(limits: SandboxLimits) -> anyhow::Result<Self> {
+        Self::build(limits, None, false)
+    }
+
+    fn build(limits: SandboxLimits, cache: Option<&Path>, metered: bool) -> anyhow::Result<Self> {
         let mut config = Config::new();
-        config.wasm_component_model(true).consume_fuel(true).epoch_interruption(true);
+        config.wasm_component_model(true).consume_fuel(metered).epoch_interruption(metered);
         if let Some(dir) = cache {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the compile cache {}", dir.display()))?;
@@ -48,8 +64,8 @@ impl PluginEngine {
         // linked with a context that grants nothing and answers clocks with
         // the run instant (see sandbox.rs).
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-        let ticker = EpochTicker::start(&engine);
-        Ok(PluginEngine { engine, linker, limits, _ticker: ticker })
+        let ticker = metered.then(|| EpochTicker::start(&engine));
+        Ok(PluginEngine { engine, linker, limits, metered, _ticker: ticker })
     }
 }
 

@@ -164,15 +164,17 @@ impl PluginEngine {
         let limiter = MemoryLimiter { cap, total: 0, peak: 0, refused: None };
         let mut store = Store::new(&self.engine, SandboxState { wasi, table: ResourceTable::new(), limiter });
         store.limiter(|state| &mut state.limiter);
-        store.set_fuel(limits.fuel).expect("fuel is enabled on the engine");
-        let ticks = limits.deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        if self.metered {
+            store.set_fuel(limits.fuel).expect("fuel is enabled on a metered engine");
+            let ticks = limits.deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
+            store.set_epoch_deadline(ticks);
+            store.epoch_deadline_trap();
+        }
 
         let started = Instant::now();
         let result = call(&mut store);
         let stats = CallStats {
-            fuel_used: limits.fuel - store.get_fuel().unwrap_or(0),
+            fuel_used: store.get_fuel().map_or(0, |left| limits.fuel - left),
             peak_memory_bytes: store.data().limiter.peak as u64,
             duration: started.elapsed(),
         };

@@ -6,7 +6,8 @@
 //!    recording: `--days` (default 7) days in a row on one runner, as `canvas
 //!    serve` runs them, then what a fresh runner reads before its first run;
 //! 3. plugin instantiation (Rust, Python, JavaScript components);
-//! 4. each Rust strategy as a plugin vs the same code compiled natively, on the day's audience;
+//! 4. each Rust strategy as a plugin vs the same code compiled natively, on the day's audience,
+//!    and as a plugin without fuel or deadline (what metering costs);
 //! 5. the day's audiences computed by the host vs by DuckDB SQL over the same CSV files;
 //! 6. a daily run over the same audiences with 10× the members (inert ones added);
 //! 7. simulation speed (days per second) at `--sim-members` (default 100,000).

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use rustc_hash::FxHashMap;
 
 use crate::governance::is_cap_reason;
+use crate::keyed;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
 
@@ -98,11 +99,7 @@ impl DecisionLog {
 
     pub fn add(&mut self, base: &MemberBase, decision: &Decision) {
         if let Some(member) = base.index_of(&decision.member_id) {
-            let logged = LoggedDecision::from(decision);
-            match self.strategies.get_mut(&decision.strategy) {
-                Some(log) => log.add(member, logged),
-                None => self.strategies.entry(decision.strategy.clone()).or_default().add(member, logged),
-            }
+            keyed::value_for(&mut self.strategies, &decision.strategy).add(member, decision.into());
         }
     }
 

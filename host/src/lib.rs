@@ -41,6 +41,7 @@ pub mod fixture;
 pub mod generate;
 pub mod governance;
 pub mod import;
+pub mod keyed;
 pub mod member_base;
 pub mod model;
 pub mod parallel;

@@ -29,6 +29,7 @@ pub use caps::{is_cap_reason, PlannedTouch};
 pub use policy::{GovernancePolicy, OnCap, StrategyRules};
 
 use crate::calendar::BrandCalendar;
+use crate::keyed;
 use crate::model::{BenefitKind, Day, Decision, DecisionStatus, Fen, Millis};
 
 const HOUR: i64 = 3_600_000;
@@ -57,12 +58,7 @@ impl Governor {
     pub fn remember(&mut self, decision: &Decision) {
         let Some(send_at) = decision.planned_send_at() else { return };
         let touch = PlannedTouch { at: send_at, channel: decision.channel.clone() };
-        match self.touches.get_mut(&decision.member_id) {
-            Some(touches) => touches.push(touch),
-            None => {
-                self.touches.insert(decision.member_id.clone(), vec![touch]);
-            }
-        }
+        keyed::value_for(&mut self.touches, &decision.member_id).push(touch);
         if let Some(b) = decision.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon) {
             let day = self.calendar.day_of(send_at);
             *self.coupons_spent.entry((decision.strategy.clone(), day)).or_default() += b.value;

@@ -20,10 +20,9 @@ pub struct PluginEngine {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<SandboxState>,
     pub limits: SandboxLimits,
-    /// Whether calls count fuel and stop at the deadline: always, except in
+    /// Advances the epoch for call deadlines; `None` only in
     /// [`PluginEngine::unmetered_for_benchmarks`].
-    pub(crate) metered: bool,
-    _ticker: Option<EpochTicker>,
+    ticker: Option<EpochTicker>,
 }
 
 impl PluginEngine {
@@ -65,7 +64,13 @@ impl PluginEngine {
         // the run instant (see sandbox.rs).
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
         let ticker = metered.then(|| EpochTicker::start(&engine));
-        Ok(PluginEngine { engine, linker, limits, metered, _ticker: ticker })
+        Ok(PluginEngine { engine, linker, limits, ticker })
+    }
+
+    /// Whether calls count fuel and stop at the deadline: always, except in
+    /// [`PluginEngine::unmetered_for_benchmarks`].
+    pub(crate) fn metered(&self) -> bool {
+        self.ticker.is_some()
     }
 }
 

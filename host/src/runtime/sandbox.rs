@@ -164,7 +164,7 @@ impl PluginEngine {
         let limiter = MemoryLimiter { cap, total: 0, peak: 0, refused: None };
         let mut store = Store::new(&self.engine, SandboxState { wasi, table: ResourceTable::new(), limiter });
         store.limiter(|state| &mut state.limiter);
-        if self.metered {
+        if self.metered() {
             store.set_fuel(limits.fuel).expect("fuel is enabled on a metered engine");
             let ticks = limits.deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
             store.set_epoch_deadline(ticks);

@@ -18,6 +18,7 @@ use rustc_hash::FxHashMap;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::dispatch::{OutboxItem, OutboxState};
+use crate::keyed;
 use crate::model::{Decision, Millis};
 use crate::parallel;
 
@@ -133,12 +134,7 @@ impl Ledger {
     /// outbox entry while that is pending.
     pub fn add(&mut self, slot: Slot, decision: &Decision, pending_at: Option<Millis>) {
         self.slots.insert(decision.key.clone(), slot);
-        match self.by_member.get_mut(&decision.member_id) {
-            Some(slots) => slots.push(slot),
-            None => {
-                self.by_member.insert(decision.member_id.clone(), vec![slot]);
-            }
-        }
+        keyed::value_for(&mut self.by_member, &decision.member_id).push(slot);
         if let Some(at) = pending_at {
             self.due.insert((at, slot));
         }

@@ -196,17 +196,33 @@ impl MemberBase {
         &events[..events.partition_point(|e| e.at <= at)]
     }
 
-    /// Adds an event that happened after the build (e.g. a coupon a run just
-    /// issued), keeping every order. Events of unknown members are ignored.
-    pub fn add_event(&mut self, event: Event) {
-        let Some(m) = self.index_of(&event.member_id) else { return };
-        let by_kind = self.events_by_kind.entry(event.kind.clone()).or_default();
-        let at = by_kind.partition_point(|&(t, _)| t <= event.at);
-        by_kind.insert(at, (event.at, m));
-        let events = &mut self.events[m as usize];
-        let at = events.partition_point(|e| e.at <= event.at);
-        let day = self.calendar.day_of(event.at);
-        events.insert(at, EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
+    /// Adds events that happened after the build (e.g. the coupons a run just
+    /// issued), keeping every order: as if each were inserted after those at
+    /// the same instant. Events of unknown members are ignored.
+    pub fn add_events(&mut self, events: impl IntoIterator<Item = Event>) {
+        let mut touched_kinds = Vec::new();
+        for event in events {
+            let Some(m) = self.index_of(&event.member_id) else { continue };
+            // Appended, and each kind put in order once below: a run issues
+            // thousands of coupons, and a run at an instant before the data's
+            // last event inserting each one mid-vector moved megabytes each.
+            let by_kind = self.events_by_kind.entry(event.kind.clone()).or_default();
+            if !touched_kinds.contains(&event.kind) {
+                touched_kinds.push(event.kind.clone());
+            }
+            by_kind.push((event.at, m));
+            let events = &mut self.events[m as usize];
+            let at = events.partition_point(|e| e.at <= event.at);
+            let day = self.calendar.day_of(event.at);
+            events.insert(at, EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
+        }
+        for kind in touched_kinds {
+            let by_kind = self.events_by_kind.get_mut(&kind).expect("added above");
+            if !by_kind.is_sorted_by_key(|&(t, _)| t) {
+                // Stable: an added event goes after those at the same instant.
+                by_kind.sort_by_key(|&(t, _)| t);
+            }
+        }
     }
 
     /// Products launched at or before `at` whose launch day is `first_day` or later, newest first.
@@ -257,5 +273,51 @@ impl CategoryNames {
         self.names.push(name.to_string());
         self.ids.insert(name.to_string(), id);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DataSet, Event, Member};
+
+    fn member(id: &str) -> Member {
+        Member {
+            id: id.into(),
+            name: id.into(),
+            level: 1,
+            birthday: None,
+            joined_at: 0,
+            wecom_added_at: None,
+            store_id: "S01".into(),
+            guide_id: "G0101".into(),
+            tz: None,
+        }
+    }
+
+    fn event(id: &str, member_id: &str, at: Millis) -> Event {
+        let (id, member_id) = (id.into(), member_id.into());
+        Event { id, member_id, kind: "coupon_issued".into(), at, attrs: "{}".into() }
+    }
+
+    /// A run at an instant before the data's last event (a backfill) adds
+    /// its coupons among the imported ones, not after them.
+    #[test]
+    fn events_added_before_the_last_ones_are_put_in_order_after_those_at_the_same_instant() {
+        let data = DataSet {
+            members: vec![member("A"), member("B")],
+            events: vec![event("e1", "A", 10), event("e2", "B", 30), event("e3", "A", 50)],
+            ..Default::default()
+        };
+        let mut base = MemberBase::build(Default::default(), data);
+        base.add_events([event("n1", "B", 30), event("n2", "A", 20), event("n3", "nobody", 20), event("n4", "A", 50)]);
+
+        let (a, b) = (base.index_of("A").unwrap(), base.index_of("B").unwrap());
+        let by_kind = &base.events_by_kind["coupon_issued"];
+        assert_eq!(by_kind, &[(10, a), (20, a), (30, b), (30, b), (50, a), (50, a)]);
+        let ids = |m: u32, at: Millis| base.events_as_of(m, at).iter().map(|e| e.id.as_str()).collect::<Vec<_>>();
+        assert_eq!(ids(a, 49), ["e1", "n2"]);
+        assert_eq!(ids(a, 50), ["e1", "n2", "e3", "n4"]);
+        assert_eq!(ids(b, 30), ["e2", "n1"]);
     }
 }

@@ -291,17 +291,12 @@ impl<'a> Runner<'a> {
         }
 
         let governing = Instant::now();
-        let mut fresh = Vec::with_capacity(proposals.len());
-        for proposal in proposals {
-            if self.store.has_decision(&proposal.key)? {
-                record_of(&mut records, &proposal.strategy).already_decided += 1;
-            } else {
-                fresh.push(proposal);
-            }
-        }
+        self.store.retain_undecided(&mut proposals, |decided| {
+            record_of(&mut records, &decided.strategy).already_decided += 1;
+        })?;
         let base = &self.base;
         let timezone_of = |member: &str| base.time_zone(base.index_of(member)?);
-        let decided = self.governor.decide(at, fresh, &held_back, timezone_of);
+        let decided = self.governor.decide(at, proposals, &held_back, timezone_of);
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
         let outbox: Vec<OutboxItem> = if self.enqueue {
@@ -314,12 +309,18 @@ impl<'a> Runner<'a> {
         // instant is decided again and writes the same coupon events again.
         let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
         self.store.record_events(&coupons)?;
-        self.store.record_decisions(&decided, &outbox)?;
-        for event in coupons {
-            self.base.add_event(event);
-        }
+        // The log is kept in step while the store encodes and writes (a
+        // second of each at a million decisions). Should the store fail, the
+        // run fails and its caller reads the state from the store again.
+        let (log, base, store) = (&mut self.log, &self.base, self.store);
+        std::thread::scope(|scope| {
+            let logging = scope.spawn(|| decided.iter().for_each(|decision| log.add(base, decision)));
+            let recorded = store.record_decisions(&decided, &outbox);
+            logging.join().expect("adding to the decision log does not panic");
+            recorded
+        })?;
+        self.base.add_events(coupons);
         for decision in &decided {
-            self.log.add(&self.base, decision);
             record_of(&mut records, &decision.strategy).decisions += 1;
             on_decision(decision);
         }

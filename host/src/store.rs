@@ -220,9 +220,23 @@ impl Store {
         self.records.scan_prefix(prefix).values().map(|v| decode(&v?)).collect()
     }
 
-    /// Whether a decision with this idempotency key exists.
-    pub fn has_decision(&self, key: &str) -> anyhow::Result<bool> {
-        self.with_ledger(|ledger| ledger.contains(key))
+    /// Keeps the decisions whose key is not recorded yet, in order, handing
+    /// each recorded one to `decided` first. In place: a busy day's proposals
+    /// are hundreds of MB, not worth copying to drop a few.
+    pub fn retain_undecided(
+        &self,
+        proposals: &mut Vec<Decision>,
+        mut decided: impl FnMut(&Decision),
+    ) -> anyhow::Result<()> {
+        self.with_ledger(|ledger| {
+            proposals.retain(|d| {
+                let recorded = ledger.contains(&d.key);
+                if recorded {
+                    decided(d);
+                }
+                !recorded
+            })
+        })
     }
 
     /// Records the decisions of a run instant and their outbox entries, as
@@ -240,7 +254,8 @@ impl Store {
         }
         let queued: FxHashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
         self.with_ledger(|ledger| {
-            let mut seen = FxHashSet::default();
+            ledger.reserve(by_member.len());
+            let mut seen = FxHashSet::with_capacity_and_hasher(by_member.len(), Default::default());
             let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
             for (i, d) in by_member.iter().enumerate() {
                 let page = pages.last_mut().expect("there is always a page");

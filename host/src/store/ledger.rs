@@ -130,6 +130,13 @@ impl Ledger {
         self.by_member.get(member_id).map_or(&[], Vec::as_slice)
     }
 
+    /// Room for `decisions` more keys, so a busy day's adds do not rehash
+    /// the key index again and again. (Not the member index: most members
+    /// decided today were decided before.)
+    pub fn reserve(&mut self, decisions: usize) {
+        self.slots.reserve(decisions);
+    }
+
     /// Adds a recorded decision; `pending_at`: the next attempt of its
     /// outbox entry while that is pending.
     pub fn add(&mut self, slot: Slot, decision: &Decision, pending_at: Option<Millis>) {

@@ -249,7 +249,7 @@ fn group(
 mod tests {
     use super::*;
     use crate::calendar::parse_instant;
-    use crate::model::{DataSet, Member, Order, OrderChannel};
+    use crate::model::{bare_member, DataSet, Order, OrderChannel};
 
     #[test]
     fn uplift_has_a_95_percent_interval_around_the_difference() {
@@ -267,20 +267,6 @@ mod tests {
         assert!(u.low < 0.0 && u.high > 0.05, "{u:?}");
     }
 
-    fn member(id: &str) -> Member {
-        Member {
-            id: id.into(),
-            name: id.into(),
-            level: 1,
-            birthday: None,
-            joined_at: 0,
-            wecom_added_at: None,
-            store_id: "S".into(),
-            guide_id: "G".into(),
-            tz: None,
-        }
-    }
-
     fn order(id: &str, member: &str, at: &str, yuan: i64) -> Order {
         Order {
             id: id.into(),
@@ -296,7 +282,7 @@ mod tests {
     #[test]
     fn orders_inside_the_window_convert_and_split_by_kind_of_customer() {
         let data = DataSet {
-            members: ["NEW", "BACK", "REG", "NONE", "HELD"].map(member).to_vec(),
+            members: ["NEW", "BACK", "REG", "NONE", "HELD"].map(bare_member).to_vec(),
             orders: vec![
                 order("1", "NEW", "2026-03-03T12:00:00+08:00", 100),
                 order("2", "BACK", "2025-10-01T12:00:00+08:00", 50),

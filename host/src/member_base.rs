@@ -279,21 +279,7 @@ impl CategoryNames {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{DataSet, Event, Member};
-
-    fn member(id: &str) -> Member {
-        Member {
-            id: id.into(),
-            name: id.into(),
-            level: 1,
-            birthday: None,
-            joined_at: 0,
-            wecom_added_at: None,
-            store_id: "S01".into(),
-            guide_id: "G0101".into(),
-            tz: None,
-        }
-    }
+    use crate::model::{bare_member, DataSet, Event};
 
     fn event(id: &str, member_id: &str, at: Millis) -> Event {
         let (id, member_id) = (id.into(), member_id.into());
@@ -305,7 +291,7 @@ mod tests {
     #[test]
     fn events_added_before_the_last_ones_are_put_in_order_after_those_at_the_same_instant() {
         let data = DataSet {
-            members: vec![member("A"), member("B")],
+            members: vec![bare_member("A"), bare_member("B")],
             events: vec![event("e1", "A", 10), event("e2", "B", 30), event("e3", "A", 50)],
             ..Default::default()
         };

@@ -29,6 +29,22 @@ pub struct Member {
     pub tz: Option<String>,
 }
 
+/// A member with an id and nothing else worth noting, for unit tests.
+#[cfg(test)]
+pub(crate) fn bare_member(id: &str) -> Member {
+    Member {
+        id: id.into(),
+        name: id.into(),
+        level: 1,
+        birthday: None,
+        joined_at: 0,
+        wecom_added_at: None,
+        store_id: "S".into(),
+        guide_id: "G".into(),
+        tz: None,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrderChannel {
     Store,

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use crate::calendar::BrandCalendar;
+use crate::keyed;
 use crate::model::{DataSet, Day, Event, Fen, Member, Millis, Product};
 
 /// A member with their derived days.
@@ -200,15 +201,16 @@ impl MemberBase {
     /// issued), keeping every order: as if each were inserted after those at
     /// the same instant. Events of unknown members are ignored.
     pub fn add_events(&mut self, events: impl IntoIterator<Item = Event>) {
-        let mut touched_kinds = Vec::new();
+        // Each kind touched, with where its appended events begin.
+        let mut touched_kinds: Vec<(String, usize)> = Vec::new();
         for event in events {
             let Some(m) = self.index_of(&event.member_id) else { continue };
             // Appended, and each kind put in order once below: a run issues
             // thousands of coupons, and a run at an instant before the data's
             // last event inserting each one mid-vector moved megabytes each.
-            let by_kind = self.events_by_kind.entry(event.kind.clone()).or_default();
-            if !touched_kinds.contains(&event.kind) {
-                touched_kinds.push(event.kind.clone());
+            let by_kind = keyed::value_for(&mut self.events_by_kind, &event.kind);
+            if !touched_kinds.iter().any(|(kind, _)| *kind == event.kind) {
+                touched_kinds.push((event.kind.clone(), by_kind.len()));
             }
             by_kind.push((event.at, m));
             let events = &mut self.events[m as usize];
@@ -216,9 +218,11 @@ impl MemberBase {
             let day = self.calendar.day_of(event.at);
             events.insert(at, EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
         }
-        for kind in touched_kinds {
+        for (kind, first_added) in touched_kinds {
             let by_kind = self.events_by_kind.get_mut(&kind).expect("added above");
-            if !by_kind.is_sorted_by_key(|&(t, _)| t) {
+            // The events before the first added one were in order already.
+            let from = first_added.saturating_sub(1);
+            if !by_kind[from..].is_sorted_by_key(|&(t, _)| t) {
                 // Stable: an added event goes after those at the same instant.
                 by_kind.sort_by_key(|&(t, _)| t);
             }

@@ -71,7 +71,13 @@ pub struct MemberBase {
     /// Fx: looked up for each of millions of orders and events as the base
     /// is built, and for every decision recorded.
     index: FxHashMap<String, u32>,
-    orders: Vec<Vec<OrderRow>>,
+    /// Every member's orders, oldest first, one member after another. An
+    /// audience reads hundreds of thousands of members' orders in member
+    /// order: one array keeps those reads in sequence, where a vector per
+    /// member scattered them over the heap (a cache miss each).
+    order_rows: Vec<OrderRow>,
+    /// Member `m`'s orders are `order_rows[order_start[m]..order_start[m + 1]]`.
+    order_start: Vec<usize>,
     events: Vec<Vec<EventRow>>,
     /// Sorted by launch instant.
     products: Vec<ProductRow>,
@@ -97,14 +103,26 @@ impl MemberBase {
         let index: FxHashMap<String, u32> = members.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
         let mut categories = CategoryNames::default();
 
-        let mut orders: Vec<Vec<OrderRow>> = vec![Vec::new(); members.len()];
         let mut order_data = data.orders;
         order_data.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
-        for order in order_data {
-            let Some(&m) = index.get(&order.member_id) else { continue };
+        let order_members: Vec<Option<u32>> = order_data.iter().map(|o| index.get(&o.member_id).copied()).collect();
+        let mut order_start = vec![0usize; members.len() + 1];
+        for &m in order_members.iter().flatten() {
+            order_start[m as usize + 1] += 1;
+        }
+        for m in 0..members.len() {
+            order_start[m + 1] += order_start[m];
+        }
+        let placeholder = OrderRow { at: 0, day: 0, amount: 0, category: 0 };
+        let mut order_rows = vec![placeholder; order_start[members.len()]];
+        // Filled in time order, so each member's run of rows is oldest first.
+        let mut next = order_start.clone();
+        for (order, m) in order_data.into_iter().zip(order_members) {
+            let Some(m) = m else { continue };
             let category = categories.intern(&order.category);
             let day = calendar.day_of(order.placed_at);
-            orders[m as usize].push(OrderRow { at: order.placed_at, day, amount: order.amount, category });
+            order_rows[next[m as usize]] = OrderRow { at: order.placed_at, day, amount: order.amount, category };
+            next[m as usize] += 1;
         }
 
         let mut events: Vec<Vec<EventRow>> = vec![Vec::new(); members.len()];
@@ -145,19 +163,20 @@ impl MemberBase {
             }
         }
         let enumerate = || members.iter().enumerate().map(|(i, row)| (i as u32, row));
-        let orders_of = || orders.iter().enumerate().map(|(i, o)| (i as u32, o));
+        let orders_of = || order_start.windows(2).enumerate().map(|(i, w)| (i as u32, &order_rows[w[0]..w[1]]));
         MemberBase {
             by_joined_day: DayIndex::build(enumerate().map(|(i, r)| (r.joined_day, i)).collect()),
             by_wecom_day: DayIndex::build(enumerate().filter_map(|(i, r)| Some((r.wecom_added_day?, i))).collect()),
             by_order_day: DayIndex::build(orders_of().flat_map(|(i, o)| o.iter().map(move |o| (o.day, i))).collect()),
             by_first_order_day: DayIndex::build(orders_of().filter_map(|(i, o)| Some((o.first()?.day, i))).collect()),
-            by_first_order_in_category: first_order_in_category(&orders, categories.names.len()),
+            by_first_order_in_category: first_order_in_category(orders_of(), categories.names.len()),
             by_birth_month,
             events_by_kind,
             calendar,
             members,
             index,
-            orders,
+            order_rows,
+            order_start,
             events,
             products,
             categories: categories.names,
@@ -187,7 +206,7 @@ impl MemberBase {
 
     /// The member's orders placed at or before `at`, oldest first.
     pub fn orders_as_of(&self, m: u32, at: Millis) -> &[OrderRow] {
-        let orders = &self.orders[m as usize];
+        let orders = &self.order_rows[self.order_start[m as usize]..self.order_start[m as usize + 1]];
         &orders[..orders.partition_point(|o| o.at <= at)]
     }
 
@@ -237,7 +256,7 @@ impl MemberBase {
 
     /// The latest order in the data, whoever placed it.
     pub fn last_order_at(&self) -> Option<Millis> {
-        self.orders.iter().filter_map(|o| o.last()).map(|o| o.at).max()
+        self.order_rows.iter().map(|o| o.at).max()
     }
 
     pub fn category_name(&self, category: u32) -> &str {
@@ -247,15 +266,18 @@ impl MemberBase {
 
 /// Per category, each member who ordered in it, on the day of their first
 /// order there (orders are sorted by time, so the first seen is the first).
-fn first_order_in_category(orders: &[Vec<OrderRow>], categories: usize) -> Vec<DayIndex> {
+fn first_order_in_category<'a>(
+    orders: impl Iterator<Item = (u32, &'a [OrderRow])>,
+    categories: usize,
+) -> Vec<DayIndex> {
     let mut entries: Vec<Vec<(Day, u32)>> = vec![Vec::new(); categories];
     let mut seen = Vec::new();
-    for (m, orders) in orders.iter().enumerate() {
+    for (m, orders) in orders {
         seen.clear();
         for o in orders {
             if !seen.contains(&o.category) {
                 seen.push(o.category);
-                entries[o.category as usize].push((o.day, m as u32));
+                entries[o.category as usize].push((o.day, m));
             }
         }
     }

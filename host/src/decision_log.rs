@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use fixedbitset::FixedBitSet;
 use rustc_hash::FxHashMap;
 
 use crate::governance::is_cap_reason;
@@ -42,13 +43,26 @@ impl From<&Decision> for LoggedDecision {
     }
 }
 
+/// A decision as the day index holds it: enough to tell whether it meets an
+/// audience's `decided` condition without reading the member's decisions.
+#[derive(Clone, Copy, Debug)]
+struct DayEntry {
+    member: u32,
+    /// Index into [`StrategyLog::steps`].
+    step: u32,
+    status: DecisionStatus,
+    run_at: Millis,
+}
+
 /// One strategy's decisions, by member and by day.
 #[derive(Clone, Debug, Default)]
 pub struct StrategyLog {
     /// Keyed by member index: Fx, as audiences look up hundreds of thousands
     /// of members a run and need no protection against chosen keys.
     by_member: FxHashMap<u32, Vec<LoggedDecision>>,
-    by_day: BTreeMap<Day, Vec<u32>>,
+    by_day: BTreeMap<Day, Vec<DayEntry>>,
+    /// The steps the strategy's decisions name, by their index in `by_day`.
+    steps: FxHashMap<String, u32>,
 }
 
 impl StrategyLog {
@@ -64,15 +78,45 @@ impl StrategyLog {
 
     /// Members with a decision on a day in `first..=last`.
     pub fn decided_between(&self, first: Day, last: Day) -> impl Iterator<Item = u32> + '_ {
-        self.by_day.range(first..=last).flat_map(|(_, members)| members.iter().copied())
+        self.by_day.range(first..=last).flat_map(|(_, entries)| entries.iter().map(|e| e.member))
+    }
+
+    /// Adds to `members` (a bit per member index) everyone with a decision
+    /// on a day in `first..=last`, made before `before`, of `step` and
+    /// `status` where given.
+    pub fn mark_decided(
+        &self,
+        (first, last): (Day, Day),
+        before: Millis,
+        step: Option<&str>,
+        status: Option<DecisionStatus>,
+        members: &mut FixedBitSet,
+    ) {
+        let step = match step {
+            Some(step) => match self.steps.get(step) {
+                Some(&id) => Some(id),
+                None => return,
+            },
+            None => None,
+        };
+        for (_, entries) in self.by_day.range(first..=last) {
+            for e in entries {
+                if e.run_at < before && step.is_none_or(|s| s == e.step) && status.is_none_or(|s| s == e.status) {
+                    members.insert(e.member as usize);
+                }
+            }
+        }
     }
 
     pub fn count_between(&self, first: Day, last: Day) -> usize {
-        self.by_day.range(first..=last).map(|(_, members)| members.len()).sum()
+        self.by_day.range(first..=last).map(|(_, entries)| entries.len()).sum()
     }
 
     pub fn add(&mut self, member: u32, decision: LoggedDecision) {
-        self.by_day.entry(decision.day).or_default().push(member);
+        let next_step = self.steps.len() as u32;
+        let step = *keyed::value_for_or(&mut self.steps, &decision.step, || next_step);
+        let entry = DayEntry { member, step, status: decision.status, run_at: decision.run_at };
+        self.by_day.entry(decision.day).or_default().push(entry);
         // Most members have one decision a strategy: room for exactly one,
         // not the four a first push makes (at a million decisions a day,
         // hundreds of MB of fresh memory to fault in and never use).

@@ -7,8 +7,17 @@ use std::hash::BuildHasher;
 /// `entry(key.to_owned())`, the key is copied only when it is new: these maps
 /// are updated for every decision of a run, and most keys are already there.
 pub fn value_for<'m, V: Default, S: BuildHasher>(map: &'m mut HashMap<String, V, S>, key: &str) -> &'m mut V {
+    value_for_or(map, key, V::default)
+}
+
+/// [`value_for`], with `new` making the value for a new key.
+pub fn value_for_or<'m, V, S: BuildHasher>(
+    map: &'m mut HashMap<String, V, S>,
+    key: &str,
+    new: impl FnOnce() -> V,
+) -> &'m mut V {
     if !map.contains_key(key) {
-        map.insert(key.to_owned(), V::default());
+        map.insert(key.to_owned(), new());
     }
     map.get_mut(key).expect("present or just inserted")
 }

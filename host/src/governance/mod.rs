@@ -143,8 +143,23 @@ impl Governor {
             let (a, b) = (&proposals[a], &proposals[b]);
             (&a.member_id, rank_a, &a.strategy, &a.step).cmp(&(&b.member_id, rank_b, &b.strategy, &b.step))
         });
-        let mut proposals: Vec<Option<Decision>> = proposals.into_iter().map(Some).collect();
-        order.into_iter().map(|(_, i)| proposals[i].take().expect("each index once")).collect()
+        // Put in that order in place, a cycle of the permutation at a time:
+        // moved into new vectors, hundreds of thousands of decisions were
+        // copied twice into fresh memory.
+        let mut proposals = proposals;
+        let mut from: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+        for start in 0..from.len() {
+            let mut at = start;
+            while from[at] != usize::MAX {
+                let next = std::mem::replace(&mut from[at], usize::MAX);
+                if next == start {
+                    break;
+                }
+                proposals.swap(at, next);
+                at = next;
+            }
+        }
+        proposals
     }
 
     /// Whether every touch `strategy` could propose to `member` at `at`,
@@ -267,6 +282,28 @@ mod tests {
         assert_eq!(by("birthday-tiered").status, DecisionStatus::Dispatched);
         assert_eq!(by("dormant-recall").status, DecisionStatus::Suppressed);
         assert_eq!(by("dormant-recall").reason.as_deref(), Some("arbitration: birthday-tiered has priority"));
+    }
+
+    #[test]
+    fn proposals_are_put_member_by_member_in_rank_order_whatever_order_they_came_in() {
+        let at = parse_instant(TEN).unwrap();
+        let strategies = ["dormant-recall", "birthday-tiered", "group-buy-referral"];
+        let mut proposals = Vec::new();
+        // Members interleaved and strategies out of rank: the permutation has several cycles.
+        for i in 0..7 {
+            for s in strategies {
+                proposals.push(proposal(s, &format!("M{}", (i * 3) % 7), at));
+            }
+        }
+        proposals.reverse();
+        let governor = no_holdout();
+        let ordered: Vec<(String, String)> =
+            governor.in_arbitration_order(proposals).into_iter().map(|d| (d.member_id, d.strategy)).collect();
+        let mut expected = ordered.clone();
+        expected.sort_by_key(|(member, strategy)| (member.clone(), governor.policy.rank(strategy).0, strategy.clone()));
+        assert_eq!(ordered, expected);
+        assert_eq!(ordered.len(), 21);
+        assert_eq!(ordered.iter().filter(|(member, _)| member == "M3").count(), 3);
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub struct StrategyLog {
     /// of members a run and need no protection against chosen keys.
     by_member: FxHashMap<u32, Vec<LoggedDecision>>,
     by_day: BTreeMap<Day, Vec<DayEntry>>,
-    /// The steps the strategy's decisions name, by their index in `by_day`.
+    /// Each step the strategy's decisions name, with its number in [`DayEntry::step`].
     steps: FxHashMap<String, u32>,
 }
 

@@ -136,7 +136,7 @@ impl Governor {
     /// Member by member, each member's proposals by strategy rank, then step.
     /// Each proposal's rank is looked up once, not at every comparison: a
     /// busy day sorts hundreds of thousands.
-    fn in_arbitration_order(&self, proposals: Vec<Decision>) -> Vec<Decision> {
+    fn in_arbitration_order(&self, mut proposals: Vec<Decision>) -> Vec<Decision> {
         let mut order: Vec<(usize, usize)> =
             proposals.iter().enumerate().map(|(i, d)| (self.policy.rank(&d.strategy).0, i)).collect();
         order.sort_by(|&(rank_a, a), &(rank_b, b)| {
@@ -146,7 +146,6 @@ impl Governor {
         // Put in that order in place, a cycle of the permutation at a time:
         // moved into new vectors, hundreds of thousands of decisions were
         // copied twice into fresh memory.
-        let mut proposals = proposals;
         let mut from: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
         for start in 0..from.len() {
             let mut at = start;

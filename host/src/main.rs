@@ -485,7 +485,8 @@ fn schedules(strategies: &[Strategy]) -> String {
 /// Delivers what is due in the outbox and says how it went.
 fn dispatch(config: &CanvasConfig, store: Arc<Store>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = runtime.block_on(async { Dispatcher::new(store, config.dispatch.clone())?.drain().await })?;
+    let report = runtime
+        .block_on(async { Dispatcher::new(store, config.dispatch.clone(), config.calendar())?.drain().await })?;
     println!(
         "dispatch: {} delivered, {} failed attempts retried, {} dead letters, {} waiting for their send time",
         report.delivered, report.retried, report.dead, report.waiting
@@ -502,7 +503,7 @@ fn outbox(config: &CanvasConfig, command: OutboxCommand) -> anyhow::Result<ExitC
         OutboxCommand::List { state, store } => {
             let store = Store::open(&store.unwrap_or(config.store.clone()))?;
             let calendar = config.calendar();
-            let items = store.outbox_items(state.map(OutboxState::from))?;
+            let items = store.outbox_items(&calendar, state.map(OutboxState::from))?;
             println!("{:<9}  {:>8}  {:<25}  {:<10}  key / last error", "state", "attempts", "due", "channel");
             for item in &items {
                 println!(

@@ -299,12 +299,8 @@ impl<'a> Runner<'a> {
         let decided = self.governor.decide(at, proposals, &held_back, timezone_of);
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
-        let outbox: Vec<OutboxItem> = if self.enqueue {
-            let calendar = &self.base.calendar;
-            parallel::filter_map_all(&decided, OUTBOX_PER_TASK, |d| OutboxItem::for_decision(calendar, d))
-        } else {
-            Vec::new()
-        };
+        let outbox: Vec<OutboxItem> =
+            if self.enqueue { decided.iter().filter_map(OutboxItem::for_decision).collect() } else { Vec::new() };
         // Coupons first: if the process dies before their decisions land, the
         // instant is decided again and writes the same coupon events again.
         let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
@@ -422,9 +418,6 @@ impl<'a> Runner<'a> {
         failure.map_or(Ok(()), Err)
     }
 }
-
-/// Outbox entries made per task, on all cores: each is a JSON payload.
-const OUTBOX_PER_TASK: usize = 8_192;
 
 /// Members screened per task, on all cores: a slot search is a few µs.
 const SCREENED_PER_TASK: usize = 4_096;

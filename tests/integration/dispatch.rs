@@ -13,6 +13,7 @@ use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
 use canvas::dispatch::{DispatchReport, Dispatcher, OutboxItem, OutboxState, Sink, SinkConfig};
 use canvas::member_base::MemberBase;
+use canvas::report::decision_json;
 use canvas::runner::{load_strategies, Runner};
 use canvas::runtime::PluginEngine;
 use canvas::store::Store;
@@ -61,7 +62,11 @@ fn run(store: &Store, config: &CanvasConfig, at: &str) {
 
 fn dispatch(store: &Arc<Store>, config: &CanvasConfig) -> DispatchReport {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async { Dispatcher::new(store.clone(), config.dispatch.clone()).unwrap().drain().await }).unwrap()
+    runtime
+        .block_on(async {
+            Dispatcher::new(store.clone(), config.dispatch.clone(), config.calendar()).unwrap().drain().await
+        })
+        .unwrap()
 }
 
 #[test]
@@ -96,8 +101,36 @@ fn a_receiver_answering_500_is_retried_until_it_accepts() {
     let report = dispatch(&store, &config);
     assert_eq!((report.delivered, report.retried, report.dead), (5, 10, 0));
     assert_eq!(receiver.with(|r| (r.requests, r.accepted.len())), (15, 5));
-    let items = store.outbox_items(Some(OutboxState::Delivered)).unwrap();
+    let items = store.outbox_items(&config.calendar(), Some(OutboxState::Delivered)).unwrap();
     assert!(items.iter().all(|i| i.attempts == 3), "two failures, then delivered");
+    // The failures were recorded as updates of each entry: what the retry
+    // sent is still the whole touch, each body its own decision's line.
+    for (key, body) in receiver.with(|r| r.accepted.clone()) {
+        let decision = store.decision(&key).unwrap().unwrap();
+        let line: serde_json::Value = serde_json::from_str(&decision_json(&config.calendar(), &decision)).unwrap();
+        assert_eq!(body, line, "{key}");
+        assert_eq!(body["member_id"].as_str(), Some(decision.member_id.as_str()));
+    }
+}
+
+#[test]
+fn a_touch_queued_with_its_own_payload_is_sent_with_it() {
+    // Stores before payloads were rendered at sending time kept each
+    // payload in the page; a caller may queue its own. Either is sent as kept.
+    let receiver = Receiver::start(Mode::Accept);
+    let config = webhook_config(&receiver.url);
+    let (_dir, decided) = store_with(&five_birthdays());
+    run(&decided, &config, MARCH_FIRST);
+    let decision = decided.decisions().unwrap().remove(0);
+    let (_other, store) = store_with(&five_birthdays());
+    let mut item = OutboxItem::for_decision(&decision).expect("a birthday touch is sent");
+    assert!(item.payload.is_empty(), "queued without a payload, rendered when read");
+    item.payload = r#"{"kept":"as queued"}"#.into();
+    store.record_decisions(std::slice::from_ref(&decision), std::slice::from_ref(&item)).unwrap();
+    assert_eq!(store.outbox_items(&config.calendar(), None).unwrap()[0].payload, item.payload);
+    assert_eq!(dispatch(&store, &config).delivered, 1);
+    let accepted = receiver.with(|r| r.accepted.clone());
+    assert_eq!(accepted, vec![(decision.key.clone(), serde_json::json!({ "kept": "as queued" }))]);
 }
 
 #[test]
@@ -110,7 +143,7 @@ fn a_receiver_that_is_down_leaves_dead_letters_that_can_be_redriven() {
     run(&store, &config, MARCH_FIRST);
     let report = dispatch(&store, &config);
     assert_eq!((report.delivered, report.retried, report.dead), (0, 10, 5));
-    let dead = store.outbox_items(Some(OutboxState::Dead)).unwrap();
+    let dead = store.outbox_items(&config.calendar(), Some(OutboxState::Dead)).unwrap();
     assert_eq!(dead.len(), 5);
     let error = dead[0].last_error.as_deref().unwrap();
     assert!(error.starts_with("after 3 attempt(s): cannot connect to"), "{error}");
@@ -131,7 +164,7 @@ fn a_slow_receiver_times_out_and_the_retry_is_not_a_second_touch() {
     run(&store, &config, MARCH_FIRST);
     let report = dispatch(&store, &config);
     assert_eq!(report.dead, 5, "every attempt timed out");
-    assert!(store.outbox_items(Some(OutboxState::Dead)).unwrap()[0]
+    assert!(store.outbox_items(&config.calendar(), Some(OutboxState::Dead)).unwrap()[0]
         .last_error
         .as_deref()
         .unwrap()
@@ -152,7 +185,11 @@ fn a_refusing_receiver_dead_letters_at_once() {
     run(&store, &config, MARCH_FIRST);
     let report = dispatch(&store, &config);
     assert_eq!((report.retried, report.dead), (0, 5));
-    assert!(store.outbox_items(None).unwrap()[0].last_error.as_deref().unwrap().contains("HTTP 400"));
+    assert!(store.outbox_items(&config.calendar(), None).unwrap()[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("HTTP 400"));
 }
 
 #[test]
@@ -285,8 +322,8 @@ fn killed_at_random_points_nothing_is_lost_or_sent_twice() {
     assert_eq!(accepted.len(), accepted_keys.len());
     let unsent: HashSet<&String> = accepted_keys.iter().filter(|k| !sent.contains(*k)).collect();
     assert!(unsent.is_empty(), "only decided touches were sent: {unsent:?}");
-    let undelivered = store.outbox_items(Some(OutboxState::Pending)).unwrap().len()
-        + store.outbox_items(Some(OutboxState::Dead)).unwrap().len();
+    let undelivered = store.outbox_items(&Default::default(), Some(OutboxState::Pending)).unwrap().len()
+        + store.outbox_items(&Default::default(), Some(OutboxState::Dead)).unwrap().len();
     assert_eq!(undelivered, 0);
     assert!(Path::new(&work.path().join("store")).exists());
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use outbox::{OutboxItem, OutboxState};
 pub use sinks::{Delivery, Sink, SinkConfig};
 
+use crate::calendar::BrandCalendar;
 use crate::model::Millis;
 use crate::store::Store;
 
@@ -91,6 +92,8 @@ pub struct DispatchReport {
 pub struct Dispatcher {
     store: Arc<Store>,
     config: DispatchConfig,
+    /// The brand's: payloads give their instants in it.
+    calendar: BrandCalendar,
     /// By channel, `"*"` for the rest; a path or URL used twice shares one sink.
     sinks: HashMap<String, Arc<Sink>>,
 }
@@ -100,7 +103,7 @@ pub fn now_millis() -> Millis {
 }
 
 impl Dispatcher {
-    pub fn new(store: Arc<Store>, config: DispatchConfig) -> anyhow::Result<Self> {
+    pub fn new(store: Arc<Store>, config: DispatchConfig, calendar: BrandCalendar) -> anyhow::Result<Self> {
         let timeout = Duration::from_millis(config.timeout_ms);
         let mut opened: HashMap<SinkConfig, Arc<Sink>> = HashMap::new();
         let mut sinks = HashMap::new();
@@ -115,7 +118,7 @@ impl Dispatcher {
             };
             sinks.insert(channel.clone(), shared);
         }
-        Ok(Dispatcher { store, config, sinks })
+        Ok(Dispatcher { store, config, calendar, sinks })
     }
 
     fn sink_for(&self, channel: &str) -> Option<Arc<Sink>> {
@@ -152,7 +155,7 @@ impl Dispatcher {
 
     /// Attempts up to a batch of due touches; how many it attempted.
     async fn pass(&self, now: Millis, report: &mut DispatchReport) -> anyhow::Result<usize> {
-        let due = self.store.due_outbox(now, self.config.concurrency * 64)?;
+        let due = self.store.due_outbox(&self.calendar, now, self.config.concurrency * 64)?;
         let attempted = due.len();
         self.deliver(due, report).await?;
         Ok(attempted)

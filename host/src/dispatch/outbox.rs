@@ -3,6 +3,12 @@
 //! of attempts (dead letter, re-drivable). Written in the same page as the
 //! decision (see store::ledger), so a decided touch is never lost and never
 //! queued twice; each later change of state is a record of its own.
+//!
+//! The payload is the decision's own line (decisions.jsonl), and the page
+//! holds the decision already: it is queued empty and rendered when the
+//! entry is read for sending, in the brand's calendar. That is a third of a
+//! busy day's recording and half of each page, never kept twice. Entries
+//! queued with a payload (earlier stores, or a caller's own) keep theirs.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -36,7 +42,8 @@ pub struct OutboxItem {
     /// The decision's idempotency key, sent as the `Idempotency-Key` header.
     pub key: String,
     pub channel: String,
-    /// The touch as JSON (one decisions.jsonl line).
+    /// The touch as JSON: the decision's decisions.jsonl line. Empty while
+    /// queued in the store (see the module's comment); filled when read.
     pub payload: String,
     /// Not before (a deferred touch's `send_at`).
     pub due_at: Millis,
@@ -48,13 +55,14 @@ pub struct OutboxItem {
 }
 
 impl OutboxItem {
-    /// The outbox entry of a decision that is to be sent; `None` for one that is not.
-    pub fn for_decision(calendar: &BrandCalendar, d: &Decision) -> Option<Self> {
+    /// The outbox entry of a decision that is to be sent, its payload left
+    /// to be rendered when it is read; `None` for a decision not to be sent.
+    pub fn for_decision(d: &Decision) -> Option<Self> {
         let due_at = d.planned_send_at()?;
         Some(OutboxItem {
             key: d.key.clone(),
             channel: d.channel.clone(),
-            payload: decision_json(calendar, d),
+            payload: String::new(),
             due_at,
             state: OutboxState::Pending,
             attempts: 0,
@@ -66,28 +74,43 @@ impl OutboxItem {
 }
 
 impl Store {
-    /// The outbox entry of the decision at `slot` as it is now: its last
-    /// update, else as queued.
-    fn outbox_item(&self, slot: Slot) -> anyhow::Result<Option<OutboxItem>> {
+    /// The outbox entry of the decision at `slot` as it is now (its last
+    /// update, else as queued), without its payload.
+    fn outbox_state(&self, slot: Slot) -> anyhow::Result<Option<OutboxItem>> {
         let Some(queued) = self.entry(slot)?.queued else { return Ok(None) };
+        self.current(queued).map(Some)
+    }
+
+    /// [`Store::outbox_state`] with its payload: as queued, or else the
+    /// decision's line rendered in `calendar`.
+    fn outbox_item(&self, calendar: &BrandCalendar, slot: Slot) -> anyhow::Result<Option<OutboxItem>> {
+        let entry = self.entry(slot)?;
+        let Some(mut queued) = entry.queued else { return Ok(None) };
+        let payload = std::mem::take(&mut queued.payload);
+        Ok(Some(with_payload(calendar, &entry.decision, payload, self.current(queued)?)))
+    }
+
+    /// An entry as queued, or its last update if it has one.
+    fn current(&self, queued: OutboxItem) -> anyhow::Result<OutboxItem> {
         match self.outbox_updates.get(queued.key.as_bytes())? {
-            Some(bytes) => Ok(Some(decode(&bytes)?)),
-            None => Ok(Some(queued)),
+            Some(bytes) => decode(&bytes),
+            None => Ok(queued),
         }
     }
 
-    /// Pending items whose next attempt is due by `now`, earliest first.
-    pub fn due_outbox(&self, now: Millis, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
+    /// Pending items whose next attempt is due by `now`, earliest first,
+    /// each with its payload rendered in `calendar`.
+    pub fn due_outbox(&self, calendar: &BrandCalendar, now: Millis, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
         let due: Vec<Slot> =
             self.with_ledger(|ledger| ledger.due(Some(now.saturating_add(1))).take(limit).collect())?;
-        due.into_iter().filter_map(|slot| self.outbox_item(slot).transpose()).collect()
+        due.into_iter().filter_map(|slot| self.outbox_item(calendar, slot).transpose()).collect()
     }
 
     /// The earliest next attempt of a pending item that was due by `horizon`.
     pub fn next_retry(&self, horizon: Millis) -> anyhow::Result<Option<Millis>> {
         let pending: Vec<Slot> = self.with_ledger(|ledger| ledger.due(None).collect())?;
         for slot in pending {
-            if let Some(item) = self.outbox_item(slot)? {
+            if let Some(item) = self.outbox_state(slot)? {
                 if item.due_at <= horizon {
                     return Ok(Some(item.next_attempt_at));
                 }
@@ -96,9 +119,11 @@ impl Store {
         Ok(None)
     }
 
-    /// Stores an item's new state, keeping the due index in step.
+    /// Stores an item's new state, keeping the due index in step. The
+    /// payload is not stored again: it never changes after the entry is queued.
     pub fn update_outbox(&self, previous_next_attempt: Millis, item: &OutboxItem) -> anyhow::Result<()> {
-        self.outbox_updates.insert(item.key.as_bytes(), postcard::to_stdvec(item)?).context("updating the outbox")?;
+        let state = OutboxItem { payload: String::new(), ..item.clone() };
+        self.outbox_updates.insert(item.key.as_bytes(), postcard::to_stdvec(&state)?).context("updating the outbox")?;
         self.with_ledger(|ledger| ledger.reschedule(previous_next_attempt, item))
     }
 
@@ -107,28 +132,37 @@ impl Store {
         self.with_ledger(|ledger| ledger.pending())
     }
 
-    /// Every outbox item, optionally of one state, in key order.
-    pub fn outbox_items(&self, state: Option<OutboxState>) -> anyhow::Result<Vec<OutboxItem>> {
+    /// Every outbox item, optionally of one state, in key order, each with
+    /// its payload rendered in `calendar`.
+    pub fn outbox_items(
+        &self,
+        calendar: &BrandCalendar,
+        state: Option<OutboxState>,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
         let mut items = Vec::new();
         for entry in self.entries() {
-            let Some(queued) = entry?.queued else { continue };
-            let item = match self.outbox_updates.get(queued.key.as_bytes())? {
-                Some(bytes) => decode(&bytes)?,
-                None => queued,
-            };
+            let entry = entry?;
+            let Some(mut queued) = entry.queued else { continue };
+            let payload = std::mem::take(&mut queued.payload);
+            let item = self.current(queued)?;
             if state.is_none_or(|s| s == item.state) {
-                items.push(item);
+                items.push(with_payload(calendar, &entry.decision, payload, item));
             }
         }
         items.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(items)
     }
+
     /// Puts dead letters back in the queue, due `now`, with fresh attempts.
     /// `keys` empty: every dead letter. Returns how many were re-driven.
     pub fn redrive(&self, keys: &[String], now: Millis) -> anyhow::Result<usize> {
-        let dead = self.outbox_items(Some(OutboxState::Dead))?;
         let mut count = 0;
-        for mut item in dead.into_iter().filter(|i| keys.is_empty() || keys.contains(&i.key)) {
+        for entry in self.entries() {
+            let Some(queued) = entry?.queued else { continue };
+            let mut item = self.current(queued)?;
+            if item.state != OutboxState::Dead || !(keys.is_empty() || keys.contains(&item.key)) {
+                continue;
+            }
             let previous = item.next_attempt_at;
             item.state = OutboxState::Pending;
             item.attempts = 0;
@@ -139,4 +173,10 @@ impl Store {
         self.flush()?;
         Ok(count)
     }
+}
+
+/// `item` with the payload it was queued with, or else its decision's line.
+fn with_payload(calendar: &BrandCalendar, decision: &Decision, queued: String, item: OutboxItem) -> OutboxItem {
+    let payload = if queued.is_empty() { decision_json(calendar, decision) } else { queued };
+    OutboxItem { payload, ..item }
 }

@@ -276,7 +276,7 @@ async fn member_decisions(State(canvas): State<Arc<Canvas>>, Path(id): Path<Stri
 async fn dead_letters(State(canvas): State<Arc<Canvas>>) -> ApiResult {
     let dead = blocking(&canvas, |c| {
         let calendar = c.config.calendar();
-        let items = c.store.outbox_items(Some(OutboxState::Dead))?;
+        let items = c.store.outbox_items(&calendar, Some(OutboxState::Dead))?;
         Ok(items
             .iter()
             .map(|i| {

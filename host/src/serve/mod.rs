@@ -218,7 +218,7 @@ pub async fn start(
         );
     }
     let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
-    let dispatcher = Dispatcher::new(store.clone(), config.dispatch.clone())?;
+    let dispatcher = Dispatcher::new(store.clone(), config.dispatch.clone(), config.calendar())?;
     let canvas = Arc::new(Canvas {
         store,
         engine,

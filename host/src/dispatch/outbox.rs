@@ -6,9 +6,10 @@
 //!
 //! The payload is the decision's own line (decisions.jsonl), and the page
 //! holds the decision already: it is queued empty and rendered when the
-//! entry is read for sending, in the brand's calendar. That is a third of a
-//! busy day's recording and half of each page, never kept twice. Entries
-//! queued with a payload (earlier stores, or a caller's own) keep theirs.
+//! entry is read for sending, in the brand's calendar. Rendered and kept
+//! beside the decision, it was a third of a busy day's recording and of
+//! the pages' bytes. Entries queued with a payload (earlier stores, or a
+//! caller's own) keep theirs.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -122,7 +123,13 @@ impl Store {
     /// Stores an item's new state, keeping the due index in step. The
     /// payload is not stored again: it never changes after the entry is queued.
     pub fn update_outbox(&self, previous_next_attempt: Millis, item: &OutboxItem) -> anyhow::Result<()> {
-        let state = OutboxItem { payload: String::new(), ..item.clone() };
+        let state = OutboxItem {
+            key: item.key.clone(),
+            channel: item.channel.clone(),
+            payload: String::new(),
+            last_error: item.last_error.clone(),
+            ..*item
+        };
         self.outbox_updates.insert(item.key.as_bytes(), postcard::to_stdvec(&state)?).context("updating the outbox")?;
         self.with_ledger(|ledger| ledger.reschedule(previous_next_attempt, item))
     }

@@ -26,80 +26,129 @@ pub fn is_cap_reason(reason: &str) -> bool {
     reason.starts_with(FATIGUE) || reason.starts_with(WECOM_LIMIT)
 }
 
-/// A rule a touch would break, and when it could first be satisfied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
-    pub reason: String,
+/// A rule a touch would break, and when it could first be satisfied. The
+/// reason is worded only when asked for: a deferred touch's slot search
+/// checks the rules many times and keeps at most the first reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Violation<'c> {
+    pub rule: Rule<'c>,
     pub retry_at: Millis,
+}
+
+/// The rule broken, with the figures its reason names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule<'c> {
+    /// At most `max` touches (on `channel`, if any) in any `hours`.
+    Touches { max: u32, hours: u32, channel: Option<&'c str> },
+    /// At least `hours` between two touches.
+    Gap { hours: u32 },
+    /// WeCom's `limit` bulk messages in the calendar `period` ("this month").
+    Wecom { limit: usize, period: &'static str },
+}
+
+impl Violation<'_> {
+    pub fn reason(&self) -> String {
+        match self.rule {
+            Rule::Touches { max, hours, channel: None } => format!("{FATIGUE} {max} touches in {hours}h already"),
+            Rule::Touches { max, hours, channel: Some(channel) } => {
+                format!("{FATIGUE} {max} {channel} touches in {hours}h already")
+            }
+            Rule::Gap { hours } => format!("{FATIGUE} less than {hours}h since another touch"),
+            Rule::Wecom { limit, period } => {
+                format!("{WECOM_LIMIT} {limit} bulk messages {period} already (the platform would refuse it)")
+            }
+        }
+    }
 }
 
 /// The first rule a touch at `t` on `channel` would break, given the member's
 /// other touches. Without `fatigue`, only the platform limit is checked;
 /// without a channel, only the rules over all channels.
-pub fn first_violation(
+pub fn first_violation<'c>(
     fatigue: Option<&FatiguePolicy>,
     wecom: &WecomLimit,
     calendar: &BrandCalendar,
     touches: &[PlannedTouch],
     t: Millis,
-    channel: Option<&str>,
-) -> Option<Violation> {
+    channel: Option<&'c str>,
+) -> Option<Violation<'c>> {
     if let Some(v) = fatigue.and_then(|f| fatigue_violation(f, touches, t, channel)) {
         return Some(v);
     }
     if channel.is_some_and(|channel| wecom.channels.iter().any(|c| c == channel)) {
-        let on_wecom: Vec<Millis> =
-            touches.iter().filter(|p| wecom.channels.contains(&p.channel)).map(|p| p.at).collect();
-        return platform_limit(wecom.per, calendar, &on_wecom, t);
+        let on_wecom = |p: &PlannedTouch| wecom.channels.contains(&p.channel);
+        return platform_limit(wecom.per, calendar, touches, on_wecom, t);
     }
     None
 }
 
-fn fatigue_violation(
+fn fatigue_violation<'c>(
     fatigue: &FatiguePolicy,
     touches: &[PlannedTouch],
     t: Millis,
-    channel: Option<&str>,
-) -> Option<Violation> {
-    let all: Vec<Millis> = touches.iter().map(|p| p.at).collect();
-    if let Some(v) = rolling_cap(&all, t, fatigue.max_touches, fatigue.window_hours, "touches") {
-        return Some(v);
+    channel: Option<&'c str>,
+) -> Option<Violation<'c>> {
+    let all = |_: &PlannedTouch| true;
+    if let Some(retry_at) = rolling_cap(touches, all, t, fatigue.max_touches, fatigue.window_hours) {
+        let rule = Rule::Touches { max: fatigue.max_touches, hours: fatigue.window_hours, channel: None };
+        return Some(Violation { rule, retry_at });
     }
     let gap = fatigue.min_gap_hours as i64 * HOUR;
-    if let Some(&near) = all.iter().filter(|&&s| (s - t).abs() < gap).max() {
-        let reason = format!("{FATIGUE} less than {}h since another touch", fatigue.min_gap_hours);
-        return Some(Violation { reason, retry_at: near + gap });
+    if let Some(near) = touches.iter().map(|p| p.at).filter(|&s| (s - t).abs() < gap).max() {
+        return Some(Violation { rule: Rule::Gap { hours: fatigue.min_gap_hours }, retry_at: near + gap });
     }
-    if let Some((channel, cap)) = channel.and_then(|c| Some((c, fatigue.channels.get(c)?))) {
-        let same: Vec<Millis> = touches.iter().filter(|p| p.channel == channel).map(|p| p.at).collect();
-        let what = format!("{channel} touches");
-        return rolling_cap(&same, t, cap.max_touches, cap.window_hours, &what);
-    }
-    None
+    let (channel, cap) = channel.and_then(|c| Some((c, fatigue.channels.get(c)?)))?;
+    let same = |p: &PlannedTouch| p.channel == channel;
+    let retry_at = rolling_cap(touches, same, t, cap.max_touches, cap.window_hours)?;
+    Some(Violation {
+        rule: Rule::Touches { max: cap.max_touches, hours: cap.window_hours, channel: Some(channel) },
+        retry_at,
+    })
 }
 
-/// At most `max` touches (the new one included) in any window of `hours`
-/// that contains `t`. Windows are half-open: (a − W, a].
-fn rolling_cap(touches: &[Millis], t: Millis, max: u32, hours: u32, what: &str) -> Option<Violation> {
+/// At most `max` of the touches `counted` (the new one included) in any
+/// window of `hours` that contains `t`: `Some` first instant a touch would
+/// keep to it, if it does not at `t`. Windows are half-open: (a − W, a].
+fn rolling_cap(
+    touches: &[PlannedTouch],
+    counted: impl Fn(&PlannedTouch) -> bool,
+    t: Millis,
+    max: u32,
+    hours: u32,
+) -> Option<Millis> {
     let w = hours as i64 * HOUR;
+    let times = || touches.iter().filter(|p| counted(p)).map(|p| p.at);
     // The count in a window only changes at a touch, so the windows ending at
     // `t` and at each later touch within W cover every window containing `t`.
-    let ends = std::iter::once(t).chain(touches.iter().copied().filter(|&s| s > t && s < t + w));
-    let crowded = ends
-        .map(|a| (a, 1 + touches.iter().filter(|&&s| s > a - w && s <= a).count() as u32))
-        .find(|&(_, n)| n > max)?;
+    let ends = std::iter::once(t).chain(times().filter(|&s| s > t && s < t + w));
+    let crowded =
+        ends.map(|a| (a, 1 + times().filter(|&s| s > a - w && s <= a).count() as u32)).find(|&(_, n)| n > max)?;
     // It frees up when enough of the touches before the window's end have left it.
     let (end, count) = crowded;
-    let mut inside: Vec<Millis> = touches.iter().copied().filter(|&s| s > end - w && s <= end).collect();
+    let mut inside: Vec<Millis> = times().filter(|&s| s > end - w && s <= end).collect();
     inside.sort_unstable();
     let must_leave = (count - max) as usize;
-    let retry_at = inside.get(must_leave - 1).map_or(t + 1, |&s| s + w).max(t + 1);
-    Some(Violation { reason: format!("{FATIGUE} {max} {what} in {hours}h already"), retry_at })
+    Some(inside.get(must_leave - 1).map_or(t + 1, |&s| s + w).max(t + 1))
 }
 
-fn platform_limit(per: WecomPeriod, calendar: &BrandCalendar, touches: &[Millis], t: Millis) -> Option<Violation> {
+fn platform_limit(
+    per: WecomPeriod,
+    calendar: &BrandCalendar,
+    touches: &[PlannedTouch],
+    counted: impl Fn(&PlannedTouch) -> bool,
+    t: Millis,
+) -> Option<Violation<'static>> {
+    let limit_at_least = match per {
+        WecomPeriod::Month => 28,
+        WecomPeriod::Week => 7,
+        WecomPeriod::Day => 1,
+    };
+    // Fewer touches than the smallest limit, at any time: no calendar to work out.
+    if touches.iter().filter(|p| counted(p)).count() < limit_at_least {
+        return None;
+    }
     let date = calendar.date_of(t);
-    let (first, next, limit, name) = match per {
+    let (first, next, limit, period) = match per {
         WecomPeriod::Month => {
             let first = date.with_day(1).expect("day 1 exists");
             let next = first.checked_add_months(chrono::Months::new(1)).expect("in range");
@@ -112,11 +161,8 @@ fn platform_limit(per: WecomPeriod, calendar: &BrandCalendar, touches: &[Millis]
         WecomPeriod::Day => (date, date + Duration::days(1), 1, "today"),
     };
     let (from, until) = (calendar.start_of(first), calendar.start_of(next));
-    let sent = touches.iter().filter(|&&s| s >= from && s < until).count();
-    (sent >= limit).then(|| Violation {
-        reason: format!("{WECOM_LIMIT} {limit} bulk messages {name} already (the platform would refuse it)"),
-        retry_at: until,
-    })
+    let sent = touches.iter().filter(|p| counted(p) && p.at >= from && p.at < until).count();
+    (sent >= limit).then_some(Violation { rule: Rule::Wecom { limit, period }, retry_at: until })
 }
 
 #[cfg(test)]
@@ -132,7 +178,7 @@ mod tests {
         PlannedTouch { at, channel: "wecom".into() }
     }
 
-    fn check(touches: &[PlannedTouch], t: Millis) -> Option<Violation> {
+    fn check(touches: &[PlannedTouch], t: Millis) -> Option<Violation<'static>> {
         let policy = FatiguePolicy::default();
         first_violation(Some(&policy), &WecomLimit::default(), &BrandCalendar::default(), touches, t, Some("wecom"))
     }
@@ -142,7 +188,7 @@ mod tests {
         let t = at("2026-03-10T10:00:00+08:00");
         let two = [wecom(t - 100 * HOUR), wecom(t - 50 * HOUR)];
         let v = check(&two, t).expect("a third touch within 168h");
-        assert!(v.reason.contains("2 touches in 168h"), "{}", v.reason);
+        assert!(v.reason().contains("2 touches in 168h"), "{}", v.reason());
         assert_eq!(v.retry_at, t - 100 * HOUR + 168 * HOUR, "free once the older one is 168h old");
         assert!(check(&two, v.retry_at).is_none());
         assert!(check(&two, v.retry_at - 1).is_some());
@@ -158,7 +204,7 @@ mod tests {
             check(&[wecom(t - 47 * HOUR)], t),
             first_violation(None, &day, &cal, &[wecom(t - HOUR)], t, Some("wecom")),
         ]
-        .map(|v| v.unwrap().reason);
+        .map(|v| v.unwrap().reason());
         assert!(reasons.iter().all(|r| is_cap_reason(r)), "{reasons:?}");
         assert!(!is_cap_reason("arbitration: birthday-tiered has priority"));
         assert!(!is_cap_reason("budget: 60 yuan of coupons a day, 60 yuan spent"));
@@ -178,14 +224,14 @@ mod tests {
     fn a_planned_later_touch_counts_too() {
         let t = at("2026-03-10T10:00:00+08:00");
         let around = [wecom(t - 60 * HOUR), wecom(t + 60 * HOUR)];
-        assert!(check(&around, t).unwrap().reason.contains("in 168h"));
+        assert!(check(&around, t).unwrap().reason().contains("in 168h"));
     }
 
     #[test]
     fn forty_eight_hours_between_touches() {
         let t = at("2026-03-10T10:00:00+08:00");
         let v = check(&[wecom(t - 47 * HOUR)], t).unwrap();
-        assert!(v.reason.contains("less than 48h"), "{}", v.reason);
+        assert!(v.reason().contains("less than 48h"), "{}", v.reason());
         assert_eq!(v.retry_at, t + HOUR);
         assert!(check(&[wecom(t - 48 * HOUR)], t).is_none());
     }
@@ -198,7 +244,7 @@ mod tests {
         let limit = WecomLimit { per: WecomPeriod::Day, ..Default::default() };
         let t = at("2026-03-10T10:00:00+08:00");
         let v = first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, Some("wecom")).unwrap();
-        assert!(v.reason.starts_with("WeCom limit: 1 bulk messages today"), "{}", v.reason);
+        assert!(v.reason().starts_with("WeCom limit: 1 bulk messages today"), "{}", v.reason());
         assert_eq!(v.retry_at, at("2026-03-11T00:00:00+08:00"));
         assert!(
             first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, Some("sms")).is_none(),
@@ -210,6 +256,6 @@ mod tests {
         let v =
             first_violation(Some(&lenient), &month, &cal, &february, at("2026-02-28T20:00:00+08:00"), Some("wecom"))
                 .unwrap();
-        assert!(v.reason.contains("28 bulk messages this month"), "{}", v.reason);
+        assert!(v.reason().contains("28 bulk messages this month"), "{}", v.reason());
     }
 }

@@ -199,12 +199,12 @@ impl Governor {
                 return Ok((t, why));
             };
             if rules.on_cap == OnCap::Drop {
-                return Err(v.reason);
+                return Err(v.reason());
             }
             if v.retry_at > latest {
-                return Err(format!("{}; no slot within {}h", v.reason, rules.max_defer_hours));
+                return Err(format!("{}; no slot within {}h", v.reason(), rules.max_defer_hours));
             }
-            why.get_or_insert(v.reason);
+            why.get_or_insert_with(|| v.reason());
             t = v.retry_at;
         }
         Err(format!("no slot found within {}h", rules.max_defer_hours))

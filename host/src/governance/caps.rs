@@ -107,8 +107,9 @@ fn fatigue_violation<'c>(
 }
 
 /// At most `max` of the touches `counted` (the new one included) in any
-/// window of `hours` that contains `t`: `Some` first instant a touch would
-/// keep to it, if it does not at `t`. Windows are half-open: (a − W, a].
+/// window of `hours` that contains `t`: `None` if a touch at `t` keeps to
+/// it, else `Some` instant from which the crowded window has room. Windows
+/// are half-open: (a − W, a].
 fn rolling_cap(
     touches: &[PlannedTouch],
     counted: impl Fn(&PlannedTouch) -> bool,
@@ -238,24 +239,40 @@ mod tests {
 
     #[test]
     fn wecom_limit_counts_the_calendar_month() {
-        let cal = BrandCalendar::default();
-        let lenient =
-            FatiguePolicy { max_touches: 100, min_gap_hours: 0, channels: Default::default(), ..Default::default() };
-        let limit = WecomLimit { per: WecomPeriod::Day, ..Default::default() };
         let t = at("2026-03-10T10:00:00+08:00");
-        let v = first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, Some("wecom")).unwrap();
+        let v = wecom_limit_only(WecomPeriod::Day, &[wecom(t - HOUR)], t).unwrap();
         assert!(v.reason().starts_with("WeCom limit: 1 bulk messages today"), "{}", v.reason());
         assert_eq!(v.retry_at, at("2026-03-11T00:00:00+08:00"));
-        assert!(
-            first_violation(Some(&lenient), &limit, &cal, &[wecom(t - HOUR)], t, Some("sms")).is_none(),
-            "not WeCom"
-        );
-        let month = WecomLimit::default();
+        let (cal, day) = (BrandCalendar::default(), WecomLimit { per: WecomPeriod::Day, ..Default::default() });
+        let lenient = FatiguePolicy { max_touches: 100, min_gap_hours: 0, ..Default::default() };
+        let sms = first_violation(Some(&lenient), &day, &cal, &[wecom(t - HOUR)], t, Some("sms"));
+        assert!(sms.is_none(), "not WeCom");
         let february: Vec<PlannedTouch> =
             (0..28).map(|d| wecom(at("2026-02-01T10:00:00+08:00") + d * 24 * HOUR)).collect();
-        let v =
-            first_violation(Some(&lenient), &month, &cal, &february, at("2026-02-28T20:00:00+08:00"), Some("wecom"))
-                .unwrap();
+        let v = wecom_limit_only(WecomPeriod::Month, &february, at("2026-02-28T20:00:00+08:00")).unwrap();
         assert!(v.reason().contains("28 bulk messages this month"), "{}", v.reason());
+    }
+
+    /// The WeCom limit alone: fatigue caps too lenient to matter.
+    fn wecom_limit_only(per: WecomPeriod, touches: &[PlannedTouch], t: Millis) -> Option<Violation<'static>> {
+        let lenient =
+            FatiguePolicy { max_touches: 100, min_gap_hours: 0, channels: Default::default(), ..Default::default() };
+        let limit = WecomLimit { per, ..Default::default() };
+        first_violation(Some(&lenient), &limit, &BrandCalendar::default(), touches, t, Some("wecom"))
+    }
+
+    #[test]
+    fn wecom_limit_counts_the_calendar_week_monday_to_sunday() {
+        // Monday 2026-03-09 to Saturday 2026-03-14: six touches, then a seventh on Sunday.
+        let six: Vec<PlannedTouch> = (0..6).map(|d| wecom(at("2026-03-09T10:00:00+08:00") + d * 24 * HOUR)).collect();
+        let sunday = at("2026-03-15T10:00:00+08:00");
+        assert!(wecom_limit_only(WecomPeriod::Week, &six, sunday).is_none(), "6 of 7");
+        let mut seven = six.clone();
+        seven.push(wecom(sunday - HOUR));
+        let v = wecom_limit_only(WecomPeriod::Week, &seven, sunday).unwrap();
+        assert!(v.reason().starts_with("WeCom limit: 7 bulk messages this week"), "{}", v.reason());
+        assert_eq!(v.retry_at, at("2026-03-16T00:00:00+08:00"), "the next Monday");
+        let monday = at("2026-03-16T10:00:00+08:00");
+        assert!(wecom_limit_only(WecomPeriod::Week, &seven, monday).is_none(), "a new week");
     }
 }

@@ -143,17 +143,17 @@ STRATEGIES = {
                         AND e.at BETWEEN run.at - INTERVAL 24 HOUR AND run.at)
         ORDER BY 1""",
     # (The Python plugin.) Level 3 or 4, joined k years back for some k in
-    # 1..50 give or take the leap days: the join day lies 365k + k//4 - 1 to
-    # 365k + (k+3)//4 + 1 days before the run date. The plugin picks the
-    # exact anniversary itself.
+    # 1..50 as far as the leap days allow: the join day lies 365k +
+    # max(k//4 - 1, 0) to 365k + (k+3)//4 days before the run date. The plugin
+    # picks the exact anniversary itself.
     "vip-anniversary": """
         SELECT m.member_id
         FROM members m, run
         WHERE m.joined_at <= run.at
           AND m.level IN (3, 4)
           AND EXISTS (SELECT 1 FROM range(1, 51) AS years(k)
-                      WHERE run.today - m.joined_day BETWEEN 365 * k + k // 4 - 1
-                                                         AND 365 * k + (k + 3) // 4 + 1)
+                      WHERE run.today - m.joined_day BETWEEN 365 * k + greatest(k // 4 - 1, 0)
+                                                         AND 365 * k + (k + 3) // 4)
         ORDER BY 1""",
 }
 

@@ -4,10 +4,10 @@
 //! `canvas:strategy@0.1.0`, the Rust SDK against 0.2.0: these tests are also
 //! the host's promise that an older plugin keeps running.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use canvas::runtime::{PluginEngine, SandboxLimits};
+use canvas::runtime::{api, PluginEngine, SandboxLimits};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -91,4 +91,39 @@ fn the_python_vip_anniversary_thanks_vip_members_on_their_anniversary_only() {
         assert_eq!(d["benefit"]["value"], expected_value, "{d}");
         assert!(thanked.insert((member.to_string(), date.year())), "{member} thanked twice in {}", date.year());
     }
+}
+
+#[test]
+fn the_python_vip_anniversary_asks_for_exactly_the_days_an_anniversary_can_lie_back() {
+    let cache = repo_root().join("target").join("compile-cache");
+    let engine = Arc::new(PluginEngine::with_compile_cache(SandboxLimits::default(), Some(&cache)).unwrap());
+    let vip = engine.load(&plugin("vip-anniversary")).unwrap();
+    let audience = vip.audience(&vip.manifest.default_config).unwrap();
+    let asked: BTreeSet<u32> = audience
+        .any_of
+        .iter()
+        .flat_map(|clause| &clause.all_of)
+        .filter_map(|condition| match condition {
+            api::Condition::Joined(ago) => Some(ago.min..=ago.max),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    // Every anniversary, 1 to 50 years on, of every join day from 1950 to
+    // 2300 (leap years, 29 February joins, the common years 2100 and 2200).
+    let mut reached = BTreeSet::new();
+    let mut joined = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    while joined.year() <= 2300 {
+        for years in 1..=50 {
+            let year = joined.year() + years;
+            let anniversary = NaiveDate::from_ymd_opt(year, joined.month(), joined.day())
+                .unwrap_or_else(|| NaiveDate::from_ymd_opt(year, 2, 28).unwrap());
+            reached.insert((anniversary - joined).num_days() as u32);
+        }
+        joined = joined.succ_opt().unwrap();
+    }
+    let missed: Vec<&u32> = reached.difference(&asked).collect();
+    assert!(missed.is_empty(), "anniversaries it never sees, days back: {missed:?}");
+    let idle: Vec<&u32> = asked.difference(&reached).collect();
+    assert!(idle.is_empty(), "days back no anniversary lies on, asked for all the same: {idle:?}");
 }

@@ -10,8 +10,11 @@ MAX_YEARS = 50
 
 
 def _years_ago(k):
-    """Days back to a date k years before: 365·k plus k/4 leap days, give or take one."""
-    return between(365 * k + k // 4 - 1, 365 * k + (k + 3) // 4 + 1)
+    """The days back an anniversary k years on can lie: 365·k plus the 29 Februaries
+    between, which are k/4 rounded down or up, one fewer when the years cross a
+    century that is not a leap year (2100). Wider asks Python about members it
+    turns away: each one passed costs more than deciding."""
+    return between(365 * k + max(k // 4 - 1, 0), 365 * k + (k + 3) // 4)
 
 
 class Strategy(Plugin):

@@ -9,12 +9,12 @@
 //! already decided is never decided again, so re-running an instant, or
 //! running it again after a crash, adds nothing twice.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use rustc_hash::FxHashSet;
 use sha2::{Digest, Sha256};
 
 use crate::audience::{self, RunClock};
@@ -291,17 +291,14 @@ impl<'a> Runner<'a> {
         }
 
         let governing = Instant::now();
-        // Moved once into a vector of their number: grown batch by batch, a
-        // busy day's proposals (376 bytes each) were copied into fresh
-        // memory at every doubling.
-        let mut proposals: Vec<Decision> = Vec::with_capacity(batches.iter().map(Vec::len).sum());
-        batches.into_iter().for_each(|batch| proposals.extend(batch));
-        self.store.retain_undecided(&mut proposals, |decided| {
-            record_of(&mut records, &decided.strategy).already_decided += 1;
-        })?;
+        for batch in &mut batches {
+            self.store.retain_undecided(batch, |decided| {
+                record_of(&mut records, &decided.strategy).already_decided += 1;
+            })?;
+        }
         let base = &self.base;
         let timezone_of = |member: &str| base.time_zone(base.index_of(member)?);
-        let decided = self.governor.decide(at, proposals, &held_back, timezone_of);
+        let decided = self.governor.decide(at, batches, &held_back, timezone_of);
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
         let outbox: Vec<OutboxItem> =
@@ -477,46 +474,55 @@ pub(crate) fn proposals_from(
     touches: Vec<api::Touch>,
 ) -> Result<Vec<Decision>, PluginError> {
     let invalid = |message: String| PluginError::InvalidOutput { plugin: plugin.label(), message };
-    let in_batch: HashSet<&str> = members.iter().map(|m| m.profile.id.as_str()).collect();
-    let mut seen: HashSet<(String, String)> = HashSet::new();
-    let mut proposals = Vec::with_capacity(touches.len());
-    for touch in touches {
-        let who = format!("member `{}`", touch.member_id);
-        if !in_batch.contains(touch.member_id.as_str()) {
-            return Err(invalid(format!("{who} was not in the batch it was given")));
+    // Checked by reference first, and a problem worded only when there is
+    // one: a busy day checks a million touches.
+    {
+        let in_batch: FxHashSet<&str> = members.iter().map(|m| m.profile.id.as_str()).collect();
+        let mut seen: FxHashSet<(&str, &str)> = FxHashSet::with_capacity_and_hasher(touches.len(), Default::default());
+        for touch in &touches {
+            let who = || format!("member `{}`", touch.member_id);
+            if !in_batch.contains(touch.member_id.as_str()) {
+                return Err(invalid(format!("{} was not in the batch it was given", who())));
+            }
+            if !is_step_name(&touch.step) {
+                return Err(invalid(format!(
+                    "the touch for {} has step `{}`; use 1–64 of a-z, 0-9, _ and -",
+                    who(),
+                    touch.step
+                )));
+            }
+            if touch.channel.trim().is_empty() || touch.template.trim().is_empty() {
+                return Err(invalid(format!("the touch for {} lacks a channel or template", who())));
+            }
+            if !seen.insert((&touch.member_id, &touch.step)) {
+                return Err(invalid(format!("{} got two touches at step `{}` in one run", who(), touch.step)));
+            }
+            let benefit = match &touch.action {
+                api::Action::StaffTask(t) if t.guide_id.trim().is_empty() => {
+                    return Err(invalid(format!("the staff task for {} names no guide", who())));
+                }
+                api::Action::StaffTask(t) => t.benefit.as_ref(),
+                api::Action::Coupon(b) => Some(b),
+                api::Action::Message | api::Action::GroupBuyInvite(_) => None,
+            };
+            if benefit.is_some_and(|b| b.value < 0) {
+                return Err(invalid(format!("the benefit for {} has a negative value", who())));
+            }
         }
-        if !is_step_name(&touch.step) {
-            return Err(invalid(format!(
-                "the touch for {who} has step `{}`; use 1–64 of a-z, 0-9, _ and -",
-                touch.step
-            )));
-        }
-        if touch.channel.trim().is_empty() || touch.template.trim().is_empty() {
-            return Err(invalid(format!("the touch for {who} lacks a channel or template")));
-        }
-        if !seen.insert((touch.member_id.clone(), touch.step.clone())) {
-            return Err(invalid(format!("{who} got two touches at step `{}` in one run", touch.step)));
-        }
-        let (action, benefit, guide_id, group_buy) = match &touch.action {
+    }
+    let proposal = |touch: api::Touch| {
+        let (action, benefit, guide_id, group_buy) = match touch.action {
             api::Action::Message => (ActionKind::Message, None, None, None),
             api::Action::Coupon(b) => (ActionKind::Coupon, Some(b), None, None),
-            api::Action::StaffTask(t) => {
-                if t.guide_id.trim().is_empty() {
-                    return Err(invalid(format!("the staff task for {who} names no guide")));
-                }
-                (ActionKind::StaffTask, t.benefit.as_ref(), Some(t.guide_id.clone()), None)
-            }
+            api::Action::StaffTask(t) => (ActionKind::StaffTask, t.benefit, Some(t.guide_id), None),
             api::Action::GroupBuyInvite(g) => {
-                let group = GroupBuy { sku: g.sku.clone(), group_size: g.group_size, price: g.price };
+                let group = GroupBuy { sku: g.sku, group_size: g.group_size, price: g.price };
                 (ActionKind::GroupBuyInvite, None, None, Some(group))
             }
         };
-        if benefit.is_some_and(|b| b.value < 0) {
-            return Err(invalid(format!("the benefit for {who} has a negative value")));
-        }
         let key = format!("{}/{}/{period}/{}", plugin.id(), touch.step, touch.member_id);
-        let coupon_id = benefit.filter(|b| b.kind == api::BenefitKind::Coupon).map(|_| coupon_id(&key));
-        proposals.push(Decision {
+        let coupon_id = benefit.as_ref().filter(|b| b.kind == api::BenefitKind::Coupon).map(|_| coupon_id(&key));
+        Decision {
             key,
             strategy: plugin.id().to_string(),
             plugin_version: plugin.manifest.version.clone(),
@@ -528,16 +534,16 @@ pub(crate) fn proposals_from(
             channel: touch.channel,
             template: touch.template,
             variables: touch.variables,
-            benefit: benefit.map(model::Benefit::from),
+            benefit: benefit.as_ref().map(model::Benefit::from),
             coupon_id,
             guide_id,
             group_buy,
             status: DecisionStatus::Dispatched,
             reason: None,
             send_at: None,
-        });
-    }
-    Ok(proposals)
+        }
+    };
+    Ok(touches.into_iter().map(proposal).collect())
 }
 
 fn is_step_name(step: &str) -> bool {

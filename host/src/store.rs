@@ -253,45 +253,64 @@ impl Store {
             by_member.sort_by(|a, b| a.member_id.cmp(&b.member_id));
         }
         let queued: FxHashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
-        self.with_ledger(|ledger| {
-            ledger.reserve(by_member.len());
-            let mut seen = FxHashSet::with_capacity_and_hasher(by_member.len(), Default::default());
-            let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
-            for (i, d) in by_member.iter().enumerate() {
-                let page = pages.last_mut().expect("there is always a page");
-                if !ledger.contains(&d.key) && seen.insert(&d.key) {
-                    page.push(d);
-                }
-                let members_last = by_member.get(i + 1).is_none_or(|next| next.member_id != d.member_id);
-                if members_last && page.len() >= RECORD_CHUNK {
-                    pages.push(Vec::with_capacity(RECORD_CHUNK));
-                }
+        let mut guard = self.ledger_built()?;
+        let ledger = guard.as_mut().expect("built above");
+        ledger.reserve(by_member.len());
+        let mut seen = FxHashSet::with_capacity_and_hasher(by_member.len(), Default::default());
+        let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
+        for (i, d) in by_member.iter().enumerate() {
+            let page = pages.last_mut().expect("there is always a page");
+            if !ledger.contains(&d.key) && seen.insert(&d.key) {
+                page.push(d);
             }
-            pages.retain(|page| !page.is_empty());
-            // Encoding is most of the work: on every core, then written in order.
-            let encoded = ledger::encode_pages(&pages, |d| EntryRef {
-                decision: d,
-                queued: queued.get(d.key.as_str()).copied(),
-            })?;
-            for (decisions, bytes) in pages.iter().zip(encoded) {
-                let page = self.db.generate_id()?;
-                self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
-                for (index, d) in decisions.iter().enumerate() {
-                    let pending_at = queued.get(d.key.as_str()).map(|item| item.next_attempt_at);
-                    ledger.add(Slot { page, index: index as u32 }, d, pending_at);
-                }
+            let members_last = by_member.get(i + 1).is_none_or(|next| next.member_id != d.member_id);
+            if members_last && page.len() >= RECORD_CHUNK {
+                pages.push(Vec::with_capacity(RECORD_CHUNK));
             }
-            Ok(())
-        })?
+        }
+        pages.retain(|page| !page.is_empty());
+        let ids = pages.iter().map(|_| self.db.generate_id()).collect::<Result<Vec<u64>, _>>()?;
+        // The indexes are kept in step on a thread of their own while the
+        // pages are encoded (on every core, most of the work) and written in
+        // order: a second of CPU each at a million decisions. Should a write
+        // fail, the indexes are dropped and built again from the pages.
+        let written = std::thread::scope(|scope| {
+            let indexing = scope.spawn(|| {
+                for (&page, decisions) in ids.iter().zip(&pages) {
+                    for (index, d) in decisions.iter().enumerate() {
+                        let pending_at = queued.get(d.key.as_str()).map(|item| item.next_attempt_at);
+                        ledger.add(Slot { page, index: index as u32 }, d, pending_at);
+                    }
+                }
+            });
+            let entry = |d| EntryRef { decision: d, queued: queued.get(d.key.as_str()).copied() };
+            let written = ledger::encode_pages(&pages, entry).and_then(|encoded| {
+                for (page, bytes) in ids.iter().zip(encoded) {
+                    self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
+                }
+                Ok(())
+            });
+            indexing.join().expect("indexing decisions does not panic");
+            written
+        });
+        if written.is_err() {
+            *guard = None;
+        }
+        written
     }
 
-    /// Runs `f` on the ledger's indexes, built from the pages on first use.
-    pub(crate) fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> anyhow::Result<R> {
+    /// The ledger, built from the pages on first use.
+    fn ledger_built(&self) -> anyhow::Result<std::sync::MutexGuard<'_, Option<Ledger>>> {
         let mut guard = self.ledger.lock().expect("the ledger lock is never poisoned");
         if guard.is_none() {
             *guard = Some(self.build_ledger(|_| {})?);
         }
-        Ok(f(guard.as_mut().expect("built above")))
+        Ok(guard)
+    }
+
+    /// Runs `f` on the ledger's indexes, built from the pages on first use.
+    pub(crate) fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> anyhow::Result<R> {
+        Ok(f(self.ledger_built()?.as_mut().expect("built on first use")))
     }
 
     /// Reads every page into the indexes, handing each decision to `each`.

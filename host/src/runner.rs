@@ -313,12 +313,12 @@ impl<'a> Runner<'a> {
         let (log, base, store) = (&mut self.log, &self.base, self.store);
         std::thread::scope(|scope| {
             let logging = scope.spawn(|| decided.iter().for_each(|decision| log.add(base, decision)));
-            let recorded = store.record_decisions(decided.iter(), &outbox);
+            let recorded = store.record_decisions(&decided, &outbox);
             logging.join().expect("adding to the decision log does not panic");
             recorded
         })?;
         self.base.add_events(coupons);
-        for decision in decided.iter() {
+        for decision in &decided {
             record_of(&mut records, &decision.strategy).decisions += 1;
             on_decision(decision);
         }

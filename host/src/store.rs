@@ -245,14 +245,10 @@ impl Store {
     /// together or not at all. A crash between two pages leaves some members
     /// recorded: running the instant again decides the others, as recorded
     /// keys are never decided twice. A key that exists already is kept as it was.
-    pub fn record_decisions<'d>(
-        &self,
-        decisions: impl IntoIterator<Item = &'d Decision>,
-        outbox: &[OutboxItem],
-    ) -> anyhow::Result<()> {
+    pub fn record_decisions(&self, decisions: &[Decision], outbox: &[OutboxItem]) -> anyhow::Result<()> {
         // Member by member, each member's in the order given. The governor
         // hands them over in member order already; sort only if not.
-        let mut by_member: Vec<&Decision> = decisions.into_iter().collect();
+        let mut by_member: Vec<&Decision> = decisions.iter().collect();
         if !by_member.is_sorted_by(|a, b| a.member_id <= b.member_id) {
             by_member.sort_by(|a, b| a.member_id.cmp(&b.member_id));
         }

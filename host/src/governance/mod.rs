@@ -88,8 +88,8 @@ impl Governor {
         batches: Vec<Vec<Decision>>,
         held_back: &[(String, String)],
         timezone_of: impl Fn(&str) -> Option<Tz>,
-    ) -> Decided {
-        let mut decided = self.in_arbitration_order(batches);
+    ) -> Vec<Decision> {
+        let mut proposals = self.in_arbitration_order(batches);
         let mut first_held: HashMap<&str, &str> = HashMap::new();
         for (member, strategy) in held_back {
             let first = first_held.entry(member).or_insert(strategy);
@@ -100,8 +100,7 @@ impl Governor {
         // The member being decided and the strategy that won them; kept in
         // buffers of their own, reused member after member.
         let (mut member, mut winner) = (String::new(), String::new());
-        for i in 0..decided.len() {
-            let d = decided.get_mut(i);
+        for (i, d) in proposals.iter_mut().enumerate() {
             if i == 0 || member != d.member_id {
                 let strategy = match first_held.get(d.member_id.as_str()) {
                     Some(&held) if self.policy.rank(held) < self.policy.rank(&d.strategy) => held,
@@ -136,15 +135,20 @@ impl Governor {
             d.send_at = send_at;
             self.remember(d);
         }
-        decided
+        proposals
     }
 
-    /// Member by member, each member's proposals by strategy rank, then step
-    /// (see [`Decided`]). Each batch is put in order first (plugins return
-    /// touches in any order; most in the order given); a strategy's batches
-    /// are of ascending members, so the sort mostly merges one run per
-    /// strategy. Ranks are looked up once per proposal, not at every comparison.
-    fn in_arbitration_order(&self, mut batches: Vec<Vec<Decision>>) -> Decided {
+    /// Member by member, each member's proposals by strategy rank, then step.
+    ///
+    /// Each proposal is moved once, from its batch into the one list: a busy
+    /// day has hundreds of thousands (376 bytes each), and gathering them
+    /// first and then putting them in order in place moved each four times.
+    /// Each batch is put in order first (plugins return touches in any
+    /// order; most in the order given), so the order taken from a batch is
+    /// the order it holds. A strategy's batches are of ascending members, so
+    /// the sort mostly merges one run per strategy. Ranks are looked up once
+    /// per proposal, not at every comparison.
+    fn in_arbitration_order(&self, mut batches: Vec<Vec<Decision>>) -> Vec<Decision> {
         let rank = |d: &Decision| self.policy.rank(&d.strategy).0;
         fn key(d: &Decision, rank: usize) -> (&str, usize, &str, &str) {
             (&d.member_id, rank, &d.strategy, &d.step)
@@ -162,7 +166,11 @@ impl Governor {
             let (a, b) = (&batches[batch_a as usize][a as usize], &batches[batch_b as usize][b as usize]);
             key(a, rank_a).cmp(&key(b, rank_b))
         });
-        Decided { order: order.into_iter().map(|(_, b, i)| (b, i)).collect(), batches }
+        let mut batches: Vec<std::vec::IntoIter<Decision>> = batches.into_iter().map(Vec::into_iter).collect();
+        order
+            .into_iter()
+            .map(|(_, b, _)| batches[b as usize].next().expect("each batch is taken in the order it holds"))
+            .collect()
     }
 
     /// Whether every touch `strategy` could propose to `member` at `at`,
@@ -233,47 +241,6 @@ pub fn in_holdout(strategy: &str, member: &str, percent: f64) -> bool {
     (bucket as f64) < percent * 100.0
 }
 
-/// A run instant's decisions in arbitration order: member by member, each
-/// member's by strategy rank, then step. They stay in the batches they were
-/// proposed in, read through their order: a busy day has hundreds of
-/// thousands (376 bytes each), and moving them into one list in order wrote
-/// a quarter of a gigabyte of fresh memory on one core, most of it page faults.
-pub struct Decided {
-    batches: Vec<Vec<Decision>>,
-    /// (batch, index in the batch), in arbitration order.
-    order: Vec<(u32, u32)>,
-}
-
-impl Decided {
-    pub fn len(&self) -> usize {
-        self.order.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
-    }
-
-    /// In arbitration order.
-    pub fn iter(&self) -> impl Iterator<Item = &Decision> + '_ {
-        self.order.iter().map(|&(b, i)| &self.batches[b as usize][i as usize])
-    }
-
-    fn get_mut(&mut self, k: usize) -> &mut Decision {
-        let (b, i) = self.order[k];
-        &mut self.batches[b as usize][i as usize]
-    }
-
-    /// In arbitration order. Each batch is in that order itself (see
-    /// [`Governor::in_arbitration_order`]), so each is taken front to back.
-    pub fn into_vec(self) -> Vec<Decision> {
-        let mut batches: Vec<std::vec::IntoIter<Decision>> = self.batches.into_iter().map(Vec::into_iter).collect();
-        self.order
-            .into_iter()
-            .map(|(b, _)| batches[b as usize].next().expect("each batch is in arbitration order"))
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,14 +283,12 @@ mod tests {
     #[test]
     fn the_higher_priority_strategy_wins_and_the_other_is_told_why() {
         let at = parse_instant(TEN).unwrap();
-        let out = no_holdout()
-            .decide(
-                at,
-                vec![vec![proposal("dormant-recall", "M1", at)], vec![proposal("birthday-tiered", "M1", at)]],
-                &[],
-                |_| None,
-            )
-            .into_vec();
+        let out = no_holdout().decide(
+            at,
+            vec![vec![proposal("dormant-recall", "M1", at)], vec![proposal("birthday-tiered", "M1", at)]],
+            &[],
+            |_| None,
+        );
         let by = |s: &str| out.iter().find(|d| d.strategy == s).unwrap();
         assert_eq!(by("birthday-tiered").status, DecisionStatus::Dispatched);
         assert_eq!(by("dormant-recall").status, DecisionStatus::Suppressed);
@@ -346,7 +311,7 @@ mod tests {
         let batches: Vec<Vec<Decision>> = proposals.chunks(5).map(<[Decision]>::to_vec).collect();
         let governor = no_holdout();
         let ordered: Vec<(String, String)> =
-            governor.in_arbitration_order(batches).into_vec().into_iter().map(|d| (d.member_id, d.strategy)).collect();
+            governor.in_arbitration_order(batches).into_iter().map(|d| (d.member_id, d.strategy)).collect();
         let mut expected = ordered.clone();
         expected.sort_by_key(|(member, strategy)| (member.clone(), governor.policy.rank(strategy).0, strategy.clone()));
         assert_eq!(ordered, expected);
@@ -367,8 +332,7 @@ mod tests {
     fn quiet_hours_defer_to_the_morning_in_the_members_zone() {
         let at = parse_instant(TEN).unwrap();
         let london: Tz = "Europe/London".parse().unwrap();
-        let out =
-            no_holdout().decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], |_| Some(london)).into_vec();
+        let out = no_holdout().decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], |_| Some(london));
         assert_eq!(out[0].status, DecisionStatus::Deferred);
         assert_eq!(out[0].send_at, Some(parse_instant("2026-03-01T09:00:00+00:00").unwrap()));
         assert!(
@@ -397,21 +361,19 @@ mod tests {
         let mut earlier = proposal("birthday-tiered", "M1", at - 24 * HOUR);
         earlier.status = DecisionStatus::Dispatched;
         g.remember(&earlier);
-        let out = g
-            .decide(
-                at,
-                vec![vec![proposal("dormant-recall", "M1", at)], vec![proposal("second-purchase-nudge", "M2", at)]],
-                &[],
-                |_| None,
-            )
-            .into_vec();
+        let out = g.decide(
+            at,
+            vec![vec![proposal("dormant-recall", "M1", at)], vec![proposal("second-purchase-nudge", "M2", at)]],
+            &[],
+            |_| None,
+        );
         assert_eq!(out[0].status, DecisionStatus::Suppressed);
         assert_eq!(out[0].reason.as_deref(), Some("fatigue: less than 48h since another touch"));
         assert_eq!(out[1].status, DecisionStatus::Dispatched);
 
         let mut deferring = no_holdout();
         deferring.remember(&earlier);
-        let out = deferring.decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], |_| None).into_vec();
+        let out = deferring.decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], |_| None);
         assert_eq!(out[0].status, DecisionStatus::Deferred);
         assert_eq!(out[0].send_at, Some(at + 24 * HOUR), "48h after the earlier touch");
     }
@@ -440,7 +402,7 @@ mod tests {
         let held =
             [("M1".to_string(), "birthday-tiered".to_string()), ("M2".to_string(), "group-buy-referral".to_string())];
         let proposals = vec![proposal("dormant-recall", "M1", at), proposal("dormant-recall", "M2", at)];
-        let out = no_holdout().decide(at, vec![proposals], &held, |_| None).into_vec();
+        let out = no_holdout().decide(at, vec![proposals], &held, |_| None);
         assert_eq!(out.len(), 2, "held-back members are not decided again");
         assert_eq!(out[0].reason.as_deref(), Some("arbitration: birthday-tiered has priority"));
         assert_eq!(out[1].status, DecisionStatus::Dispatched, "group-buy-referral ranks below dormant-recall");
@@ -458,7 +420,7 @@ mod tests {
         let rules = HashMap::from([("birthday-tiered".to_string(), budget)]);
         let mut g = Governor::new(GovernancePolicy::default(), rules, BrandCalendar::default());
         let members = ["M1", "M2", "M3"].map(|m| proposal("birthday-tiered", m, at));
-        let out = g.decide(at, vec![members.to_vec()], &[], |_| None).into_vec();
+        let out = g.decide(at, vec![members.to_vec()], &[], |_| None);
         let statuses: Vec<DecisionStatus> = out.iter().map(|d| d.status).collect();
         assert_eq!(statuses, [DecisionStatus::Dispatched, DecisionStatus::Dispatched, DecisionStatus::Suppressed]);
         assert_eq!(out[2].reason.as_deref(), Some("budget: 50 yuan of coupons a day, 40 yuan spent"));

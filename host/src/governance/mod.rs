@@ -24,7 +24,7 @@ use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use caps::first_violation;
+use caps::{first_violation, Violation};
 pub use caps::{is_cap_reason, PlannedTouch};
 pub use policy::{GovernancePolicy, OnCap, StrategyRules};
 
@@ -123,11 +123,14 @@ impl Governor {
             let tz = timezone_of(&d.member_id).unwrap_or(self.calendar.tz());
             let (status, reason, send_at) = match self.slot(&d.strategy, &d.member_id, Some(&d.channel), at, tz, &rules)
             {
-                Err(reason) => (DecisionStatus::Suppressed, Some(reason), None),
-                Ok((send_at, why)) => match self.over_budget(d, send_at, &rules) {
+                Err(no_slot) => (DecisionStatus::Suppressed, Some(no_slot.reason(&rules)), None),
+                Ok((send_at, wait)) => match self.over_budget(d, send_at, &rules) {
                     Some(reason) => (DecisionStatus::Suppressed, Some(reason), None),
                     None if send_at == at => (DecisionStatus::Dispatched, None, None),
-                    None => (DecisionStatus::Deferred, why, Some(send_at)),
+                    None => {
+                        let why = wait.map(|w| format!("{}; sends at {}", w.reason(), self.calendar.format(send_at)));
+                        (DecisionStatus::Deferred, why, Some(send_at))
+                    }
                 },
             };
             d.status = status;
@@ -180,46 +183,47 @@ impl Governor {
     pub fn caps_hold_back(&self, strategy: &str, member: &str, at: Millis, tz: Tz) -> bool {
         let rules = self.rules_for(strategy);
         !in_holdout(strategy, member, rules.holdout_percent)
-            && matches!(self.slot(strategy, member, None, at, tz, &rules), Err(reason) if is_cap_reason(&reason))
+            && matches!(self.slot(strategy, member, None, at, tz, &rules), Err(no_slot) if no_slot.is_cap())
     }
 
     /// When a touch on `channel` (`None`: checked against the rules over all
     /// channels only) can be sent: now, or a later moment quiet hours and
-    /// caps allow; `Err` with the reason when it cannot within the rules.
-    fn slot(
+    /// caps allow, with what first made it wait; `Err` when it cannot within
+    /// the rules. Nothing is worded here: screening members asks this for
+    /// every member held back and needs no words.
+    fn slot<'c>(
         &self,
         strategy: &str,
         member: &str,
-        channel: Option<&str>,
+        channel: Option<&'c str>,
         at: Millis,
         tz: Tz,
         rules: &StrategyRules,
-    ) -> Result<(Millis, Option<String>), String> {
+    ) -> Result<(Millis, Option<Wait<'c>>), NoSlot<'c>> {
         let touches = self.touches.get(member).map_or(&[][..], Vec::as_slice);
         let fatigue = (!self.policy.exempt_from_caps.iter().any(|s| s == strategy)).then_some(&self.policy.fatigue);
         let latest = at + rules.max_defer_hours as i64 * HOUR;
         let mut t = at;
-        let mut why: Option<String> = None;
+        let mut wait: Option<Wait> = None;
         for _ in 0..MAX_SLOT_SEARCH {
             if let Some(end) = self.policy.quiet_hours.ends_after(tz, t) {
-                why.get_or_insert_with(|| format!("quiet hours in {}", tz.name()));
+                wait.get_or_insert(Wait::QuietHours(tz));
                 t = end;
             }
             let Some(v) = first_violation(fatigue, &self.policy.wecom_limit, &self.calendar, touches, t, channel)
             else {
-                let why = why.map(|w| format!("{w}; sends at {}", self.calendar.format(t)));
-                return Ok((t, why));
+                return Ok((t, wait));
             };
             if rules.on_cap == OnCap::Drop {
-                return Err(v.reason());
+                return Err(NoSlot::Capped(v));
             }
             if v.retry_at > latest {
-                return Err(format!("{}; no slot within {}h", v.reason(), rules.max_defer_hours));
+                return Err(NoSlot::CappedTooLong(v));
             }
-            why.get_or_insert_with(|| v.reason());
+            wait.get_or_insert(Wait::Capped(v));
             t = v.retry_at;
         }
-        Err(format!("no slot found within {}h", rules.max_defer_hours))
+        Err(NoSlot::NotFound)
     }
 
     fn over_budget(&self, d: &Decision, send_at: Millis, rules: &StrategyRules) -> Option<String> {
@@ -229,6 +233,48 @@ impl Governor {
         let spent = self.coupons_spent.get(&d.strategy).and_then(|days| days.get(&day)).copied().unwrap_or(0);
         (spent + coupon.value > budget)
             .then(|| format!("budget: {} yuan of coupons a day, {} yuan spent", budget / 100, spent / 100))
+    }
+}
+
+/// What first made a touch wait.
+#[derive(Clone, Copy, Debug)]
+enum Wait<'c> {
+    QuietHours(Tz),
+    Capped(Violation<'c>),
+}
+
+impl Wait<'_> {
+    fn reason(&self) -> String {
+        match self {
+            Wait::QuietHours(tz) => format!("quiet hours in {}", tz.name()),
+            Wait::Capped(v) => v.reason(),
+        }
+    }
+}
+
+/// Why a touch has no slot within its strategy's rules.
+#[derive(Clone, Copy, Debug)]
+enum NoSlot<'c> {
+    /// A cap is broken and the strategy drops capped touches.
+    Capped(Violation<'c>),
+    /// A cap is broken until after the strategy's longest deferral.
+    CappedTooLong(Violation<'c>),
+    /// The search gave up (see [`MAX_SLOT_SEARCH`]).
+    NotFound,
+}
+
+impl NoSlot<'_> {
+    /// Held back by a fatigue cap or the WeCom limit (see [`is_cap_reason`]).
+    fn is_cap(&self) -> bool {
+        matches!(self, NoSlot::Capped(_) | NoSlot::CappedTooLong(_))
+    }
+
+    fn reason(&self, rules: &StrategyRules) -> String {
+        match self {
+            NoSlot::Capped(v) => v.reason(),
+            NoSlot::CappedTooLong(v) => format!("{}; no slot within {}h", v.reason(), rules.max_defer_hours),
+            NoSlot::NotFound => format!("no slot found within {}h", rules.max_defer_hours),
+        }
     }
 }
 

@@ -106,8 +106,10 @@ impl Governor {
                     Some(&held) if self.policy.rank(held) < self.policy.rank(&d.strategy) => held,
                     _ => &d.strategy,
                 };
-                (member.clear(), winner.clear());
-                (member.push_str(&d.member_id), winner.push_str(strategy));
+                member.clear();
+                member.push_str(&d.member_id);
+                winner.clear();
+                winner.push_str(strategy);
             }
             if winner != d.strategy {
                 d.status = DecisionStatus::Suppressed;

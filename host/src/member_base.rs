@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 
 use crate::calendar::BrandCalendar;
@@ -71,6 +72,11 @@ pub struct MemberBase {
     /// Fx: looked up for each of millions of orders and events as the base
     /// is built, and for every decision recorded.
     index: FxHashMap<String, u32>,
+    /// The members with a valid time zone of their own (most have none),
+    /// parsed once. The governor asks for every proposal: looked up by id
+    /// in the index of all members, then read from the member's row, it
+    /// cost a day more the more members the brand has, whoever was decided.
+    own_zones: FxHashMap<String, Tz>,
     /// Every member's orders, oldest first, one member after another. An
     /// audience reads hundreds of thousands of members' orders in member
     /// order: one array keeps those reads in sequence, where a vector per
@@ -156,6 +162,10 @@ impl MemberBase {
             })
             .collect();
 
+        let own_zones = members
+            .iter()
+            .filter_map(|row| Some((row.member.id.clone(), row.member.tz.as_deref()?.parse().ok()?)))
+            .collect();
         let mut by_birth_month: [Vec<u32>; 13] = Default::default();
         for (i, row) in members.iter().enumerate() {
             if let Some(birthday) = row.member.birthday {
@@ -175,6 +185,7 @@ impl MemberBase {
             calendar,
             members,
             index,
+            own_zones,
             order_rows,
             order_start,
             events,
@@ -196,8 +207,13 @@ impl MemberBase {
     }
 
     /// The member's own time zone, if they have a valid one.
-    pub fn time_zone(&self, m: u32) -> Option<chrono_tz::Tz> {
-        self.member(m).member.tz.as_deref()?.parse().ok()
+    pub fn time_zone(&self, m: u32) -> Option<Tz> {
+        self.time_zone_of(&self.member(m).member.id)
+    }
+
+    /// [`MemberBase::time_zone`] by member id; `None` for unknown members.
+    pub fn time_zone_of(&self, member_id: &str) -> Option<Tz> {
+        self.own_zones.get(member_id).copied()
     }
 
     pub fn index_of(&self, member_id: &str) -> Option<u32> {

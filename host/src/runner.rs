@@ -297,8 +297,7 @@ impl<'a> Runner<'a> {
             })?;
         }
         let base = &self.base;
-        let timezone_of = |member: &str| base.time_zone(base.index_of(member)?);
-        let decided = self.governor.decide(at, batches, &held_back, timezone_of);
+        let decided = self.governor.decide(at, batches, &held_back, |member| base.time_zone_of(member));
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
         let outbox: Vec<OutboxItem> =

@@ -334,7 +334,7 @@ fn holds(checks: &Checks, condition: &api::Condition, subject: &Subject) -> bool
             None => subject.decisions().iter().any(|past| {
                 in_range(past.day, clock.days(&d.ago))
                     && d.status.is_none_or(|s| model::DecisionStatus::from(s) == past.status)
-                    && d.step.as_ref().is_none_or(|s| *s == past.step)
+                    && d.step.as_ref().is_none_or(|s| **s == *past.step)
             }),
         },
         C::BoughtLaunchedCategory(days) => {
@@ -348,7 +348,7 @@ fn holds(checks: &Checks, condition: &api::Condition, subject: &Subject) -> bool
             }
             let told = |sku: &str| {
                 subject.decisions().iter().any(|past| {
-                    past.step == u.step && past.variables.iter().any(|(k, v)| *k == u.sku_variable && v == sku)
+                    *past.step == *u.step && past.variables.iter().any(|(k, v)| **k == *u.sku_variable && v == sku)
                 })
             };
             let mut checked = Vec::new();

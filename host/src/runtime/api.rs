@@ -129,14 +129,14 @@ impl From<chrono::NaiveDate> for Date {
 impl From<&LoggedDecision> for PastDecision {
     fn from(d: &LoggedDecision) -> Self {
         PastDecision {
-            step: d.step.clone(),
+            step: d.step.to_string(),
             kind: d.action.into(),
             status: d.status.into(),
             run_at: d.run_at,
             day: d.day,
-            channel: d.channel.clone(),
-            template: d.template.clone(),
-            variables: d.variables.clone(),
+            channel: d.channel.to_string(),
+            template: d.template.to_string(),
+            variables: d.variables.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
             benefit: d.benefit.as_ref().map(Benefit::from),
         }
     }

@@ -245,25 +245,28 @@ impl Store {
     /// together or not at all. A crash between two pages leaves some members
     /// recorded: running the instant again decides the others, as recorded
     /// keys are never decided twice. A key that exists already is kept as it was.
+    /// `outbox`: the entries of the decisions that are to be sent, best in
+    /// the decisions' order (as the runner makes them: then they are matched
+    /// in one pass instead of by key).
     pub fn record_decisions(&self, decisions: &[Decision], outbox: &[OutboxItem]) -> anyhow::Result<()> {
+        let queued = queued_entries(decisions, outbox);
         // Member by member, each member's in the order given. The governor
         // hands them over in member order already; sort only if not.
-        let mut by_member: Vec<&Decision> = decisions.iter().collect();
-        if !by_member.is_sorted_by(|a, b| a.member_id <= b.member_id) {
-            by_member.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+        let mut by_member: Vec<(&Decision, Option<&OutboxItem>)> = decisions.iter().zip(queued).collect();
+        if !by_member.is_sorted_by(|(a, _), (b, _)| a.member_id <= b.member_id) {
+            by_member.sort_by(|(a, _), (b, _)| a.member_id.cmp(&b.member_id));
         }
-        let queued: FxHashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
         let mut guard = self.ledger_built()?;
         let ledger = guard.as_mut().expect("built above");
         ledger.reserve(by_member.len());
         let mut seen = FxHashSet::with_capacity_and_hasher(by_member.len(), Default::default());
-        let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
-        for (i, d) in by_member.iter().enumerate() {
+        let mut pages: Vec<Vec<(&Decision, Option<&OutboxItem>)>> = vec![Vec::with_capacity(RECORD_CHUNK)];
+        for (i, &(d, item)) in by_member.iter().enumerate() {
             let page = pages.last_mut().expect("there is always a page");
             if !ledger.contains(&d.key) && seen.insert(&d.key) {
-                page.push(d);
+                page.push((d, item));
             }
-            let members_last = by_member.get(i + 1).is_none_or(|next| next.member_id != d.member_id);
+            let members_last = by_member.get(i + 1).is_none_or(|(next, _)| next.member_id != d.member_id);
             if members_last && page.len() >= RECORD_CHUNK {
                 pages.push(Vec::with_capacity(RECORD_CHUNK));
             }
@@ -277,13 +280,13 @@ impl Store {
         let written = std::thread::scope(|scope| {
             let indexing = scope.spawn(|| {
                 for (&page, decisions) in ids.iter().zip(&pages) {
-                    for (index, d) in decisions.iter().enumerate() {
-                        let pending_at = queued.get(d.key.as_str()).map(|item| item.next_attempt_at);
+                    for (index, (d, item)) in decisions.iter().enumerate() {
+                        let pending_at = item.map(|item| item.next_attempt_at);
                         ledger.add(Slot { page, index: index as u32 }, d, pending_at);
                     }
                 }
             });
-            let entry = |d| EntryRef { decision: d, queued: queued.get(d.key.as_str()).copied() };
+            let entry = |&(decision, queued): &_| EntryRef { decision, queued };
             let written = ledger::encode_pages(&pages, entry).and_then(|encoded| {
                 for (page, bytes) in ids.iter().zip(encoded) {
                     self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
@@ -462,6 +465,19 @@ fn key(prefix: &[u8], id: &str) -> Vec<u8> {
     let mut key = prefix.to_vec();
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+/// Each decision's outbox entry, if it has one. When `outbox` follows the
+/// decisions' order, one pass of key comparisons pairs them; otherwise (a
+/// caller's own order) they are found by key.
+fn queued_entries<'a>(decisions: &[Decision], outbox: &'a [OutboxItem]) -> Vec<Option<&'a OutboxItem>> {
+    let mut next = outbox.iter().peekable();
+    let in_order: Vec<_> = decisions.iter().map(|d| next.next_if(|item| item.key == d.key)).collect();
+    if next.peek().is_none() {
+        return in_order;
+    }
+    let by_key: FxHashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
+    decisions.iter().map(|d| by_key.get(d.key.as_str()).copied()).collect()
 }
 
 fn page_id(key: &[u8]) -> anyhow::Result<u64> {

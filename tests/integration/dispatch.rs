@@ -134,6 +134,37 @@ fn a_touch_queued_with_its_own_payload_is_sent_with_it() {
 }
 
 #[test]
+fn entries_queued_in_another_order_than_their_decisions_each_go_with_their_own() {
+    // The runner queues entries in its decisions' order; another caller may
+    // not. Either way each decision keeps its own entry, and only its own.
+    let receiver = Receiver::start(Mode::Accept);
+    let config = webhook_config(&receiver.url);
+    let (_dir, decided) = store_with(&five_birthdays());
+    run(&decided, &config, MARCH_FIRST);
+    let decisions = decided.decisions().unwrap();
+    assert_eq!(decisions.len(), 5);
+    let (_other, store) = store_with(&five_birthdays());
+    let mut queued: Vec<OutboxItem> = decisions
+        .iter()
+        .step_by(2)
+        .map(|d| {
+            let mut item = OutboxItem::for_decision(d).expect("a birthday touch is sent");
+            item.payload = serde_json::json!({ "for": d.member_id }).to_string();
+            item
+        })
+        .collect();
+    queued.reverse();
+    store.record_decisions(&decisions, &queued).unwrap();
+    assert_eq!(store.decisions().unwrap().len(), 5, "every decision is recorded, queued or not");
+    assert_eq!(dispatch(&store, &config).delivered, 3);
+    let mut accepted = receiver.with(|r| r.accepted.clone());
+    accepted.sort_by(|a, b| a.0.cmp(&b.0));
+    let expected: Vec<_> =
+        decisions.iter().step_by(2).map(|d| (d.key.clone(), serde_json::json!({ "for": d.member_id }))).collect();
+    assert_eq!(accepted, expected);
+}
+
+#[test]
 fn a_receiver_that_is_down_leaves_dead_letters_that_can_be_redriven() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let down_url = format!("http://{}/touches", closed.local_addr().unwrap());

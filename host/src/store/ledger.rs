@@ -18,7 +18,6 @@ use rustc_hash::FxHashMap;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::dispatch::{OutboxItem, OutboxState};
-use crate::keyed;
 use crate::model::{Decision, Millis};
 use crate::parallel;
 
@@ -64,11 +63,11 @@ pub(crate) fn encode_page<T: Serialize>(records: impl IntoIterator<Item = T>) ->
 }
 
 /// [`encode_page`] for each page, on every core; in order.
-pub(crate) fn encode_pages<'a, D: Sync, T: Serialize>(
-    pages: &[Vec<&'a D>],
-    entry: impl Fn(&'a D) -> T + Sync,
+pub(crate) fn encode_pages<D: Sync, T: Serialize>(
+    pages: &[Vec<D>],
+    entry: impl Fn(&D) -> T + Sync,
 ) -> anyhow::Result<Vec<Vec<u8>>> {
-    let encode = |page: &Vec<&'a D>| encode_page(page.iter().map(|&d| entry(d)));
+    let encode = |page: &Vec<D>| encode_page(page.iter().map(&entry));
     parallel::in_order(pages.iter(), parallel::all_cores(), encode, Result::is_err).into_iter().collect()
 }
 
@@ -110,9 +109,10 @@ impl Page {
 /// idempotency keys and the brand's member ids.
 #[derive(Default)]
 pub(crate) struct Ledger {
-    /// Every decision key recorded, and where.
-    slots: FxHashMap<String, Slot>,
-    by_member: FxHashMap<String, Vec<Slot>>,
+    /// Every decision key recorded, and where. Boxed strings, as they never
+    /// grow: a million of them on a busy day, every byte fresh memory.
+    slots: FxHashMap<Box<str>, Slot>,
+    by_member: FxHashMap<Box<str>, Vec<Slot>>,
     /// Pending outbox entries by next attempt, then place (no key copied).
     due: BTreeSet<(Millis, Slot)>,
 }
@@ -140,8 +140,14 @@ impl Ledger {
     /// Adds a recorded decision; `pending_at`: the next attempt of its
     /// outbox entry while that is pending.
     pub fn add(&mut self, slot: Slot, decision: &Decision, pending_at: Option<Millis>) {
-        self.slots.insert(decision.key.clone(), slot);
-        keyed::value_for(&mut self.by_member, &decision.member_id).push(slot);
+        self.slots.insert(decision.key.as_str().into(), slot);
+        match self.by_member.get_mut(decision.member_id.as_str()) {
+            Some(slots) => slots.push(slot),
+            // Room for exactly one: most members have a decision or two.
+            None => {
+                self.by_member.insert(decision.member_id.as_str().into(), vec![slot]);
+            }
+        }
         if let Some(at) = pending_at {
             self.due.insert((at, slot));
         }

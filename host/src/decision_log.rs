@@ -157,15 +157,25 @@ impl DecisionLog {
     /// not know are left out.
     pub fn load<'a>(base: &MemberBase, decisions: impl IntoIterator<Item = &'a Decision>) -> Self {
         let mut log = DecisionLog::default();
-        for decision in decisions {
-            log.add(base, decision);
-        }
+        log.extend(base, decisions);
         log
     }
 
-    pub fn add(&mut self, base: &MemberBase, decision: &Decision) {
-        if let Some(member) = base.index_of(&decision.member_id) {
-            keyed::value_for(&mut self.strategies, &decision.strategy).add_decision(member, decision);
+    /// Adds decisions; those of members the base does not know are left
+    /// out. A member's decisions tend to come together (a run's are in
+    /// member order): the member is looked up once for them, not once each
+    /// in a map of all members.
+    pub fn extend<'a>(&mut self, base: &MemberBase, decisions: impl IntoIterator<Item = &'a Decision>) {
+        let mut last: Option<(&str, Option<u32>)> = None;
+        for decision in decisions {
+            let member = match last {
+                Some((id, member)) if id == decision.member_id => member,
+                _ => base.index_of(&decision.member_id),
+            };
+            last = Some((&decision.member_id, member));
+            if let Some(member) = member {
+                keyed::value_for(&mut self.strategies, &decision.strategy).add_decision(member, decision);
+            }
         }
     }
 

@@ -21,7 +21,6 @@ use crate::audience::{self, RunClock};
 use crate::calendar::date_of_day;
 use crate::config::{merge_config, CanvasConfig, StrategySettings};
 use crate::decision_log::{DecisionLog, StrategyLog};
-use crate::dispatch::OutboxItem;
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
 use crate::model::{
@@ -30,7 +29,7 @@ use crate::model::{
 use crate::parallel::{self, all_cores};
 use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::schedule::Schedule;
-use crate::store::Store;
+use crate::store::{Queue, Store};
 
 /// A strategy ready to run: a checked plugin, its effective config and schedule.
 pub struct Strategy {
@@ -300,8 +299,7 @@ impl<'a> Runner<'a> {
         let decided = self.governor.decide(at, batches, &held_back, |member| base.time_zone_of(member));
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
-        let outbox: Vec<OutboxItem> =
-            if self.enqueue { decided.iter().filter_map(OutboxItem::for_decision).collect() } else { Vec::new() };
+        let queue = if self.enqueue { Queue::ToBeSent } else { Queue::Nothing };
         // Coupons first: if the process dies before their decisions land, the
         // instant is decided again and writes the same coupon events again.
         let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
@@ -311,8 +309,8 @@ impl<'a> Runner<'a> {
         // run fails and its caller reads the state from the store again.
         let (log, base, store) = (&mut self.log, &self.base, self.store);
         std::thread::scope(|scope| {
-            let logging = scope.spawn(|| decided.iter().for_each(|decision| log.add(base, decision)));
-            let recorded = store.record_decisions(&decided, &outbox);
+            let logging = scope.spawn(|| log.extend(base, &decided));
+            let recorded = store.record_decisions(&decided, queue);
             logging.join().expect("adding to the decision log does not panic");
             recorded
         })?;

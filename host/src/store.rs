@@ -6,6 +6,7 @@
 
 mod ledger;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -32,6 +33,20 @@ const IMPORT_MARKER: &[u8] = b"meta/import-in-progress";
 const RECORD_CHUNK: usize = 5_000;
 /// Rows per sled batch when importing.
 const IMPORT_BATCH: u64 = 20_000;
+
+/// Which outbox entries a run's decisions are recorded with.
+#[derive(Clone, Copy, Debug)]
+pub enum Queue<'a> {
+    /// None: the decisions are only recorded.
+    Nothing,
+    /// One for each decision that is to be sent (dispatched now or deferred),
+    /// made from it as [`OutboxItem::for_decision`] does — while the pages
+    /// are encoded, on every core.
+    ToBeSent,
+    /// These entries, a caller's own (best in the decisions' order: then
+    /// they are paired in one pass instead of by key).
+    Entries(&'a [OutboxItem]),
+}
 
 pub struct Store {
     db: sled::Db,
@@ -245,14 +260,24 @@ impl Store {
     /// together or not at all. A crash between two pages leaves some members
     /// recorded: running the instant again decides the others, as recorded
     /// keys are never decided twice. A key that exists already is kept as it was.
-    /// `outbox`: the entries of the decisions that are to be sent, best in
-    /// the decisions' order (as the runner makes them: then they are matched
-    /// in one pass instead of by key).
-    pub fn record_decisions(&self, decisions: &[Decision], outbox: &[OutboxItem]) -> anyhow::Result<()> {
-        let queued = queued_entries(decisions, outbox);
+    pub fn record_decisions(&self, decisions: &[Decision], queue: Queue<'_>) -> anyhow::Result<()> {
+        let given = match queue {
+            Queue::Entries(outbox) => queued_entries(decisions, outbox),
+            Queue::Nothing | Queue::ToBeSent => vec![None; decisions.len()],
+        };
+        let make = matches!(queue, Queue::ToBeSent);
+        // A pending entry's first attempt, without making the entry: as
+        // [`OutboxItem::for_decision`] sets it.
+        let pending_at = |d: &Decision, given: Option<&OutboxItem>| {
+            if make {
+                d.planned_send_at()
+            } else {
+                given.map(|item| item.next_attempt_at)
+            }
+        };
         // Member by member, each member's in the order given. The governor
         // hands them over in member order already; sort only if not.
-        let mut by_member: Vec<(&Decision, Option<&OutboxItem>)> = decisions.iter().zip(queued).collect();
+        let mut by_member: Vec<(&Decision, Option<&OutboxItem>)> = decisions.iter().zip(given).collect();
         if !by_member.is_sorted_by(|(a, _), (b, _)| a.member_id <= b.member_id) {
             by_member.sort_by(|(a, _), (b, _)| a.member_id.cmp(&b.member_id));
         }
@@ -280,13 +305,12 @@ impl Store {
         let written = std::thread::scope(|scope| {
             let indexing = scope.spawn(|| {
                 for (&page, decisions) in ids.iter().zip(&pages) {
-                    for (index, (d, item)) in decisions.iter().enumerate() {
-                        let pending_at = item.map(|item| item.next_attempt_at);
-                        ledger.add(Slot { page, index: index as u32 }, d, pending_at);
+                    for (index, &(d, given)) in decisions.iter().enumerate() {
+                        ledger.add(Slot { page, index: index as u32 }, d, pending_at(d, given));
                     }
                 }
             });
-            let entry = |&(decision, queued): &_| EntryRef { decision, queued };
+            let entry = |pair: &_| entry_of(pair, make);
             let written = ledger::encode_pages(&pages, entry).and_then(|encoded| {
                 for (page, bytes) in ids.iter().zip(encoded) {
                     self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
@@ -465,6 +489,13 @@ fn key(prefix: &[u8], id: &str) -> Vec<u8> {
     let mut key = prefix.to_vec();
     key.extend_from_slice(id.as_bytes());
     key
+}
+
+/// What a page holds of a decision: with its entry made from it (`make`),
+/// or with the one given.
+fn entry_of<'a>(&(decision, given): &(&'a Decision, Option<&'a OutboxItem>), make: bool) -> EntryRef<'a> {
+    let queued = if make { OutboxItem::for_decision(decision).map(Cow::Owned) } else { given.map(Cow::Borrowed) };
+    EntryRef { decision, queued }
 }
 
 /// Each decision's outbox entry, if it has one. When `outbox` follows the

@@ -16,7 +16,7 @@ use canvas::member_base::MemberBase;
 use canvas::report::decision_json;
 use canvas::runner::{load_strategies, Runner};
 use canvas::runtime::PluginEngine;
-use canvas::store::Store;
+use canvas::store::{Queue, Store};
 use tempfile::TempDir;
 
 use crate::receiver::{Mode, Receiver};
@@ -126,7 +126,7 @@ fn a_touch_queued_with_its_own_payload_is_sent_with_it() {
     let mut item = OutboxItem::for_decision(&decision).expect("a birthday touch is sent");
     assert!(item.payload.is_empty(), "queued without a payload, rendered when read");
     item.payload = r#"{"kept":"as queued"}"#.into();
-    store.record_decisions(std::slice::from_ref(&decision), std::slice::from_ref(&item)).unwrap();
+    store.record_decisions(std::slice::from_ref(&decision), Queue::Entries(std::slice::from_ref(&item))).unwrap();
     assert_eq!(store.outbox_items(&config.calendar(), None).unwrap()[0].payload, item.payload);
     assert_eq!(dispatch(&store, &config).delivered, 1);
     let accepted = receiver.with(|r| r.accepted.clone());
@@ -154,7 +154,7 @@ fn entries_queued_in_another_order_than_their_decisions_each_go_with_their_own()
         })
         .collect();
     queued.reverse();
-    store.record_decisions(&decisions, &queued).unwrap();
+    store.record_decisions(&decisions, Queue::Entries(&queued)).unwrap();
     assert_eq!(store.decisions().unwrap().len(), 5, "every decision is recorded, queued or not");
     assert_eq!(dispatch(&store, &config).delivered, 3);
     let mut accepted = receiver.with(|r| r.accepted.clone());

@@ -11,6 +11,7 @@
 //! Outbox entries change state after they are written (delivered, retried,
 //! dead); each change is one small record that overrides the page's copy.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use anyhow::Context;
@@ -32,7 +33,8 @@ pub(crate) struct Slot {
 #[derive(Serialize)]
 pub(crate) struct EntryRef<'a> {
     pub decision: &'a Decision,
-    pub queued: Option<&'a OutboxItem>,
+    /// Made while encoding, or a caller's own (see `store::Queue`).
+    pub queued: Option<Cow<'a, OutboxItem>>,
 }
 
 /// [`EntryRef`] read back (the same encoding, owned).

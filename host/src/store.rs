@@ -266,11 +266,9 @@ impl Store {
             Queue::Nothing | Queue::ToBeSent => vec![None; decisions.len()],
         };
         let make = matches!(queue, Queue::ToBeSent);
-        // A pending entry's first attempt, without making the entry: as
-        // [`OutboxItem::for_decision`] sets it.
         let pending_at = |d: &Decision, given: Option<&OutboxItem>| {
             if make {
-                d.planned_send_at()
+                OutboxItem::first_attempt_for(d)
             } else {
                 given.map(|item| item.next_attempt_at)
             }

@@ -60,6 +60,15 @@ fn run(store: &Store, config: &CanvasConfig, at: &str) {
     runner.run_instant(parse_instant(at).unwrap(), canvas::model::RunTrigger::Manual, &due, &mut |_| {}).unwrap();
 }
 
+/// The five birthday decisions of a run in one store, and another store
+/// with the same data and nothing recorded: for recording them by hand.
+fn decided_elsewhere(config: &CanvasConfig) -> (Vec<canvas::model::Decision>, TempDir, Arc<Store>) {
+    let (_decided_dir, decided) = store_with(&five_birthdays());
+    run(&decided, config, MARCH_FIRST);
+    let (dir, store) = store_with(&five_birthdays());
+    (decided.decisions().unwrap(), dir, store)
+}
+
 fn dispatch(store: &Arc<Store>, config: &CanvasConfig) -> DispatchReport {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime
@@ -119,10 +128,8 @@ fn a_touch_queued_with_its_own_payload_is_sent_with_it() {
     // payload in the page; a caller may queue its own. Either is sent as kept.
     let receiver = Receiver::start(Mode::Accept);
     let config = webhook_config(&receiver.url);
-    let (_dir, decided) = store_with(&five_birthdays());
-    run(&decided, &config, MARCH_FIRST);
-    let decision = decided.decisions().unwrap().remove(0);
-    let (_other, store) = store_with(&five_birthdays());
+    let (decisions, _dir, store) = decided_elsewhere(&config);
+    let decision = decisions.into_iter().next().unwrap();
     let mut item = OutboxItem::for_decision(&decision).expect("a birthday touch is sent");
     assert!(item.payload.is_empty(), "queued without a payload, rendered when read");
     item.payload = r#"{"kept":"as queued"}"#.into();
@@ -139,11 +146,8 @@ fn entries_queued_in_another_order_than_their_decisions_each_go_with_their_own()
     // not. Either way each decision keeps its own entry, and only its own.
     let receiver = Receiver::start(Mode::Accept);
     let config = webhook_config(&receiver.url);
-    let (_dir, decided) = store_with(&five_birthdays());
-    run(&decided, &config, MARCH_FIRST);
-    let decisions = decided.decisions().unwrap();
+    let (decisions, _dir, store) = decided_elsewhere(&config);
     assert_eq!(decisions.len(), 5);
-    let (_other, store) = store_with(&five_birthdays());
     let mut queued: Vec<OutboxItem> = decisions
         .iter()
         .step_by(2)

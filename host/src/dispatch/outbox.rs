@@ -56,10 +56,16 @@ pub struct OutboxItem {
 }
 
 impl OutboxItem {
+    /// When [`OutboxItem::for_decision`]'s entry is first tried, without
+    /// making it: the recording's due index needs only this.
+    pub fn first_attempt_for(d: &Decision) -> Option<Millis> {
+        d.planned_send_at()
+    }
+
     /// The outbox entry of a decision that is to be sent, its payload left
     /// to be rendered when it is read; `None` for a decision not to be sent.
     pub fn for_decision(d: &Decision) -> Option<Self> {
-        let due_at = d.planned_send_at()?;
+        let due_at = Self::first_attempt_for(d)?;
         Some(OutboxItem {
             key: d.key.clone(),
             channel: d.channel.clone(),

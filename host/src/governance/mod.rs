@@ -151,8 +151,9 @@ impl Governor {
     /// Each batch is put in order first (plugins return touches in any
     /// order; most in the order given), so the order taken from a batch is
     /// the order it holds. A strategy's batches are of ascending members, so
-    /// the sort mostly merges one run per strategy. Ranks are looked up once
-    /// per proposal, not at every comparison.
+    /// the sort mostly merges one run per strategy. Ranks and the first bytes
+    /// of member ids are read once per proposal, not at every comparison;
+    /// ids are compared whole only when those bytes tie.
     fn in_arbitration_order(&self, mut batches: Vec<Vec<Decision>>) -> Vec<Decision> {
         let rank = |d: &Decision| self.policy.rank(&d.strategy).0;
         fn key(d: &Decision, rank: usize) -> (&str, usize, &str, &str) {
@@ -163,18 +164,26 @@ impl Governor {
                 batch.sort_by(|a, b| key(a, rank(a)).cmp(&key(b, rank(b))));
             }
         }
-        let mut order: Vec<(usize, u32, u32)> = Vec::with_capacity(batches.iter().map(Vec::len).sum());
+        let mut order: Vec<Placed> = Vec::with_capacity(batches.iter().map(Vec::len).sum());
         for (b, batch) in batches.iter().enumerate() {
-            order.extend(batch.iter().enumerate().map(|(i, d)| (rank(d), b as u32, i as u32)));
+            order.extend(batch.iter().enumerate().map(|(i, d)| Placed {
+                id_prefix: id_prefix(&d.member_id),
+                rank: rank(d) as u32,
+                batch: b as u32,
+                index: i as u32,
+            }));
         }
-        order.sort_by(|&(rank_a, batch_a, a), &(rank_b, batch_b, b)| {
-            let (a, b) = (&batches[batch_a as usize][a as usize], &batches[batch_b as usize][b as usize]);
-            key(a, rank_a).cmp(&key(b, rank_b))
+        order.sort_by(|x, y| {
+            x.id_prefix.cmp(&y.id_prefix).then_with(|| {
+                let (a, b) =
+                    (&batches[x.batch as usize][x.index as usize], &batches[y.batch as usize][y.index as usize]);
+                key(a, x.rank as usize).cmp(&key(b, y.rank as usize))
+            })
         });
         let mut batches: Vec<std::vec::IntoIter<Decision>> = batches.into_iter().map(Vec::into_iter).collect();
         order
             .into_iter()
-            .map(|(_, b, _)| batches[b as usize].next().expect("each batch is taken in the order it holds"))
+            .map(|p| batches[p.batch as usize].next().expect("each batch is taken in the order it holds"))
             .collect()
     }
 
@@ -236,6 +245,23 @@ impl Governor {
         (spent + coupon.value > budget)
             .then(|| format!("budget: {} yuan of coupons a day, {} yuan spent", budget / 100, spent / 100))
     }
+}
+
+/// A proposal's place in its batch, with what arbitration sorts it by.
+struct Placed {
+    /// The member id's first 16 bytes, big-endian, zero-padded: ordered as
+    /// the ids are wherever these bytes differ.
+    id_prefix: u128,
+    rank: u32,
+    batch: u32,
+    index: u32,
+}
+
+fn id_prefix(id: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = id.len().min(16);
+    bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
 }
 
 /// What first made a touch wait.
@@ -365,6 +391,26 @@ mod tests {
         assert_eq!(ordered, expected);
         assert_eq!(ordered.len(), 21);
         assert_eq!(ordered.iter().filter(|(member, _)| member == "M3").count(), 3);
+    }
+
+    #[test]
+    fn ids_alike_in_their_first_sixteen_bytes_are_still_put_in_id_order() {
+        let at = parse_instant(TEN).unwrap();
+        // Arbitration sorts by the ids' first 16 bytes and compares whole
+        // ids only when those tie: these tie, or end within them.
+        let members = ["brand-member-0000-b", "brand-member-0000-a", "brand-member-0000", "brand-member-000", "b"];
+        let batches: Vec<Vec<Decision>> = members
+            .iter()
+            .flat_map(|m| [proposal("dormant-recall", m, at), proposal("birthday-tiered", m, at)])
+            .map(|d| vec![d])
+            .collect();
+        let out = no_holdout().decide(at, batches, &[], |_| None);
+        let order: Vec<(&str, &str)> = out.iter().map(|d| (d.member_id.as_str(), d.strategy.as_str())).collect();
+        let mut expected = order.clone();
+        expected.sort_by_key(|&(member, strategy)| (member, strategy != "birthday-tiered"));
+        assert_eq!(order, expected);
+        assert_eq!(order[0], ("b", "birthday-tiered"));
+        assert_eq!(out.iter().filter(|d| d.status == DecisionStatus::Dispatched).count(), 5, "one winner a member");
     }
 
     #[test]

@@ -64,25 +64,62 @@ impl Strategy for GroupBuyReferral {
     }
 
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
-        let c = &run.config;
-        let invited_recently = member.decisions_at(STEP).any(|d| d.had_turn() && run.is_within(d.day, c.cooldown_days));
-        let active = member.orders.last_order_day.is_some_and(|day| run.is_within(day, c.active_days));
-        if invited_recently || !active {
-            return vec![];
-        }
-        let group_buys = || run.launches.iter().filter(|p| p.tags.iter().any(|t| t == TAG));
-        // The newest; on a tie, the lowest sku. Compared by reference: this runs per product per member.
-        let newer =
-            |a: &&Product, b: &&Product| (a.launched_at, Reverse(&a.sku)).cmp(&(b.launched_at, Reverse(&b.sku)));
-        let favourite = member.orders.favourite_category().map(|f| f.category.as_str());
-        let product = group_buys().filter(|p| Some(p.category.as_str()) == favourite).max_by(newer);
-        let Some(product) = product.or_else(|| group_buys().max_by(newer)) else {
-            return vec![];
-        };
-        let price = (product.price as f64 * c.price_ratio).round() as Money;
-        let group = GroupBuy { sku: product.sku.clone(), group_size: c.group_size, price };
-        vec![Touch::group_buy_invite(member, STEP, &c.channel, &c.template, group).var("product", &product.name)]
+        invite(run, &Catalogue::of(run), member)
     }
+
+    /// The catalogue once a batch, not once a member: it was two passes over
+    /// the year's launches and their tags for every member asked.
+    fn decide_batch(run: &Run<Config>, members: &[Member]) -> Vec<Touch> {
+        let catalogue = Catalogue::of(run);
+        members.iter().flat_map(|member| invite(run, &catalogue, member)).collect()
+    }
+}
+
+/// The group buys a run can offer: the newest one overall and in each category
+/// (the newest; on a tie, the lowest sku).
+struct Catalogue<'r> {
+    newest: Option<&'r Product>,
+    by_category: Vec<&'r Product>,
+}
+
+impl<'r> Catalogue<'r> {
+    fn of<C>(run: &'r Run<C>) -> Self {
+        let newer = |a: &Product, b: &Product| (a.launched_at, Reverse(&a.sku)) > (b.launched_at, Reverse(&b.sku));
+        let mut catalogue = Catalogue { newest: None, by_category: Vec::new() };
+        for product in run.launches.iter().filter(|p| p.tags.iter().any(|t| t == TAG)) {
+            if catalogue.newest.is_none_or(|n| newer(product, n)) {
+                catalogue.newest = Some(product);
+            }
+            match catalogue.by_category.iter_mut().find(|n| n.category == product.category) {
+                Some(n) if newer(product, n) => *n = product,
+                Some(_) => {}
+                None => catalogue.by_category.push(product),
+            }
+        }
+        catalogue
+    }
+
+    /// The newest group buy in `category`, else the newest of all.
+    fn for_category(&self, category: Option<&str>) -> Option<&'r Product> {
+        let in_category = category.and_then(|c| self.by_category.iter().find(|p| p.category == c));
+        in_category.copied().or(self.newest)
+    }
+}
+
+fn invite(run: &Run<Config>, catalogue: &Catalogue, member: &Member) -> Vec<Touch> {
+    let c = &run.config;
+    let invited_recently = member.decisions_at(STEP).any(|d| d.had_turn() && run.is_within(d.day, c.cooldown_days));
+    let active = member.orders.last_order_day.is_some_and(|day| run.is_within(day, c.active_days));
+    if invited_recently || !active {
+        return vec![];
+    }
+    let favourite = member.orders.favourite_category().map(|f| f.category.as_str());
+    let Some(product) = catalogue.for_category(favourite) else {
+        return vec![];
+    };
+    let price = (product.price as f64 * c.price_ratio).round() as Money;
+    let group = GroupBuy { sku: product.sku.clone(), group_size: c.group_size, price };
+    vec![Touch::group_buy_invite(member, STEP, &c.channel, &c.template, group).var("product", &product.name)]
 }
 
 register_strategy!(GroupBuyReferral);
@@ -127,6 +164,33 @@ mod tests {
         run.launches.push(product("D3", "dress", launched, &["group_buy"]));
         let g = invite(&run, member("m").ordered(run.today - 10, 299.0, "dress")).unwrap();
         assert_eq!(g.sku, "D3");
+    }
+
+    #[test]
+    fn a_batch_gets_the_touches_its_members_get_one_by_one() {
+        let mut run = run();
+        run.launches.push(product("S1", "shoes", day(2026, 5, 28), &["group_buy"]));
+        run.launches.push(product("S0", "shoes", day(2026, 5, 28), &["group_buy"]));
+        let members: Vec<Member> = [
+            member("dress").ordered(run.today - 10, 299.0, "dress"),
+            member("bags").ordered(run.today - 3, 99.0, "bags"),
+            member("asleep").ordered(run.today - 400, 99.0, "dress"),
+            member("shoes").ordered(run.today - 1, 59.0, "shoes"),
+            member("tops").ordered(run.today - 20, 59.0, "tops"),
+        ]
+        .into_iter()
+        .map(|m| m.build(&run, &[]))
+        .collect();
+        let one_by_one: Vec<Touch> = members.iter().flat_map(|m| GroupBuyReferral::decide(&run, m)).collect();
+        let skus: Vec<_> = one_by_one
+            .iter()
+            .map(|t| match &t.action {
+                Action::GroupBuyInvite(g) => (t.member_id.as_str(), g.sku.as_str()),
+                _ => unreachable!("group buys only"),
+            })
+            .collect();
+        assert_eq!(skus, [("dress", "D1"), ("bags", "S0"), ("shoes", "S0"), ("tops", "T1")]);
+        assert_eq!(GroupBuyReferral::decide_batch(&run, &members), one_by_one);
     }
 
     #[test]

@@ -27,5 +27,5 @@ pub fn audience<S: Strategy>(config: &str) -> Result<Audience, String> {
 pub fn decide<S: Strategy>(context: RunContext, members: Vec<Member>) -> Result<Vec<Touch>, String> {
     let config = parse_config::<S>(&context.config)?;
     let run = Run::new(context, config);
-    Ok(members.iter().flat_map(|member| S::decide(&run, member)).collect())
+    Ok(S::decide_batch(&run, &members))
 }

@@ -5,7 +5,8 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::{Audience, Date, Day, Instant, Member, Product, RunContext, Touch};
 
 /// A lifecycle strategy. The host evaluates [`Strategy::audience`] over the
-/// member base and calls [`Strategy::decide`] for each member in it.
+/// member base and calls [`Strategy::decide`] for each member in it, a batch
+/// at a time ([`Strategy::decide_batch`]).
 pub trait Strategy {
     /// Stable identifier, lowercase with dashes, e.g. `dormant-recall`.
     const ID: &'static str;
@@ -27,6 +28,15 @@ pub trait Strategy {
 
     /// The touches for one member of the audience (usually none or one).
     fn decide(run: &Run<Self::Config>, member: &Member) -> Vec<Touch>;
+
+    /// The touches for one batch of the audience: [`Strategy::decide`] for
+    /// each member, in order. Override it to work out once per batch what
+    /// does not depend on the member (a catalogue of the run's launches, a
+    /// lookup table) instead of once per member; `decide` must still give
+    /// each member the same touches, as unit tests call it.
+    fn decide_batch(run: &Run<Self::Config>, members: &[Member]) -> Vec<Touch> {
+        members.iter().flat_map(|member| Self::decide(run, member)).collect()
+    }
 }
 
 /// The config of a strategy that has none: `{}`, and any key is an error.

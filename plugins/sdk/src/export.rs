@@ -29,3 +29,78 @@ pub fn decide<S: Strategy>(context: RunContext, members: Vec<Member>) -> Result<
     let run = Run::new(context, config);
     Ok(S::decide_batch(&run, &members))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{member, run_on};
+    use crate::{Condition, NoConfig};
+
+    /// Greets each member.
+    struct Greeter;
+    /// Greets each member, and each batch once, in front.
+    struct BatchGreeter;
+
+    impl Strategy for Greeter {
+        const ID: &'static str = "greeter";
+        const NAME: &'static str = "Greeter";
+        const VERSION: &'static str = "0.1.0";
+        const DESCRIPTION: &'static str = "Says hello.";
+        type Config = NoConfig;
+
+        fn audience(_: &NoConfig) -> Audience {
+            Audience::when([Condition::HasOrdered])
+        }
+
+        fn decide(_: &Run<NoConfig>, member: &Member) -> Vec<Touch> {
+            vec![Touch::message(member, "hello", "wecom", "hello")]
+        }
+    }
+
+    impl Strategy for BatchGreeter {
+        const ID: &'static str = "batch-greeter";
+        const NAME: &'static str = "Batch greeter";
+        const VERSION: &'static str = "0.1.0";
+        const DESCRIPTION: &'static str = "Says hello, and hello to the batch.";
+        type Config = NoConfig;
+
+        fn audience(c: &NoConfig) -> Audience {
+            Greeter::audience(c)
+        }
+
+        fn decide(run: &Run<NoConfig>, member: &Member) -> Vec<Touch> {
+            Greeter::decide(run, member)
+        }
+
+        fn decide_batch(run: &Run<NoConfig>, members: &[Member]) -> Vec<Touch> {
+            let batch = members.first().map(|m| Touch::message(m, "batch", "wecom", "batch"));
+            batch.into_iter().chain(members.iter().flat_map(|m| Self::decide(run, m))).collect()
+        }
+    }
+
+    /// What one plugin call on members `ids` returns: (member, step) per touch.
+    fn call<S: Strategy>(ids: &[&str]) -> Vec<(String, String)> {
+        let run = run_on(2026, 6, 1, NoConfig {});
+        let context = RunContext {
+            run_at: run.run_at,
+            today: run.today,
+            date: run.date,
+            timezone: run.timezone.clone(),
+            config: "{}".into(),
+            launches: Vec::new(),
+        };
+        let members = ids.iter().map(|id| member(id).build(&run, &[])).collect();
+        let touches = decide::<S>(context, members).unwrap();
+        touches.into_iter().map(|t| (t.member_id, t.step)).collect()
+    }
+
+    fn touches(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(m, s)| (m.to_string(), s.to_string())).collect()
+    }
+
+    #[test]
+    fn a_call_decides_each_member_in_order_unless_the_strategy_decides_whole_batches() {
+        assert_eq!(call::<Greeter>(&["a", "b"]), touches(&[("a", "hello"), ("b", "hello")]));
+        assert_eq!(call::<BatchGreeter>(&["a", "b"]), touches(&[("a", "batch"), ("a", "hello"), ("b", "hello")]));
+    }
+}

@@ -7,6 +7,8 @@
 //     defaultConfig: { channel: 'wecom' },
 //     audience: (config) => Audience.when(birthdayInRunMonth()),
 //     decide: (run, member) => [],          // the touches for one member
+//     // optional: work out once per batch what does not depend on the member
+//     // decideBatch: (run, members) => members.flatMap((member) => ...),
 //   });
 //
 // componentize-js maps the WIT types to plain objects: records have
@@ -85,7 +87,17 @@ function asWitError(e) {
 }
 
 /** The `strategy` export of the WIT world, from a plain description. */
-export function plugin({ id, name, version, description, schedule = DAILY_AT_10, defaultConfig, audience, decide }) {
+export function plugin({
+  id,
+  name,
+  version,
+  description,
+  schedule = DAILY_AT_10,
+  defaultConfig,
+  audience,
+  decide,
+  decideBatch = (run, members) => members.flatMap((member) => decide(run, member)),
+}) {
   const configOf = (raw) => parseConfig(id, raw, defaultConfig);
   return {
     describe() {
@@ -109,7 +121,7 @@ export function plugin({ id, name, version, description, schedule = DAILY_AT_10,
     decide(context, members) {
       try {
         const run = new Run(context, configOf(context.config));
-        return members.flatMap((member) => decide(run, member));
+        return decideBatch(run, members);
       } catch (e) {
         throw asWitError(e);
       }

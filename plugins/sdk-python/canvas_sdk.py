@@ -114,7 +114,8 @@ class Run:
 class Plugin(exports.Strategy):
     """Subclass it as `class Strategy(Plugin)` and set ID, NAME, VERSION,
     DESCRIPTION, DEFAULT_CONFIG (a dict) and optionally SCHEDULE; implement
-    `audience(config)` and `decide_member(run, member)`."""
+    `audience(config)` and `decide_member(run, member)`, and optionally
+    `decide_batch(run, members)`."""
 
     ID = ""
     NAME = ""
@@ -129,6 +130,16 @@ class Plugin(exports.Strategy):
 
     def decide_member(self, run, member):
         raise NotImplementedError
+
+    def decide_batch(self, run, members):
+        """The touches for one batch: `decide_member` for each member, in order.
+        Override it to work out once per batch what does not depend on the
+        member (a catalogue of `run.launches`, a lookup table); keep
+        `decide_member` giving each member the same touches."""
+        touches = []
+        for member in members:
+            touches.extend(self.decide_member(run, member))
+        return touches
 
     # -- the WIT exports
     def describe(self):
@@ -151,10 +162,7 @@ class Plugin(exports.Strategy):
     def decide(self, context, members):
         try:
             run = Run(context, parse_config(self.ID, context.config, self.DEFAULT_CONFIG))
-            touches = []
-            for member in members:
-                touches.extend(self.decide_member(run, member))
-            return touches
+            return self.decide_batch(run, members)
         except ConfigError as e:
             raise Err(str(e))
 

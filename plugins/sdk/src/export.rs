@@ -36,26 +36,9 @@ mod tests {
     use crate::testing::{member, run_on};
     use crate::{Condition, NoConfig};
 
-    /// Greets each member.
-    struct Greeter;
-    /// Greets each member, and each batch once, in front.
+    /// Greets each member, and each batch once, in front of them. (The
+    /// default `decide_batch` is what every other strategy's calls go through.)
     struct BatchGreeter;
-
-    impl Strategy for Greeter {
-        const ID: &'static str = "greeter";
-        const NAME: &'static str = "Greeter";
-        const VERSION: &'static str = "0.1.0";
-        const DESCRIPTION: &'static str = "Says hello.";
-        type Config = NoConfig;
-
-        fn audience(_: &NoConfig) -> Audience {
-            Audience::when([Condition::HasOrdered])
-        }
-
-        fn decide(_: &Run<NoConfig>, member: &Member) -> Vec<Touch> {
-            vec![Touch::message(member, "hello", "wecom", "hello")]
-        }
-    }
 
     impl Strategy for BatchGreeter {
         const ID: &'static str = "batch-greeter";
@@ -64,12 +47,12 @@ mod tests {
         const DESCRIPTION: &'static str = "Says hello, and hello to the batch.";
         type Config = NoConfig;
 
-        fn audience(c: &NoConfig) -> Audience {
-            Greeter::audience(c)
+        fn audience(_: &NoConfig) -> Audience {
+            Audience::when([Condition::HasOrdered])
         }
 
-        fn decide(run: &Run<NoConfig>, member: &Member) -> Vec<Touch> {
-            Greeter::decide(run, member)
+        fn decide(_: &Run<NoConfig>, member: &Member) -> Vec<Touch> {
+            vec![Touch::message(member, "hello", "wecom", "hello")]
         }
 
         fn decide_batch(run: &Run<NoConfig>, members: &[Member]) -> Vec<Touch> {
@@ -99,8 +82,8 @@ mod tests {
     }
 
     #[test]
-    fn a_call_decides_each_member_in_order_unless_the_strategy_decides_whole_batches() {
-        assert_eq!(call::<Greeter>(&["a", "b"]), touches(&[("a", "hello"), ("b", "hello")]));
-        assert_eq!(call::<BatchGreeter>(&["a", "b"]), touches(&[("a", "batch"), ("a", "hello"), ("b", "hello")]));
+    fn a_call_decides_its_batch_through_decide_batch() {
+        let expected = touches(&[("a", "batch"), ("a", "hello"), ("b", "hello")]);
+        assert_eq!(call::<BatchGreeter>(&["a", "b"]), expected);
     }
 }

@@ -64,13 +64,13 @@ impl Strategy for GroupBuyReferral {
     }
 
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
-        invite(run, &Catalogue::of(run), member)
+        invite(run, &Catalogue::of(&run.launches), member)
     }
 
     /// The catalogue once a batch, not once a member: it was two passes over
     /// the year's launches and their tags for every member asked.
     fn decide_batch(run: &Run<Config>, members: &[Member]) -> Vec<Touch> {
-        let catalogue = Catalogue::of(run);
+        let catalogue = Catalogue::of(&run.launches);
         members.iter().flat_map(|member| invite(run, &catalogue, member)).collect()
     }
 }
@@ -83,10 +83,10 @@ struct Catalogue<'r> {
 }
 
 impl<'r> Catalogue<'r> {
-    fn of<C>(run: &'r Run<C>) -> Self {
+    fn of(launches: &'r [Product]) -> Self {
         let newer = |a: &Product, b: &Product| (a.launched_at, Reverse(&a.sku)) > (b.launched_at, Reverse(&b.sku));
         let mut catalogue = Catalogue { newest: None, by_category: Vec::new() };
-        for product in run.launches.iter().filter(|p| p.tags.iter().any(|t| t == TAG)) {
+        for product in launches.iter().filter(|p| p.tags.iter().any(|t| t == TAG)) {
             if catalogue.newest.is_none_or(|n| newer(product, n)) {
                 catalogue.newest = Some(product);
             }

@@ -8,6 +8,7 @@ mod ledger;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +19,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::dispatch::{OutboxItem, OutboxState};
 use crate::import::{ImportRefused, ParsedImport, RowError, EVENTS_CSV, MEMBERS_CSV, ORDERS_CSV};
 use crate::model::{DataSet, Decision, Event, Member, Order, Product, RunRecord};
+use crate::parallel::{self, all_cores};
 pub(crate) use ledger::Slot;
 use ledger::{Entry, EntryRef, Ledger, Page};
 
@@ -33,6 +35,8 @@ const IMPORT_MARKER: &[u8] = b"meta/import-in-progress";
 const RECORD_CHUNK: usize = 5_000;
 /// Rows per sled batch when importing.
 const IMPORT_BATCH: u64 = 20_000;
+/// Key ranges a scan is split into, per core.
+const RANGES_PER_CORE: usize = 32;
 
 /// Which outbox entries a run's decisions are recorded with.
 #[derive(Clone, Copy, Debug)]
@@ -231,8 +235,23 @@ impl Store {
         })
     }
 
-    fn scan<T: DeserializeOwned>(&self, prefix: &[u8]) -> anyhow::Result<Vec<T>> {
-        self.records.scan_prefix(prefix).values().map(|v| decode(&v?)).collect()
+    /// Every record under `prefix`, in key order, read and decoded on all
+    /// cores: a large brand's twenty million events are most of a start-up.
+    /// The keys are split into many ranges, which the cores take in turn, so
+    /// a range that holds more keys than its share (ids of varying length)
+    /// does not leave a core idle.
+    fn scan<T: DeserializeOwned + Send>(&self, prefix: &[u8]) -> anyhow::Result<Vec<T>> {
+        let ranges = key_ranges(&self.records, prefix, RANGES_PER_CORE * all_cores())?;
+        let read = |(from, to): &KeyRange| -> anyhow::Result<Vec<T>> {
+            self.records.range((from.clone(), to.clone())).values().map(|v| decode(&v?)).collect()
+        };
+        let parts = parallel::in_order(ranges.iter(), all_cores(), read, Result::is_err);
+        let parts = parts.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let mut records = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for part in parts {
+            records.extend(part);
+        }
+        Ok(records)
     }
 
     /// Keeps the decisions whose key is not recorded yet, in order, handing
@@ -483,6 +502,64 @@ fn check_members_known(parsed: &ParsedImport, in_store: impl Fn(&str) -> anyhow:
     }
 }
 
+/// A key range, as sled takes it.
+type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// Ranges, in key order, that together hold every key under `prefix` once:
+/// at least `parts` when there are that many keys. They are split halfway
+/// between keys read as numbers, so ids of one shape (sequential or random)
+/// split about evenly; any split would be correct.
+fn key_ranges(tree: &sled::Tree, prefix: &[u8], parts: usize) -> anyhow::Result<Vec<KeyRange>> {
+    let mut keys = tree.scan_prefix(prefix).keys();
+    let Some(first) = keys.next().transpose()? else { return Ok(Vec::new()) };
+    let Some(last) = keys.next_back().transpose()? else {
+        return Ok(vec![(Bound::Included(first.to_vec()), Bound::Included(first.to_vec()))]);
+    };
+    let mut splits = vec![first.to_vec(), last.to_vec()];
+    while splits.len() <= parts {
+        let halves: Vec<Vec<u8>> = splits.windows(2).map(|w| midpoint(&w[0], &w[1])).collect();
+        let before = splits.len();
+        splits.extend(halves);
+        splits.sort_unstable();
+        splits.dedup();
+        if splits.len() == before {
+            break; // no key lies between: fewer ranges than parts
+        }
+    }
+    let last_range = splits.len() - 2;
+    Ok(splits
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let end = if i == last_range { Bound::Included(w[1].clone()) } else { Bound::Excluded(w[1].clone()) };
+            (Bound::Included(w[0].clone()), end)
+        })
+        .collect())
+}
+
+/// The key halfway between `a` and `b`, both read as big-endian numbers as
+/// long as the longer one.
+fn midpoint(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let len = a.len().max(b.len());
+    let byte = |key: &[u8], i: usize| u32::from(key.get(i).copied().unwrap_or(0));
+    let mut sum = vec![0u32; len];
+    let mut carry = 0;
+    for i in (0..len).rev() {
+        let total = byte(a, i) + byte(b, i) + carry;
+        sum[i] = total & 0xff;
+        carry = total >> 8;
+    }
+    // Halve carry‖sum, from the most significant byte down.
+    let mut rest = carry;
+    sum.into_iter()
+        .map(|digit| {
+            let value = rest * 256 + digit;
+            rest = value % 2;
+            (value / 2) as u8
+        })
+        .collect()
+}
+
 fn key(prefix: &[u8], id: &str) -> Vec<u8> {
     let mut key = prefix.to_vec();
     key.extend_from_slice(id.as_bytes());
@@ -532,6 +609,43 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
 mod tests {
     use super::*;
     use crate::model::{RunOutcome, RunTrigger};
+
+    /// A scan reads its ranges side by side: together they must hold every
+    /// record under the prefix once, in key order, whatever the ids' shape.
+    #[test]
+    fn key_ranges_hold_every_key_under_the_prefix_once_in_order() {
+        let tree = sled::Config::new().temporary(true).open().unwrap().open_tree("records").unwrap();
+        // Ids of varying length, as a brand's sequential ids are (E1 … E2345),
+        // between the keys of the prefixes either side.
+        let ids: Vec<String> = (1..=2345).map(|n| format!("E{n}")).collect();
+        for id in &ids {
+            tree.insert(key(EVENT, id), id.as_bytes()).unwrap();
+        }
+        tree.insert(b"d/x", "before").unwrap();
+        tree.insert(b"f/x", "after").unwrap();
+        tree.insert(key(ORDER, "O1"), "the only order").unwrap();
+        let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+        expected.sort_unstable();
+
+        let read = |prefix: &[u8], parts: usize| -> (usize, Vec<String>) {
+            let ranges = key_ranges(&tree, prefix, parts).unwrap();
+            let values = ranges
+                .iter()
+                .flat_map(|(from, to)| tree.range((from.clone(), to.clone())).values())
+                .map(|v| String::from_utf8(v.unwrap().to_vec()).unwrap())
+                .collect();
+            (ranges.len(), values)
+        };
+        for parts in [1, 2, 3, 64, 10_000] {
+            let (ranges, values) = read(EVENT, parts);
+            assert_eq!(values, expected, "{parts} parts");
+            assert!(ranges >= parts.min(2_000), "{parts} parts asked, {ranges} made");
+        }
+        assert_eq!(read(ORDER, 64), (1, vec!["the only order".to_string()]));
+        assert_eq!(read(PRODUCT, 64), (0, vec![]));
+        assert_eq!(midpoint(b"e/E00", b"e/E20"), b"e/E10");
+        assert_eq!(midpoint(&[0x00, 0xff], &[0x01, 0x01, 0x07]), [0x01, 0x00, 0x03]);
+    }
 
     #[test]
     fn a_run_recorded_before_held_back_was_counted_reads_as_none_held_back() {

@@ -268,13 +268,11 @@ fn orders_by_member(
     categories: &mut CategoryNames,
 ) -> (Vec<OrderRow>, Vec<usize>) {
     data.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
-    let owners: Vec<Option<u32>> = data.iter().map(|o| index.get(&o.member_id).copied()).collect();
-    let mut start = vec![0usize; members + 1];
-    for &m in owners.iter().flatten() {
-        start[m as usize + 1] += 1;
-    }
-    for m in 0..members {
-        start[m + 1] += start[m];
+    let (owners, counts) = owners_of(index, data.iter().map(|o| o.member_id.as_str()), members);
+    let mut start = Vec::with_capacity(members + 1);
+    start.push(0);
+    for count in counts {
+        start.push(start.last().expect("starts at 0") + count);
     }
     let placeholder = OrderRow { at: 0, day: 0, amount: 0, category: 0 };
     let mut rows = vec![placeholder; start[members]];
@@ -300,11 +298,7 @@ fn events_by_member(
     data: Vec<Event>,
     members: usize,
 ) -> (Vec<Vec<EventRow>>, EventsByKind) {
-    let owners: Vec<Option<u32>> = data.iter().map(|e| index.get(&e.member_id).copied()).collect();
-    let mut counts = vec![0usize; members];
-    for &m in owners.iter().flatten() {
-        counts[m as usize] += 1;
-    }
+    let (owners, counts) = owners_of(index, data.iter().map(|e| e.member_id.as_str()), members);
     let mut events: Vec<Vec<EventRow>> = counts.into_iter().map(Vec::with_capacity).collect();
     let mut by_kind = EventsByKind::new();
     for (event, m) in data.into_iter().zip(owners) {
@@ -320,6 +314,21 @@ fn events_by_member(
         entries.sort_unstable();
     }
     (events, by_kind)
+}
+
+/// Each record's member (`None`: unknown), from the records' member ids,
+/// and how many records each member has.
+fn owners_of<'a>(
+    index: &FxHashMap<String, u32>,
+    member_ids: impl Iterator<Item = &'a str>,
+    members: usize,
+) -> (Vec<Option<u32>>, Vec<usize>) {
+    let owners: Vec<Option<u32>> = member_ids.map(|id| index.get(id).copied()).collect();
+    let mut counts = vec![0usize; members];
+    for &m in owners.iter().flatten() {
+        counts[m as usize] += 1;
+    }
+    (owners, counts)
 }
 
 /// Per category, each member who ordered in it, on the day of their first

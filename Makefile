@@ -77,7 +77,7 @@ $(COMPONENTIZE_PY):
 	$(PY_TOOLS)/bin/pip install -q --disable-pip-version-check componentize-py==$(COMPONENTIZE_PY_VERSION)
 
 $(COMPONENTIZE_JS): plugins/js/package.json plugins/js/package-lock.json
-	cd plugins/js && npm install --no-audit --no-fund --loglevel=error
+	cd plugins/js && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 PY_BUILD = $(COMPONENTIZE_PY) -d wit/v0.1.0 -w plugin componentize -p plugins/sdk-python -p plugins/python/$* app -o $@

@@ -15,6 +15,11 @@ pub type Fen = i64;
 /// A local date in the brand's calendar, as days since 1970-01-01.
 pub type Day = i32;
 
+/// The largest amount of money the host takes anywhere — an order, a price,
+/// a benefit, a group-buy price: 100,000,000 yuan. Bounding every amount
+/// keeps every sum of them far from overflowing an `i64` of fen.
+pub const MAX_AMOUNT_FEN: Fen = 10_000_000_000;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub id: String,

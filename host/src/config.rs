@@ -15,6 +15,7 @@
 //! memory_mib = 256
 //! deadline_ms = 10_000
 //! output_kib = 4096
+//! failed_members = 10              # and the audience and touch limits: runtime::SandboxLimits
 //!
 //! [report]                         # the simulation's backtest
 //! attribution_days = 7

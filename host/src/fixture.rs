@@ -22,6 +22,7 @@ use crate::import::{parse_json, RecordKind};
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, BenefitKind, DataSet, Decision, DecisionStatus};
 use crate::report::lines::yuan;
+use crate::runner::proposals::Proposals;
 use crate::runner::{proposals_from, Strategy};
 use crate::runtime::{api, CallStats, LoadedPlugin, SandboxLimits};
 
@@ -108,6 +109,8 @@ pub struct TestOutcome {
     pub audience: Vec<String>,
     pub members: usize,
     pub touches: Vec<TouchLine>,
+    /// Touches the host refused (they would be `failed` decisions in a run).
+    pub refused: Vec<RefusedTouch>,
     pub calls: Calls,
     pub limits: SandboxLimits,
 }
@@ -134,6 +137,14 @@ impl From<CallStats> for CallLine {
             duration_ms: s.duration.as_secs_f64() * 1000.0,
         }
     }
+}
+
+/// A touch that broke the contract, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RefusedTouch {
+    pub member_id: String,
+    pub step: String,
+    pub reason: String,
 }
 
 /// One proposed touch, with the fields of a decisions.jsonl line that the
@@ -212,14 +223,18 @@ pub fn run_fixture(
         config: strategy.config.to_string(),
         launches: audience::launches(&base, &wanted, clock),
     };
-    let (touches, decide_stats) = if facts.is_empty() {
-        (Vec::new(), None)
+    let (proposals, decide_stats) = if facts.is_empty() {
+        (Proposals::default(), None)
     } else {
         let (touches, stats) = plugin.decide(&context, &facts)?;
         let period = strategy.schedule.period_of(&base.calendar, clock.at);
-        let proposals = proposals_from(plugin, clock, &period, &facts, touches)?;
-        (proposals.iter().map(TouchLine::from).collect(), Some(stats))
+        (proposals_from(plugin, clock, &period, &facts, touches)?, Some(stats))
     };
+    let refused = proposals.failed.iter().map(|d| RefusedTouch {
+        member_id: d.member_id.clone(),
+        step: d.step.clone(),
+        reason: d.reason.clone().unwrap_or_default(),
+    });
     Ok(TestOutcome {
         plugin: plugin.label(),
         api_version: plugin.manifest.api_version.clone(),
@@ -227,7 +242,8 @@ pub fn run_fixture(
         config: strategy.config.clone(),
         audience: selected.iter().map(|&m| base.member(m).member.id.clone()).collect(),
         members,
-        touches,
+        touches: proposals.proposed.iter().map(TouchLine::from).collect(),
+        refused: refused.collect(),
         calls: Calls { audience_for: audience_stats.into(), decide: decide_stats.map(CallLine::from) },
         limits: limits.clone(),
     })
@@ -375,6 +391,7 @@ fn same(a: &Value, b: &Value) -> bool {
 /// The outcome for people: the audience, each touch on a line, and how much
 /// of each sandbox limit the calls used.
 pub fn render(o: &TestOutcome) -> String {
+    use crate::printable::printable_line;
     use crate::report::format::{count, percent};
     use std::fmt::Write;
 
@@ -398,9 +415,15 @@ pub fn render(o: &TestOutcome) -> String {
             let _ = write!(line, "  group buy {group}");
         }
         for (k, v) in &t.variables {
-            let _ = write!(line, "  {k}={v}");
+            let _ = write!(line, "  {k}={}", printable_line(v));
         }
         let _ = writeln!(out, "{line}");
+    }
+    if !o.refused.is_empty() {
+        let _ = writeln!(out, "refused   {} (a run records each as a `failed` decision)", o.refused.len());
+        for r in &o.refused {
+            let _ = writeln!(out, "  {}  {}  {}", r.member_id, r.step, r.reason);
+        }
     }
     let l = &o.limits;
     let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;

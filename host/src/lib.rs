@@ -29,7 +29,8 @@
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
 //! - [`generate`]: the seeded generator of realistic data sets;
-//! - [`config`]: the operator's TOML config, with every default.
+//! - [`config`]: the operator's TOML config, with every default;
+//! - [`printable`]: a plugin's text made safe for a terminal.
 
 pub mod audience;
 pub mod backtest;
@@ -45,6 +46,7 @@ pub mod keyed;
 pub mod member_base;
 pub mod model;
 pub mod parallel;
+pub mod printable;
 pub mod referrals;
 pub mod registry;
 pub mod report;

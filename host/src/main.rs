@@ -16,6 +16,7 @@ use canvas::dispatch::{now_millis, Dispatcher, OutboxState};
 use canvas::generate::{generate, GenerateOptions};
 use canvas::member_base::MemberBase;
 use canvas::model::{Millis, RunTrigger};
+use canvas::printable::{printable, printable_line};
 use canvas::registry::Registry;
 use canvas::report::{SimulationReport, Summary};
 use canvas::runner::{load_strategies, Loaded, Runner, Strategy};
@@ -554,7 +555,7 @@ fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyho
                 println!(
                     "installed {} {} (sha256 {}){replaced}",
                     installed.id,
-                    installed.version,
+                    printable_line(&installed.version),
                     &installed.sha256[..16]
                 );
             }
@@ -567,7 +568,7 @@ fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyho
                 println!(
                     "{:<24} {:<9} {:<8} {:<18} {:<16} {}",
                     entry.id,
-                    v.version,
+                    printable_line(&v.version),
                     if entry.enabled { "yes" } else { "no" },
                     config.strategy(&entry.id).schedule.unwrap_or(v.schedule.clone()),
                     &v.sha256[..16],
@@ -579,8 +580,8 @@ fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyho
             let entry = registry.get(&id)?;
             let v = entry.active_version();
             let effective = canvas::registry::effective_config(&v.default_config, config, &id, &entry.config);
-            println!("{} {} — {}", entry.id, v.version, v.name);
-            println!("{}", v.description);
+            println!("{} {} — {}", entry.id, printable_line(&v.version), printable_line(&v.name));
+            println!("{}", printable(&v.description));
             println!("enabled:   {}", entry.enabled);
             println!("schedule:  {}", config.strategy(&id).schedule.unwrap_or(v.schedule.clone()));
             println!("api:       canvas:strategy@{}", v.api_version);
@@ -591,7 +592,7 @@ fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyho
             println!("versions:");
             for version in &entry.versions {
                 let active = if version.sha256 == entry.active { " (active)" } else { "" };
-                println!("  {} sha256 {}{active}", version.version, &version.sha256[..16]);
+                println!("  {} sha256 {}{active}", printable_line(&version.version), &version.sha256[..16]);
             }
         }
         PluginCommand::Enable { id } => {
@@ -658,6 +659,10 @@ fn plugin_test(config_path: Option<&Path>, args: PluginTestArgs) -> anyhow::Resu
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
         OutputFormat::Table => print!("{}", canvas::fixture::render(&outcome)),
     }
+    if !outcome.refused.is_empty() {
+        eprintln!("{} touches broke the contract and were refused (see `refused`)", outcome.refused.len());
+        return Ok(ExitCode::FAILURE);
+    }
     let Some(expected) = expected else { return Ok(ExitCode::SUCCESS) };
     let differences = diff(&expected, &outcome.touches);
     if differences.is_empty() {
@@ -666,7 +671,7 @@ fn plugin_test(config_path: Option<&Path>, args: PluginTestArgs) -> anyhow::Resu
     } else {
         eprintln!("expectation NOT met ({}):", args.expect.unwrap().display());
         for line in &differences {
-            eprintln!("  {line}");
+            eprintln!("  {}", printable_line(line));
         }
         Ok(ExitCode::FAILURE)
     }

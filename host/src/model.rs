@@ -254,4 +254,7 @@ pub struct RunRecord {
     /// decision and still hold back from any touch of it: not asked again,
     /// that suppressed decision stands. Last, so older records read as 0.
     pub held_back: u64,
+    /// Members the plugin failed on alone (each has a `failed` decision
+    /// naming why); the others were decided. Last, so older records read as 0.
+    pub failed_members: u64,
 }

@@ -595,10 +595,12 @@ pub(crate) fn sortable(at: i64) -> [u8; 8] {
     ((at as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-/// A run record; one recorded before `held_back` (its last field) was
-/// counted lacks its byte, and reads as 0.
+/// A run record; one recorded before `held_back` or `failed_members` (its
+/// last fields) were counted lacks their bytes, and reads them as 0.
 fn decode_run(bytes: &[u8]) -> anyhow::Result<RunRecord> {
-    postcard::from_bytes(bytes).or_else(|_| decode(&[bytes, &[0]].concat()))
+    postcard::from_bytes(bytes)
+        .or_else(|_| postcard::from_bytes(&[bytes, &[0]].concat()))
+        .or_else(|_| decode(&[bytes, &[0, 0]].concat()))
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
@@ -663,11 +665,14 @@ mod tests {
             duration_micros: 10,
             outcome: RunOutcome::Completed,
             held_back: 0,
+            failed_members: 0,
         };
         let bytes = postcard::to_stdvec(&run).unwrap();
         assert_eq!(decode_run(&bytes).unwrap(), run);
         let older = &bytes[..bytes.len() - 1];
         assert_eq!(decode_run(older).unwrap(), run);
+        let oldest = &bytes[..bytes.len() - 2];
+        assert_eq!(decode_run(oldest).unwrap(), run);
         let held = RunRecord { held_back: 300, ..run };
         assert_eq!(decode_run(&postcard::to_stdvec(&held).unwrap()).unwrap(), held);
     }

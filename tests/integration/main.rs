@@ -7,6 +7,7 @@
 mod audience_edges;
 mod dispatch;
 mod governance;
+mod hardening;
 mod import;
 mod plugin_tools;
 mod polyglot;

@@ -95,7 +95,7 @@ fn plugin_test_compares_with_an_expectation_and_fails_with_a_readable_diff() {
 fn plugin_test_lays_a_json_config_over_the_defaults() {
     let dir = TempDir::new().unwrap();
     let config = dir.path().join("sixty-days.json");
-    std::fs::write(&config, r#"{"after_days": 60, "benefit": {"kind": "lottery", "value": 0}}"#).unwrap();
+    std::fs::write(&config, r#"{"after_days": 60, "benefit": {"kind": "lottery", "value": 5}}"#).unwrap();
     let with_config = || {
         let mut command = canvas();
         command.args(["--config", config.to_str().unwrap(), "plugin", "test"]).arg(plugin("dormant-recall"));
@@ -105,7 +105,7 @@ fn plugin_test_lays_a_json_config_over_the_defaults() {
     let shown = text(&output);
     assert!(output.status.success(), "{shown}");
     assert!(shown.contains("audience  1 of 3 members: M2"), "{shown}");
-    assert!(shown.contains("Lottery 0.00 yuan"), "{shown}");
+    assert!(shown.contains("Lottery 5.00 yuan"), "{shown}");
 
     std::fs::write(&config, r#"{"after_dayz": 60}"#).unwrap();
     let refused = with_config();

@@ -52,7 +52,14 @@ fn misbehaving_plugins_fail_their_own_runs_while_the_others_decide() {
     assert!(flood[0].contains("over the output cap of 1024 KiB"), "{}", flood[0]);
 
     for bad in ["forever-loop", "memory-hog", "trap", "flood"] {
-        assert!(sim.decided(bad).is_empty(), "{bad} made no decisions");
+        let touched = sim.decisions.iter().filter(|d| d["strategy"] == bad && d["status"] != "failed");
+        assert_eq!(touched.count(), 0, "{bad} touched nobody");
+        // Each member was tried alone, each day, before the run was given up.
+        let tried: Vec<(String, String)> = ["2026-03-01", "2026-03-02"]
+            .iter()
+            .flat_map(|day| ["M1", "M2"].map(|m| (day.to_string(), m.to_string())))
+            .collect();
+        assert_eq!(sim.decided(bad), tried, "{bad}");
         assert_eq!(sim.result.summary.strategies[bad].failed_runs, 2);
     }
     assert!(sim.result.summary.any_failed());

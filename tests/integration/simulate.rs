@@ -230,7 +230,8 @@ fn a_failing_batch_ends_its_run_at_that_batch_when_batches_run_in_parallel() {
         &[test_plugin("trap")],
         "2026-03-01",
         "2026-03-01",
-        config("[run]\nbatch_size = 1\nworkers = 3\n"),
+        // No member may fail alone: the first failing batch fails the run.
+        config("[run]\nbatch_size = 1\nworkers = 3\n[sandbox]\nfailed_members = 0\n"),
     );
     let run = &sim.runs[0];
     assert_eq!(run["status"], "failed");

@@ -62,7 +62,8 @@ impl Governor {
         keyed::value_for(&mut self.touches, &decision.member_id).push(touch);
         if let Some(b) = decision.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon) {
             let day = self.calendar.day_of(send_at);
-            *keyed::value_for(&mut self.coupons_spent, &decision.strategy).entry(day).or_default() += b.value;
+            let spent = keyed::value_for(&mut self.coupons_spent, &decision.strategy).entry(day).or_default();
+            *spent = spent.saturating_add(b.value);
         }
     }
 
@@ -242,7 +243,7 @@ impl Governor {
         let coupon = d.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon)?;
         let day = self.calendar.day_of(send_at);
         let spent = self.coupons_spent.get(&d.strategy).and_then(|days| days.get(&day)).copied().unwrap_or(0);
-        (spent + coupon.value > budget)
+        (spent.saturating_add(coupon.value) > budget)
             .then(|| format!("budget: {} yuan of coupons a day, {} yuan spent", budget / 100, spent / 100))
     }
 }

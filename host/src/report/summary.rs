@@ -27,6 +27,8 @@ pub struct StrategyTotals {
     /// Members selected but not asked again: the caps held them back at the
     /// strategy's last decision and still did (summed over runs).
     pub held_back: u64,
+    /// Members the plugin failed on alone (each a `failed` decision), summed over runs.
+    pub failed_members: u64,
     /// The first failure's message, if any run failed.
     pub first_error: Option<String>,
     /// Members selected, summed per local day (dated in the report).
@@ -66,6 +68,7 @@ impl Summary {
         *t.audience_by_day.entry(run.day).or_default() += run.audience;
         t.fuel_used += run.fuel_used;
         t.held_back += run.held_back;
+        t.failed_members += run.failed_members;
         if let RunOutcome::Failed { error } = &run.outcome {
             t.failed_runs += 1;
             t.first_error.get_or_insert_with(|| error.clone());
@@ -77,7 +80,12 @@ impl Summary {
         t.decisions += 1;
         *t.by_status.entry(d.status).or_default() += 1;
         if let Some(reason) = &d.reason {
-            *t.reasons.entry(format!("{}: {}", d.status.as_str(), reason_kind(reason))).or_default() += 1;
+            // A failure's particulars name the member: counted by what failed.
+            let kind = match d.status {
+                DecisionStatus::Failed => reason.split(':').next().unwrap_or(reason),
+                _ => reason_kind(reason),
+            };
+            *t.reasons.entry(format!("{}: {kind}", d.status.as_str())).or_default() += 1;
         }
         if d.planned_send_at().is_some() {
             t.benefit_value += d.benefit.as_ref().map_or(0.0, |b| yuan(b.value));
@@ -100,6 +108,7 @@ impl Summary {
             total.benefit_value += t.benefit_value;
             total.fuel_used += t.fuel_used;
             total.held_back += t.held_back;
+            total.failed_members += t.failed_members;
             for (status, n) in &t.by_status {
                 *total.by_status.entry(*status).or_default() += n;
             }
@@ -206,6 +215,13 @@ impl Summary {
             }
         }
         for (id, t) in &self.strategies {
+            if t.failed_members > 0 {
+                let _ = writeln!(
+                    out,
+                    "\n{id}: the plugin failed on {} members alone; they have `failed` decisions naming why, the others were decided",
+                    t.failed_members
+                );
+            }
             if let Some(error) = &t.first_error {
                 let _ = writeln!(out, "\n{id}: {} of {} runs failed; first error: {error}", t.failed_runs, t.runs);
             }

@@ -20,6 +20,9 @@ pub struct PluginEngine {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<SandboxState>,
     pub limits: SandboxLimits,
+    /// Set by [`PluginEngine::cancel_calls`]: every call in flight stops at
+    /// the next epoch tick, and no new call starts.
+    pub(crate) cancelled: Arc<AtomicBool>,
     /// Advances the epoch for call deadlines; `None` only in
     /// [`PluginEngine::unmetered_for_benchmarks`].
     ticker: Option<EpochTicker>,
@@ -59,12 +62,22 @@ impl PluginEngine {
         }
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
-        // Rust and Python guests import WASI for their standard library. It is
-        // linked with a context that grants nothing and answers clocks with
-        // the run instant (see sandbox.rs).
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+        // Rust and Python guests import WASI for their standard library: it
+        // grants nothing, and nothing in it waits (see wasi.rs).
+        super::wasi::add_to_linker(&mut linker)?;
         let ticker = metered.then(|| EpochTicker::start(&engine));
-        Ok(PluginEngine { engine, linker, limits, ticker })
+        Ok(PluginEngine { engine, linker, limits, cancelled: Arc::default(), ticker })
+    }
+
+    /// Stops every plugin call in flight within one [`EPOCH_TICK`] and
+    /// refuses new ones ([`PluginError::Cancelled`](super::PluginError)): for
+    /// a service shutting down, which must not wait for a run to end.
+    pub fn cancel_calls(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn calls_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
     }
 
     /// Whether calls count fuel and stop at the deadline: always, except in

@@ -4,12 +4,18 @@
 //! - [`engine`]: one wasmtime engine and linker for all plugins, with the epoch ticker;
 //! - [`plugin`]: loading a component, checking its world and version, reading its manifest;
 //! - [`sandbox`]: the per-call store with fuel, memory cap, deadline and output cap,
-//!   and how a blown limit becomes a clear [`PluginError`].
+//!   and how a blown limit becomes a clear [`PluginError`];
+//! - `wasi`: the WASI a plugin's standard library imports — granting nothing,
+//!   waiting for nothing;
+//! - [`contract`]: what a plugin may ask for (its audience) and hand back
+//!   (its touches), checked against the limits.
 
 pub mod api;
+pub mod contract;
 pub mod engine;
 pub mod plugin;
 pub mod sandbox;
+mod wasi;
 
 pub use engine::PluginEngine;
 pub use plugin::{LoadedPlugin, Manifest, PluginRejected};

@@ -11,8 +11,10 @@ use wasmtime::component::{Component, ComponentExportIndex, Instance, InstancePre
 use wasmtime::Store;
 
 use super::api::{self, ApiVersion};
+use super::contract::{self, MAX_DEFAULT_CONFIG_BYTES, MAX_DESCRIPTION_BYTES, MAX_MANIFEST_NAME_BYTES};
 use super::sandbox::{CallStats, PluginError, SandboxState};
 use super::PluginEngine;
+use crate::printable::{printable, printable_line};
 use crate::schedule::Schedule;
 
 /// What a plugin says about itself, checked.
@@ -128,9 +130,7 @@ impl PluginEngine {
             }
             exports.describe(store, &instance).map(Ok)
         };
-        let size = |r: &Result<api::Manifest, String>| {
-            r.as_ref().map_or(0, |m| m.default_config.len() + m.description.len() + m.id.len() + m.name.len())
-        };
+        let size = |r: &Result<api::Manifest, String>| r.as_ref().map_or(0, contract::manifest_size);
         let (described, _) = self.call(source, 0, describe, size).map_err(|e| reject(e.to_string()))?;
         let described = described.map_err(reject)?;
         let manifest = check_manifest(described, version.as_str()).map_err(reject)?;
@@ -275,16 +275,32 @@ fn check_manifest(m: api::Manifest, exported_version: &str) -> Result<Manifest, 
         && m.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !m.id.starts_with('-');
     if !id_ok {
-        return Err(format!("its id `{}` must be 1–64 characters of a-z, 0-9 and -", m.id));
+        return Err(format!("its id `{}` must be 1–64 characters of a-z, 0-9 and -", printable_line(&m.id)));
     }
     let name = format!("`{}`", m.id);
-    if m.version.trim().is_empty() {
+    let version_ok = m.version.len() <= 64 && !m.version.chars().any(|c| c.is_control() || c.is_whitespace());
+    if m.version.is_empty() {
         return Err(format!("{name} has no version"));
+    }
+    if !version_ok {
+        return Err(format!(
+            "{name}'s version `{}` must be 1–64 characters without spaces",
+            printable_line(&m.version)
+        ));
+    }
+    let too_long = [
+        ("name", m.name.len(), MAX_MANIFEST_NAME_BYTES),
+        ("description", m.description.len(), MAX_DESCRIPTION_BYTES),
+        ("default config", m.default_config.len(), MAX_DEFAULT_CONFIG_BYTES),
+        ("schedule", m.schedule.len(), MAX_MANIFEST_NAME_BYTES),
+    ];
+    if let Some((field, len, max)) = too_long.into_iter().find(|(_, len, max)| len > max) {
+        return Err(format!("{name}'s {field} is {len} bytes long, over the limit of {max} bytes"));
     }
     if m.api_version != exported_version {
         return Err(format!(
             "{name} says it targets API {} but exports {}@{exported_version}",
-            m.api_version,
+            printable_line(&m.api_version),
             api::PACKAGE
         ));
     }
@@ -293,13 +309,14 @@ fn check_manifest(m: api::Manifest, exported_version: &str) -> Result<Manifest, 
     if !default_config.is_object() {
         return Err(format!("{name}'s default config is not a JSON object"));
     }
-    let schedule = Schedule::parse(&m.schedule).map_err(|e| format!("{name}'s schedule: {e}"))?;
+    let schedule = Schedule::parse(&m.schedule).map_err(|e| format!("{name}'s schedule: {}", printable_line(&e)))?;
+    // Shown to operators in terminals and the API: escapes written out.
     Ok(Manifest {
+        name: printable_line(&m.name).into_owned(),
+        description: printable(&m.description).into_owned(),
         id: m.id,
-        name: m.name,
         version: m.version,
         api_version: m.api_version,
-        description: m.description,
         default_config,
         schedule,
     })
@@ -308,6 +325,11 @@ fn check_manifest(m: api::Manifest, exported_version: &str) -> Result<Manifest, 
 impl LoadedPlugin {
     pub fn id(&self) -> &str {
         &self.manifest.id
+    }
+
+    /// The sandbox limits its calls and answers are held to.
+    pub fn limits(&self) -> &super::SandboxLimits {
+        &self.engine.limits
     }
 
     /// `id version`, as errors name the plugin.
@@ -340,9 +362,11 @@ impl LoadedPlugin {
                 let instance = self.pre.instantiate(&mut *store)?;
                 self.exports.audience_for(store, &instance, config)
             },
-            |r| r.as_ref().map_or(0, audience_size),
+            |r| r.as_ref().map_or_else(String::len, contract::audience_size),
         )?;
-        let audience = result.map_err(|message| PluginError::Returned { plugin: self.label(), message })?;
+        let audience = result.map_err(|message| self.returned(&message))?;
+        contract::check_audience(&audience, &self.engine.limits)
+            .map_err(|message| PluginError::AudienceLimit { plugin: self.label(), message })?;
         Ok((audience, stats))
     }
 
@@ -359,20 +383,14 @@ impl LoadedPlugin {
                 let instance = self.pre.instantiate(&mut *store)?;
                 self.exports.decide(store, &instance, context, members)
             },
-            |r| r.as_ref().map_or_else(|e| e.len(), |touches| touches.iter().map(touch_size).sum()),
+            |r| r.as_ref().map_or_else(String::len, |touches| contract::touches_size(touches)),
         )?;
-        let touches = result.map_err(|message| PluginError::Returned { plugin: self.label(), message })?;
+        let touches = result.map_err(|message| self.returned(&message))?;
         Ok((touches, stats))
     }
-}
 
-/// Bytes a touch costs against the output cap: its strings plus a fixed 64.
-fn touch_size(t: &api::Touch) -> usize {
-    let variables: usize = t.variables.iter().map(|(k, v)| k.len() + v.len() + 16).sum();
-    64 + t.member_id.len() + t.step.len() + t.channel.len() + t.template.len() + variables
-}
-
-fn audience_size(a: &api::Audience) -> usize {
-    64 * a.any_of.iter().map(|c| c.all_of.len() + c.none_of.len()).sum::<usize>()
-        + a.event_kinds.iter().map(String::len).sum::<usize>()
+    /// The error a plugin returned, quoted safely.
+    fn returned(&self, message: &str) -> PluginError {
+        PluginError::Returned { plugin: self.label(), message: PluginError::quoted(message) }
+    }
 }

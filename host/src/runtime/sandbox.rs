@@ -3,17 +3,22 @@
 //! call ends in a value or a [`PluginError`] that names the plugin and the
 //! limit; the host goes on.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, Store, Trap};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::engine::{PluginEngine, EPOCH_TICK};
+use super::engine::PluginEngine;
+use super::wasi::{self, PluginLog};
+use crate::printable::{clipped, printable_line};
 
-/// Limits per plugin call (one `decide` batch, or one `describe`).
+/// What a plugin may use and hand back (`[sandbox]` in the canvas config).
+/// The first four bound every call — `describe`, `audience-for` (the config
+/// check), `decide` — at install, at load and in runs; the rest bound what a
+/// plugin may ask of the host (its audience) and hand back (its touches).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxLimits {
@@ -23,13 +28,41 @@ pub struct SandboxLimits {
     pub memory_mib: u64,
     /// Wall-clock backstop per call, in milliseconds.
     pub deadline_ms: u64,
-    /// The most a call may return, in KiB (strings plus a fixed cost per touch).
+    /// The most a call may return, in KiB: every string of every touch (or
+    /// of the audience, or the manifest) plus a fixed cost per record.
     pub output_kib: u64,
+    /// Members of one run a plugin may fail on (each found by splitting the
+    /// failing batch) before the run itself is failed.
+    pub failed_members: u64,
+    /// Clauses in an audience.
+    pub audience_clauses: u64,
+    /// Conditions in an audience, over all its clauses.
+    pub audience_conditions: u64,
+    /// Order windows an audience asks facts for.
+    pub order_windows: u64,
+    /// Event kinds an audience asks to be given.
+    pub event_kinds: u64,
+    /// How far back any lookback of an audience may reach, in days.
+    pub lookback_days: u64,
+    /// The largest benefit a touch may carry, in yuan.
+    pub benefit_max_yuan: u64,
 }
 
 impl Default for SandboxLimits {
     fn default() -> Self {
-        SandboxLimits { fuel: 2_000_000_000, memory_mib: 256, deadline_ms: 10_000, output_kib: 4_096 }
+        SandboxLimits {
+            fuel: 2_000_000_000,
+            memory_mib: 256,
+            deadline_ms: 10_000,
+            output_kib: 4_096,
+            failed_members: 10,
+            audience_clauses: 128,
+            audience_conditions: 1_024,
+            order_windows: 16,
+            event_kinds: 32,
+            lookback_days: 36_600,
+            benefit_max_yuan: 10_000,
+        }
     }
 }
 
@@ -60,6 +93,24 @@ pub enum PluginError {
     Returned { plugin: String, message: String },
     #[error("plugin {plugin} returned an invalid touch: {message}")]
     InvalidOutput { plugin: String, message: String },
+    #[error("plugin {plugin} asked for {message}")]
+    AudienceLimit { plugin: String, message: String },
+    #[error(
+        "plugin {plugin} failed on more than {limit} members of this run (sandbox.failed_members); the last: {last}"
+    )]
+    TooManyFailedMembers { plugin: String, limit: u64, last: Box<PluginError> },
+    /// The host is shutting down (see [`PluginEngine::cancel_calls`]): not
+    /// the plugin's failure, and nothing of its run is recorded.
+    #[error("plugin {plugin} was stopped: the host is shutting down")]
+    Cancelled { plugin: String },
+}
+
+impl PluginError {
+    /// A plugin's message for the run history and a terminal: control
+    /// characters escaped, at most [`QUOTED`] bytes.
+    pub(crate) fn quoted(message: &str) -> String {
+        printable_line(&clipped(message, QUOTED)).into_owned()
+    }
 }
 
 fn stderr_suffix(stderr: &str) -> String {
@@ -70,21 +121,28 @@ fn stderr_suffix(stderr: &str) -> String {
     }
 }
 
-/// What a plugin may write to stdout/stderr per call; the rest is cut.
-const LOG_CAPACITY: usize = 16 * 1024;
-/// How much of stderr an error message quotes.
-const STDERR_QUOTE: usize = 1024;
+/// How much of a plugin's own words (stderr, an error it returns) a message quotes.
+const QUOTED: usize = 1024;
 
 pub(crate) struct SandboxState {
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: MemoryLimiter,
+    /// Why the epoch callback stopped the call, if it did.
+    stopped: Option<Stop>,
 }
 
 impl WasiView for SandboxState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
     }
+}
+
+/// Why a call in flight was interrupted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    Deadline,
+    Cancelled,
 }
 
 /// Caps the total size of the component's memories and remembers the peak.
@@ -112,35 +170,9 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// The only clock a plugin sees: the run instant, standing still.
-struct FrozenClock {
-    at_millis: i64,
-}
-
-impl HostWallClock for FrozenClock {
-    fn resolution(&self) -> Duration {
-        Duration::from_millis(1)
-    }
-    fn now(&self) -> Duration {
-        Duration::from_millis(self.at_millis.max(0) as u64)
-    }
-}
-
-impl HostMonotonicClock for FrozenClock {
-    fn resolution(&self) -> u64 {
-        1_000_000
-    }
-    fn now(&self) -> u64 {
-        0
-    }
-}
-
-/// Fixed bytes for any randomness a guest's runtime asks for (Python seeds its
-/// hashing with it), so a plugin's output depends on its input only.
-const FIXED_RANDOM: &[u8] = b"canvas plugins are pure functions";
-
 impl PluginEngine {
-    /// Runs `call` in a fresh sandbox. `clock` is what WASI clocks answer.
+    /// Runs `call` in a fresh sandbox. `clock` is what WASI clocks answer;
+    /// `output_size` is what the answer costs against the output cap.
     pub(crate) fn call<T>(
         &self,
         plugin: &str,
@@ -149,29 +181,37 @@ impl PluginEngine {
         output_size: impl FnOnce(&T) -> usize,
     ) -> Result<(T, CallStats), PluginError> {
         let limits = &self.limits;
-        let stdout = MemoryOutputPipe::new(LOG_CAPACITY);
-        let stderr = MemoryOutputPipe::new(LOG_CAPACITY);
-        let wasi = WasiCtx::builder()
-            .stdout(stdout)
-            .stderr(stderr.clone())
-            .wall_clock(FrozenClock { at_millis: clock })
-            .monotonic_clock(FrozenClock { at_millis: clock })
-            .secure_random(wasmtime_wasi::Deterministic::new(FIXED_RANDOM.to_vec()))
-            .insecure_random(wasmtime_wasi::Deterministic::new(FIXED_RANDOM.to_vec()))
-            .insecure_random_seed(0x5eed)
-            .build();
+        if self.calls_cancelled() {
+            return Err(PluginError::Cancelled { plugin: plugin.to_string() });
+        }
+        let (stdout, stderr) = (PluginLog::default(), PluginLog::default());
+        let wasi = wasi::context(clock, stdout, stderr.clone());
         let cap = usize::try_from(limits.memory_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         let limiter = MemoryLimiter { cap, total: 0, peak: 0, refused: None };
-        let mut store = Store::new(&self.engine, SandboxState { wasi, table: ResourceTable::new(), limiter });
+        let state = SandboxState { wasi, table: ResourceTable::new(), limiter, stopped: None };
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
+        let started = Instant::now();
         if self.metered() {
             store.set_fuel(limits.fuel).expect("fuel is enabled on a metered engine");
-            let ticks = limits.deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
-            store.set_epoch_deadline(ticks);
-            store.epoch_deadline_trap();
+            // Every tick, the call in flight is asked whether it has run out
+            // of time or the host is shutting down.
+            let deadline = Duration::from_millis(limits.deadline_ms);
+            let cancelled = self.cancelled.clone();
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |mut store| {
+                let stop = if cancelled.load(Ordering::Relaxed) {
+                    Stop::Cancelled
+                } else if started.elapsed() >= deadline {
+                    Stop::Deadline
+                } else {
+                    return Ok(UpdateDeadline::Continue(1));
+                };
+                store.data_mut().stopped = Some(stop);
+                Ok(UpdateDeadline::Interrupt)
+            });
         }
 
-        let started = Instant::now();
         let result = call(&mut store);
         let stats = CallStats {
             fuel_used: store.get_fuel().map_or(0, |left| limits.fuel - left),
@@ -184,7 +224,7 @@ impl PluginEngine {
             Err(error) => return Err(self.classify(plugin, error, store.data(), &stderr)),
         };
         let size = output_size(&value) as u64;
-        if size > limits.output_kib * 1024 {
+        if size > limits.output_kib.saturating_mul(1024) {
             return Err(PluginError::OutputCap { plugin, size_kib: size.div_ceil(1024), cap_kib: limits.output_kib });
         }
         Ok((value, stats))
@@ -195,20 +235,27 @@ impl PluginEngine {
         plugin: String,
         error: wasmtime::Error,
         state: &SandboxState,
-        stderr: &MemoryOutputPipe,
+        stderr: &PluginLog,
     ) -> PluginError {
         if let Some(wanted) = state.limiter.refused {
             let wanted_mib = wanted as f64 / (1 << 20) as f64;
             return PluginError::MemoryCap { plugin, cap_mib: self.limits.memory_mib, wanted_mib };
         }
-        match error.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => return PluginError::OutOfFuel { plugin, limit: self.limits.fuel },
-            Some(Trap::Interrupt) => return PluginError::Deadline { plugin, deadline_ms: self.limits.deadline_ms },
+        match (state.stopped, error.downcast_ref::<Trap>()) {
+            (Some(Stop::Cancelled), _) => return PluginError::Cancelled { plugin },
+            (Some(Stop::Deadline), _) | (None, Some(Trap::Interrupt)) => {
+                return PluginError::Deadline { plugin, deadline_ms: self.limits.deadline_ms }
+            }
+            (None, Some(Trap::OutOfFuel)) => return PluginError::OutOfFuel { plugin, limit: self.limits.fuel },
             _ => {}
         }
-        let written = String::from_utf8_lossy(&stderr.contents()).trim().to_string();
-        let stderr = tail(&written, STDERR_QUOTE).replace('\n', " | ");
-        PluginError::Trap { plugin, trap: error.root_cause().to_string(), stderr }
+        let (written, cut) = stderr.contents();
+        let written = String::from_utf8_lossy(&written);
+        let mut stderr = printable_line(&tail(written.trim(), QUOTED).trim().replace('\n', " | ")).into_owned();
+        if cut > 0 {
+            stderr.push_str(&format!(" | … {cut} bytes more were cut"));
+        }
+        PluginError::Trap { plugin, trap: PluginError::quoted(&error.root_cause().to_string()), stderr }
     }
 }
 

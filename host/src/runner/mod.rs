@@ -9,13 +9,19 @@
 //! already decided is never decided again, so re-running an instant, or
 //! running it again after a crash, adds nothing twice.
 
+mod isolate;
+pub mod proposals;
+
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use rustc_hash::FxHashSet;
-use sha2::{Digest, Sha256};
+
+use isolate::{BatchDecider, Decided};
+pub(crate) use proposals::proposals_from;
+use proposals::Proposals;
 
 use crate::audience::{self, RunClock};
 use crate::calendar::date_of_day;
@@ -23,9 +29,7 @@ use crate::config::{merge_config, CanvasConfig, StrategySettings};
 use crate::decision_log::{DecisionLog, StrategyLog};
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
-use crate::model::{
-    self, ActionKind, Decision, DecisionStatus, Event, GroupBuy, Millis, RunOutcome, RunRecord, RunTrigger,
-};
+use crate::model::{self, Decision, Event, Millis, RunOutcome, RunRecord, RunTrigger};
 use crate::parallel::{self, all_cores};
 use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::schedule::Schedule;
@@ -78,6 +82,8 @@ impl Strategy {
 
 /// Loads every `.wasm` file in `dir`, in file-name order. Files the host
 /// refuses are returned apart, so one bad file does not stop the others.
+/// Two files claiming one id are an error naming both: which one runs must
+/// not depend on how the files happen to sort.
 pub fn load_plugins(
     engine: &Arc<PluginEngine>,
     dir: &Path,
@@ -91,13 +97,18 @@ pub fn load_plugins(
     let (mut loaded, mut rejected) = (Vec::<LoadedPlugin>::new(), Vec::new());
     for file in files {
         match engine.load(&file) {
-            Ok(plugin) => match loaded.iter().find(|p| p.id() == plugin.id()) {
-                Some(first) => rejected.push(PluginRejected {
-                    file: file.display().to_string(),
-                    reason: format!("its id `{}` is already taken by {}", plugin.id(), first.source),
-                }),
-                None => loaded.push(plugin),
-            },
+            Ok(plugin) => {
+                if let Some(first) = loaded.iter().find(|p| p.id() == plugin.id()) {
+                    anyhow::bail!(
+                        "{} and {} both claim the plugin id `{}`; keep one of them in {}",
+                        first.source,
+                        file.display(),
+                        plugin.id(),
+                        dir.display()
+                    );
+                }
+                loaded.push(plugin);
+            }
             Err(e) => rejected.push(e),
         }
     }
@@ -264,6 +275,7 @@ impl<'a> Runner<'a> {
         let clock = RunClock::new(&self.base.calendar, at);
         let mut records = Vec::with_capacity(strategies.len());
         let mut batches = Vec::new();
+        let mut failed = Vec::new();
         let mut held_back = Vec::new();
         for strategy in strategies {
             let started = Instant::now();
@@ -281,22 +293,32 @@ impl<'a> Runner<'a> {
                 duration_micros: 0,
                 outcome: RunOutcome::Completed,
                 held_back: 0,
+                failed_members: 0,
             };
-            if let Err(error) = self.propose(strategy, clock, &mut record, &mut batches, &mut held_back) {
-                record.outcome = RunOutcome::Failed { error: error.to_string() };
+            let proposed = &mut Proposed { batches: &mut batches, failed: &mut failed, held_back: &mut held_back };
+            match self.propose(strategy, clock, &mut record, proposed) {
+                Ok(()) => {}
+                // Shutting down: nothing of this instant is recorded, so it
+                // is run again (caught up) as if it had never started.
+                Err(error @ PluginError::Cancelled { .. }) => {
+                    anyhow::bail!("the run at {} was stopped: {error}", self.base.calendar.format(at))
+                }
+                Err(error) => record.outcome = RunOutcome::Failed { error: error.to_string() },
             }
             record.duration_micros = started.elapsed().as_micros() as u64;
             records.push(record);
         }
 
         let governing = Instant::now();
-        for batch in &mut batches {
+        for batch in batches.iter_mut().chain([&mut failed]) {
             self.store.retain_undecided(batch, |decided| {
                 record_of(&mut records, &decided.strategy).already_decided += 1;
             })?;
         }
         let base = &self.base;
-        let decided = self.governor.decide(at, batches, &held_back, |member| base.time_zone_of(member));
+        let mut decided = self.governor.decide(at, batches, &held_back, |member| base.time_zone_of(member));
+        // Failed decisions touch nobody: they pass the governor by.
+        decided.append(&mut failed);
         self.timings.governance += governing.elapsed();
         let recording = Instant::now();
         let queue = if self.enqueue { Queue::ToBeSent } else { Queue::Nothing };
@@ -342,8 +364,7 @@ impl<'a> Runner<'a> {
         strategy: &Strategy,
         clock: RunClock,
         record: &mut RunRecord,
-        batches: &mut Vec<Vec<Decision>>,
-        held_back: &mut Vec<(String, String)>,
+        proposed: &mut Proposed<'_>,
     ) -> Result<(), PluginError> {
         let plugin = &strategy.plugin;
         let started = Instant::now();
@@ -371,7 +392,7 @@ impl<'a> Runner<'a> {
         selected.retain(|&m| {
             let held = held.next().expect("one flag a member");
             if held {
-                held_back.push((base.member(m).member.id.clone(), strategy.id().to_string()));
+                proposed.held_back.push((base.member(m).member.id.clone(), strategy.id().to_string()));
             }
             !held
         });
@@ -381,6 +402,9 @@ impl<'a> Runner<'a> {
         // Batches are independent: each is gathered and decided in a fresh
         // sandbox, `workers` at a time, then taken in order — so the
         // proposals, and what stands when a batch fails, are as if one by one.
+        let failed_members = AtomicU64::new(0);
+        let decider =
+            BatchDecider { plugin, context: &context, clock, period: &period, failed_members: &failed_members };
         let (base, batch_size) = (&self.base, self.batch_size);
         let calling = Instant::now();
         let decide = |batch: &[u32]| {
@@ -388,30 +412,37 @@ impl<'a> Runner<'a> {
             let members: Vec<api::Member> =
                 batch.iter().map(|&m| audience::member_facts(base, log, m, &audience, clock)).collect();
             let facts = gathering.elapsed();
-            let deciding = Instant::now();
-            let mut fuel = 0;
-            let proposed = plugin.decide(&context, &members).and_then(|(touches, stats)| {
-                fuel = stats.fuel_used;
-                proposals_from(plugin, clock, &period, &members, touches)
-            });
-            BatchOutcome { facts, plugin: deciding.elapsed(), fuel, proposed }
+            let mut decided = Decided::default();
+            let error = decider.decide(&members, &mut decided).err();
+            BatchOutcome { facts, decided, error }
         };
-        let failed = |outcome: &BatchOutcome| outcome.proposed.is_err();
+        let failed = |outcome: &BatchOutcome| outcome.error.is_some();
         let outcomes = parallel::in_order(selected.chunks(batch_size), self.workers, decide, failed);
         let wall = calling.elapsed();
         let (mut facts, mut calls) = (Duration::ZERO, Duration::ZERO);
-        let mut failure = None;
+        let (mut failure, mut all_failed_with) = (None, None);
         for outcome in outcomes {
             record.batches += 1;
-            record.fuel_used += outcome.fuel;
+            record.fuel_used += outcome.decided.fuel;
             facts += outcome.facts;
-            calls += outcome.plugin;
-            match outcome.proposed {
-                Ok(proposed) => batches.push(proposed),
-                Err(error) => {
-                    failure = Some(error);
-                    break;
-                }
+            calls += outcome.decided.calls;
+            // What a failing batch decided before it failed stands too.
+            let Proposals { proposed: decided, failed } = outcome.decided.proposals;
+            let first_failure = failed.iter().find(|d| d.step == proposals::NO_STEP).and_then(|d| d.reason.clone());
+            all_failed_with = all_failed_with.or(first_failure);
+            proposed.batches.push(decided);
+            proposed.failed.extend(failed);
+            if let Some(error) = outcome.error {
+                failure = Some(error);
+                break;
+            }
+        }
+        record.failed_members = failed_members.load(Ordering::SeqCst);
+        // A plugin that failed on every member it was asked about failed
+        // the run, though each member's failure is recorded.
+        if failure.is_none() && record.failed_members == selected.len() as u64 {
+            if let Some(error) = all_failed_with {
+                record.outcome = RunOutcome::Failed { error };
             }
         }
         // Worker time summed over threads, shared out over the wall time.
@@ -421,6 +452,14 @@ impl<'a> Runner<'a> {
         timings.plugin += wall.mul_f64(calls.as_secs_f64() / busy);
         failure.map_or(Ok(()), Err)
     }
+}
+
+/// Where a strategy's proposals go: batches for the governor, failed
+/// decisions past it, and the members the caps still hold back.
+struct Proposed<'a> {
+    batches: &'a mut Vec<Vec<Decision>>,
+    failed: &'a mut Vec<Decision>,
+    held_back: &'a mut Vec<(String, String)>,
 }
 
 /// Decisions from which a run frees them on a thread of its own.
@@ -449,124 +488,15 @@ fn still_held_back(
     governor.caps_hold_back(strategy, &base.member(member).member.id, at, tz)
 }
 
-/// What deciding one batch gave.
+/// What deciding one batch gave; `error` fails the run.
 struct BatchOutcome {
     facts: Duration,
-    plugin: Duration,
-    fuel: u64,
-    proposed: Result<Vec<Decision>, PluginError>,
+    decided: Decided,
+    error: Option<PluginError>,
 }
 
 fn record_of<'r>(records: &'r mut [RunRecord], strategy: &str) -> &'r mut RunRecord {
     records.iter_mut().find(|r| r.strategy == strategy).expect("every proposal comes from a strategy of this run")
-}
-
-/// Checks a batch's touches and turns them into proposed decisions. Any bad
-/// touch fails the batch: a plugin that breaks the contract is not half-trusted.
-pub(crate) fn proposals_from(
-    plugin: &LoadedPlugin,
-    clock: RunClock,
-    period: &str,
-    members: &[api::Member],
-    touches: Vec<api::Touch>,
-) -> Result<Vec<Decision>, PluginError> {
-    let invalid = |message: String| PluginError::InvalidOutput { plugin: plugin.label(), message };
-    // Checked by reference first, and a problem worded only when there is
-    // one: a busy day checks a million touches.
-    {
-        let in_batch: FxHashSet<&str> = members.iter().map(|m| m.profile.id.as_str()).collect();
-        let mut seen: FxHashSet<(&str, &str)> = FxHashSet::with_capacity_and_hasher(touches.len(), Default::default());
-        for touch in &touches {
-            let who = || format!("member `{}`", touch.member_id);
-            if !in_batch.contains(touch.member_id.as_str()) {
-                return Err(invalid(format!("{} was not in the batch it was given", who())));
-            }
-            if !is_step_name(&touch.step) {
-                return Err(invalid(format!(
-                    "the touch for {} has step `{}`; use 1–64 of a-z, 0-9, _ and -",
-                    who(),
-                    touch.step
-                )));
-            }
-            if touch.channel.trim().is_empty() || touch.template.trim().is_empty() {
-                return Err(invalid(format!("the touch for {} lacks a channel or template", who())));
-            }
-            if !seen.insert((&touch.member_id, &touch.step)) {
-                return Err(invalid(format!("{} got two touches at step `{}` in one run", who(), touch.step)));
-            }
-            let benefit = match &touch.action {
-                api::Action::StaffTask(t) if t.guide_id.trim().is_empty() => {
-                    return Err(invalid(format!("the staff task for {} names no guide", who())));
-                }
-                api::Action::StaffTask(t) => t.benefit.as_ref(),
-                api::Action::Coupon(b) => Some(b),
-                api::Action::Message | api::Action::GroupBuyInvite(_) => None,
-            };
-            if benefit.is_some_and(|b| b.value < 0) {
-                return Err(invalid(format!("the benefit for {} has a negative value", who())));
-            }
-        }
-    }
-    let proposal = |touch: api::Touch| {
-        let (action, benefit, guide_id, group_buy) = match touch.action {
-            api::Action::Message => (ActionKind::Message, None, None, None),
-            api::Action::Coupon(b) => (ActionKind::Coupon, Some(b), None, None),
-            api::Action::StaffTask(t) => (ActionKind::StaffTask, t.benefit, Some(t.guide_id), None),
-            api::Action::GroupBuyInvite(g) => {
-                let group = GroupBuy { sku: g.sku, group_size: g.group_size, price: g.price };
-                (ActionKind::GroupBuyInvite, None, None, Some(group))
-            }
-        };
-        // Pushed, not formatted: `format!` took 2 % of a busy day's CPU.
-        let mut key =
-            String::with_capacity(plugin.id().len() + touch.step.len() + period.len() + touch.member_id.len() + 3);
-        for (i, part) in [plugin.id(), &touch.step, period, &touch.member_id].into_iter().enumerate() {
-            if i > 0 {
-                key.push('/');
-            }
-            key.push_str(part);
-        }
-        let coupon_id = benefit.as_ref().filter(|b| b.kind == api::BenefitKind::Coupon).map(|_| coupon_id(&key));
-        Decision {
-            key,
-            strategy: plugin.id().to_string(),
-            plugin_version: plugin.manifest.version.clone(),
-            run_at: clock.at,
-            day: clock.today,
-            member_id: touch.member_id,
-            step: touch.step,
-            action,
-            channel: touch.channel,
-            template: touch.template,
-            variables: touch.variables,
-            benefit: benefit.as_ref().map(model::Benefit::from),
-            coupon_id,
-            guide_id,
-            group_buy,
-            status: DecisionStatus::Dispatched,
-            reason: None,
-            send_at: None,
-        }
-    };
-    Ok(touches.into_iter().map(proposal).collect())
-}
-
-fn is_step_name(step: &str) -> bool {
-    (1..=64).contains(&step.len())
-        && step.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
-/// A coupon's id: stable for its decision's key, so the same decision always
-/// names the same coupon.
-fn coupon_id(key: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(14);
-    id.push_str("C-");
-    for b in &Sha256::digest(key)[..6] {
-        id.push(HEX[usize::from(b >> 4)] as char);
-        id.push(HEX[usize::from(b & 15)] as char);
-    }
-    id
 }
 
 /// The event a coupon decision leaves behind, when the coupon is sent.
@@ -580,16 +510,5 @@ fn coupon_issued(d: &Decision) -> Event {
         kind: model::COUPON_ISSUED.to_string(),
         at: d.planned_send_at().unwrap_or(d.run_at),
         attrs: attrs.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_coupon_id_is_the_first_six_bytes_of_its_keys_sha256_in_hex() {
-        // Stored and sent to members: the same decision must always name the same coupon.
-        assert_eq!(coupon_id("birthday-tiered/birthday/2026-03/M000042"), "C-f908db4e78e5");
     }
 }

@@ -386,6 +386,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("canvas serve: stopped; the outbox is flushed");
                 Ok::<_, anyhow::Error>(())
             })?;
+            // A run the service stopped waiting for must not hold the
+            // process: it is not recorded, and caught up at the next start.
+            runtime.shutdown_background();
             Ok(ExitCode::SUCCESS)
         }
         Command::Gen { members, months, seed, end, out } => {

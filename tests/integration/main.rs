@@ -14,6 +14,7 @@ mod receiver;
 mod report;
 mod sandbox;
 mod serve;
+mod serve_runs;
 mod simulate;
 mod strategies;
 mod support;

@@ -14,6 +14,7 @@ mod receiver;
 mod report;
 mod sandbox;
 mod serve;
+mod serve_auth;
 mod serve_runs;
 mod simulate;
 mod strategies;

@@ -127,19 +127,24 @@ async fn at_most_eight_runs_asked_for_over_the_api_wait_and_none_starts_once_the
 }
 
 /// `canvas serve`, the real binary, with its stdout and stderr collected.
-struct Served {
+pub(crate) struct Served {
     child: std::process::Child,
-    addr: String,
-    stdout: Arc<Mutex<String>>,
+    pub(crate) addr: String,
+    pub(crate) stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
 
 impl Served {
     /// Starts `canvas serve --config config` on a free port; waits until it listens.
     fn start(config: &Path) -> Served {
+        Served::start_with(config, &[])
+    }
+
+    pub(crate) fn start_with(config: &Path, args: &[&str]) -> Served {
         let mut child = canvas()
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(config)
+            .args(args)
             .env_remove("CANVAS_TOKEN")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -174,7 +179,17 @@ impl Served {
         }
     }
 
-    fn terminate(&self) -> Instant {
+    /// The token the service generated, from the file its stdout names.
+    fn token(&self, expected_file: &Path) -> String {
+        let out = self.stdout.lock().unwrap().clone();
+        let named = out.split("token is in ").nth(1).and_then(|rest| rest.split(" (").next());
+        assert_eq!(named, Some(expected_file.to_str().unwrap()), "{out}");
+        let token = std::fs::read_to_string(expected_file).unwrap().trim().to_string();
+        assert!(!out.contains(&token), "the token itself is never printed");
+        token
+    }
+
+    pub(crate) fn terminate(&self) -> Instant {
         let sent = Instant::now();
         let killed = std::process::Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
         assert!(killed.unwrap().success());
@@ -182,7 +197,7 @@ impl Served {
     }
 
     /// Waits until it exits, at most `bound`; kills it and fails past that.
-    fn exits_within(&mut self, bound: Duration) -> std::process::ExitStatus {
+    pub(crate) fn exits_within(&mut self, bound: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + bound;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -233,7 +248,7 @@ fn binary_config(dir: &TempDir, spins: u64) -> std::path::PathBuf {
         "store = {:?}\n\
          [run]\nbatch_size = 1\nworkers = 1\n\
          [governance]\nholdout_percent = 0\n\
-         [serve]\ntoken = \"{TOKEN}\"\nshutdown_grace_ms = {GRACE_MS}\nshutdown_flush_ms = {FLUSH_MS}\ndispatch_interval_ms = 100\n\
+         [serve]\nshutdown_grace_ms = {GRACE_MS}\nshutdown_flush_ms = {FLUSH_MS}\ndispatch_interval_ms = 100\n\
          [dispatch.channels.\"*\"]\nkind = \"file\"\npath = {:?}\n\
          [strategies.slow]\nschedule = \"0 * * * *\"\nconfig = {{ spins_per_member = {spins} }}\n",
         dir.path().join("store").display().to_string(),
@@ -257,7 +272,7 @@ async fn sigterm_ends_the_service_within_its_bound_mid_run_and_the_cut_run_is_ca
     let dir = TempDir::new().unwrap();
     let (last, missed) = catch_up_fixture(&dir, 400);
     let mut served = Served::start(&binary_config(&dir, 50_000_000));
-    let token = TOKEN.to_string();
+    let token = served.token(&dir.path().join("store").join("serve-token"));
     let client = reqwest::Client::new();
     let url = |path: &str| format!("http://{}{path}", served.addr);
     let deadline = Instant::now() + Duration::from_secs(30);

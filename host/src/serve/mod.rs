@@ -4,8 +4,8 @@
 //!   time zone), one run at a time, and on start catches up runs missed
 //!   while it was down (or skips them: `[serve] catch_up`);
 //! - a **dispatcher** delivers the outbox continuously;
-//! - the **admin API** (axum, bearer token) manages plugins, shows runs,
-//!   decisions and dead letters, triggers runs, and ingests data;
+//! - the **admin API** (axum, bearer token: [`auth`]) manages plugins, shows
+//!   runs, decisions and dead letters, triggers runs, and ingests data;
 //! - runs are one at a time for their whole life, whoever asked ([`runs`]);
 //! - on shutdown (SIGTERM) it stops scheduling and runs, gives the run in
 //!   flight up to `shutdown_grace_ms` to finish (then exits without it: the
@@ -17,10 +17,12 @@
 //! run the real service in-process on 127.0.0.1:0 with a fast clock.
 
 mod api;
+pub mod auth;
 pub mod clock;
 mod metrics;
 mod runs;
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +31,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Mutex, Notify};
 
+pub use auth::Auth;
 pub use clock::{Clock, ScaledClock, SystemClock};
 use metrics::Metrics;
 use runs::{Phase, RunRefused, WarmSlot};
@@ -48,8 +51,14 @@ use crate::store::Store;
 pub struct ServeSettings {
     pub listen: String,
     /// The admin API's bearer token (the `CANVAS_TOKEN` environment variable
-    /// takes precedence). Required unless listening on a loopback address.
+    /// takes precedence). Required on a non-loopback address; on a loopback
+    /// one, a token is generated into `token_file` when none is set.
     pub token: Option<String>,
+    /// Where the generated token is kept (default: `serve-token` in the store).
+    pub token_file: Option<PathBuf>,
+    /// Serve the admin API without any token (loopback addresses only), for
+    /// local development. `canvas serve --no-token` sets it.
+    pub allow_no_token: bool,
     /// On start, run the scheduled runs missed while down (else skip them).
     pub catch_up: bool,
     /// How far back catching up reaches.
@@ -68,6 +77,8 @@ impl Default for ServeSettings {
         ServeSettings {
             listen: "127.0.0.1:8720".into(),
             token: None,
+            token_file: None,
+            allow_no_token: false,
             catch_up: true,
             catch_up_days: 7,
             dispatch_interval_ms: 1_000,
@@ -138,6 +149,8 @@ impl Canvas {
 /// A running service.
 pub struct Service {
     pub addr: std::net::SocketAddr,
+    /// How its admin API is protected (where the generated token is).
+    pub auth: Auth,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -162,7 +175,8 @@ impl Service {
 /// get to read the 503 that says the service did not wait for it.
 const ANSWER_TIME: Duration = Duration::from_secs(1);
 
-/// Starts the service on `listener`. Refuses a non-loopback address without a token.
+/// Starts the service on `listener`. Refuses a non-loopback address without
+/// a token; generates one on a loopback address unless `allow_no_token` ([`auth`]).
 pub async fn start(
     config: CanvasConfig,
     store: Arc<Store>,
@@ -170,12 +184,7 @@ pub async fn start(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<Service> {
     let addr = listener.local_addr()?;
-    let token = std::env::var("CANVAS_TOKEN").ok().filter(|t| !t.is_empty()).or(config.serve.token.clone());
-    if token.is_none() && !addr.ip().is_loopback() {
-        anyhow::bail!(
-            "refusing to serve the admin API on {addr} without a token: set [serve] token or CANVAS_TOKEN, or listen on 127.0.0.1"
-        );
-    }
+    let auth = auth::resolve(&config.serve, &config.store, addr)?;
     let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let dispatcher = Dispatcher::new(store.clone(), config.dispatch.clone(), config.calendar())?;
     let canvas = Arc::new(Canvas {
@@ -185,7 +194,7 @@ pub async fn start(
         clock,
         metrics: Metrics::default(),
         dispatcher,
-        token,
+        token: auth.token().map(str::to_string),
         run_lock: Arc::new(Mutex::new(())),
         runs_waiting: Default::default(),
         phase: watch::Sender::new(Phase::Serving),
@@ -239,7 +248,7 @@ pub async fn start(
         served?;
         Ok(())
     });
-    Ok(Service { addr, stop, task })
+    Ok(Service { addr, auth, stop, task })
 }
 
 /// Runs strategies when they are due; first catches up (or skips) the runs

@@ -21,8 +21,9 @@ use super::ServeSettings;
 /// The token file's name in the store, unless `[serve] token_file` says otherwise.
 pub const TOKEN_FILE: &str = "serve-token";
 
-/// How the admin API is protected.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How the admin API is protected. Its `Debug` leaves the token out, so no
+/// log line can carry it.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Auth {
     /// `CANVAS_TOKEN` or `[serve] token`.
     Configured(String),
@@ -30,6 +31,16 @@ pub enum Auth {
     File { path: PathBuf, token: String },
     /// No token, as the operator asked, on a loopback address.
     Open,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Configured(_) => f.write_str("Configured(…)"),
+            Auth::File { path, .. } => f.debug_struct("File").field("path", path).finish_non_exhaustive(),
+            Auth::Open => f.write_str("Open"),
+        }
+    }
 }
 
 impl Auth {
@@ -137,6 +148,7 @@ mod tests {
         assert_eq!(std::fs::metadata(path).unwrap().permissions().mode() & 0o777, 0o600);
         let again = resolve(&settings(""), dir.path(), LOOPBACK.parse().unwrap()).unwrap();
         assert_eq!(again, first, "a restart keeps the token clients have");
+        assert!(!format!("{first:?}").contains(token.as_str()), "Debug leaves the token out: {first:?}");
     }
 
     #[test]

@@ -117,6 +117,9 @@ enum Command {
         listen: Option<String>,
         #[arg(long, value_name = "DIR")]
         store: Option<PathBuf>,
+        /// Serve the admin API without a token (loopback addresses only; for local development).
+        #[arg(long)]
+        no_token: bool,
     },
     /// Generate a realistic, deterministic data set of an apparel brand.
     Gen {
@@ -373,8 +376,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = Store::open(&store.unwrap_or(config.store.clone()))?;
             plugin(&config, &store, command)
         }
-        Command::Serve { listen, store } => {
-            let store = Arc::new(Store::open(&store.unwrap_or(config.store.clone()))?);
+        Command::Serve { listen, store, no_token } => {
+            // The store in use is where the generated token goes.
+            config.store = store.unwrap_or(config.store.clone());
+            config.serve.allow_no_token |= no_token;
+            let store = Arc::new(Store::open(&config.store)?);
             let listen = listen.unwrap_or(config.serve.listen.clone());
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
@@ -383,10 +389,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("cannot listen on {listen}"))?;
                 let service = serve::start(config, store, Arc::new(serve::SystemClock), listener).await?;
                 println!("canvas serve: listening on http://{} (Ctrl-C or SIGTERM to stop)", service.addr);
+                match &service.auth {
+                    serve::Auth::Configured(_) => {}
+                    serve::Auth::File { path, .. } => println!(
+                        "canvas serve: no token configured: the admin API's token is in {} (readable by you only)",
+                        path.display()
+                    ),
+                    serve::Auth::Open => {
+                        println!("canvas serve: --no-token: the admin API is open to anyone on this machine")
+                    }
+                }
                 service.run_until(termination()).await?;
                 println!("canvas serve: stopped; the outbox is flushed");
                 Ok::<_, anyhow::Error>(())
             })?;
+            // A run the service stopped waiting for must not hold the
+            // process: it is not recorded, and caught up at the next start.
+            runtime.shutdown_background();
             Ok(ExitCode::SUCCESS)
         }
         Command::Gen { members, months, seed, end, out } => {

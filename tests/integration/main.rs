@@ -15,6 +15,8 @@ mod receiver;
 mod report;
 mod sandbox;
 mod serve;
+mod serve_auth;
+mod serve_runs;
 mod simulate;
 mod strategies;
 mod support;

@@ -21,40 +21,40 @@ use tempfile::TempDir;
 use crate::receiver::{Mode, Receiver};
 use crate::support::*;
 
-const TOKEN: &str = "s3cret-token";
+pub(crate) const TOKEN: &str = "s3cret-token";
 
-struct Running {
-    service: Service,
-    base: String,
-    client: reqwest::Client,
-    store: Arc<Store>,
+pub(crate) struct Running {
+    pub(crate) service: Service,
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) store: Arc<Store>,
 }
 
 impl Running {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         let response = self.client.get(self.url(path)).bearer_auth(TOKEN).send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> (StatusCode, Value) {
         let response = self.client.post(self.url(path)).bearer_auth(TOKEN).body(body).send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         let response = self.client.put(self.url(path)).bearer_auth(TOKEN).json(&body).send().await.unwrap();
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// Polls `check` until it holds or 20 s pass.
-    async fn eventually(&self, what: &str, mut check: impl AsyncFnMut(&Running) -> bool) {
+    pub(crate) async fn eventually(&self, what: &str, mut check: impl AsyncFnMut(&Running) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if check(self).await {
@@ -68,7 +68,7 @@ impl Running {
 
 /// A token, no holdout, touches to a file in `dir`; `serve` adds `[serve]`
 /// keys, `extra` more tables.
-fn service_config(dir: &TempDir, serve: &str, extra: &str) -> CanvasConfig {
+pub(crate) fn service_config(dir: &TempDir, serve: &str, extra: &str) -> CanvasConfig {
     let touches = dir.path().join("touches.jsonl");
     let interval = if serve.contains("dispatch_interval_ms") { "" } else { "dispatch_interval_ms = 100\n" };
     config(&format!(
@@ -78,14 +78,14 @@ fn service_config(dir: &TempDir, serve: &str, extra: &str) -> CanvasConfig {
     ))
 }
 
-fn store_with(dir: &TempDir, data: &Data) -> Arc<Store> {
+pub(crate) fn store_with(dir: &TempDir, data: &Data) -> Arc<Store> {
     let store = Store::open(&dir.path().join("store")).unwrap();
     let csv = data.write();
     store.import(&canvas::import::read_dir(csv.path()).unwrap()).unwrap();
     Arc::new(store)
 }
 
-async fn start_at(config: CanvasConfig, store: Arc<Store>, clock_start: &str, speed: f64) -> Running {
+pub(crate) async fn start_at(config: CanvasConfig, store: Arc<Store>, clock_start: &str, speed: f64) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let clock = Arc::new(ScaledClock::new(parse_instant(clock_start).unwrap(), speed));
     let service = serve::start(config, store.clone(), clock, listener).await.unwrap();
@@ -93,7 +93,7 @@ async fn start_at(config: CanvasConfig, store: Arc<Store>, clock_start: &str, sp
     Running { service, base, client: reqwest::Client::new(), store }
 }
 
-fn birthdays() -> Data {
+pub(crate) fn birthdays() -> Data {
     Data::new().member("M1", 1, "1990-03-14").member("M2", 3, "1990-03-20").order("M2", "2026-01-10T12:00:00+08:00")
 }
 
@@ -182,7 +182,7 @@ async fn install_enable_configure_run_and_see_the_decisions() {
 }
 
 /// Installs and enables plugins straight into the store, before the service starts.
-fn install(store: &Store, files: &[std::path::PathBuf]) {
+pub(crate) fn install(store: &Store, files: &[std::path::PathBuf]) {
     let engine = Arc::new(PluginEngine::new(Default::default()).unwrap());
     let registry = Registry::new(store, &engine);
     for file in files {

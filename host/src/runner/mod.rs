@@ -164,6 +164,16 @@ pub fn load_strategies(
     Ok(Loaded { strategies, refused })
 }
 
+/// A run instant stopped before anything of it was recorded (the host is
+/// shutting down): it is as if it had not started, and runs again when asked
+/// (a scheduled one is caught up at the next start).
+#[derive(Debug, thiserror::Error)]
+#[error("the run at {at} was stopped and nothing of it was recorded: {reason}")]
+pub struct RunStopped {
+    pub at: String,
+    pub reason: String,
+}
+
 /// Where a runner's time went, summed over its runs (for benchmarks and
 /// the run summary).
 #[derive(Clone, Copy, Debug, Default)]
@@ -301,7 +311,7 @@ impl<'a> Runner<'a> {
                 // Shutting down: nothing of this instant is recorded, so it
                 // is run again (caught up) as if it had never started.
                 Err(error @ PluginError::Cancelled { .. }) => {
-                    anyhow::bail!("the run at {} was stopped: {error}", self.base.calendar.format(at))
+                    return Err(RunStopped { at: self.base.calendar.format(at), reason: error.to_string() }.into())
                 }
                 Err(error) => record.outcome = RunOutcome::Failed { error: error.to_string() },
             }

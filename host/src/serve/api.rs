@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::runs::RunRefused;
 use super::Canvas;
 use crate::calendar::parse_instant;
 use crate::dispatch::OutboxState;
@@ -253,9 +254,19 @@ async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
         None => canvas.clock.now(),
     };
     let only = request.strategies;
+    // The run is the service's, not this request's: a client that hangs up
+    // leaves it going, and it shows in the run history.
     let records = canvas
         .run(at, RunTrigger::Manual, move |s| only.as_ref().is_none_or(|ids| ids.iter().any(|id| id == s.id())))
-        .await?;
+        .await
+        .map_err(|e| match e.downcast::<RunRefused>() {
+            Ok(refused @ RunRefused::Busy(_)) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string()),
+            Ok(refused) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, refused.to_string()),
+            Err(e) if e.is::<crate::runner::RunStopped>() => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+            Err(e) => ApiError::from(e),
+        })?;
     let calendar = canvas.config.calendar();
     let runs: Vec<Value> = records.iter().filter_map(|r| serde_json::from_str(&run_json(&calendar, r)).ok()).collect();
     Ok(Json(json!({ "runs": runs })).into_response())

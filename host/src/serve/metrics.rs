@@ -1,10 +1,12 @@
-//! `/metrics` in the Prometheus (OpenMetrics) text format: runs, decisions by
-//! status, dispatch latency and outcomes, plugin fuel and errors.
+//! `/metrics` in the Prometheus (OpenMetrics) text format: runs (and whether
+//! one is in flight), decisions by status, dispatch latency and outcomes,
+//! plugin fuel and errors.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -41,6 +43,8 @@ pub struct Metrics {
     plugin_errors: Family<StrategyLabel, Counter>,
     deliveries: Family<DeliveryLabels, Counter>,
     dispatch_latency: Histogram,
+    runs_in_flight: Gauge,
+    runs_waiting: Gauge,
 }
 
 impl Default for Metrics {
@@ -62,11 +66,45 @@ impl Default for Metrics {
             "From when a touch was due to when it was delivered",
             dispatch_latency.clone(),
         );
-        Metrics { registry, runs, decisions, fuel, plugin_errors, deliveries, dispatch_latency }
+        let runs_in_flight = Gauge::default();
+        registry.register("runs_in_flight", "Runs deciding now (0 or 1: one run at a time)", runs_in_flight.clone());
+        let runs_waiting = Gauge::default();
+        registry.register("runs_waiting", "Runs waiting for the one in flight to end", runs_waiting.clone());
+        Metrics {
+            registry,
+            runs,
+            decisions,
+            fuel,
+            plugin_errors,
+            deliveries,
+            dispatch_latency,
+            runs_in_flight,
+            runs_waiting,
+        }
+    }
+}
+
+/// A run counted in `canvas_runs_in_flight` while this lives.
+pub struct RunInFlight<'m>(&'m Gauge);
+
+impl Drop for RunInFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }
 
 impl Metrics {
+    /// Counts a run in flight until the returned guard is dropped (panics included).
+    pub fn run_in_flight(&self) -> RunInFlight<'_> {
+        self.runs_in_flight.inc();
+        RunInFlight(&self.runs_in_flight)
+    }
+
+    /// One more (1) or one fewer (-1) run waiting for its turn.
+    pub fn runs_waiting(&self, change: i64) {
+        self.runs_waiting.inc_by(change);
+    }
+
     pub fn record_run(&self, run: &RunRecord) {
         let outcome = match run.outcome {
             RunOutcome::Completed => "completed",

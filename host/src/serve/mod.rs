@@ -4,19 +4,26 @@
 //!   time zone), one run at a time, and on start catches up runs missed
 //!   while it was down (or skips them: `[serve] catch_up`);
 //! - a **dispatcher** delivers the outbox continuously;
-//! - the **admin API** (axum, bearer token) manages plugins, shows runs,
-//!   decisions and dead letters, triggers runs, and ingests data;
-//! - on shutdown (SIGTERM) it stops scheduling, lets the run in flight
-//!   finish, delivers what is due, and flushes the store.
+//! - the **admin API** (axum, bearer token: [`auth`]) manages plugins, shows
+//!   runs, decisions and dead letters, triggers runs, and ingests data;
+//! - runs are one at a time for their whole life, whoever asked ([`runs`]);
+//! - on shutdown (SIGTERM) it stops scheduling and runs, gives the run in
+//!   flight up to `shutdown_grace_ms` to finish (then exits without it: the
+//!   store is crash-safe and a scheduled run is caught up at the next
+//!   start), delivers what is due within `shutdown_flush_ms`, and flushes
+//!   the store.
 //!
 //! The listener, the clock and the shutdown signal are passed in, so tests
 //! run the real service in-process on 127.0.0.1:0 with a fast clock.
 
 mod api;
+pub mod auth;
 pub mod clock;
 mod metrics;
+mod runs;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,15 +31,16 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Mutex, Notify};
 
+pub use auth::Auth;
 pub use clock::{Clock, ScaledClock, SystemClock};
 use metrics::Metrics;
+use runs::{Phase, RunRefused, WarmSlot};
 
 use crate::config::CanvasConfig;
 use crate::dispatch::{DispatchReport, Dispatcher};
-use crate::member_base::MemberBase;
-use crate::model::{Millis, RunRecord, RunTrigger};
+use crate::model::{Millis, RunTrigger};
 use crate::registry::Registry;
-use crate::runner::{Runner, RunnerState, Strategy};
+use crate::runner::RunnerState;
 use crate::runtime::PluginEngine;
 use crate::schedule::Schedule;
 use crate::store::Store;
@@ -43,14 +51,23 @@ use crate::store::Store;
 pub struct ServeSettings {
     pub listen: String,
     /// The admin API's bearer token (the `CANVAS_TOKEN` environment variable
-    /// takes precedence). Required unless listening on a loopback address.
+    /// takes precedence). Required on a non-loopback address; on a loopback
+    /// one, a token is generated into `token_file` when none is set.
     pub token: Option<String>,
+    /// Where the generated token is kept (default: `serve-token` in the store).
+    pub token_file: Option<PathBuf>,
+    /// Serve the admin API without any token (loopback addresses only), for
+    /// local development. `canvas serve --no-token` sets it.
+    pub allow_no_token: bool,
     /// On start, run the scheduled runs missed while down (else skip them).
     pub catch_up: bool,
     /// How far back catching up reaches.
     pub catch_up_days: u32,
     /// How often the dispatcher looks for due touches.
     pub dispatch_interval_ms: u64,
+    /// How long shutdown waits for the run in flight (and open requests)
+    /// before it stops without them.
+    pub shutdown_grace_ms: u64,
     /// How long shutdown may spend delivering what is due.
     pub shutdown_flush_ms: u64,
 }
@@ -60,9 +77,12 @@ impl Default for ServeSettings {
         ServeSettings {
             listen: "127.0.0.1:8720".into(),
             token: None,
+            token_file: None,
+            allow_no_token: false,
             catch_up: true,
             catch_up_days: 7,
             dispatch_interval_ms: 1_000,
+            shutdown_grace_ms: 10_000,
             shutdown_flush_ms: 10_000,
         }
     }
@@ -77,14 +97,19 @@ pub(crate) struct Canvas {
     metrics: Metrics,
     dispatcher: Dispatcher,
     token: Option<String>,
-    /// One run at a time: never two runs of a strategy at once.
-    run_lock: Mutex<()>,
+    /// One run at a time, for the run's whole life: each run's blocking work
+    /// owns the guard (see [`runs`]), never a caller that may go away.
+    run_lock: Arc<Mutex<()>>,
+    /// Runs waiting for the lock (manual ones are bounded: [`runs::MAX_WAITING_RUNS`]).
+    runs_waiting: std::sync::atomic::AtomicUsize,
+    /// Serving, stopping (no new runs), or given up on the run in flight.
+    phase: watch::Sender<Phase>,
     /// Wakes the dispatcher after a run queued touches.
     dispatch_now: Notify,
     /// The runner's state after the last run, and the data generation it was
     /// built from: the next run goes on from it instead of reading the whole
     /// member base and every decision from the store again.
-    warm: std::sync::Mutex<Option<(u64, RunnerState)>>,
+    warm: WarmSlot<(u64, RunnerState)>,
     /// Bumped by every ingest: a warm state of an older generation is stale.
     data_generation: AtomicU64,
 }
@@ -94,70 +119,9 @@ impl Canvas {
         Registry::new(&self.store, &self.engine)
     }
 
-    /// Runs, at `at`, the enabled strategies `pick` chooses. Waits for any
-    /// run in progress. Blocking work happens off the async threads.
-    pub(crate) async fn run(
-        self: &Arc<Self>,
-        at: Millis,
-        trigger: RunTrigger,
-        pick: impl Fn(&Strategy) -> bool + Send + 'static,
-    ) -> anyhow::Result<Vec<RunRecord>> {
-        let _running = self.run_lock.lock().await;
-        let canvas = self.clone();
-        let records = tokio::task::spawn_blocking(move || canvas.run_blocking(at, trigger, pick)).await??;
-        self.dispatch_now.notify_one();
-        Ok(records)
-    }
-
-    fn run_blocking(
-        &self,
-        at: Millis,
-        trigger: RunTrigger,
-        pick: impl Fn(&Strategy) -> bool,
-    ) -> anyhow::Result<Vec<RunRecord>> {
-        let loaded = self.registry().strategies(&self.config)?;
-        for refusal in &loaded.refused {
-            eprintln!("canvas serve: {refusal}");
-        }
-        let due: Vec<&Strategy> = loaded.strategies.iter().filter(|s| pick(s)).collect();
-        if due.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Read before the data: an ingest landing during the load makes it stale.
-        let generation = self.data_generation.load(Ordering::SeqCst);
-        let warm = self.warm.lock().expect("no run panicked holding the warm state").take();
-        let state = match warm {
-            Some((built_from, state)) if built_from == generation => state,
-            _ => self.load_runner_state()?,
-        };
-        let mut runner =
-            Runner::resume(state, &self.store, self.config.run.batch_size, true).with_workers(self.config.run.workers);
-        // A run that fails half-way may have recorded part of its decisions:
-        // its state is dropped and the next run reads the store again.
-        let records = runner.run_instant(at, trigger, &due, &mut |d| self.metrics.record_decision(d))?;
-        *self.warm.lock().expect("no run panicked holding the warm state") = Some((generation, runner.into_state()));
-        for record in &records {
-            self.metrics.record_run(record);
-        }
-        Ok(records)
-    }
-
-    /// The member base and the decisions so far, read from the store.
-    fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
-        let loading = std::time::Instant::now();
-        let base = MemberBase::build(self.config.calendar(), self.store.dataset()?);
-        let state = RunnerState::load(base, &self.store, self.config.governor())?;
-        eprintln!(
-            "canvas serve: member base loaded ({} members) in {:.1} s",
-            state.base.len(),
-            loading.elapsed().as_secs_f64()
-        );
-        Ok(state)
-    }
-
     /// Marks the member base stale after `store` data changed (an ingest).
     pub(crate) fn data_changed(&self) {
-        self.data_generation.fetch_add(1, Ordering::SeqCst);
+        self.data_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The enabled strategies' schedules (the canvas config's override, else
@@ -185,12 +149,16 @@ impl Canvas {
 /// A running service.
 pub struct Service {
     pub addr: std::net::SocketAddr,
+    /// How its admin API is protected (where the generated token is).
+    pub auth: Auth,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl Service {
-    /// Stops it gracefully and waits until it has.
+    /// Stops it and waits until it has: within `shutdown_grace_ms` (+ a
+    /// second to answer the clients still waiting) + `shutdown_flush_ms`,
+    /// plus the store's last flush.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         let _ = self.stop.send(true);
         self.task.await?
@@ -203,7 +171,12 @@ impl Service {
     }
 }
 
-/// Starts the service on `listener`. Refuses a non-loopback address without a token.
+/// How long, past the grace, clients still waiting for the run in flight
+/// get to read the 503 that says the service did not wait for it.
+const ANSWER_TIME: Duration = Duration::from_secs(1);
+
+/// Starts the service on `listener`. Refuses a non-loopback address without
+/// a token; generates one on a loopback address unless `allow_no_token` ([`auth`]).
 pub async fn start(
     config: CanvasConfig,
     store: Arc<Store>,
@@ -211,12 +184,7 @@ pub async fn start(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<Service> {
     let addr = listener.local_addr()?;
-    let token = std::env::var("CANVAS_TOKEN").ok().filter(|t| !t.is_empty()).or(config.serve.token.clone());
-    if token.is_none() && !addr.ip().is_loopback() {
-        anyhow::bail!(
-            "refusing to serve the admin API on {addr} without a token: set [serve] token or CANVAS_TOKEN, or listen on 127.0.0.1"
-        );
-    }
+    let auth = auth::resolve(&config.serve, &config.store, addr)?;
     let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let dispatcher = Dispatcher::new(store.clone(), config.dispatch.clone(), config.calendar())?;
     let canvas = Arc::new(Canvas {
@@ -226,10 +194,12 @@ pub async fn start(
         clock,
         metrics: Metrics::default(),
         dispatcher,
-        token,
-        run_lock: Mutex::new(()),
+        token: auth.token().map(str::to_string),
+        run_lock: Arc::new(Mutex::new(())),
+        runs_waiting: Default::default(),
+        phase: watch::Sender::new(Phase::Serving),
         dispatch_now: Notify::new(),
-        warm: std::sync::Mutex::new(None),
+        warm: WarmSlot::default(),
         data_generation: AtomicU64::new(0),
     });
     let (stop, stopped) = watch::channel(false);
@@ -241,13 +211,43 @@ pub async fn start(
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
             let _ = api_stopped.wait_for(|s| *s).await;
         });
-        let server = tokio::spawn(async move { server.await });
-        let scheduler = tokio::spawn(schedule_runs(canvas.clone(), stopped.clone()));
+        let mut server = tokio::spawn(async move { server.await });
+        let scheduler = tokio::spawn(schedule_runs(canvas.clone()));
         let dispatcher = tokio::spawn(dispatch_continuously(canvas.clone(), dispatch_stopped));
         let mut stopped = stopped;
         let _ = stopped.wait_for(|s| *s).await;
+
+        canvas.stop_runs();
+        let grace = Duration::from_millis(canvas.config.serve.shutdown_grace_ms);
+        let deadline = tokio::time::Instant::now() + grace;
         let scheduled = scheduler.await?.context("the scheduler");
-        let served = server.await?.context("the admin API");
+        // Holding the lock, shutdown knows no run is in flight, and none starts.
+        let idle = tokio::time::timeout_at(deadline, canvas.run_lock.clone().lock_owned()).await;
+        if idle.is_err() {
+            // Past the grace, the plugin call in flight is cut (within a
+            // tick) and the run unwinds without recording anything.
+            canvas.engine.cancel_calls();
+            let unwound = tokio::time::timeout(ANSWER_TIME, canvas.run_lock.clone().lock_owned()).await;
+            let what = if unwound.is_ok() { "was stopped" } else { "did not finish" };
+            eprintln!(
+                "canvas serve: the run in flight {what} within shutdown_grace_ms ({} ms): stopping without it \
+                 (it is not recorded; a scheduled run is caught up at the next start)",
+                grace.as_millis()
+            );
+            if unwound.is_err() {
+                canvas.give_up_runs();
+            }
+        }
+        // Open requests (a slow upload, say) get the same grace, then are cut.
+        let served =
+            match tokio::time::timeout_at(deadline.max(tokio::time::Instant::now()) + ANSWER_TIME, &mut server).await {
+                Ok(served) => served?.context("the admin API"),
+                Err(_) => {
+                    server.abort();
+                    eprintln!("canvas serve: closed the API connections still open after shutdown_grace_ms");
+                    Ok(())
+                }
+            };
         let _ = stop_dispatch.send(true);
         dispatcher.await?.context("the dispatcher")?;
         canvas.store.flush()?;
@@ -255,20 +255,26 @@ pub async fn start(
         served?;
         Ok(())
     });
-    Ok(Service { addr, stop, task })
+    Ok(Service { addr, auth, stop, task })
 }
 
 /// Runs strategies when they are due; first catches up (or skips) the runs
-/// missed while the service was down.
-async fn schedule_runs(canvas: Arc<Canvas>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+/// missed while the service was down. Stops at [`Canvas::stop_runs`]
+/// without waiting for the run in flight (shutdown does, within its grace).
+async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
+    let mut phase = canvas.phase();
     let calendar = canvas.config.calendar();
     let started = canvas.clock.now();
     if canvas.config.serve.catch_up {
         for (at, ids) in missed_runs(&canvas, started)? {
-            if *stop.borrow() {
-                return Ok(());
+            let run = canvas.run(at, RunTrigger::CatchUp, move |s| ids.iter().any(|id| id == s.id()));
+            tokio::select! {
+                _ = phase.wait_for(|p| *p != Phase::Serving) => return Ok(()),
+                ran = run => match ran {
+                    Err(e) if e.is::<RunRefused>() => return Ok(()),
+                    ran => ran.map(drop)?,
+                },
             }
-            canvas.run(at, RunTrigger::CatchUp, move |s| ids.iter().any(|id| id == s.id())).await?;
         }
     }
     let mut after = started;
@@ -293,14 +299,20 @@ async fn schedule_runs(canvas: Arc<Canvas>, mut stop: watch::Receiver<bool>) -> 
             None => (Duration::from_secs(5), None),
         };
         tokio::select! {
-            _ = stop.wait_for(|s| *s) => return Ok(()),
+            _ = phase.wait_for(|p| *p != Phase::Serving) => return Ok(()),
             _ = tokio::time::sleep(wait) => {}
         }
         if let Some((at, ids)) = due {
             if canvas.clock.now() >= at {
-                let records = canvas.run(at, RunTrigger::Schedule, move |s| ids.iter().any(|id| id == s.id())).await;
-                if let Err(e) = records {
-                    eprintln!("canvas serve: the run at {} failed: {e:#}", calendar.format(at));
+                let run = canvas.run(at, RunTrigger::Schedule, move |s| ids.iter().any(|id| id == s.id()));
+                let records = tokio::select! {
+                    _ = phase.wait_for(|p| *p != Phase::Serving) => return Ok(()),
+                    records = run => records,
+                };
+                match records {
+                    Err(e) if e.is::<RunRefused>() => return Ok(()),
+                    Err(e) => eprintln!("canvas serve: the run at {} failed: {e:#}", calendar.format(at)),
+                    Ok(_) => {}
                 }
                 after = at;
             }

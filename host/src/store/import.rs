@@ -1,0 +1,430 @@
+//! Applying an import to the store, under a guard that a killed import
+//! cannot lift by accident.
+//!
+//! Every row is checked before anything is written; the rows are then
+//! written in batches of [`IMPORT_BATCH`] (one sled batch of millions of rows
+//! takes tens of GB). While they are, a marker in the store says *which*
+//! import is being written — the SHA-256 of its parsed records, where they
+//! came from, when, how many — and an undo log keeps, for every record the
+//! import overwrites, the value it had before (or that it had none). Each
+//! batch's undo entries are flushed to disk before the batch is written,
+//! and the batch before the next one's.
+//!
+//! If the process dies midway, the marker stands, and until it goes:
+//! - runs are refused ([`Store::dataset`]): the data is half one import,
+//!   half what was there before;
+//! - an import of other data is refused — it would otherwise lift the guard
+//!   while the interrupted import's records stay half written;
+//! - the same import (same records, whatever the folder or request) goes on
+//!   where it stopped and completes, counting new / changed / unchanged
+//!   against the store as it was before the interrupted attempt;
+//! - [`Store::discard_interrupted_import`] gives every record it wrote its
+//!   earlier value back, removes those it added, and lifts the guard.
+
+use std::fmt;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{key, Store, EVENT, MEMBER, ORDER, PRODUCT};
+use crate::import::{ImportRefused, ImportSource, ParsedImport, RecordKind, MEMBERS_CSV};
+use crate::model::{DataSet, Millis};
+
+/// Present while an import is being written: an [`ImportInProgress`] as JSON
+/// (or, from canvas before the undo log, the bare text `in progress`).
+pub(super) const IMPORT_MARKER: &[u8] = b"meta/import-in-progress";
+/// The undo log's tree: record key → its value before the import.
+pub(super) const UNDO_TREE: &str = "import_undo";
+/// Rows per sled batch when importing.
+const IMPORT_BATCH: u64 = 20_000;
+
+/// What an import did, per kind of record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub read: u64,
+    pub new: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub members: ImportCounts,
+    pub orders: ImportCounts,
+    pub events: ImportCounts,
+    pub products: ImportCounts,
+}
+
+impl ImportReport {
+    pub fn changed_anything(&self) -> bool {
+        [self.members, self.orders, self.events, self.products].iter().any(|c| c.new + c.changed > 0)
+    }
+}
+
+/// Which import is being written (the marker's content).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportInProgress {
+    /// SHA-256 (hex) of the parsed records: the same data has the same one.
+    pub fingerprint: String,
+    /// Where the records came from, for people.
+    pub source: String,
+    /// When the import started, by the wall clock.
+    pub started_at: Millis,
+    /// Records of each kind: members, orders, events, products.
+    pub records: [u64; 4],
+}
+
+impl ImportInProgress {
+    fn of(parsed: &ParsedImport, started_at: Millis) -> anyhow::Result<Self> {
+        let d = &parsed.data;
+        let records = [d.members.len(), d.orders.len(), d.events.len(), d.products.len()].map(|n| n as u64);
+        let source = match &parsed.source {
+            ImportSource::Folder(dir) => {
+                let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+                ImportSource::Folder(dir).to_string()
+            }
+            request => request.to_string(),
+        };
+        Ok(ImportInProgress { fingerprint: fingerprint(d)?, source, started_at, records })
+    }
+}
+
+impl fmt::Display for ImportInProgress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let started = chrono::DateTime::from_timestamp_millis(self.started_at)
+            .map_or_else(|| self.started_at.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let [m, o, e, p] = self.records;
+        write!(
+            f,
+            "the import of {} started {started} ({m} members, {o} orders, {e} events, {p} products; sha256 {})",
+            self.source,
+            &self.fingerprint[..16.min(self.fingerprint.len())]
+        )
+    }
+}
+
+/// An interrupted import stands in the way. `None`: an earlier canvas left
+/// a bare marker, with no record of which import it was.
+#[derive(Debug, thiserror::Error)]
+pub struct ImportInterrupted {
+    pub interrupted: Option<ImportInProgress>,
+    /// What was refused: another import (its source), or runs (`None`).
+    pub refused_import: Option<String>,
+}
+
+impl fmt::Display for ImportInterrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.interrupted {
+            Some(import) => write!(f, "{import} was interrupted and has not completed")?,
+            None => write!(f, "an import into this store was interrupted (by a canvas that kept no record of which)")?,
+        }
+        match &self.refused_import {
+            Some(source) => write!(f, "; this import, of {source}, is other data and is refused until then")?,
+            None => write!(f, "; the data is half written, and runs are refused until then")?,
+        }
+        match &self.interrupted {
+            Some(_) => write!(
+                f,
+                ". Complete it by running the same import again (the same files or the same ingest request), \
+                 or roll it back with `canvas import --discard-interrupted`, which gives every record it \
+                 wrote its earlier value back"
+            ),
+            None => write!(
+                f,
+                ". `canvas import --discard-interrupted` lifts this guard (it cannot roll back: no undo log \
+                 was kept); then import the complete data set again"
+            ),
+        }
+    }
+}
+
+/// What [`Store::discard_interrupted_import`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discarded {
+    /// The import rolled back (`None`: an earlier canvas's bare marker).
+    pub import: Option<ImportInProgress>,
+    /// Records it had changed, given their earlier value back.
+    pub restored: u64,
+    /// Records it had added, removed.
+    pub removed: u64,
+    /// Records it was about to write but had not.
+    pub untouched: u64,
+}
+
+/// A record's value before the import, in the undo log: `0` for none, `1`
+/// followed by the value.
+fn saved(prior: Option<&[u8]>) -> Vec<u8> {
+    match prior {
+        None => vec![0],
+        Some(value) => [&[1], value].concat(),
+    }
+}
+
+fn prior(saved: &[u8]) -> anyhow::Result<Option<&[u8]>> {
+    match saved.split_first() {
+        Some((0, [])) => Ok(None),
+        Some((1, value)) => Ok(Some(value)),
+        _ => anyhow::bail!("the import undo log holds an entry this version cannot read"),
+    }
+}
+
+/// What the marker says.
+enum Marker {
+    Import(ImportInProgress),
+    /// Written by canvas before the undo log.
+    Bare,
+}
+
+impl Store {
+    /// Applies a parsed import atomically as far as the data goes: orders
+    /// and events must belong to a member in this import or already in the
+    /// store, else the import is refused ([`ImportRefused`]) and nothing
+    /// changes. Re-importing the same rows changes nothing. While another
+    /// import stands interrupted, only that same import is taken
+    /// ([`ImportInterrupted`] otherwise); see the module doc.
+    pub fn import(&self, parsed: &ParsedImport) -> anyhow::Result<ImportReport> {
+        self.import_with_progress(parsed, &mut |_, _, _| {})
+    }
+
+    /// [`Store::import`], telling `progress` (kind, rows written so far, rows
+    /// of that kind) after each batch is written.
+    pub fn import_with_progress(
+        &self,
+        parsed: &ParsedImport,
+        progress: &mut dyn FnMut(RecordKind, u64, u64),
+    ) -> anyhow::Result<ImportReport> {
+        let _one_at_a_time = self.import_lock.lock().expect("no import panicked holding the lock");
+        let this = ImportInProgress::of(parsed, crate::dispatch::now_millis())?;
+        let completing = match self.marker()? {
+            None => false,
+            Some(Marker::Import(interrupted)) if interrupted.fingerprint == this.fingerprint => true,
+            Some(marker) => {
+                let interrupted = match marker {
+                    Marker::Import(import) => Some(import),
+                    Marker::Bare => None,
+                };
+                return Err(ImportInterrupted { interrupted, refused_import: Some(this.source) }.into());
+            }
+        };
+        check_members_known(parsed, |id| Ok(self.records.contains_key(key(MEMBER, id))?))?;
+        if !completing {
+            // Left over from an import that completed or was discarded.
+            self.undo.clear().context("clearing the import undo log")?;
+            self.records.insert(IMPORT_MARKER, serde_json::to_vec(&this)?)?;
+            self.db.flush().context("flushing the import marker")?;
+        }
+        let data = &parsed.data;
+        let report = ImportReport {
+            members: self.stage(MEMBER, RecordKind::Members, data.members.iter().map(|m| (&m.id, m)), progress)?,
+            orders: self.stage(ORDER, RecordKind::Orders, data.orders.iter().map(|o| (&o.id, o)), progress)?,
+            events: self.stage(EVENT, RecordKind::Events, data.events.iter().map(|e| (&e.id, e)), progress)?,
+            products: self.stage(PRODUCT, RecordKind::Products, data.products.iter().map(|p| (&p.sku, p)), progress)?,
+        };
+        self.db.flush().context("flushing the import to disk")?;
+        self.records.remove(IMPORT_MARKER)?;
+        self.db.flush().context("flushing the import to disk")?;
+        self.undo.clear().context("clearing the import undo log")?;
+        Ok(report)
+    }
+
+    /// The interrupted import, if one stands: `Some(None)` for an earlier
+    /// canvas's bare marker.
+    pub fn interrupted_import(&self) -> anyhow::Result<Option<Option<ImportInProgress>>> {
+        Ok(self.marker()?.map(|marker| match marker {
+            Marker::Import(import) => Some(import),
+            Marker::Bare => None,
+        }))
+    }
+
+    fn marker(&self) -> anyhow::Result<Option<Marker>> {
+        let Some(bytes) = self.records.get(IMPORT_MARKER)? else { return Ok(None) };
+        Ok(Some(match serde_json::from_slice(&bytes) {
+            Ok(import) => Marker::Import(import),
+            Err(_) => Marker::Bare,
+        }))
+    }
+
+    /// Refuses a store whose last import was interrupted.
+    pub(super) fn check_import_complete(&self) -> anyhow::Result<()> {
+        match self.interrupted_import()? {
+            None => Ok(()),
+            Some(interrupted) => Err(ImportInterrupted { interrupted, refused_import: None }.into()),
+        }
+    }
+
+    /// Rolls back an interrupted import: every record it wrote gets the
+    /// value it had before (one it added is removed), then the guard goes.
+    /// `None` when no import stands interrupted. Safe to run again if it is
+    /// itself interrupted: the undo log and the marker go last.
+    pub fn discard_interrupted_import(&self) -> anyhow::Result<Option<Discarded>> {
+        let _one_at_a_time = self.import_lock.lock().expect("no import panicked holding the lock");
+        let Some(import) = self.interrupted_import()? else { return Ok(None) };
+        let mut discarded = Discarded { import, restored: 0, removed: 0, untouched: 0 };
+        let mut batch = sled::Batch::default();
+        let mut pending = 0;
+        for entry in self.undo.iter() {
+            let (key, saved) = entry?;
+            let before = prior(&saved)?;
+            let now = self.records.get(&key)?;
+            match (before, now) {
+                (before, now) if before == now.as_deref() => discarded.untouched += 1,
+                (None, Some(_)) => {
+                    batch.remove(key);
+                    discarded.removed += 1;
+                    pending += 1;
+                }
+                (Some(before), _) => {
+                    batch.insert(key, before);
+                    discarded.restored += 1;
+                    pending += 1;
+                }
+                (None, None) => unreachable!("equal, handled above"),
+            }
+            if pending == IMPORT_BATCH {
+                self.records.apply_batch(std::mem::take(&mut batch)).context("rolling back the import")?;
+                pending = 0;
+            }
+        }
+        self.records.apply_batch(batch).context("rolling back the import")?;
+        self.db.flush().context("flushing the rollback to disk")?;
+        self.records.remove(IMPORT_MARKER)?;
+        self.db.flush().context("flushing the rollback to disk")?;
+        self.undo.clear().context("clearing the import undo log")?;
+        Ok(Some(discarded))
+    }
+
+    /// What [`Store::import`] followed by [`Store::dataset`] gives on an empty
+    /// store, without writing it: the same checks, then each kind of record
+    /// in key order with the last row of an id kept. For the simulation, which
+    /// reads its data once and keeps nothing.
+    pub fn dataset_of_import(parsed: ParsedImport) -> anyhow::Result<DataSet> {
+        check_members_known(&parsed, |_| Ok(false))?;
+        fn by_id<T>(records: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
+            let mut keyed: std::collections::BTreeMap<String, T> = std::collections::BTreeMap::new();
+            for record in records {
+                keyed.insert(id(&record).to_string(), record);
+            }
+            keyed.into_values().collect()
+        }
+        let data = parsed.data;
+        Ok(DataSet {
+            members: by_id(data.members, |m| &m.id),
+            orders: by_id(data.orders, |o| &o.id),
+            events: by_id(data.events, |e| &e.id),
+            products: by_id(data.products, |p| &p.sku),
+        })
+    }
+
+    /// Counts and writes one kind of record, a batch at a time, each batch's
+    /// undo entries on disk before it. Counts are against the store as it
+    /// was before this import (before its interrupted attempt, when this
+    /// completes one).
+    fn stage<'a, T: Serialize + 'a>(
+        &self,
+        prefix: &[u8],
+        kind: RecordKind,
+        records: impl ExactSizeIterator<Item = (&'a String, &'a T)>,
+        progress: &mut dyn FnMut(RecordKind, u64, u64),
+    ) -> anyhow::Result<ImportCounts> {
+        let total = records.len() as u64;
+        let mut counts = ImportCounts::default();
+        let (mut batch, mut undo) = (sled::Batch::default(), sled::Batch::default());
+        let mut pending = 0;
+        for (id, record) in records {
+            counts.read += 1;
+            let key = key(prefix, id);
+            let value = postcard::to_stdvec(record)?;
+            let now = self.records.get(&key)?;
+            let already_saved = self.undo.get(&key)?;
+            let before = match &already_saved {
+                Some(saved) => prior(saved)?,
+                None => now.as_deref(),
+            };
+            match before {
+                Some(before) if before == value.as_slice() => counts.unchanged += 1,
+                Some(_) => counts.changed += 1,
+                None => counts.new += 1,
+            }
+            if now.as_deref() == Some(value.as_slice()) {
+                continue;
+            }
+            if already_saved.is_none() {
+                undo.insert(key.clone(), saved(now.as_deref()));
+            }
+            batch.insert(key, value);
+            pending += 1;
+            if pending == IMPORT_BATCH {
+                self.write_batch(std::mem::take(&mut undo), std::mem::take(&mut batch))?;
+                pending = 0;
+                progress(kind, counts.read, total);
+            }
+        }
+        self.write_batch(undo, batch)?;
+        if pending > 0 {
+            progress(kind, total, total);
+        }
+        Ok(counts)
+    }
+
+    /// The undo entries, on disk, then the records they save the old values
+    /// of, on disk too: progress reported after a batch is progress made.
+    fn write_batch(&self, undo: sled::Batch, batch: sled::Batch) -> anyhow::Result<()> {
+        self.undo.apply_batch(undo).context("writing the import undo log")?;
+        self.db.flush().context("flushing the import undo log")?;
+        self.records.apply_batch(batch).context("writing the import")?;
+        self.db.flush().context("flushing the import to disk")?;
+        Ok(())
+    }
+}
+
+/// SHA-256 over every record, kind by kind, as the store encodes them.
+fn fingerprint(data: &DataSet) -> anyhow::Result<String> {
+    fn add<T: Serialize>(hash: &mut Sha256, tag: u8, records: &[T], buffer: &mut Vec<u8>) -> anyhow::Result<()> {
+        hash.update([tag]);
+        hash.update((records.len() as u64).to_le_bytes());
+        for record in records {
+            buffer.clear();
+            let encoded = postcard::to_extend(record, std::mem::take(buffer))?;
+            hash.update((encoded.len() as u64).to_le_bytes());
+            hash.update(&encoded);
+            *buffer = encoded;
+        }
+        Ok(())
+    }
+    let (mut hash, mut buffer) = (Sha256::new(), Vec::new());
+    add(&mut hash, b'm', &data.members, &mut buffer)?;
+    add(&mut hash, b'o', &data.orders, &mut buffer)?;
+    add(&mut hash, b'e', &data.events, &mut buffer)?;
+    add(&mut hash, b'p', &data.products, &mut buffer)?;
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Refuses orders and events of a member neither in the import nor `in_store`.
+fn check_members_known(parsed: &ParsedImport, in_store: impl Fn(&str) -> anyhow::Result<bool>) -> anyhow::Result<()> {
+    let incoming: std::collections::HashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
+    let unknown = |member_id: &str| -> String {
+        match parsed.source {
+            ImportSource::Folder(_) => format!("member `{member_id}` is neither in {MEMBERS_CSV} nor in the store"),
+            ImportSource::Request(_) => format!("member `{member_id}` is not in the store (send the member first)"),
+        }
+    };
+    let mut errors = Vec::new();
+    let d = &parsed.data;
+    let member_ids = [
+        (RecordKind::Orders, d.orders.iter().map(|o| o.member_id.as_str()).collect::<Vec<_>>()),
+        (RecordKind::Events, d.events.iter().map(|e| e.member_id.as_str()).collect()),
+    ];
+    for (kind, ids) in member_ids {
+        for (index, member_id) in ids.into_iter().enumerate() {
+            if !incoming.contains(member_id) && !in_store(member_id)? {
+                errors.push(parsed.error_at(kind, index, "member_id", unknown(member_id)));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportRefused { errors }.into())
+    }
+}

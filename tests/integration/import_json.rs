@@ -5,6 +5,7 @@
 //! import stands interrupted the API answers 409 and cannot lift the guard;
 //! and a plugin is given a positive spend for the largest amounts there are.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use canvas::calendar::parse_instant;
@@ -28,8 +29,13 @@ struct Api {
 }
 
 impl Api {
-    async fn start(store: Arc<Store>) -> Api {
-        let config = config(&format!("[governance]\nholdout_percent = 0\n[serve]\ntoken = \"{TOKEN}\"\n"));
+    /// The service on `store`, its touches (if any) to a file in `dir`.
+    async fn start(store: Arc<Store>, dir: &Path) -> Api {
+        let touches = dir.join("touches.jsonl");
+        let config = config(&format!(
+            "[serve]\ntoken = \"{TOKEN}\"\n[dispatch.channels.\"*\"]\nkind = \"file\"\npath = {:?}\n",
+            touches.display().to_string()
+        ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let clock = Arc::new(ScaledClock::new(parse_instant("2026-10-01T08:00:00+08:00").unwrap(), 1.0));
         let service = serve::start(config, store, clock, listener).await.unwrap();
@@ -67,7 +73,7 @@ fn empty_store(dir: &TempDir) -> Arc<Store> {
 async fn ingest_refuses_values_of_the_wrong_json_type_naming_the_record_and_field() {
     let dir = TempDir::new().unwrap();
     let store = empty_store(&dir);
-    let api = Api::start(store.clone()).await;
+    let api = Api::start(store.clone(), dir.path()).await;
     let mut typo = member(json!("M5"));
     typo["emial"] = json!("a@b.c");
     let mut named_true = member(json!("M3"));
@@ -103,7 +109,7 @@ async fn ingest_refuses_values_of_the_wrong_json_type_naming_the_record_and_fiel
 async fn ingest_refuses_amounts_past_the_bound_with_400_and_takes_those_at_it() {
     let dir = TempDir::new().unwrap();
     let store = empty_store(&dir);
-    let api = Api::start(store.clone()).await;
+    let api = Api::start(store.clone(), dir.path()).await;
     assert_eq!(api.post("/api/v1/members", json!([member(json!("M1"))]).to_string()).await.0, StatusCode::OK);
     let body = json!([
         order("X1", json!(92_233_720_368_547_758_i64)),
@@ -152,7 +158,7 @@ async fn while_an_import_stands_interrupted_ingest_and_runs_answer_409_and_canno
     let installed =
         Registry::new(&store, &engine).install("test", &std::fs::read(test_plugin("facts-echo")).unwrap(), 0);
     Registry::new(&store, &engine).set_enabled(&installed.unwrap().id, true, 0).unwrap();
-    let api = Api::start(store.clone()).await;
+    let api = Api::start(store.clone(), s.work.path()).await;
     let newcomer = json!([member(json!("NEW1"))]).to_string();
     let (status, answer) = api.post("/api/v1/members", newcomer).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use canvas::import::columns::{MAX_ATTRS_BYTES, MAX_ID_BYTES, MAX_NAME_BYTES};
-use canvas::import::{read_dir, RecordKind};
+use canvas::import::{read_dir, RecordKind, MAX_ROW_BYTES};
 use canvas::model::MAX_AMOUNT_FEN;
 use tempfile::TempDir;
 
@@ -116,7 +116,7 @@ fn values_over_their_columns_limit_are_refused_with_the_limit() {
     let members = format!(
         "{MEMBERS_HEADER}\n{}\nM2,{},1,,{JOINED},,S01,G0101,\n{long_id},x,1,,{JOINED},,S01,G0101,\nM4,x,1,,{JOINED},,S01,{},\n",
         member_row(&fits),
-        "名".repeat(1_000_000),
+        "名".repeat(300_000),
         "G".repeat(65)
     );
     let events = format!("{EVENTS_HEADER}\nE1,{fits},visit,{JOINED},\"{{\"\"k\"\":\"\"{}\"\"}}\"\n", "v".repeat(5_000));
@@ -125,7 +125,7 @@ fn values_over_their_columns_limit_are_refused_with_the_limit() {
     assert_eq!(
         errors_of(dir.path()),
         [
-            format!("members.csv:3: column 2 `name`: is 3000000 bytes long; the limit is {MAX_NAME_BYTES} bytes"),
+            format!("members.csv:3: column 2 `name`: is 900000 bytes long; the limit is {MAX_NAME_BYTES} bytes"),
             format!("members.csv:4: column 1 `member_id`: is 65 bytes long; the limit is {MAX_ID_BYTES} bytes"),
             "members.csv:5: column 8 `guide_id`: is 65 bytes long; the limit is 64 bytes".to_string(),
             format!("events.csv:2: column 5 `attrs`: is 5008 bytes long; the limit is {MAX_ATTRS_BYTES} bytes"),
@@ -134,6 +134,29 @@ fn values_over_their_columns_limit_are_refused_with_the_limit() {
                 "t".repeat(64)
             ),
         ]
+    );
+}
+
+/// A row is refused as its bytes pass 1 MiB, before the parser holds more
+/// of it: a 300 MB name, or a quote that would swallow a large file.
+#[test]
+fn a_row_over_a_mebibyte_is_refused_as_it_is_read() {
+    let mut members = format!("{MEMBERS_HEADER}\n{}\nM2,", member_row("M1"));
+    members.push_str(&"X".repeat(MAX_ROW_BYTES as usize * 300));
+    members.push_str(&format!(",1,,{JOINED},,S01,G0101,\n{}\n", member_row("M3")));
+    assert_eq!(
+        errors_of(folder(&[("members.csv", &members)]).path()),
+        ["members.csv:3: the row starting here is over 1 MiB, the most a row may take (extra columns included)"]
+    );
+    let mut members = format!("{MEMBERS_HEADER}\n{}\nM2,\"会员M2,2,,{JOINED},,S01,G0101,\n", member_row("M1"));
+    for n in 3..40_000 {
+        members.push_str(&member_row(&format!("M{n}")));
+        members.push('\n');
+    }
+    assert_eq!(
+        errors_of(folder(&[("members.csv", &members)]).path()),
+        ["members.csv:3: the row starting here is over 1 MiB, the most a row may take (extra columns included): \
+          a quote opened on line 3 is never closed"]
     );
 }
 

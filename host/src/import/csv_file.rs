@@ -3,19 +3,17 @@
 //! UTF-8 — every fault at its file, line and (when one column is at fault)
 //! column, in words that name the real cause.
 //!
-//! The `csv` crate does the parsing. Two things it does not give are done
-//! here from a second, forward-only pass over the file's bytes ([`Lines`]):
-//! the line a record starts on (the crate counts a CRLF line end and the
-//! blank lines before a record wrongly), and whether the last record holds a
-//! quote that is never closed (the crate lets such a field swallow the rest
-//! of the file without complaint).
+//! The `csv` crate does the parsing. What it does not give — the true line
+//! a record starts on, a quote never closed, a bound on a row's size — comes
+//! from the file's bytes (see `raw`).
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::columns::{Column, Fields, Record};
+use super::raw::{Lines, RowTooLong, SizedRows};
 use super::{Location, RecordKind, RowError};
 
 /// What one file gave: its good records, each with its line, and where
@@ -79,7 +77,7 @@ pub(super) fn read_file<T>(
     };
     // Flexible: a row of the wrong length is reported here, by its line,
     // and the rows after it are still checked.
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(file);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(SizedRows::new(file));
     let mut rows = FileRows::default();
     match header(&mut reader, &mut lines, kind) {
         Ok(columns) => rows.columns = columns,
@@ -135,6 +133,12 @@ pub(super) fn read_file<T>(
                         let message = "is not valid UTF-8 (the files are read as UTF-8)".to_string();
                         errors.push(csv_error(name, line, Some(column_named(err.field())), message));
                         last_line = Some(line);
+                    }
+                    csv::ErrorKind::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<RowTooLong>()) => {
+                        let too_long =
+                            io.get_ref().and_then(|inner| inner.downcast_ref::<RowTooLong>()).expect("checked");
+                        errors.push(csv_error(name, too_long.line, None, too_long.to_string()));
+                        return rows;
                     }
                     _ => {
                         errors.push(csv_error(name, line, None, format!("cannot be read: {e}")));
@@ -229,91 +233,4 @@ fn header<R: io::Read>(
         return Err(csv_error(file, line, None, message));
     }
     Ok(needed.iter().map(|c| (c.name, seen[c.name])).collect())
-}
-
-/// A second, forward-only reader of the file's bytes, for line numbers and
-/// an unclosed quote at the end.
-struct Lines {
-    reader: BufReader<File>,
-    offset: u64,
-    /// The line `offset` is on, 1-based.
-    line: u64,
-}
-
-impl Lines {
-    fn open(path: &Path) -> io::Result<Lines> {
-        Ok(Lines { reader: BufReader::with_capacity(1 << 16, File::open(path)?), offset: 0, line: 1 })
-    }
-
-    /// The line of the record whose read began at `byte`: the crate's
-    /// position is where it started reading, before the rest of the last
-    /// line's end and any blank lines. Calls must come in file order.
-    fn record_line(&mut self, byte: u64) -> io::Result<u64> {
-        while self.offset < byte {
-            let buf = self.reader.fill_buf()?;
-            if buf.is_empty() {
-                break;
-            }
-            let take = buf.len().min((byte - self.offset) as usize);
-            self.line += buf[..take].iter().filter(|&&b| b == b'\n').count() as u64;
-            self.offset += take as u64;
-            self.reader.consume(take);
-        }
-        loop {
-            let buf = self.reader.fill_buf()?;
-            let blank = buf.iter().take_while(|&&b| b == b'\n' || b == b'\r').count();
-            self.line += buf[..blank].iter().filter(|&&b| b == b'\n').count() as u64;
-            self.offset += blank as u64;
-            let more = blank == buf.len() && blank > 0;
-            self.reader.consume(blank);
-            if !more {
-                return Ok(self.line);
-            }
-        }
-    }
-
-    /// From the start of the last record to the end of the file: the line
-    /// and field (0-based) of a quote still open at the end, if one is. The
-    /// same rules as the parser: a quote opens a quoted value only at the
-    /// start of a field, and `""` inside one is a quote.
-    fn open_quote(&mut self) -> io::Result<Option<(u64, usize)>> {
-        #[derive(PartialEq)]
-        enum State {
-            FieldStart,
-            Unquoted,
-            Quoted,
-            QuoteInQuoted,
-        }
-        let (mut state, mut field, mut line, mut opened) = (State::FieldStart, 0, self.line, (0, 0));
-        loop {
-            let buf = self.reader.fill_buf()?;
-            if buf.is_empty() {
-                return Ok((state == State::Quoted).then_some(opened));
-            }
-            for &b in buf {
-                let end_of_line = b == b'\n' || b == b'\r';
-                state = match (state, b) {
-                    (State::Quoted, b'"') => State::QuoteInQuoted,
-                    (State::Quoted, _) => State::Quoted,
-                    (State::FieldStart, b'"') => {
-                        opened = (line, field);
-                        State::Quoted
-                    }
-                    (State::QuoteInQuoted, b'"') => State::Quoted,
-                    (_, b',') => {
-                        field += 1;
-                        State::FieldStart
-                    }
-                    (_, _) if end_of_line => {
-                        field = 0;
-                        State::FieldStart
-                    }
-                    _ => State::Unquoted,
-                };
-                line += u64::from(b == b'\n');
-            }
-            let consumed = buf.len();
-            self.reader.consume(consumed);
-        }
-    }
 }

@@ -7,11 +7,12 @@
 //! each bad row (file, line, column) and nothing is written. Extra columns are
 //! ignored; a missing file means no rows of that kind. The columns, what they
 //! hold and their limits are in [`columns`]; reading a file strictly (field
-//! counts, quotes, lines) in `csv_file`.
+//! counts, quotes, lines, row size) in `csv_file` and `raw`.
 
 pub mod columns;
 mod csv_file;
 mod json;
+mod raw;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::model::DataSet;
 pub use columns::parse_yuan;
 use columns::Column;
 pub use json::parse_json;
+pub use raw::MAX_ROW_BYTES;
 
 pub const MEMBERS_CSV: &str = "members.csv";
 pub const ORDERS_CSV: &str = "orders.csv";

@@ -21,6 +21,7 @@
 //! - [`Store::discard_interrupted_import`] gives every record it wrote its
 //!   earlier value back, removes those it added, and lifts the guard.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use anyhow::Context;
@@ -152,22 +153,14 @@ pub struct Discarded {
     pub untouched: u64,
 }
 
-/// A record's value before the import, in the undo log: `0` for none, `1`
-/// followed by the value.
-fn saved(prior: Option<&[u8]>) -> Vec<u8> {
-    match prior {
-        None => vec![0],
-        Some(value) => [&[1], value].concat(),
-    }
-}
+/// One batch's entries in the undo log: each record key the batch writes,
+/// with the value it had before the import (`None`: it had none). A batch
+/// is one sled entry, keyed by its sequence number: an entry a row would
+/// double the import's writes.
+type UndoBatch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
-fn prior(saved: &[u8]) -> anyhow::Result<Option<&[u8]>> {
-    match saved.split_first() {
-        Some((0, [])) => Ok(None),
-        Some((1, value)) => Ok(Some(value)),
-        _ => anyhow::bail!("the import undo log holds an entry this version cannot read"),
-    }
-}
+/// Each record key in the undo log, with its value before the import.
+type Priors = HashMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// What the marker says.
 enum Marker {
@@ -208,18 +201,28 @@ impl Store {
             }
         };
         check_members_known(parsed, |id| Ok(self.records.contains_key(key(MEMBER, id))?))?;
-        if !completing {
+        let mut undo = if completing {
+            Undo { priors: self.priors()?, next: self.undo.last()?.map_or(Ok(0), |(k, _)| batch_number(&k))? + 1 }
+        } else {
             // Left over from an import that completed or was discarded.
             self.undo.clear().context("clearing the import undo log")?;
             self.records.insert(IMPORT_MARKER, serde_json::to_vec(&this)?)?;
             self.db.flush().context("flushing the import marker")?;
-        }
+            Undo { priors: HashMap::new(), next: 0 }
+        };
         let data = &parsed.data;
+        let u = &mut undo;
         let report = ImportReport {
-            members: self.stage(MEMBER, RecordKind::Members, data.members.iter().map(|m| (&m.id, m)), progress)?,
-            orders: self.stage(ORDER, RecordKind::Orders, data.orders.iter().map(|o| (&o.id, o)), progress)?,
-            events: self.stage(EVENT, RecordKind::Events, data.events.iter().map(|e| (&e.id, e)), progress)?,
-            products: self.stage(PRODUCT, RecordKind::Products, data.products.iter().map(|p| (&p.sku, p)), progress)?,
+            members: self.stage(MEMBER, RecordKind::Members, data.members.iter().map(|m| (&m.id, m)), u, progress)?,
+            orders: self.stage(ORDER, RecordKind::Orders, data.orders.iter().map(|o| (&o.id, o)), u, progress)?,
+            events: self.stage(EVENT, RecordKind::Events, data.events.iter().map(|e| (&e.id, e)), u, progress)?,
+            products: self.stage(
+                PRODUCT,
+                RecordKind::Products,
+                data.products.iter().map(|p| (&p.sku, p)),
+                u,
+                progress,
+            )?,
         };
         self.db.flush().context("flushing the import to disk")?;
         self.records.remove(IMPORT_MARKER)?;
@@ -263,11 +266,9 @@ impl Store {
         let mut discarded = Discarded { import, restored: 0, removed: 0, untouched: 0 };
         let mut batch = sled::Batch::default();
         let mut pending = 0;
-        for entry in self.undo.iter() {
-            let (key, saved) = entry?;
-            let before = prior(&saved)?;
+        for (key, before) in self.undo_entries()? {
             let now = self.records.get(&key)?;
-            match (before, now) {
+            match (before.as_deref(), now) {
                 (before, now) if before == now.as_deref() => discarded.untouched += 1,
                 (None, Some(_)) => {
                     batch.remove(key);
@@ -316,6 +317,21 @@ impl Store {
         })
     }
 
+    /// Every entry of the undo log, oldest first (a key is in it once).
+    fn undo_entries(&self) -> anyhow::Result<Vec<(Vec<u8>, Option<Vec<u8>>)>> {
+        let mut entries = Vec::new();
+        for batch in self.undo.iter().values() {
+            let batch: UndoBatch = postcard::from_bytes(&batch?).context("the import undo log is unreadable")?;
+            entries.extend(batch);
+        }
+        Ok(entries)
+    }
+
+    /// The undo log as a map, for completing the import that wrote it.
+    fn priors(&self) -> anyhow::Result<Priors> {
+        Ok(self.undo_entries()?.into_iter().collect())
+    }
+
     /// Counts and writes one kind of record, a batch at a time, each batch's
     /// undo entries on disk before it. Counts are against the store as it
     /// was before this import (before its interrupted attempt, when this
@@ -325,22 +341,20 @@ impl Store {
         prefix: &[u8],
         kind: RecordKind,
         records: impl ExactSizeIterator<Item = (&'a String, &'a T)>,
+        undo: &mut Undo,
         progress: &mut dyn FnMut(RecordKind, u64, u64),
     ) -> anyhow::Result<ImportCounts> {
         let total = records.len() as u64;
         let mut counts = ImportCounts::default();
-        let (mut batch, mut undo) = (sled::Batch::default(), sled::Batch::default());
+        let (mut batch, mut saved) = (sled::Batch::default(), UndoBatch::new());
         let mut pending = 0;
         for (id, record) in records {
             counts.read += 1;
             let key = key(prefix, id);
             let value = postcard::to_stdvec(record)?;
             let now = self.records.get(&key)?;
-            let already_saved = self.undo.get(&key)?;
-            let before = match &already_saved {
-                Some(saved) => prior(saved)?,
-                None => now.as_deref(),
-            };
+            let earlier = undo.priors.get(&key);
+            let before = earlier.map_or(now.as_deref(), Option::as_deref);
             match before {
                 Some(before) if before == value.as_slice() => counts.unchanged += 1,
                 Some(_) => counts.changed += 1,
@@ -349,33 +363,47 @@ impl Store {
             if now.as_deref() == Some(value.as_slice()) {
                 continue;
             }
-            if already_saved.is_none() {
-                undo.insert(key.clone(), saved(now.as_deref()));
+            if earlier.is_none() {
+                saved.push((key.clone(), now.map(|v| v.to_vec())));
             }
             batch.insert(key, value);
             pending += 1;
             if pending == IMPORT_BATCH {
-                self.write_batch(std::mem::take(&mut undo), std::mem::take(&mut batch))?;
+                self.write_batch(undo, std::mem::take(&mut saved), std::mem::take(&mut batch))?;
                 pending = 0;
                 progress(kind, counts.read, total);
             }
         }
-        self.write_batch(undo, batch)?;
+        self.write_batch(undo, saved, batch)?;
         if pending > 0 {
             progress(kind, total, total);
         }
         Ok(counts)
     }
 
-    /// The undo entries, on disk, then the records they save the old values
-    /// of, on disk too: progress reported after a batch is progress made.
-    fn write_batch(&self, undo: sled::Batch, batch: sled::Batch) -> anyhow::Result<()> {
-        self.undo.apply_batch(undo).context("writing the import undo log")?;
-        self.db.flush().context("flushing the import undo log")?;
+    /// The undo entries, on disk, then the records they save the old
+    /// values of (on disk with the next batch's undo entries, or at the end).
+    fn write_batch(&self, undo: &mut Undo, saved: UndoBatch, batch: sled::Batch) -> anyhow::Result<()> {
+        if !saved.is_empty() {
+            self.undo.insert(undo.next.to_be_bytes(), postcard::to_stdvec(&saved)?).context("writing the undo log")?;
+            undo.next += 1;
+            self.db.flush().context("flushing the import undo log")?;
+        }
         self.records.apply_batch(batch).context("writing the import")?;
-        self.db.flush().context("flushing the import to disk")?;
         Ok(())
     }
+}
+
+/// The undo log as an import writes it.
+struct Undo {
+    /// What the interrupted import this one completes had saved.
+    priors: Priors,
+    /// The next batch's number.
+    next: u64,
+}
+
+fn batch_number(key: &[u8]) -> anyhow::Result<u64> {
+    Ok(u64::from_be_bytes(key.try_into().context("an undo log entry with a malformed key")?))
 }
 
 /// SHA-256 over every record, kind by kind, as the store encodes them.

@@ -7,6 +7,7 @@
 
 mod import;
 mod ledger;
+mod marker;
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

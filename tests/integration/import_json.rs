@@ -137,6 +137,14 @@ async fn ingest_refuses_amounts_past_the_bound_with_400_and_takes_those_at_it() 
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(answer["details"][0].as_str().unwrap().starts_with("orders: the body is not a JSON array of objects"));
 
+    // As many errors as a person reads, then how many more.
+    let many: Vec<Value> = (0..500).map(|n| order(&format!("Z{n}"), json!("abc"))).collect();
+    let (status, answer) = api.post("/api/v1/orders", json!(many).to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(answer["error"], "refused, nothing was changed: 500 bad records");
+    let listed = details(&answer);
+    assert_eq!((listed.len(), listed.last().unwrap().as_str()), (51, "… and 450 more"));
+
     let at_bound = json!([order("Y1", json!(100_000_000)), order("Y2", json!("100000000.00"))]);
     let (status, answer) = api.post("/api/v1/orders", at_bound.to_string()).await;
     assert_eq!((status, answer["new"].as_u64()), (StatusCode::OK, Some(2)), "{answer}");

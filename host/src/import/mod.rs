@@ -30,7 +30,7 @@ pub const EVENTS_CSV: &str = "events.csv";
 pub const PRODUCTS_CSV: &str = "products.csv";
 
 /// How many row errors an import reports before summarising the rest.
-const MAX_REPORTED_ERRORS: usize = 50;
+pub const MAX_REPORTED_ERRORS: usize = 50;
 
 /// The kinds of record: a CSV file each, an ingest route each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -140,15 +140,24 @@ pub struct ImportRefused {
     pub errors: Vec<RowError>,
 }
 
+impl ImportRefused {
+    /// The errors as people read them: the first [`MAX_REPORTED_ERRORS`],
+    /// then how many more there are.
+    pub fn reported(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self.errors.iter().take(MAX_REPORTED_ERRORS).map(ToString::to_string).collect();
+        if self.errors.len() > MAX_REPORTED_ERRORS {
+            lines.push(format!("… and {} more", self.errors.len() - MAX_REPORTED_ERRORS));
+        }
+        lines
+    }
+}
+
 impl fmt::Display for ImportRefused {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.errors.len();
         writeln!(f, "import refused, nothing was changed: {n} bad row{}", if n == 1 { "" } else { "s" })?;
-        for error in self.errors.iter().take(MAX_REPORTED_ERRORS) {
-            writeln!(f, "  {error}")?;
-        }
-        if n > MAX_REPORTED_ERRORS {
-            writeln!(f, "  … and {} more", n - MAX_REPORTED_ERRORS)?;
+        for line in self.reported() {
+            writeln!(f, "  {line}")?;
         }
         Ok(())
     }

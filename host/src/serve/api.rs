@@ -75,7 +75,7 @@ impl From<anyhow::Error> for ApiError {
                 return ApiError {
                     status: StatusCode::BAD_REQUEST,
                     message: format!("refused, nothing was changed: {} bad records", refused.errors.len()),
-                    details: refused.errors.iter().map(ToString::to_string).collect(),
+                    details: refused.reported(),
                 }
             }
             Err(e) => e,

@@ -161,6 +161,32 @@ fn a_row_over_a_mebibyte_is_refused_as_it_is_read() {
 }
 
 #[test]
+fn a_control_character_in_a_value_is_refused_by_its_code_point() {
+    let members = format!(
+        "{MEMBERS_HEADER}\n{}\nM2\u{0},x,1,,{JOINED},,S01,G0101,\nM3,x\u{1b}[31m,1,,{JOINED},,S01,G0101,\n\
+         M4,a\tb,1,,{JOINED},,S01,G0101,\n",
+        member_row("M1")
+    );
+    assert_eq!(
+        errors_of(folder(&[("members.csv", &members)]).path()),
+        [
+            "members.csv:3: column 1 `member_id`: holds the control character U+0000",
+            "members.csv:4: column 2 `name`: holds the control character U+001B",
+        ]
+    );
+}
+
+/// A data file that never ends — a FIFO, a link to a device — is refused
+/// instead of read forever.
+#[test]
+fn a_data_file_that_is_not_a_regular_file_is_refused() {
+    let dir = TempDir::new().unwrap();
+    std::os::unix::fs::symlink("/dev/urandom", dir.path().join("events.csv")).unwrap();
+    std::fs::write(dir.path().join("members.csv"), format!("{MEMBERS_HEADER}\n{}\n", member_row("M1"))).unwrap();
+    assert_eq!(errors_of(dir.path()), ["events.csv: is not a regular file"]);
+}
+
+#[test]
 fn a_value_that_is_not_utf8_is_refused_at_its_line_and_column() {
     let mut members = format!("{MEMBERS_HEADER}\n{}\nM2,", member_row("M1")).into_bytes();
     members.extend_from_slice(b"\xff\xfe,1,,2025-01-01T10:00:00+08:00,,S01,G0101,\n");

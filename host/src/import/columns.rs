@@ -136,6 +136,12 @@ impl<'a> Record<'a> {
         if value.contains(['\n', '\r']) {
             return Err(self.error(column, "holds a line break; no value may span lines".to_string()));
         }
+        // NUL, escape sequences and the like: no id, name or label holds one,
+        // and they would travel on into messages and logs.
+        if let Some(control) = value.chars().find(|&c| c.is_control() && c != '\t') {
+            let message = format!("holds the control character U+{:04X}", u32::from(control));
+            return Err(self.error(column, message));
+        }
         Ok(value.into_owned())
     }
 

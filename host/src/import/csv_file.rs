@@ -67,6 +67,11 @@ pub(super) fn read_file<T>(
         return FileRows::default();
     }
     found.push(path.clone());
+    // A FIFO or a device (a link to /dev/urandom) would never end.
+    if !path.metadata().is_ok_and(|m| m.is_file()) {
+        errors.push(csv_error(name, 0, None, "is not a regular file".to_string()));
+        return FileRows::default();
+    }
     let opened = File::open(&path).and_then(|file| Ok((file, Lines::open(&path)?)));
     let (file, mut lines) = match opened {
         Ok(opened) => opened,

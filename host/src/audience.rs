@@ -313,7 +313,7 @@ fn holds(checks: &Checks, condition: &api::Condition, subject: &Subject) -> bool
         }
         C::SpendWithin(w) => {
             let window = clock.window(w.within_days);
-            orders().iter().rev().take_while(|o| o.day >= window.0).map(|o| o.amount).sum::<i64>() >= w.at_least
+            spend(orders().iter().rev().take_while(|o| o.day >= window.0)) >= w.at_least
         }
         C::LevelIn(levels) => levels.contains(&row.member.level),
         C::BirthdayInRunMonth => row
@@ -425,8 +425,8 @@ fn order_facts(base: &MemberBase, orders: &[OrderRow], windows: &[u32], clock: R
             spend: 0,
             last_day: o.day,
         });
-        stats.orders += 1;
-        stats.spend += o.amount;
+        stats.orders = stats.orders.saturating_add(1);
+        stats.spend = stats.spend.saturating_add(o.amount);
         stats.last_day = stats.last_day.max(o.day);
     }
     let mut categories: Vec<api::CategoryStats> = by_category.into_values().collect();
@@ -437,7 +437,8 @@ fn order_facts(base: &MemberBase, orders: &[OrderRow], windows: &[u32], clock: R
         .map(|&days| {
             let (first, _) = clock.window(days);
             let inside = orders.iter().rev().take_while(|o| o.day >= first);
-            let (count, spend) = inside.fold((0u32, 0i64), |(n, s), o| (n + 1, s + o.amount));
+            let (count, spend) =
+                inside.fold((0u32, 0i64), |(n, s), o| (n.saturating_add(1), s.saturating_add(o.amount)));
             api::WindowStats { days, orders: count, spend }
         })
         .collect();
@@ -446,11 +447,18 @@ fn order_facts(base: &MemberBase, orders: &[OrderRow], windows: &[u32], clock: R
         first_order_day: orders.first().map(|o| o.day),
         last_order_at: orders.last().map(|o| o.at),
         last_order_day: orders.last().map(|o| o.day),
-        orders: orders.len() as u32,
-        spend: orders.iter().map(|o| o.amount).sum(),
+        orders: u32::try_from(orders.len()).unwrap_or(u32::MAX),
+        spend: spend(orders.iter()),
         windows,
         categories,
     }
+}
+
+/// What these orders add up to. Saturating: each amount is within
+/// [`model::MAX_AMOUNT_FEN`], so a real sum never comes near the limit, and
+/// no data can make a member's spend wrap around to a negative number.
+fn spend<'a>(orders: impl Iterator<Item = &'a OrderRow>) -> model::Fen {
+    orders.fold(0, |sum, o| sum.saturating_add(o.amount))
 }
 
 /// The products launched within the audience's look-back, newest first.
@@ -554,5 +562,34 @@ mod tests {
             launch_lookback_days: 0,
         };
         assert_eq!(select(&base, &log, &audience, clock), [2, 4]);
+    }
+
+    /// Amounts are bounded at import; even so, no orders can make a
+    /// member's spend wrap around: two that together pass `i64::MAX` give
+    /// the largest spend, not a negative one (the facts once said `-2`).
+    #[test]
+    fn a_members_spend_saturates_instead_of_wrapping() {
+        let huge = i64::MAX / 2 + 1;
+        let order = |id: &str, at: Millis| model::Order {
+            id: id.into(),
+            member_id: "A".into(),
+            placed_at: at,
+            amount: huge,
+            channel: model::OrderChannel::Store,
+            category: "tops".into(),
+            sku: "T".into(),
+        };
+        let data = DataSet {
+            members: vec![bare_member("A")],
+            orders: vec![order("1", DAY), order("2", 2 * DAY)],
+            ..Default::default()
+        };
+        let base = MemberBase::build(BrandCalendar::default(), data);
+        let clock = RunClock::new(&base.calendar, 3 * DAY);
+        let facts = order_facts(&base, base.orders_as_of(0, clock.at), &[30], clock);
+        assert_eq!((facts.orders, facts.spend), (2, i64::MAX));
+        assert_eq!((facts.windows[0].orders, facts.windows[0].spend), (2, i64::MAX));
+        assert_eq!((facts.categories[0].orders, facts.categories[0].spend), (2, i64::MAX));
+        assert_eq!(spend(base.orders_as_of(0, clock.at).iter()), i64::MAX, "as `spend-within` sees it");
     }
 }

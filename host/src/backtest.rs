@@ -175,15 +175,19 @@ fn pooled<'a>(strategies: impl Iterator<Item = &'a StrategyBacktest>) -> Strateg
     let mut total = StrategyBacktest::default();
     for s in strategies {
         for (sum, part) in [(&mut total.touched, &s.touched), (&mut total.holdout, &s.holdout)] {
-            sum.members += part.members;
-            sum.converted += part.converted;
-            sum.orders += part.orders;
-            sum.revenue += part.revenue;
+            sum.members = sum.members.saturating_add(part.members);
+            sum.converted = sum.converted.saturating_add(part.converted);
+            sum.orders = sum.orders.saturating_add(part.orders);
+            sum.revenue = sum.revenue.saturating_add(part.revenue);
         }
-        total.sales.new += s.sales.new;
-        total.sales.existing += s.sales.existing;
-        total.sales.reactivated += s.sales.reactivated;
-        total.incomplete += s.incomplete;
+        for (sum, part) in [
+            (&mut total.sales.new, s.sales.new),
+            (&mut total.sales.existing, s.sales.existing),
+            (&mut total.sales.reactivated, s.sales.reactivated),
+        ] {
+            *sum = sum.saturating_add(part);
+        }
+        total.incomplete = total.incomplete.saturating_add(s.incomplete);
     }
     total.uplift = uplift(&total.touched, &total.holdout);
     total
@@ -229,15 +233,17 @@ fn group(
                 continue;
             }
             converted = true;
-            outcome.orders += 1;
-            outcome.revenue += o.amount;
+            // Saturating: amounts are bounded at import, and no data can wrap a sum.
+            outcome.orders = outcome.orders.saturating_add(1);
+            outcome.revenue = outcome.revenue.saturating_add(o.amount);
             if let Some((sales, reactivation_days)) = split.as_mut() {
                 let gap = i.checked_sub(1).map(|p| o.at - orders[p].at);
-                match gap {
-                    None => sales.new += o.amount,
-                    Some(gap) if gap > *reactivation_days as i64 * MILLIS_PER_DAY => sales.reactivated += o.amount,
-                    Some(_) => sales.existing += o.amount,
-                }
+                let part = match gap {
+                    None => &mut sales.new,
+                    Some(gap) if gap > *reactivation_days as i64 * MILLIS_PER_DAY => &mut sales.reactivated,
+                    Some(_) => &mut sales.existing,
+                };
+                *part = part.saturating_add(o.amount);
             }
         }
         outcome.converted += u64::from(converted);
@@ -335,5 +341,29 @@ mod tests {
         assert_eq!((s.holdout.members, s.holdout.converted), (1, 1));
         assert_eq!(b.overall.touched.members, 4);
         assert_eq!(b.overall.holdout.members, 1);
+    }
+
+    /// Amounts are bounded at import; even so, no data can make revenue
+    /// wrap around to a negative sum: it stops at the largest one.
+    #[test]
+    fn revenue_and_sales_saturate_instead_of_wrapping() {
+        let huge = i64::MAX / 2 + 1;
+        let data = DataSet {
+            members: vec![bare_member("A")],
+            orders: [("1", "2026-03-02T12:00:00+08:00"), ("2", "2026-03-03T12:00:00+08:00")]
+                .map(|(id, at)| Order { amount: huge, ..order(id, "A", at, 0) })
+                .to_vec(),
+            ..Default::default()
+        };
+        let base = MemberBase::build(Default::default(), data);
+        let touched = HashMap::from([(0, vec![parse_instant("2026-03-01T10:00:00+08:00").unwrap()])]);
+        let mut sales = SalesSplit::default();
+        let outcome = group(&base, &touched, 30 * MILLIS_PER_DAY, Some((&mut sales, 90)));
+        assert_eq!((outcome.orders, outcome.revenue), (2, i64::MAX));
+        assert_eq!(sales.new.saturating_add(sales.existing), i64::MAX);
+        let strategy = StrategyBacktest { touched: outcome, sales, ..Default::default() };
+        let pooled = pooled([strategy.clone(), strategy].iter());
+        assert_eq!(pooled.touched.revenue, i64::MAX);
+        assert_eq!(pooled.sales.existing, i64::MAX);
     }
 }

@@ -2,24 +2,28 @@
 //!
 //! Imported records share one tree, keyed by a kind prefix and their id.
 //! Decisions are written as pages of whole members (see [`ledger`]). Values
-//! are postcard-encoded model records.
+//! are postcard-encoded model records. Imports are written under a guard
+//! and an undo log (see [`import`]).
 
+mod import;
 mod ledger;
+mod marker;
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
 
 use crate::dispatch::{OutboxItem, OutboxState};
-use crate::import::{ImportRefused, ParsedImport, RowError, EVENTS_CSV, MEMBERS_CSV, ORDERS_CSV};
 use crate::model::{DataSet, Decision, Event, Member, Order, Product, RunRecord};
 use crate::parallel::{self, all_cores};
+use import::UNDO_TREE;
+pub use import::{Discarded, ImportCounts, ImportInProgress, ImportInterrupted, ImportReport};
 pub(crate) use ledger::Slot;
 use ledger::{Entry, EntryRef, Ledger, Page};
 
@@ -29,12 +33,8 @@ const EVENT: &[u8] = b"e/";
 const PRODUCT: &[u8] = b"p/";
 /// Pages of events the host produced (coupons issued), by page id.
 const EVENT_PAGE: &[u8] = b"E/";
-/// Present while an import is being written (see [`Store::import`]).
-const IMPORT_MARKER: &[u8] = b"meta/import-in-progress";
 /// Decisions per page when recording a run (whole members).
 const RECORD_CHUNK: usize = 5_000;
-/// Rows per sled batch when importing.
-const IMPORT_BATCH: u64 = 20_000;
 /// Key ranges a scan is split into, per core.
 const RANGES_PER_CORE: usize = 32;
 
@@ -55,6 +55,10 @@ pub enum Queue<'a> {
 pub struct Store {
     db: sled::Db,
     records: sled::Tree,
+    /// The running or interrupted import's undo log (see [`import`]).
+    undo: sled::Tree,
+    /// One import at a time, and no read of the whole data set during one.
+    import_lock: Mutex<()>,
     /// Decisions with their outbox entries, in pages by page id (see [`ledger`]).
     decision_pages: sled::Tree,
     runs: sled::Tree,
@@ -67,29 +71,6 @@ pub struct Store {
     pub(crate) plugins: sled::Tree,
     pub(crate) plugin_wasm: sled::Tree,
     pub(crate) plugin_compiled: sled::Tree,
-}
-
-/// What an import did, per kind of record.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ImportCounts {
-    pub read: u64,
-    pub new: u64,
-    pub changed: u64,
-    pub unchanged: u64,
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    pub members: ImportCounts,
-    pub orders: ImportCounts,
-    pub events: ImportCounts,
-    pub products: ImportCounts,
-}
-
-impl ImportReport {
-    pub fn changed_anything(&self) -> bool {
-        [self.members, self.orders, self.events, self.products].iter().any(|c| c.new + c.changed > 0)
-    }
 }
 
 impl Store {
@@ -114,6 +95,8 @@ impl Store {
         }
         Ok(Store {
             records: db.open_tree("records")?,
+            undo: db.open_tree(UNDO_TREE)?,
+            import_lock: Mutex::new(()),
             decision_pages: db.open_tree("decision_pages")?,
             runs: db.open_tree("runs")?,
             outbox_updates: db.open_tree("outbox_updates")?,
@@ -126,96 +109,10 @@ impl Store {
         })
     }
 
-    /// Applies a parsed import atomically. Orders and events must belong to a
-    /// member in this import or already in the store; otherwise the import is
-    /// refused ([`ImportRefused`]) and nothing changes. Re-importing the same
-    /// rows changes nothing.
-    ///
-    /// Every row is checked before anything is written. The rows are then
-    /// written in batches of [`IMPORT_BATCH`] (one sled batch of millions of
-    /// rows takes tens of GB), under a marker: if the process dies midway,
-    /// the store refuses runs until the same import is run again, which
-    /// completes it (records are keyed by id, so a re-import is idempotent).
-    pub fn import(&self, parsed: &ParsedImport) -> anyhow::Result<ImportReport> {
-        check_members_known(parsed, |id| Ok(self.records.contains_key(key(MEMBER, id))?))?;
-        let data = &parsed.data;
-        self.records.insert(IMPORT_MARKER, b"in progress".as_slice())?;
-        self.db.flush().context("flushing the import marker")?;
-        let report = ImportReport {
-            members: self.stage(MEMBER, data.members.iter().map(|m| (&m.id, m)))?,
-            orders: self.stage(ORDER, data.orders.iter().map(|o| (&o.id, o)))?,
-            events: self.stage(EVENT, data.events.iter().map(|e| (&e.id, e)))?,
-            products: self.stage(PRODUCT, data.products.iter().map(|p| (&p.sku, p)))?,
-        };
-        self.db.flush().context("flushing the import to disk")?;
-        self.records.remove(IMPORT_MARKER)?;
-        self.db.flush().context("flushing the import to disk")?;
-        Ok(report)
-    }
-
-    /// Refuses a store whose last import was interrupted.
-    fn check_import_complete(&self) -> anyhow::Result<()> {
-        if self.records.contains_key(IMPORT_MARKER)? {
-            anyhow::bail!(
-                "an import into this store was interrupted; run the same `canvas import` again to complete it"
-            );
-        }
-        Ok(())
-    }
-
-    /// What [`Store::import`] followed by [`Store::dataset`] gives on an empty
-    /// store, without writing it: the same checks, then each kind of record
-    /// in key order with the last row of an id kept. For the simulation, which
-    /// reads its data once and keeps nothing.
-    pub fn dataset_of_import(parsed: ParsedImport) -> anyhow::Result<DataSet> {
-        check_members_known(&parsed, |_| Ok(false))?;
-        fn by_id<T>(records: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
-            let mut keyed: BTreeMap<String, T> = BTreeMap::new();
-            for record in records {
-                keyed.insert(id(&record).to_string(), record);
-            }
-            keyed.into_values().collect()
-        }
-        let data = parsed.data;
-        Ok(DataSet {
-            members: by_id(data.members, |m| &m.id),
-            orders: by_id(data.orders, |o| &o.id),
-            events: by_id(data.events, |e| &e.id),
-            products: by_id(data.products, |p| &p.sku),
-        })
-    }
-
-    /// Counts and writes one kind of record, a batch at a time.
-    fn stage<'a, T: Serialize + 'a>(
-        &self,
-        prefix: &[u8],
-        records: impl Iterator<Item = (&'a String, &'a T)>,
-    ) -> anyhow::Result<ImportCounts> {
-        let mut counts = ImportCounts::default();
-        let mut batch = sled::Batch::default();
-        for (id, record) in records {
-            counts.read += 1;
-            let key = key(prefix, id);
-            let value = postcard::to_stdvec(record)?;
-            match self.records.get(&key)? {
-                Some(existing) if existing == value.as_slice() => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                Some(_) => counts.changed += 1,
-                None => counts.new += 1,
-            }
-            batch.insert(key, value);
-            if (counts.new + counts.changed) % IMPORT_BATCH == 0 {
-                self.records.apply_batch(std::mem::take(&mut batch)).context("writing the import")?;
-            }
-        }
-        self.records.apply_batch(batch).context("writing the import")?;
-        Ok(counts)
-    }
-
-    /// Everything imported so far.
+    /// Everything imported so far; refused ([`ImportInterrupted`]) while an
+    /// import stands interrupted. Waits for an import being written.
     pub fn dataset(&self) -> anyhow::Result<DataSet> {
+        let _no_import_midway = self.import_lock.lock().expect("no import panicked holding the lock");
         self.check_import_complete()?;
         let mut events = self.scan::<Event>(EVENT)?;
         let mut produced = HashSet::new();
@@ -474,31 +371,6 @@ impl Store {
     pub fn flush(&self) -> anyhow::Result<()> {
         self.db.flush().context("flushing the store")?;
         Ok(())
-    }
-}
-
-/// Refuses orders and events of a member neither in the import nor `in_store`.
-fn check_members_known(parsed: &ParsedImport, in_store: impl Fn(&str) -> anyhow::Result<bool>) -> anyhow::Result<()> {
-    let incoming: HashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
-    let mut errors = Vec::new();
-    let mut check = |file: &str, line: u64, member_id: &str| -> anyhow::Result<()> {
-        if !incoming.contains(member_id) && !in_store(member_id)? {
-            let message = format!("member `{member_id}` is neither in {MEMBERS_CSV} nor in the store");
-            let column = Some((2, "member_id".to_string()));
-            errors.push(RowError { file: file.to_string(), line, column, message });
-        }
-        Ok(())
-    };
-    for (order, &line) in parsed.data.orders.iter().zip(&parsed.lines.orders) {
-        check(ORDERS_CSV, line, &order.member_id)?;
-    }
-    for (event, &line) in parsed.data.events.iter().zip(&parsed.lines.events) {
-        check(EVENTS_CSV, line, &event.member_id)?;
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ImportRefused { errors }.into())
     }
 }
 

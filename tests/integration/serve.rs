@@ -304,12 +304,16 @@ async fn ingested_data_is_validated_idempotent_and_seen_by_the_next_run() {
     let (status, refused) = s.post("/api/v1/orders", orders.to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let details: Vec<&str> = refused["details"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
-    assert!(details[0].starts_with("orders record 2: column 4 `amount`: `abc` is not an amount"), "{details:?}");
+    assert!(details[0].starts_with("orders record 2: field `amount`: `abc` is not an amount"), "{details:?}");
     let good = json!([orders[0]]);
     assert_eq!(s.post("/api/v1/orders", good.to_string()).await.0, StatusCode::OK);
     let (status, refused) = s.post("/api/v1/orders", json!([orders[2]]).to_string()).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "an order of an unknown member");
-    assert!(refused["details"][0].as_str().unwrap().contains("`NOBODY` is neither in members.csv nor in the store"));
+    let detail = refused["details"][0].as_str().unwrap();
+    assert_eq!(
+        detail,
+        "orders record 1: field `member_id`: member `NOBODY` is not in the store (send the member first)"
+    );
 
     s.post("/api/v1/runs", json!({ "at": "2026-03-01T10:00:00+08:00" }).to_string()).await;
     let (_, decisions) = s.get("/api/v1/members/N1/decisions").await;

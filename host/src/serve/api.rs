@@ -21,6 +21,7 @@ use crate::import::{parse_json, ImportRefused, RecordKind};
 use crate::model::RunTrigger;
 use crate::registry::{PluginEntry, RegistryError};
 use crate::report::{decision_json, run_json};
+use crate::store::ImportInterrupted;
 
 const OPENAPI: &str = include_str!("openapi.json");
 /// Python and JavaScript components are 12–18 MB.
@@ -70,12 +71,20 @@ impl IntoResponse for ApiError {
 
 impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
-        match e.downcast::<ImportRefused>() {
-            Ok(refused) => ApiError {
-                status: StatusCode::BAD_REQUEST,
-                message: format!("refused, nothing was changed: {} bad records", refused.errors.len()),
-                details: refused.errors.iter().map(ToString::to_string).collect(),
-            },
+        let e = match e.downcast::<ImportRefused>() {
+            Ok(refused) => {
+                return ApiError {
+                    status: StatusCode::BAD_REQUEST,
+                    message: format!("refused, nothing was changed: {} bad records", refused.errors.len()),
+                    details: refused.reported(),
+                }
+            }
+            Err(e) => e,
+        };
+        // An interrupted import holds the store until it is completed or
+        // discarded: the request conflicts with that state, it is not broken.
+        match e.downcast::<ImportInterrupted>() {
+            Ok(interrupted) => ApiError::new(StatusCode::CONFLICT, interrupted.to_string()),
             Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
         }
     }
@@ -320,7 +329,9 @@ async fn redrive(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
 }
 
 /// A JSON array or NDJSON (told apart by the body itself), validated like
-/// the CSV files, applied all or nothing, idempotent by id.
+/// the CSV files (strict JSON types, errors naming the record and field),
+/// applied all or nothing, idempotent by id. 409 while an import stands
+/// interrupted, unless this is that same import, which it completes.
 async fn ingest(canvas: Arc<Canvas>, kind: RecordKind, body: Bytes) -> ApiResult {
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?;

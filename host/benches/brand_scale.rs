@@ -35,7 +35,7 @@ use canvas::import::read_dir;
 use canvas::member_base::MemberBase;
 use canvas::model::{Millis, RunTrigger};
 use canvas::runner::{load_strategies, Runner, RunnerState, Strategy};
-use canvas::runtime::{api, PluginEngine};
+use canvas::runtime::{api, LoadedPlugin, PluginEngine};
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::Store;
 
@@ -126,12 +126,12 @@ fn main() -> anyhow::Result<()> {
         if args.cold_compile {
             let uncached = Arc::new(PluginEngine::new(config.sandbox.clone())?);
             let compiling = Instant::now();
-            uncached.load(&file)?;
+            LoadedPlugin::load(&uncached, &file)?;
             report.figure(&format!("{label}: {size:.1} MB, compile (no cache)"), ms(compiling.elapsed()), "ms");
         }
-        engine.load(&file)?; // fills the compile cache
+        LoadedPlugin::load(&engine, &file)?; // fills the compile cache
         let loading = Instant::now();
-        let plugin = engine.load(&file)?;
+        let plugin = LoadedPlugin::load(&engine, &file)?;
         let load = loading.elapsed();
         let config = plugin.manifest.default_config.clone();
         // A fresh call each time: `audience` would answer from the kept result.
@@ -164,7 +164,7 @@ fn main() -> anyhow::Result<()> {
         let members: Vec<api::Member> =
             selected.iter().map(|&m| audience::member_facts(&base, &empty, m, &wanted, clock)).collect();
         // Best of three, each way, against a noisy shared machine.
-        let unmetered_plugin = unmetered.load(Path::new(&plugin.source))?;
+        let unmetered_plugin = LoadedPlugin::load(&unmetered, Path::new(&plugin.source))?;
         let decide_all = |plugin: &canvas::runtime::LoadedPlugin| -> anyhow::Result<(usize, Duration)> {
             let t = Instant::now();
             let mut touches = 0;

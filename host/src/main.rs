@@ -21,7 +21,7 @@ use canvas::printable::{printable, printable_line};
 use canvas::registry::Registry;
 use canvas::report::{SimulationReport, Summary};
 use canvas::runner::{load_strategies, Loaded, Runner, Strategy};
-use canvas::runtime::PluginEngine;
+use canvas::runtime::{LoadedPlugin, PluginEngine};
 use canvas::serve;
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::{ImportCounts, Store};
@@ -716,7 +716,7 @@ fn plugin_test(config_path: Option<&Path>, args: PluginTestArgs) -> anyhow::Resu
     // An author runs this again and again: keep the compiled plugin by default.
     let cache = config.compile_cache.clone().or_else(user_compile_cache);
     let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), cache.as_deref())?);
-    let plugin = engine.load(&args.plugin)?;
+    let plugin = LoadedPlugin::load(&engine, &args.plugin)?;
     let mut keys_for_plugin = config.strategy(plugin.id()).config;
     keys_for_plugin.extend(keys);
     let outcome = run_fixture(plugin, fixture, &keys_for_plugin, &config.sandbox)?;

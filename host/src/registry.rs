@@ -93,7 +93,7 @@ impl<'a> Registry<'a> {
     /// Checks a component, pins it by hash, compiles it once, and makes it
     /// the active version of its id (an upgrade, when the id is installed).
     pub fn install(&self, source: &str, wasm: &[u8], now: Millis) -> Result<Installed, RegistryError> {
-        let plugin = self.engine.load_bytes(source, wasm)?;
+        let plugin = LoadedPlugin::from_bytes(self.engine, source, wasm)?;
         let sha256 = sha256_hex(wasm);
         let compiled = self.engine.precompile(wasm).with_context(|| format!("compiling {source}"))?;
         self.store.put_plugin_blobs(&sha256, wasm, &compiled)?;
@@ -193,7 +193,7 @@ impl<'a> Registry<'a> {
             .store
             .plugin_blobs(&entry.active)?
             .with_context(|| format!("{source}: its bytes are missing from the store"))?;
-        let (plugin, _) = self.engine.load_precompiled(&source, &wasm, &compiled)?;
+        let (plugin, _) = LoadedPlugin::from_compiled(self.engine, &source, &wasm, &compiled)?;
         Ok(plugin)
     }
 

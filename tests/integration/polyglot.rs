@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use canvas::runtime::{api, PluginEngine, SandboxLimits};
+use canvas::runtime::{api, LoadedPlugin, PluginEngine, SandboxLimits};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -54,8 +54,10 @@ fn the_javascript_birthday_tiered_decides_exactly_as_the_rust_one() {
 fn a_plugin_built_against_0_1_0_runs_beside_0_2_0_ones_and_asks_for_the_same_audience() {
     let cache = repo_root().join("target").join("compile-cache");
     let engine = Arc::new(PluginEngine::with_compile_cache(SandboxLimits::default(), Some(&cache)).unwrap());
-    let (js, rust) =
-        (engine.load(&twin_plugin("js", "birthday-tiered")).unwrap(), engine.load(&plugin("birthday-tiered")).unwrap());
+    let (js, rust) = (
+        LoadedPlugin::load(&engine, &twin_plugin("js", "birthday-tiered")).unwrap(),
+        LoadedPlugin::load(&engine, &plugin("birthday-tiered")).unwrap(),
+    );
     assert_eq!((js.manifest.api_version.as_str(), rust.manifest.api_version.as_str()), ("0.1.0", "0.2.0"));
     let config = &rust.manifest.default_config;
     // 0.1.0's audience, converted to the host's 0.2.0 types, is the Rust plugin's.
@@ -97,7 +99,7 @@ fn the_python_vip_anniversary_thanks_vip_members_on_their_anniversary_only() {
 fn the_python_vip_anniversary_asks_for_exactly_the_days_an_anniversary_can_lie_back() {
     let cache = repo_root().join("target").join("compile-cache");
     let engine = Arc::new(PluginEngine::with_compile_cache(SandboxLimits::default(), Some(&cache)).unwrap());
-    let vip = engine.load(&plugin("vip-anniversary")).unwrap();
+    let vip = LoadedPlugin::load(&engine, &plugin("vip-anniversary")).unwrap();
     let audience = vip.audience(&vip.manifest.default_config).unwrap();
     let asked: BTreeSet<u32> = audience
         .any_of

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use canvas::runtime::{PluginEngine, SandboxLimits};
+use canvas::runtime::{LoadedPlugin, PluginEngine, SandboxLimits};
 
 use crate::support::*;
 
@@ -96,7 +96,7 @@ fn engine() -> Arc<PluginEngine> {
 }
 
 fn refusal(path: &std::path::Path) -> String {
-    match engine().load(path) {
+    match LoadedPlugin::load(&engine(), path) {
         Ok(plugin) => panic!("{} was loaded as {}", path.display(), plugin.label()),
         Err(e) => e.to_string(),
     }
@@ -139,18 +139,18 @@ fn a_refused_plugin_does_not_stop_the_simulation_of_the_others() {
 
 #[test]
 fn the_manifest_is_read_and_checked_on_load() {
-    let plugin = engine().load(&plugin("birthday-tiered")).unwrap();
+    let plugin = LoadedPlugin::load(&engine(), &plugin("birthday-tiered")).unwrap();
     let m = &plugin.manifest;
     assert_eq!((m.id.as_str(), m.api_version.as_str()), ("birthday-tiered", "0.2.0"));
     assert_eq!(m.schedule.expression(), "0 10 1 * *");
     assert_eq!(m.default_config["levels"]["4"]["gift"], "birthday gift box");
-    let recall = engine().load(&crate::support::plugin("dormant-recall")).unwrap();
+    let recall = LoadedPlugin::load(&engine(), &crate::support::plugin("dormant-recall")).unwrap();
     assert_eq!(recall.manifest.schedule.expression(), "0 10 * * *", "daily at 10:00 by default");
 }
 
 #[test]
 fn a_plugins_audience_follows_its_config_though_the_host_keeps_the_last_answer() {
-    let plugin = engine().load(&plugin("dormant-recall")).unwrap();
+    let plugin = LoadedPlugin::load(&engine(), &plugin("dormant-recall")).unwrap();
     let after = |days: u32| serde_json::json!({ "after_days": days });
     let asked = |days: u32| plugin.audience_with_stats(&after(days)).unwrap().0;
     let (ninety, sixty) = (plugin.audience(&after(90)).unwrap(), plugin.audience(&after(60)).unwrap());
@@ -186,9 +186,9 @@ fn an_installed_plugin_loads_from_its_compiled_artifact() {
     let engine = engine();
     let wasm = std::fs::read(plugin("dormant-recall")).unwrap();
     let compiled = engine.precompile(&wasm).unwrap();
-    let (loaded, from_artifact) = engine.load_precompiled("dormant-recall", &wasm, &compiled).unwrap();
+    let (loaded, from_artifact) = LoadedPlugin::from_compiled(&engine, "dormant-recall", &wasm, &compiled).unwrap();
     assert!(from_artifact, "no second compilation");
     assert_eq!(loaded.id(), "dormant-recall");
-    let (_, from_artifact) = engine.load_precompiled("dormant-recall", &wasm, b"not an artifact").unwrap();
+    let (_, from_artifact) = LoadedPlugin::from_compiled(&engine, "dormant-recall", &wasm, b"not an artifact").unwrap();
     assert!(!from_artifact, "a stale or foreign artifact falls back to compiling the wasm");
 }

@@ -96,7 +96,7 @@ pub fn load_plugins(
     files.sort();
     let (mut loaded, mut rejected) = (Vec::<LoadedPlugin>::new(), Vec::new());
     for file in files {
-        match engine.load(&file) {
+        match LoadedPlugin::load(&engine, &file) {
             Ok(plugin) => {
                 if let Some(first) = loaded.iter().find(|p| p.id() == plugin.id()) {
                     anyhow::bail!(

@@ -5,7 +5,7 @@
 //! lists every limit; a message names the field and the limit.
 
 use super::api;
-use super::sandbox::SandboxLimits;
+use super::limits::SandboxLimits;
 use crate::model::MAX_AMOUNT_FEN;
 use crate::printable::{clipped, printable_line};
 

@@ -1,5 +1,8 @@
-//! One wasmtime engine and linker shared by every plugin, plus the thread
-//! that advances the engine's epoch so deadlines fire.
+//! One wasmtime engine and linker shared by every plugin, the thread that
+//! advances the engine's epoch so deadlines fire, and what the host asks of
+//! it: compile a plugin once, cut every call in flight. Everything
+//! `PluginEngine` does is here; a call itself is the sandbox's
+//! (`sandbox.rs`); loading a plugin and calling it is `plugin.rs`'s.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,24 +14,24 @@ use anyhow::Context;
 use wasmtime::component::Linker;
 use wasmtime::{Cache, CacheConfig, Config, Engine};
 
-use super::sandbox::{SandboxLimits, SandboxState};
+use super::limits::SandboxLimits;
+use super::sandbox::{Sandbox, SandboxState};
 
 /// How often the epoch advances; deadlines are whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// The plugins' wasmtime: compiles and links them, and makes the sandbox
+/// each of their calls runs in.
 pub struct PluginEngine {
-    pub(crate) engine: Engine,
-    pub(crate) linker: Linker<SandboxState>,
-    pub limits: SandboxLimits,
-    /// Set by [`PluginEngine::cancel_calls`]: every call in flight stops at
-    /// the next epoch tick, and no new call starts.
-    pub(crate) cancelled: Arc<AtomicBool>,
+    sandbox: Sandbox,
+    linker: Linker<SandboxState>,
     /// Advances the epoch for call deadlines; `None` only in
     /// [`PluginEngine::unmetered_for_benchmarks`].
-    ticker: Option<EpochTicker>,
+    _ticker: Option<EpochTicker>,
 }
 
 impl PluginEngine {
+    /// An engine whose plugins' calls are held to `limits`.
     pub fn new(limits: SandboxLimits) -> anyhow::Result<Self> {
         Self::with_compile_cache(limits, None)
     }
@@ -66,24 +69,37 @@ impl PluginEngine {
         // grants nothing, and nothing in it waits (see wasi.rs).
         super::wasi::add_to_linker(&mut linker)?;
         let ticker = metered.then(|| EpochTicker::start(&engine));
-        Ok(PluginEngine { engine, linker, limits, cancelled: Arc::default(), ticker })
+        let sandbox = Sandbox { engine, limits, cancelled: Arc::default(), metered };
+        Ok(PluginEngine { sandbox, linker, _ticker: ticker })
+    }
+
+    /// The limits every plugin call and answer is held to.
+    pub fn limits(&self) -> &SandboxLimits {
+        &self.sandbox.limits
     }
 
     /// Stops every plugin call in flight within one [`EPOCH_TICK`] and
     /// refuses new ones ([`PluginError::Cancelled`](super::PluginError)): for
     /// a service shutting down, which must not wait for a run to end.
     pub fn cancel_calls(&self) {
-        self.cancelled.store(true, Ordering::Relaxed);
+        self.sandbox.cancelled.store(true, Ordering::Relaxed);
     }
 
-    pub(crate) fn calls_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
+    /// Compiles a plugin to native code once, for [`LoadedPlugin::from_compiled`](super::LoadedPlugin::from_compiled).
+    pub fn precompile(&self, bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+        self.wasmtime().precompile_component(bytes).map_err(|e| anyhow::anyhow!("{e:#}"))
     }
 
-    /// Whether calls count fuel and stop at the deadline: always, except in
-    /// [`PluginEngine::unmetered_for_benchmarks`].
-    pub(crate) fn metered(&self) -> bool {
-        self.ticker.is_some()
+    pub(crate) fn sandbox(&self) -> &Sandbox {
+        &self.sandbox
+    }
+
+    pub(crate) fn wasmtime(&self) -> &Engine {
+        &self.sandbox.engine
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<SandboxState> {
+        &self.linker
     }
 }
 

@@ -13,10 +13,15 @@
 pub mod api;
 pub mod contract;
 pub mod engine;
+mod error;
+mod exports;
+pub mod limits;
 pub mod plugin;
 pub mod sandbox;
 mod wasi;
 
 pub use engine::PluginEngine;
-pub use plugin::{LoadedPlugin, Manifest, PluginRejected};
-pub use sandbox::{CallStats, PluginError, SandboxLimits};
+pub use error::{PluginError, PluginRejected};
+pub use limits::SandboxLimits;
+pub use plugin::{LoadedPlugin, Manifest};
+pub use sandbox::CallStats;

@@ -1,69 +1,31 @@
 //! The sandbox around every plugin call: a fresh store with fuel, a memory
-//! cap, an epoch deadline and an output cap. Whatever the plugin does, the
-//! call ends in a value or a [`PluginError`] that names the plugin and the
-//! limit; the host goes on.
+//! cap, a wall-clock deadline and an output cap. Whatever the plugin does,
+//! the call ends in a value or a [`PluginError`] that names the plugin and
+//! the limit; the host goes on.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use wasmtime::component::ResourceTable;
-use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::engine::PluginEngine;
+use super::error::{PluginError, QUOTED};
+use super::limits::SandboxLimits;
 use super::wasi::{self, PluginLog};
-use crate::printable::{clipped, printable_line};
+use crate::printable::printable_line;
 
-/// What a plugin may use and hand back (`[sandbox]` in the canvas config).
-/// The first four bound every call — `describe`, `audience-for` (the config
-/// check), `decide` — at install, at load and in runs; the rest bound what a
-/// plugin may ask of the host (its audience) and hand back (its touches).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SandboxLimits {
-    /// Fuel units (about one per WebAssembly instruction).
-    pub fuel: u64,
-    /// Linear memory across all of the component's memories, in MiB.
-    pub memory_mib: u64,
-    /// Wall-clock backstop per call, in milliseconds.
-    pub deadline_ms: u64,
-    /// The most a call may return, in KiB: every string of every touch (or
-    /// of the audience, or the manifest) plus a fixed cost per record.
-    pub output_kib: u64,
-    /// Members of one run a plugin may fail on (each found by splitting the
-    /// failing batch) before the run itself is failed.
-    pub failed_members: u64,
-    /// Clauses in an audience.
-    pub audience_clauses: u64,
-    /// Conditions in an audience, over all its clauses.
-    pub audience_conditions: u64,
-    /// Order windows an audience asks facts for.
-    pub order_windows: u64,
-    /// Event kinds an audience asks to be given.
-    pub event_kinds: u64,
-    /// How far back any lookback of an audience may reach, in days.
-    pub lookback_days: u64,
-    /// The largest benefit a touch may carry, in yuan.
-    pub benefit_max_yuan: u64,
-}
-
-impl Default for SandboxLimits {
-    fn default() -> Self {
-        SandboxLimits {
-            fuel: 2_000_000_000,
-            memory_mib: 256,
-            deadline_ms: 10_000,
-            output_kib: 4_096,
-            failed_members: 10,
-            audience_clauses: 128,
-            audience_conditions: 1_024,
-            order_windows: 16,
-            event_kinds: 32,
-            lookback_days: 36_600,
-            benefit_max_yuan: 10_000,
-        }
-    }
+/// Makes the stores plugin calls run in, each with the limits applied.
+pub(crate) struct Sandbox {
+    pub engine: Engine,
+    pub limits: SandboxLimits,
+    /// Set once the host is shutting down: every call in flight stops at the
+    /// next epoch tick, and no new call starts.
+    pub cancelled: Arc<AtomicBool>,
+    /// Whether calls count fuel and stop at the deadline: always, but in the
+    /// benchmark's measurement of what metering costs.
+    pub metered: bool,
 }
 
 /// How much of its limits a call used.
@@ -73,56 +35,6 @@ pub struct CallStats {
     pub peak_memory_bytes: u64,
     pub duration: Duration,
 }
-
-/// Why a plugin call failed. The message names the plugin, its version and the limit.
-#[derive(Debug, thiserror::Error)]
-pub enum PluginError {
-    #[error("plugin {plugin} ran out of fuel: it used all {limit} units a call may use (sandbox.fuel)")]
-    OutOfFuel { plugin: String, limit: u64 },
-    #[error(
-        "plugin {plugin} exceeded its memory cap of {cap_mib} MiB: it asked for {wanted_mib:.1} MiB (sandbox.memory_mib)"
-    )]
-    MemoryCap { plugin: String, cap_mib: u64, wanted_mib: f64 },
-    #[error("plugin {plugin} exceeded its deadline of {deadline_ms} ms (sandbox.deadline_ms)")]
-    Deadline { plugin: String, deadline_ms: u64 },
-    #[error("plugin {plugin} returned {size_kib} KiB, over the output cap of {cap_kib} KiB (sandbox.output_kib)")]
-    OutputCap { plugin: String, size_kib: u64, cap_kib: u64 },
-    #[error("plugin {plugin} trapped: {trap}{}", stderr_suffix(.stderr))]
-    Trap { plugin: String, trap: String, stderr: String },
-    #[error("plugin {plugin} returned an error: {message}")]
-    Returned { plugin: String, message: String },
-    #[error("plugin {plugin} returned an invalid touch: {message}")]
-    InvalidOutput { plugin: String, message: String },
-    #[error("plugin {plugin} asked for {message}")]
-    AudienceLimit { plugin: String, message: String },
-    #[error(
-        "plugin {plugin} failed on more than {limit} members of this run (sandbox.failed_members); the last: {last}"
-    )]
-    TooManyFailedMembers { plugin: String, limit: u64, last: Box<PluginError> },
-    /// The host is shutting down (see [`PluginEngine::cancel_calls`]): not
-    /// the plugin's failure, and nothing of its run is recorded.
-    #[error("plugin {plugin} was stopped: the host is shutting down")]
-    Cancelled { plugin: String },
-}
-
-impl PluginError {
-    /// A plugin's message for the run history and a terminal: control
-    /// characters escaped, at most [`QUOTED`] bytes.
-    pub(crate) fn quoted(message: &str) -> String {
-        printable_line(&clipped(message, QUOTED)).into_owned()
-    }
-}
-
-fn stderr_suffix(stderr: &str) -> String {
-    if stderr.is_empty() {
-        String::new()
-    } else {
-        format!(" (it wrote: {stderr})")
-    }
-}
-
-/// How much of a plugin's own words (stderr, an error it returns) a message quotes.
-const QUOTED: usize = 1024;
 
 pub(crate) struct SandboxState {
     wasi: WasiCtx,
@@ -170,7 +82,7 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-impl PluginEngine {
+impl Sandbox {
     /// Runs `call` in a fresh sandbox. `clock` is what WASI clocks answer;
     /// `output_size` is what the answer costs against the output cap.
     pub(crate) fn call<T>(
@@ -181,7 +93,7 @@ impl PluginEngine {
         output_size: impl FnOnce(&T) -> usize,
     ) -> Result<(T, CallStats), PluginError> {
         let limits = &self.limits;
-        if self.calls_cancelled() {
+        if self.cancelled.load(Ordering::Relaxed) {
             return Err(PluginError::Cancelled { plugin: plugin.to_string() });
         }
         let (stdout, stderr) = (PluginLog::default(), PluginLog::default());
@@ -192,7 +104,7 @@ impl PluginEngine {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         let started = Instant::now();
-        if self.metered() {
+        if self.metered {
             store.set_fuel(limits.fuel).expect("fuel is enabled on a metered engine");
             // Every tick, the call in flight is asked whether it has run out
             // of time or the host is shutting down.

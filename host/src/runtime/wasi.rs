@@ -22,18 +22,16 @@ use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 use wasmtime_wasi::p2::{DynPollable, OutputStream, Pollable, StreamError};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiView};
 
-use super::sandbox::SandboxState;
-
 /// What a plugin may write to stdout and to stderr per call; the rest is cut.
 pub const LOG_CAPACITY: usize = 16 * 1024;
 
 /// Links WASI into `linker`: wasmtime's, with the monotonic clock replaced
 /// by [`FrozenMonotonicClock`] so no host call can wait.
-pub(crate) fn add_to_linker(linker: &mut Linker<SandboxState>) -> wasmtime::Result<()> {
+pub(crate) fn add_to_linker<T: WasiView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     wasmtime_wasi::p2::add_to_linker_sync(linker)?;
     linker.allow_shadowing(true);
-    let linked = monotonic_clock::add_to_linker::<SandboxState, FrozenMonotonicClock>(linker, |state| {
-        FrozenMonotonicClockView { table: state.ctx().table }
+    let linked = monotonic_clock::add_to_linker::<T, FrozenMonotonicClock>(linker, |state| FrozenMonotonicClockView {
+        table: state.ctx().table,
     });
     linker.allow_shadowing(false);
     linked

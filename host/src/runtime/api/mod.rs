@@ -5,27 +5,14 @@
 //! `audience-for` may ask for, so an older plugin's `describe` and `decide`
 //! are called with the newest types (the component model types records and
 //! variants by their shape, not their names) and its audience is converted
-//! once, when it is asked for.
+//! once, when it is asked for. One module per version: [`v0_1`], `v0_2`
+//! (the current types, re-exported here); the plugin's functions are found
+//! and called per version in `runtime::exports`.
 
-/// `canvas:strategy@0.2.0`: the version the host works in.
-mod current {
-    wasmtime::component::bindgen!({
-        path: "../wit/v0.2.0",
-        world: "canvas:strategy/plugin@0.2.0",
-    });
-}
+pub mod v0_1;
+mod v0_2;
 
-/// `canvas:strategy@0.1.0`: only its audience types are used, converted by
-/// [`From`] into the current ones (0.2.0 added a condition).
-pub mod v0_1 {
-    wasmtime::component::bindgen!({
-        path: "../wit/v0.1.0",
-        world: "canvas:strategy/plugin@0.1.0",
-    });
-    pub use canvas::strategy::types::{Audience, Clause, Condition};
-}
-
-pub use current::canvas::strategy::types::*;
+pub use v0_2::canvas::strategy::types::*;
 
 /// The WIT package every plugin targets.
 pub const PACKAGE: &str = "canvas:strategy";
@@ -53,63 +40,6 @@ impl ApiVersion {
         match self {
             ApiVersion::V0_1 => "0.1.0",
             ApiVersion::V0_2 => "0.2.0",
-        }
-    }
-}
-
-// ---- from 0.1.0's audience to the current one ------------------------------
-
-impl From<v0_1::Audience> for Audience {
-    fn from(a: v0_1::Audience) -> Self {
-        Audience {
-            any_of: a.any_of.into_iter().map(Clause::from).collect(),
-            order_windows: a.order_windows,
-            event_kinds: a.event_kinds,
-            event_lookback_hours: a.event_lookback_hours,
-            launch_lookback_days: a.launch_lookback_days,
-        }
-    }
-}
-
-impl From<v0_1::Clause> for Clause {
-    fn from(c: v0_1::Clause) -> Self {
-        let convert = |conditions: Vec<v0_1::Condition>| conditions.into_iter().map(Condition::from).collect();
-        Clause { all_of: convert(c.all_of), none_of: convert(c.none_of) }
-    }
-}
-
-impl From<v0_1::Condition> for Condition {
-    fn from(c: v0_1::Condition) -> Self {
-        use v0_1::canvas::strategy::types as old;
-        use v0_1::Condition as C;
-        let ago = |d: old::DaysAgo| DaysAgo { min: d.min, max: d.max };
-        match c {
-            C::Joined(d) => Condition::Joined(ago(d)),
-            C::WecomAdded(d) => Condition::WecomAdded(ago(d)),
-            C::FirstOrder(d) => Condition::FirstOrder(ago(d)),
-            C::LastOrder(d) => Condition::LastOrder(ago(d)),
-            C::HasOrdered => Condition::HasOrdered,
-            C::OrdersWithin(o) => {
-                Condition::OrdersWithin(OrderCount { within_days: o.within_days, at_least: o.at_least })
-            }
-            C::SpendWithin(s) => {
-                Condition::SpendWithin(SpendAmount { within_days: s.within_days, at_least: s.at_least })
-            }
-            C::LevelIn(levels) => Condition::LevelIn(levels),
-            C::BirthdayInRunMonth => Condition::BirthdayInRunMonth,
-            C::Event(e) => Condition::Event(RecentEvent { kind: e.kind, within_hours: e.within_hours }),
-            C::Decided(d) => Condition::Decided(EarlierDecision {
-                step: d.step,
-                status: d.status.map(|s| match s {
-                    old::DecisionStatus::Dispatched => DecisionStatus::Dispatched,
-                    old::DecisionStatus::Suppressed => DecisionStatus::Suppressed,
-                    old::DecisionStatus::Holdout => DecisionStatus::Holdout,
-                    old::DecisionStatus::Deferred => DecisionStatus::Deferred,
-                    old::DecisionStatus::Failed => DecisionStatus::Failed,
-                }),
-                ago: ago(d.ago),
-            }),
-            C::BoughtLaunchedCategory(days) => Condition::BoughtLaunchedCategory(days),
         }
     }
 }

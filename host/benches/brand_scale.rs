@@ -26,6 +26,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
+use canvas::app::{select, App, PluginSource, Selection};
 use canvas::audience::{self, RunClock};
 use canvas::calendar::{date_of_day, parse_instant};
 use canvas::config::CanvasConfig;
@@ -34,10 +35,11 @@ use canvas::generate::{generate, GenerateOptions};
 use canvas::import::read_dir;
 use canvas::member_base::MemberBase;
 use canvas::model::{Millis, RunTrigger};
-use canvas::runner::{load_strategies, Runner, RunnerState, Strategy};
+use canvas::runner::Runner;
 use canvas::runtime::{api, LoadedPlugin, PluginEngine};
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::Store;
+use canvas::strategy::Strategy;
 
 // As the `canvas` binary does (host/src/main.rs).
 #[global_allocator]
@@ -104,8 +106,9 @@ fn main() -> anyhow::Result<()> {
     report.figure("load member base from store", ms(loading.elapsed()), "ms");
 
     // The strategies, at the run instant.
-    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
-    let loaded = load_strategies(&engine, &plugins, &config, None)?;
+    let app = App::new(config.clone())?;
+    let engine = app.engine.clone();
+    let loaded = app.strategies(PluginSource::Folder(&plugins), None)?;
     anyhow::ensure!(loaded.refused.is_empty(), "plugins refused: {:?}", loaded.refused);
     let strategies = loaded.strategies;
     let at = parse_instant(RUN_AT).map_err(anyhow::Error::msg)?;
@@ -202,7 +205,7 @@ fn main() -> anyhow::Result<()> {
     // as `canvas serve` makes them: one runner kept from day to day. The first
     // day on a fresh store catches up (every member due at once); the days
     // after it show what a brand runs from then on.
-    days_in_service(base, &store, &config, &strategies, at, args.days, &mut report)?;
+    days_in_service(base, &store, &app, &strategies, at, args.days, &mut report)?;
 
     // 6. the same audiences among 10x the members
     report.section("cost follows the audience: the same members, then with 9x as many inert ones added");
@@ -212,11 +215,11 @@ fn main() -> anyhow::Result<()> {
         ("plus 9x inert members", with_inert_members(&args.work, &sim_data, args.sim_members)?),
     ] {
         let parsed = read_dir(&dir)?;
-        let base = MemberBase::build(config.calendar(), parsed.data);
+        let base = app.member_base(parsed.data);
         let scratch = args.work.join("store-scratch");
         let _ = std::fs::remove_dir_all(&scratch);
         let scratch_store = Store::open(&scratch)?;
-        daily_run(label, base, &scratch_store, &config, &strategies, at, &mut report)?;
+        daily_run(label, base, &scratch_store, &app, &strategies, at, &mut report)?;
     }
 
     // 7. simulation speed
@@ -250,15 +253,15 @@ fn daily_run(
     label: &str,
     base: MemberBase,
     store: &Store,
-    config: &CanvasConfig,
+    app: &App,
     strategies: &[Strategy],
     at: Millis,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let members = base.len();
     report.section(&format!("one daily run over {members} members ({label})"));
-    let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
-    measured_run(&mut runner, strategies, at, report).map(|_| ())
+    let mut runner = app.runner(app.runner_state(base, store)?, store, true);
+    measured_run(app, &mut runner, strategies, at, report).map(|_| ())
 }
 
 /// `days` daily runs in a row on one runner, the way `canvas serve` keeps
@@ -267,25 +270,25 @@ fn daily_run(
 fn days_in_service(
     base: MemberBase,
     store: &Store,
-    config: &CanvasConfig,
+    app: &App,
     strategies: &[Strategy],
     at: Millis,
     days: u32,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let members = base.len();
-    let mut runner = Runner::new(base, store, config.governor(), BATCH, true)?;
+    let mut runner = app.runner(app.runner_state(base, store)?, store, true);
     let mut decided = 0;
     for day in 0..days {
         let label = if day == 0 { "day 1, fresh store".to_string() } else { format!("day {}, same runner", day + 1) };
         report.section(&format!("one daily run over {members} members ({label})"));
         runner.timings = Default::default();
-        decided += measured_run(&mut runner, strategies, at + day as Millis * DAY_MILLIS, report)?;
+        decided += measured_run(app, &mut runner, strategies, at + day as Millis * DAY_MILLIS, report)?;
     }
     let base = runner.into_state().base;
     report.section(&format!("a fresh runner after {days} days (what `canvas run` reads before its run)"));
     let starting = Instant::now();
-    let state = RunnerState::load(base, store, config.governor())?;
+    let state = app.runner_state(base, store)?;
     report.figure("decisions read", decided as f64, "");
     report.figure("decision log and governor built from them", ms(starting.elapsed()), "ms");
     drop(state);
@@ -294,21 +297,26 @@ fn days_in_service(
 
 /// One run instant of the strategies due then, reported (wall time, its
 /// split, peak RSS); returns its number of decisions.
-fn measured_run(runner: &mut Runner, strategies: &[Strategy], at: Millis, report: &mut Report) -> anyhow::Result<u64> {
+fn measured_run(
+    app: &App,
+    runner: &mut Runner,
+    strategies: &[Strategy],
+    at: Millis,
+    report: &mut Report,
+) -> anyhow::Result<u64> {
     let rss_before = rss_kib("VmRSS");
     reset_peak_rss();
     // What `canvas serve` starts at `at`: the strategies whose schedule runs then
     // (all of them on the 1st at 10:00; the monthly birthday-tiered not on other days).
-    let calendar = &runner.base.calendar;
-    let (due, resting): (Vec<&Strategy>, Vec<&Strategy>) =
-        strategies.iter().partition(|s| !s.schedule.runs_between(calendar, at, at + 1).is_empty());
+    let due = select(strategies, &app.calendar(), at, Selection::Due);
+    let resting: Vec<&str> =
+        strategies.iter().map(Strategy::id).filter(|id| !due.iter().any(|s| s.id() == *id)).collect();
     if !resting.is_empty() {
-        let ids: Vec<&str> = resting.iter().map(|s| s.id()).collect();
-        report.line(format!("not due at this instant by their schedule: {}", ids.join(", ")));
+        report.line(format!("not due at this instant by their schedule: {}", resting.join(", ")));
     }
     report.figure("strategies run", due.len() as f64, "");
     let started = Instant::now();
-    let records = runner.run_instant(at, RunTrigger::Manual, &due, &mut |_| {})?;
+    let records = app.run_at(runner, strategies, at, RunTrigger::Manual, Selection::Due, &mut |_| {})?;
     let wall = started.elapsed();
     let failed: Vec<_> =
         records.iter().filter(|r| !matches!(r.outcome, canvas::model::RunOutcome::Completed)).collect();

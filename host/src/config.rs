@@ -45,10 +45,12 @@ use serde::{Deserialize, Serialize};
 use crate::backtest::BacktestSettings;
 use crate::calendar::{BrandCalendar, DEFAULT_TIMEZONE};
 use crate::dispatch::DispatchConfig;
-use crate::governance::{GovernancePolicy, Governor, OnCap, StrategyRules};
+use crate::governance::{GovernancePolicy, Governor, StrategyRules};
+use crate::runner::RunSettings;
 use crate::runtime::SandboxLimits;
 use crate::schedule::Schedule;
-use crate::serve::ServeSettings;
+use crate::serve::settings::ServeSettings;
+use crate::strategy::StrategySettings;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -90,51 +92,6 @@ impl Default for CanvasConfig {
             report: BacktestSettings::default(),
             serve: ServeSettings::default(),
             strategies: BTreeMap::new(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RunSettings {
-    /// Members per plugin call.
-    pub batch_size: usize,
-    /// Plugin calls (batches) at once; 0 = one per core.
-    pub workers: usize,
-}
-
-impl Default for RunSettings {
-    fn default() -> Self {
-        RunSettings { batch_size: 500, workers: 0 }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StrategySettings {
-    pub enabled: bool,
-    /// A cron expression replacing the plugin's own schedule.
-    pub schedule: Option<String>,
-    /// Keys laid over the plugin's default config.
-    pub config: serde_json::Map<String, serde_json::Value>,
-    /// Governance for this strategy; `[governance]` gives the defaults.
-    pub holdout_percent: Option<f64>,
-    pub on_cap: Option<OnCap>,
-    pub max_defer_hours: Option<u32>,
-    /// Yuan of coupons a day; no cap when absent.
-    pub coupon_budget_per_day: Option<f64>,
-}
-
-impl Default for StrategySettings {
-    fn default() -> Self {
-        StrategySettings {
-            enabled: true,
-            schedule: None,
-            config: serde_json::Map::new(),
-            holdout_percent: None,
-            on_cap: None,
-            max_defer_hours: None,
-            coupon_budget_per_day: None,
         }
     }
 }
@@ -202,40 +159,10 @@ impl CanvasConfig {
     }
 }
 
-/// The effective config: `overrides` laid over `defaults`, objects merged key
-/// by key, anything else replaced.
-pub fn merge_config(
-    defaults: &serde_json::Value,
-    overrides: &serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Value {
-    let mut merged = defaults.clone();
-    if let serde_json::Value::Object(target) = &mut merged {
-        for (key, value) in overrides {
-            match (target.get_mut(key), value) {
-                (Some(existing @ serde_json::Value::Object(_)), serde_json::Value::Object(inner)) => {
-                    *existing = merge_config(existing, inner);
-                }
-                _ => {
-                    target.insert(key.clone(), value.clone());
-                }
-            }
-        }
-    }
-    merged
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn operator_keys_are_laid_over_the_defaults() {
-        let defaults = json!({"after_days": 90, "benefit": {"kind": "gift", "value": 30}, "channel": "wecom"});
-        let overrides = json!({"after_days": 60, "benefit": {"value": 50}});
-        let merged = merge_config(&defaults, overrides.as_object().unwrap());
-        assert_eq!(merged, json!({"after_days": 60, "benefit": {"kind": "gift", "value": 50}, "channel": "wecom"}));
-    }
 
     #[test]
     fn a_typo_is_an_error_naming_the_key() {

@@ -16,15 +16,16 @@ use serde_json::{Map, Value};
 
 use crate::audience::{self, RunClock};
 use crate::calendar::{date_of_day, parse_instant, BrandCalendar, DEFAULT_TIMEZONE};
-use crate::config::StrategySettings;
 use crate::decision_log::DecisionLog;
 use crate::import::{parse_json, RecordKind};
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, BenefitKind, DataSet, Decision, DecisionStatus};
 use crate::report::lines::yuan;
 use crate::runner::proposals::Proposals;
-use crate::runner::{proposals_from, Strategy};
+use crate::runner::proposals_from;
 use crate::runtime::{api, CallStats, LoadedPlugin, SandboxLimits};
+use crate::strategy::Strategy;
+use crate::strategy::StrategySettings;
 
 /// A fixture file as written by hand.
 #[derive(Debug, Deserialize)]

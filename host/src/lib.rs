@@ -8,6 +8,8 @@
 //!                                  (as of a run)  (who, facts)  (plugin proposes)  (host decides) (outbox)
 //! ```
 //!
+//! - [`app`]: the composition root — the config made into an engine, strategies,
+//!   a runner, a dispatcher; which strategies run at an instant, and running them;
 //! - [`model`]: the records (members, orders, events, products, decisions, runs);
 //! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is);
 //! - [`import`]: the CSV contract, all-or-nothing, errors with file:line:column;
@@ -19,6 +21,7 @@
 //! - [`registry`]: installed plugins — install, enable, config, upgrade, rollback;
 //! - [`scaffold`]: `canvas plugin new` — a plugin folder in Rust, Python or JavaScript from templates;
 //! - [`schedule`]: cron schedules in the brand's time zone;
+//! - [`strategy`]: a plugin with the operator's settings laid over its defaults;
 //! - [`runner`]: a run instant — every strategy due proposes, the governor decides, all is recorded at once;
 //! - [`governance`]: arbitration, holdouts, quiet hours, fatigue caps, the WeCom limit, budgets;
 //! - [`dispatch`]: the outbox, sinks (webhook, JSONL file), retries and dead letters;
@@ -32,6 +35,7 @@
 //! - [`config`]: the operator's TOML config, with every default;
 //! - [`printable`]: a plugin's text made safe for a terminal.
 
+pub mod app;
 pub mod audience;
 pub mod backtest;
 pub mod calendar;
@@ -57,3 +61,4 @@ pub mod schedule;
 pub mod serve;
 pub mod simulate;
 pub mod store;
+pub mod strategy;

@@ -10,21 +10,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use std::sync::Arc;
 
+use canvas::app::{select, App, PluginSource, Selection};
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
 use canvas::dispatch::{now_millis, Dispatcher, OutboxState};
 use canvas::generate::{generate, GenerateOptions};
 use canvas::import::RecordKind;
-use canvas::member_base::MemberBase;
 use canvas::model::{Millis, RunTrigger};
 use canvas::printable::{printable, printable_line};
 use canvas::registry::Registry;
 use canvas::report::{SimulationReport, Summary};
-use canvas::runner::{load_strategies, Loaded, Runner, Strategy};
 use canvas::runtime::{LoadedPlugin, PluginEngine};
 use canvas::serve;
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::{ImportCounts, Store};
+use canvas::strategy::{Loaded, Strategy};
 
 // The member base is tens of millions of small allocations; glibc malloc
 // spent a fifth of a 1 M-member simulation allocating and freeing them.
@@ -354,9 +354,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None if store.has_installed_plugins()? => None,
                 None => Some(default_plugin_dir()?),
             };
-            let outcome = run_once(&config, &store, plugins.as_deref(), at, strategies.as_deref())?;
+            let app = App::new(config)?;
+            let outcome = run_once(&app, &store, plugins.as_deref(), at, strategies.as_deref())?;
             if !no_dispatch {
-                dispatch(&config, store)?;
+                dispatch(&app.config, store)?;
             }
             Ok(outcome)
         }
@@ -380,7 +381,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen on {listen}"))?;
-                let service = serve::start(config, store, Arc::new(serve::SystemClock), listener).await?;
+                let service = serve::start(App::new(config)?, store, Arc::new(serve::SystemClock), listener).await?;
                 println!("canvas serve: listening on http://{} (Ctrl-C or SIGTERM to stop)", service.addr);
                 match &service.auth {
                     serve::Auth::Configured(_) => {}
@@ -496,28 +497,23 @@ fn backtest_lines(report: &SimulationReport) -> String {
 /// Runs the strategies due at `at` (or those named) and records their decisions.
 /// `plugins`: a folder of `.wasm` files, or `None` for the installed, enabled ones.
 fn run_once(
-    config: &CanvasConfig,
+    app: &App,
     store: &Store,
     plugins: Option<&Path>,
     at: Millis,
     only: Option<&[String]>,
 ) -> anyhow::Result<ExitCode> {
-    let calendar = config.calendar();
-    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
-    let Loaded { strategies, refused } = match plugins {
-        Some(dir) => load_strategies(&engine, dir, config, only)?,
-        None => {
-            let mut loaded = Registry::new(store, &engine).strategies(config)?;
-            if let Some(only) = only {
-                loaded.strategies.retain(|s| only.iter().any(|id| id == s.id()));
-            }
-            loaded
-        }
+    let calendar = app.calendar();
+    let source = match plugins {
+        Some(dir) => PluginSource::Folder(dir),
+        None => PluginSource::Installed(store),
     };
-    let due: Vec<&Strategy> = strategies
-        .iter()
-        .filter(|s| only.is_some() || !s.schedule.runs_between(&calendar, at, at + 1).is_empty())
-        .collect();
+    let Loaded { strategies, refused } = app.strategies(source, only)?;
+    let selection = match only {
+        Some(ids) => Selection::Named(ids),
+        None => Selection::Due,
+    };
+    let due = select(&strategies, &calendar, at, selection);
     for refusal in &refused {
         println!("refused: {refusal}");
     }
@@ -525,11 +521,10 @@ fn run_once(
         println!("no strategy is due at {} (schedules: {})", calendar.format(at), schedules(&strategies));
         return Ok(if refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(FINISHED_WITH_FAILURES) });
     }
-    let base = MemberBase::build(calendar, store.dataset()?);
-    let mut runner =
-        Runner::new(base, store, config.governor(), config.run.batch_size, true)?.with_workers(config.run.workers);
+    let mut runner = app.runner(app.stored_runner_state(store)?, store, true);
     let mut summary = Summary::default();
-    let records = runner.run_instant(at, RunTrigger::Manual, &due, &mut |d| summary.add_decision(d))?;
+    let records =
+        app.run_at(&mut runner, &strategies, at, RunTrigger::Manual, selection, &mut |d| summary.add_decision(d))?;
     let already: u64 = records.iter().map(|r| r.already_decided).sum();
     for record in &records {
         summary.add_run(record);
@@ -644,7 +639,7 @@ fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyho
         PluginCommand::Show { id } => {
             let entry = registry.get(&id)?;
             let v = entry.active_version();
-            let effective = canvas::registry::effective_config(&v.default_config, config, &id, &entry.config);
+            let effective = canvas::registry::effective_config(&v.default_config, &config.strategy(&id), &entry.config);
             println!("{} {} — {}", entry.id, printable_line(&v.version), printable_line(&v.name));
             println!("{}", printable(&v.description));
             println!("enabled:   {}", entry.enabled);
@@ -684,7 +679,7 @@ fn plugin(config: &CanvasConfig, store: &Store, command: PluginCommand) -> anyho
             for key in unset {
                 keys.remove(&key);
             }
-            let effective = registry.set_config(&id, keys, config, now)?;
+            let effective = registry.set_config(&id, keys, &config.strategy(&id), now)?;
             println!("{id}: effective config from the next run: {effective}");
         }
         PluginCommand::Rollback { id } => {

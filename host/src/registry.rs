@@ -10,11 +10,10 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{merge_config, CanvasConfig};
 use crate::model::Millis;
-use crate::runner::{Loaded, Strategy};
 use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::store::Store;
+use crate::strategy::{merge_config, Loaded, Strategy, StrategySettings};
 
 /// One installed build of a plugin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,12 +156,12 @@ impl<'a> Registry<'a> {
         &self,
         id: &str,
         keys: serde_json::Map<String, serde_json::Value>,
-        canvas: &CanvasConfig,
+        settings: &StrategySettings,
         now: Millis,
     ) -> Result<serde_json::Value, RegistryError> {
         let mut entry = self.get(id)?;
         let plugin = self.load(&entry)?;
-        let effective = effective_config(&plugin.manifest.default_config, canvas, id, &keys);
+        let effective = effective_config(&plugin.manifest.default_config, settings, &keys);
         if let Err(e) = plugin.audience(&effective) {
             let reason = match e {
                 PluginError::Returned { message, .. } => message,
@@ -197,9 +196,10 @@ impl<'a> Registry<'a> {
         Ok(plugin)
     }
 
-    /// The enabled plugins as strategies: the canvas config's settings, with
-    /// the registry's enabled flag and config keys laid over them.
-    pub fn strategies(&self, canvas: &CanvasConfig) -> Result<Loaded, RegistryError> {
+    /// The enabled plugins as strategies: the canvas config's settings (by
+    /// id, from `settings_of`), with the registry's enabled flag and config
+    /// keys laid over them.
+    pub fn strategies(&self, settings_of: &dyn Fn(&str) -> StrategySettings) -> Result<Loaded, RegistryError> {
         let mut loaded = Loaded { strategies: Vec::new(), refused: Vec::new() };
         for entry in self.list()?.into_iter().filter(|e| e.enabled) {
             let plugin = match self.load(&entry) {
@@ -209,7 +209,7 @@ impl<'a> Registry<'a> {
                     continue;
                 }
             };
-            let mut settings = canvas.strategy(&entry.id);
+            let mut settings = settings_of(&entry.id);
             settings.config = merge_maps(&settings.config, &entry.config);
             match Strategy::new(plugin, &settings) {
                 Ok(strategy) => loaded.strategies.push(strategy),
@@ -220,14 +220,13 @@ impl<'a> Registry<'a> {
     }
 }
 
-/// The default config, the canvas config's keys, then the registry's keys.
+/// The default config, the canvas config's keys (`settings`), then the registry's keys.
 pub fn effective_config(
     default_config: &serde_json::Value,
-    canvas: &CanvasConfig,
-    id: &str,
+    settings: &StrategySettings,
     keys: &serde_json::Map<String, serde_json::Value>,
 ) -> serde_json::Value {
-    merge_config(default_config, &merge_maps(&canvas.strategy(id).config, keys))
+    merge_config(default_config, &merge_maps(&settings.config, keys))
 }
 
 fn merge_maps(

@@ -11,23 +11,21 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
+use crate::app::{App, PluginSource, Selection};
 use crate::backtest::{Backtest, TouchLog};
 use crate::calendar::BrandCalendar;
 use crate::config::CanvasConfig;
-use crate::member_base::MemberBase;
 use crate::model::{Millis, RunTrigger};
 use crate::referrals::{InviteLog, Referrals};
 use crate::report::{decision_json, render_html, run_json, SimulationReport, Summary};
-use crate::runner::{load_strategies, Loaded, Runner, Strategy};
-use crate::runtime::PluginEngine;
 use crate::store::Store;
+use crate::strategy::{Loaded, Strategy};
 
 pub struct SimulateOptions {
     pub data: PathBuf,
@@ -79,16 +77,16 @@ fn remove_scratch(scratch: &Path) -> anyhow::Result<()> {
 }
 
 fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) -> anyhow::Result<SimulationResult> {
-    let config = &options.config;
-    let calendar = config.calendar();
+    let app = App::new(options.config.clone())?;
+    let config = &app.config;
+    let calendar = app.calendar();
     // The data is checked as an import would be, but kept in memory: only
     // the decisions go into the scratch store.
     let data = Store::dataset_of_import(crate::import::read_dir(&options.data)?)?;
     let store = Store::open(scratch)?;
 
-    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
     let Loaded { strategies, refused } =
-        load_strategies(&engine, &options.plugins, config, options.strategies.as_deref())?;
+        app.strategies(PluginSource::Folder(&options.plugins), options.strategies.as_deref())?;
     if strategies.is_empty() {
         bail!("no strategy to simulate{}", refusal_note(&refused));
     }
@@ -97,9 +95,8 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) ->
     let until = calendar.start_of(options.to.succ_opt().context("--to is the last representable date")?);
     let instants = run_instants(&strategies, &calendar, from, until);
 
-    let base = MemberBase::build(calendar, data);
-    let mut runner =
-        Runner::new(base, &store, config.governor(), config.run.batch_size, false)?.with_workers(config.run.workers);
+    // The scratch store and no sinks are all that set a dry run apart.
+    let mut runner = app.runner(app.runner_state(app.member_base(data), &store)?, &store, false);
     let decisions_file = options.out.join("decisions.jsonl");
     let runs_file = options.out.join("runs.jsonl");
     let mut decisions_out = create(&decisions_file)?;
@@ -112,16 +109,16 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) ->
     let mut touches = TouchLog::default();
     let mut write_error = None;
     let mut runs = 0;
-    for (done, (at, due)) in instants.iter().enumerate() {
-        let due: Vec<&Strategy> = due.iter().map(|&i| &strategies[i]).collect();
-        let records = runner.run_instant(*at, RunTrigger::Simulation, &due, &mut |decision| {
-            summary.add_decision(decision);
-            invites.add(decision);
-            touches.add(decision);
-            if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
-                write_error.get_or_insert(e);
-            }
-        })?;
+    for (done, &at) in instants.iter().enumerate() {
+        let records =
+            app.run_at(&mut runner, &strategies, at, RunTrigger::Simulation, Selection::Due, &mut |decision| {
+                summary.add_decision(decision);
+                invites.add(decision);
+                touches.add(decision);
+                if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
+                    write_error.get_or_insert(e);
+                }
+            })?;
         if let Some(e) = write_error.take() {
             return Err(e).with_context(|| format!("writing {}", decisions_file.display()));
         }
@@ -185,18 +182,9 @@ fn refusal_note(refused: &[String]) -> String {
 }
 
 /// Every instant in `from..until` at which some strategy is due, in time
-/// order, with the strategies due then (by index, in the order given).
-pub fn run_instants(
-    strategies: &[Strategy],
-    calendar: &BrandCalendar,
-    from: Millis,
-    until: Millis,
-) -> Vec<(Millis, Vec<usize>)> {
-    let mut due: BTreeMap<Millis, Vec<usize>> = BTreeMap::new();
-    for (i, strategy) in strategies.iter().enumerate() {
-        for at in strategy.schedule.runs_between(calendar, from, until) {
-            due.entry(at).or_default().push(i);
-        }
-    }
-    due.into_iter().collect()
+/// order.
+pub fn run_instants(strategies: &[Strategy], calendar: &BrandCalendar, from: Millis, until: Millis) -> Vec<Millis> {
+    let instants: BTreeSet<Millis> =
+        strategies.iter().flat_map(|s| s.schedule.runs_between(calendar, from, until)).collect();
+    instants.into_iter().collect()
 }

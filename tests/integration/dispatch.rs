@@ -9,13 +9,11 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use canvas::app::{App, PluginSource, Selection};
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
 use canvas::dispatch::{DispatchReport, Dispatcher, OutboxItem, OutboxState, Sink, SinkConfig};
-use canvas::member_base::MemberBase;
 use canvas::report::decision_json;
-use canvas::runner::{load_strategies, Runner};
-use canvas::runtime::PluginEngine;
 use canvas::store::{Queue, Store};
 use tempfile::TempDir;
 
@@ -52,12 +50,11 @@ fn store_with(data: &Data) -> (TempDir, Arc<Store>) {
 /// One real run of birthday-tiered at `at`, queueing its touches.
 fn run(store: &Store, config: &CanvasConfig, at: &str) {
     let plugins = plugin_dir(&[plugin("birthday-tiered")]);
-    let engine = Arc::new(PluginEngine::new(config.sandbox.clone()).unwrap());
-    let loaded = load_strategies(&engine, plugins.path(), config, None).unwrap();
-    let base = MemberBase::build(config.calendar(), store.dataset().unwrap());
-    let mut runner = Runner::new(base, store, config.governor(), 500, true).unwrap();
-    let due: Vec<_> = loaded.strategies.iter().collect();
-    runner.run_instant(parse_instant(at).unwrap(), canvas::model::RunTrigger::Manual, &due, &mut |_| {}).unwrap();
+    let app = App::new(config.clone()).unwrap();
+    let loaded = app.strategies(PluginSource::Folder(plugins.path()), None).unwrap();
+    let mut runner = app.runner(app.stored_runner_state(store).unwrap(), store, true);
+    let (at, every) = (parse_instant(at).unwrap(), Selection::Every);
+    app.run_at(&mut runner, &loaded.strategies, at, canvas::model::RunTrigger::Manual, every, &mut |_| {}).unwrap();
 }
 
 /// The five birthday decisions of a run in one store, and another store

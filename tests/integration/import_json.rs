@@ -38,7 +38,7 @@ impl Api {
         ));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let clock = Arc::new(ScaledClock::new(parse_instant("2026-10-01T08:00:00+08:00").unwrap(), 1.0));
-        let service = serve::start(config, store, clock, listener).await.unwrap();
+        let service = serve::start(canvas::app::App::new(config).unwrap(), store, clock, listener).await.unwrap();
         let base = format!("http://{}", service.addr);
         Api { service, base, client: reqwest::Client::new() }
     }

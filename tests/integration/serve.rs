@@ -5,12 +5,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use canvas::app::{App, PluginSource, Selection};
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
-use canvas::member_base::MemberBase;
 use canvas::model::RunTrigger;
 use canvas::registry::Registry;
-use canvas::runner::Runner;
 use canvas::runtime::PluginEngine;
 use canvas::serve::{self, ScaledClock, Service};
 use canvas::store::Store;
@@ -88,7 +87,7 @@ pub(crate) fn store_with(dir: &TempDir, data: &Data) -> Arc<Store> {
 pub(crate) async fn start_at(config: CanvasConfig, store: Arc<Store>, clock_start: &str, speed: f64) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let clock = Arc::new(ScaledClock::new(parse_instant(clock_start).unwrap(), speed));
-    let service = serve::start(config, store.clone(), clock, listener).await.unwrap();
+    let service = serve::start(App::new(config).unwrap(), store.clone(), clock, listener).await.unwrap();
     let base = format!("http://{}", service.addr);
     Running { service, base, client: reqwest::Client::new(), store }
 }
@@ -119,7 +118,7 @@ async fn every_endpoint_but_healthz_needs_the_token() {
     let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
     let clock = Arc::new(ScaledClock::new(0, 1.0));
     let no_token = config("");
-    let refused = serve::start(no_token, store_with(&open, &birthdays()), clock, listener).await;
+    let refused = serve::start(App::new(no_token).unwrap(), store_with(&open, &birthdays()), clock, listener).await;
     let message = format!("{:#}", refused.err().expect("refused"));
     assert!(message.contains("without a token"), "{message}");
 }
@@ -354,13 +353,13 @@ async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
 
     let (dir, store) = &stores[1];
     let config = service_config(dir, "", "");
-    let engine = Arc::new(PluginEngine::new(config.sandbox.clone()).unwrap());
-    let strategies = Registry::new(store, &engine).strategies(&config).unwrap().strategies;
-    let due: Vec<_> = strategies.iter().collect();
+    // Each run as `canvas run` makes it: a fresh runner that reads the store.
+    let app = App::new(config).unwrap();
+    let strategies = app.strategies(PluginSource::Installed(store), None).unwrap().strategies;
     for at in &instants {
-        let base = MemberBase::build(config.calendar(), store.dataset().unwrap());
-        let mut runner = Runner::new(base, store, config.governor(), config.run.batch_size, true).unwrap();
-        runner.run_instant(parse_instant(at).unwrap(), RunTrigger::Manual, &due, &mut |_| {}).unwrap();
+        let mut runner = app.runner(app.stored_runner_state(store).unwrap(), store, true);
+        let at = parse_instant(at).unwrap();
+        app.run_at(&mut runner, &strategies, at, RunTrigger::Manual, Selection::Every, &mut |_| {}).unwrap();
     }
 
     let decided = |store: &Store| {

@@ -32,7 +32,7 @@ async fn start_on(
     store: Arc<canvas::store::Store>,
 ) -> anyhow::Result<serve::Service> {
     let listener = tokio::net::TcpListener::bind(address).await.unwrap();
-    serve::start(config, store, Arc::new(ScaledClock::new(0, 1.0)), listener).await
+    serve::start(canvas::app::App::new(config)?, store, Arc::new(ScaledClock::new(0, 1.0)), listener).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,12 +12,10 @@
 mod isolate;
 pub mod proposals;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
 use isolate::{BatchDecider, Decided};
 pub(crate) use proposals::proposals_from;
@@ -25,143 +23,29 @@ use proposals::Proposals;
 
 use crate::audience::{self, RunClock};
 use crate::calendar::date_of_day;
-use crate::config::{merge_config, CanvasConfig, StrategySettings};
 use crate::decision_log::{DecisionLog, StrategyLog};
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
 use crate::model::{self, Decision, Event, Millis, RunOutcome, RunRecord, RunTrigger};
 use crate::parallel::{self, all_cores};
-use crate::runtime::{api, LoadedPlugin, PluginEngine, PluginError, PluginRejected};
-use crate::schedule::Schedule;
+use crate::runtime::{api, PluginError};
 use crate::store::{Queue, Store};
+use crate::strategy::Strategy;
 
-/// A strategy ready to run: a checked plugin, its effective config and schedule.
-pub struct Strategy {
-    pub plugin: LoadedPlugin,
-    pub config: serde_json::Value,
-    pub schedule: Schedule,
+/// `[run]`: how a run's members are handed to plugins.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSettings {
+    /// Members per plugin call.
+    pub batch_size: usize,
+    /// Plugin calls (batches) at once; 0 = one per core.
+    pub workers: usize,
 }
 
-/// Why a strategy cannot be set up.
-#[derive(Debug, thiserror::Error)]
-pub enum StrategyError {
-    #[error(transparent)]
-    Rejected(#[from] PluginRejected),
-    #[error("strategies.{id}.config is rejected by the plugin: {reason}")]
-    BadConfig { id: String, reason: String },
-    #[error("strategies.{id}.schedule: {reason}")]
-    BadSchedule { id: String, reason: String },
-}
-
-impl Strategy {
-    /// Lays the operator's settings over the plugin's defaults and has the
-    /// plugin check the result.
-    pub fn new(plugin: LoadedPlugin, settings: &StrategySettings) -> Result<Self, StrategyError> {
-        let id = plugin.id().to_string();
-        let config = merge_config(&plugin.manifest.default_config, &settings.config);
-        if let Err(e) = plugin.audience(&config) {
-            let reason = match e {
-                PluginError::Returned { message, .. } => message,
-                other => other.to_string(),
-            };
-            return Err(StrategyError::BadConfig { id, reason });
-        }
-        let schedule = match &settings.schedule {
-            Some(expression) => {
-                Schedule::parse(expression).map_err(|reason| StrategyError::BadSchedule { id, reason })?
-            }
-            None => plugin.manifest.schedule.clone(),
-        };
-        Ok(Strategy { plugin, config, schedule })
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings { batch_size: 500, workers: 0 }
     }
-
-    pub fn id(&self) -> &str {
-        self.plugin.id()
-    }
-}
-
-/// Loads every `.wasm` file in `dir`, in file-name order. Files the host
-/// refuses are returned apart, so one bad file does not stop the others.
-/// Two files claiming one id are an error naming both: which one runs must
-/// not depend on how the files happen to sort.
-pub fn load_plugins(
-    engine: &Arc<PluginEngine>,
-    dir: &Path,
-) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<PluginRejected>)> {
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the plugin folder {}", dir.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
-        .collect();
-    files.sort();
-    let (mut loaded, mut rejected) = (Vec::<LoadedPlugin>::new(), Vec::new());
-    for file in files {
-        match LoadedPlugin::load(&engine, &file) {
-            Ok(plugin) => {
-                if let Some(first) = loaded.iter().find(|p| p.id() == plugin.id()) {
-                    anyhow::bail!(
-                        "{} and {} both claim the plugin id `{}`; keep one of them in {}",
-                        first.source,
-                        file.display(),
-                        plugin.id(),
-                        dir.display()
-                    );
-                }
-                loaded.push(plugin);
-            }
-            Err(e) => rejected.push(e),
-        }
-    }
-    Ok((loaded, rejected))
-}
-
-/// The strategies a folder of plugins yields under a config.
-pub struct Loaded {
-    pub strategies: Vec<Strategy>,
-    /// Plugin files refused, and strategies whose config the plugin rejected.
-    pub refused: Vec<String>,
-}
-
-/// Loads the plugins in `dir` and sets up a strategy for each: only those in
-/// `only` (an unknown id there is an error naming the ids available), else
-/// every one the config leaves enabled.
-pub fn load_strategies(
-    engine: &Arc<PluginEngine>,
-    dir: &Path,
-    config: &CanvasConfig,
-    only: Option<&[String]>,
-) -> anyhow::Result<Loaded> {
-    let (plugins, rejected) = load_plugins(engine, dir)?;
-    let mut refused: Vec<String> = rejected.iter().map(PluginRejected::to_string).collect();
-    if let Some(wanted) = only {
-        let known: Vec<&str> = plugins.iter().map(|p| p.id()).collect();
-        let unknown: Vec<String> =
-            wanted.iter().filter(|id| !known.contains(&id.as_str())).map(|id| format!("`{id}`")).collect();
-        if !unknown.is_empty() {
-            anyhow::bail!(
-                "no plugin in {} has the id {}; available: {}",
-                dir.display(),
-                unknown.join(", "),
-                known.join(", ")
-            );
-        }
-    }
-    let mut strategies = Vec::new();
-    for plugin in plugins {
-        let settings = config.strategy(plugin.id());
-        let selected = match only {
-            Some(wanted) => wanted.iter().any(|id| id == plugin.id()),
-            None => settings.enabled,
-        };
-        if !selected {
-            continue;
-        }
-        match Strategy::new(plugin, &settings) {
-            Ok(strategy) => strategies.push(strategy),
-            Err(e) => refused.push(e.to_string()),
-        }
-    }
-    Ok(Loaded { strategies, refused })
 }
 
 /// A run instant stopped before anything of it was recorded (the host is

@@ -2,6 +2,8 @@
 //! supports, importing nothing but WASI — and what does it say about itself.
 
 use std::path::Path;
+
+use anyhow::Context;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -193,6 +195,41 @@ impl LoadedPlugin {
     }
 
     /// Checks the world and version, links, and reads the manifest.
+    /// Loads every `.wasm` file in `dir`, in file-name order. Files the host
+    /// refuses are returned apart, so one bad file does not stop the others.
+    /// Two files claiming one id are an error naming both: which one runs must
+    /// not depend on how the files happen to sort.
+    pub fn load_folder(
+        engine: &Arc<PluginEngine>,
+        dir: &Path,
+    ) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<PluginRejected>)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read the plugin folder {}", dir.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+            .collect();
+        files.sort();
+        let (mut loaded, mut rejected) = (Vec::<LoadedPlugin>::new(), Vec::new());
+        for file in files {
+            match LoadedPlugin::load(&engine, &file) {
+                Ok(plugin) => {
+                    if let Some(first) = loaded.iter().find(|p| p.id() == plugin.id()) {
+                        anyhow::bail!(
+                            "{} and {} both claim the plugin id `{}`; keep one of them in {}",
+                            first.source,
+                            file.display(),
+                            plugin.id(),
+                            dir.display()
+                        );
+                    }
+                    loaded.push(plugin);
+                }
+                Err(e) => rejected.push(e),
+            }
+        }
+        Ok((loaded, rejected))
+    }
+
     fn from_component(
         engine: &Arc<PluginEngine>,
         source: &str,

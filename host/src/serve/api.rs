@@ -176,8 +176,9 @@ async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) 
     let shown = blocking(&canvas, move |c| {
         let entry = c.registry().get(&id)?;
         let active = entry.active_version();
-        let schedule = c.config.strategy(&id).schedule.unwrap_or_else(|| active.schedule.clone());
-        let effective = crate::registry::effective_config(&active.default_config, &c.config, &id, &entry.config);
+        let schedule = c.app.config.strategy(&id).schedule.unwrap_or_else(|| active.schedule.clone());
+        let effective =
+            crate::registry::effective_config(&active.default_config, &c.app.config.strategy(&id), &entry.config);
         Ok(json!({
             "plugin": plugin_summary(&entry),
             "description": active.description,
@@ -214,8 +215,10 @@ async fn disable_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String
 async fn configure_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>, body: Bytes) -> ApiResult {
     let keys: serde_json::Map<String, Value> = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the config must be a JSON object: {e}")))?;
-    let effective =
-        blocking(&canvas, move |c| Ok(c.registry().set_config(&id, keys, &c.config, c.clock.now())?)).await?;
+    let effective = blocking(&canvas, move |c| {
+        Ok(c.registry().set_config(&id, keys, &c.app.config.strategy(&id), c.clock.now())?)
+    })
+    .await?;
     Ok(Json(json!({ "effective_config": effective })).into_response())
 }
 
@@ -232,7 +235,7 @@ struct RunsQuery {
 
 async fn list_runs(State(canvas): State<Arc<Canvas>>, Query(query): Query<RunsQuery>) -> ApiResult {
     let runs = blocking(&canvas, move |c| {
-        let calendar = c.config.calendar();
+        let calendar = c.app.config.calendar();
         let runs = c.store.runs()?;
         let picked = runs.iter().rev().filter(|r| query.strategy.as_ref().is_none_or(|s| *s == r.strategy));
         let lines =
@@ -265,25 +268,20 @@ async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
     let only = request.strategies;
     // The run is the service's, not this request's: a client that hangs up
     // leaves it going, and it shows in the run history.
-    let records = canvas
-        .run(at, RunTrigger::Manual, move |s| only.as_ref().is_none_or(|ids| ids.iter().any(|id| id == s.id())))
-        .await
-        .map_err(|e| match e.downcast::<RunRefused>() {
-            Ok(refused @ RunRefused::Busy(_)) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string()),
-            Ok(refused) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, refused.to_string()),
-            Err(e) if e.is::<crate::runner::RunStopped>() => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
-            }
-            Err(e) => ApiError::from(e),
-        })?;
-    let calendar = canvas.config.calendar();
+    let records = canvas.run(at, RunTrigger::Manual, only).await.map_err(|e| match e.downcast::<RunRefused>() {
+        Ok(refused @ RunRefused::Busy(_)) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string()),
+        Ok(refused) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, refused.to_string()),
+        Err(e) if e.is::<crate::runner::RunStopped>() => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e) => ApiError::from(e),
+    })?;
+    let calendar = canvas.app.config.calendar();
     let runs: Vec<Value> = records.iter().filter_map(|r| serde_json::from_str(&run_json(&calendar, r)).ok()).collect();
     Ok(Json(json!({ "runs": runs })).into_response())
 }
 
 async fn member_decisions(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
     let decisions = blocking(&canvas, move |c| {
-        let calendar = c.config.calendar();
+        let calendar = c.app.config.calendar();
         let mut found = c.store.decisions_of_member(&id)?;
         found.sort_by_key(|d| std::cmp::Reverse(d.run_at));
         let lines = found.iter().map(|d| serde_json::from_str::<Value>(&decision_json(&calendar, d)));
@@ -295,7 +293,7 @@ async fn member_decisions(State(canvas): State<Arc<Canvas>>, Path(id): Path<Stri
 
 async fn dead_letters(State(canvas): State<Arc<Canvas>>) -> ApiResult {
     let dead = blocking(&canvas, |c| {
-        let calendar = c.config.calendar();
+        let calendar = c.app.config.calendar();
         let items = c.store.outbox_items(&calendar, Some(OutboxState::Dead))?;
         Ok(items
             .iter()

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rand::Rng;
 
-use super::ServeSettings;
+use super::settings::ServeSettings;
 
 /// The token file's name in the store, unless `[serve] token_file` says otherwise.
 pub const TOKEN_FILE: &str = "serve-token";

@@ -21,14 +21,13 @@ pub mod auth;
 pub mod clock;
 mod metrics;
 mod runs;
+pub mod settings;
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Mutex, Notify};
 
 pub use auth::Auth;
@@ -36,63 +35,19 @@ pub use clock::{Clock, ScaledClock, SystemClock};
 use metrics::Metrics;
 use runs::{Phase, RunRefused, WarmSlot};
 
-use crate::config::CanvasConfig;
+use crate::app::App;
 use crate::dispatch::{DispatchReport, Dispatcher};
 use crate::model::{Millis, RunTrigger};
 use crate::registry::Registry;
 use crate::runner::RunnerState;
-use crate::runtime::PluginEngine;
 use crate::schedule::Schedule;
 use crate::store::Store;
-
-/// `[serve]` in the canvas config.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ServeSettings {
-    pub listen: String,
-    /// The admin API's bearer token (the `CANVAS_TOKEN` environment variable
-    /// takes precedence). Required on a non-loopback address; on a loopback
-    /// one, a token is generated into `token_file` when none is set.
-    pub token: Option<String>,
-    /// Where the generated token is kept (default: `serve-token` in the store).
-    pub token_file: Option<PathBuf>,
-    /// Serve the admin API without any token (loopback addresses only), for
-    /// local development. `canvas serve --no-token` sets it.
-    pub allow_no_token: bool,
-    /// On start, run the scheduled runs missed while down (else skip them).
-    pub catch_up: bool,
-    /// How far back catching up reaches.
-    pub catch_up_days: u32,
-    /// How often the dispatcher looks for due touches.
-    pub dispatch_interval_ms: u64,
-    /// How long shutdown waits for the run in flight (and open requests)
-    /// before it stops without them.
-    pub shutdown_grace_ms: u64,
-    /// How long shutdown may spend delivering what is due.
-    pub shutdown_flush_ms: u64,
-}
-
-impl Default for ServeSettings {
-    fn default() -> Self {
-        ServeSettings {
-            listen: "127.0.0.1:8720".into(),
-            token: None,
-            token_file: None,
-            allow_no_token: false,
-            catch_up: true,
-            catch_up_days: 7,
-            dispatch_interval_ms: 1_000,
-            shutdown_grace_ms: 10_000,
-            shutdown_flush_ms: 10_000,
-        }
-    }
-}
 
 /// What the scheduler, the dispatcher and the API share.
 pub(crate) struct Canvas {
     store: Arc<Store>,
-    engine: Arc<PluginEngine>,
-    config: CanvasConfig,
+    /// The operator's config and the plugin engine (the composition root).
+    app: App,
     clock: Arc<dyn Clock>,
     metrics: Metrics,
     dispatcher: Dispatcher,
@@ -116,7 +71,7 @@ pub(crate) struct Canvas {
 
 impl Canvas {
     pub(crate) fn registry(&self) -> Registry<'_> {
-        Registry::new(&self.store, &self.engine)
+        self.app.registry(&self.store)
     }
 
     /// Marks the member base stale after `store` data changed (an ingest).
@@ -130,7 +85,7 @@ impl Canvas {
         let mut schedules = Vec::new();
         for entry in self.registry().list()?.into_iter().filter(|e| e.enabled) {
             let expression =
-                self.config.strategy(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
+                self.app.config.strategy(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
             match Schedule::parse(&expression) {
                 Ok(schedule) => schedules.push((entry.id, schedule)),
                 Err(e) => eprintln!("canvas serve: {}: {e}", entry.id),
@@ -178,19 +133,17 @@ const ANSWER_TIME: Duration = Duration::from_secs(1);
 /// Starts the service on `listener`. Refuses a non-loopback address without
 /// a token; generates one on a loopback address unless `allow_no_token` ([`auth`]).
 pub async fn start(
-    config: CanvasConfig,
+    app: App,
     store: Arc<Store>,
     clock: Arc<dyn Clock>,
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<Service> {
     let addr = listener.local_addr()?;
-    let auth = auth::resolve(&config.serve, &config.store, addr)?;
-    let engine = Arc::new(PluginEngine::with_compile_cache(config.sandbox.clone(), config.compile_cache.as_deref())?);
-    let dispatcher = Dispatcher::new(store.clone(), config.dispatch.clone(), config.calendar())?;
+    let auth = auth::resolve(&app.config.serve, &app.config.store, addr)?;
+    let dispatcher = app.dispatcher(store.clone())?;
     let canvas = Arc::new(Canvas {
         store,
-        engine,
-        config,
+        app,
         clock,
         metrics: Metrics::default(),
         dispatcher,
@@ -218,7 +171,7 @@ pub async fn start(
         let _ = stopped.wait_for(|s| *s).await;
 
         canvas.stop_runs();
-        let grace = Duration::from_millis(canvas.config.serve.shutdown_grace_ms);
+        let grace = Duration::from_millis(canvas.app.config.serve.shutdown_grace_ms);
         let deadline = tokio::time::Instant::now() + grace;
         let scheduled = scheduler.await?.context("the scheduler");
         // Holding the lock, shutdown knows no run is in flight, and none starts.
@@ -226,7 +179,7 @@ pub async fn start(
         if idle.is_err() {
             // Past the grace, the plugin call in flight is cut (within a
             // tick) and the run unwinds without recording anything.
-            canvas.engine.cancel_calls();
+            canvas.app.engine.cancel_calls();
             let unwound = tokio::time::timeout(ANSWER_TIME, canvas.run_lock.clone().lock_owned()).await;
             let what = if unwound.is_ok() { "was stopped" } else { "did not finish" };
             eprintln!(
@@ -263,11 +216,11 @@ pub async fn start(
 /// without waiting for the run in flight (shutdown does, within its grace).
 async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
     let mut phase = canvas.phase();
-    let calendar = canvas.config.calendar();
+    let calendar = canvas.app.config.calendar();
     let started = canvas.clock.now();
-    if canvas.config.serve.catch_up {
+    if canvas.app.config.serve.catch_up {
         for (at, ids) in missed_runs(&canvas, started)? {
-            let run = canvas.run(at, RunTrigger::CatchUp, move |s| ids.iter().any(|id| id == s.id()));
+            let run = canvas.run(at, RunTrigger::CatchUp, Some(ids));
             tokio::select! {
                 _ = phase.wait_for(|p| *p != Phase::Serving) => return Ok(()),
                 ran = run => match ran {
@@ -304,7 +257,7 @@ async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
         }
         if let Some((at, ids)) = due {
             if canvas.clock.now() >= at {
-                let run = canvas.run(at, RunTrigger::Schedule, move |s| ids.iter().any(|id| id == s.id()));
+                let run = canvas.run(at, RunTrigger::Schedule, Some(ids));
                 let records = tokio::select! {
                     _ = phase.wait_for(|p| *p != Phase::Serving) => return Ok(()),
                     records = run => records,
@@ -324,9 +277,9 @@ async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
 /// and `now` (at most `catch_up_days` back), grouped by instant. A strategy
 /// that never ran has nothing to catch up.
 fn missed_runs(canvas: &Canvas, now: Millis) -> anyhow::Result<Vec<(Millis, Vec<String>)>> {
-    let calendar = canvas.config.calendar();
+    let calendar = canvas.app.config.calendar();
     let runs = canvas.store.runs()?;
-    let horizon = now - canvas.config.serve.catch_up_days as i64 * 86_400_000;
+    let horizon = now - canvas.app.config.serve.catch_up_days as i64 * 86_400_000;
     let mut due: std::collections::BTreeMap<Millis, Vec<String>> = Default::default();
     for (id, schedule) in canvas.schedules()? {
         let last = runs
@@ -345,7 +298,7 @@ fn missed_runs(canvas: &Canvas, now: Millis) -> anyhow::Result<Vec<(Millis, Vec<
 /// Delivers due touches every `dispatch_interval_ms` (sooner after a run);
 /// on shutdown, one last pass within `shutdown_flush_ms`.
 async fn dispatch_continuously(canvas: Arc<Canvas>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    let interval = Duration::from_millis(canvas.config.serve.dispatch_interval_ms.max(10));
+    let interval = Duration::from_millis(canvas.app.config.serve.dispatch_interval_ms.max(10));
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => break,
@@ -356,7 +309,7 @@ async fn dispatch_continuously(canvas: Arc<Canvas>, mut stop: watch::Receiver<bo
             eprintln!("canvas serve: dispatching: {e:#}");
         }
     }
-    let flush = Duration::from_millis(canvas.config.serve.shutdown_flush_ms);
+    let flush = Duration::from_millis(canvas.app.config.serve.shutdown_flush_ms);
     let _ = tokio::time::timeout(flush, canvas.dispatch()).await;
     Ok(())
 }

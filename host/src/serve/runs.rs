@@ -22,9 +22,9 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::Canvas;
-use crate::member_base::MemberBase;
+use crate::app::{select, PluginSource, Selection};
 use crate::model::{Millis, RunRecord, RunTrigger};
-use crate::runner::{Runner, RunnerState, Strategy};
+use crate::runner::RunnerState;
 
 /// Where the service is in its life, as runs see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +57,8 @@ pub(crate) enum RunRefused {
 pub(crate) const MAX_WAITING_RUNS: usize = 8;
 
 impl Canvas {
-    /// Runs, at `at`, the enabled strategies `pick` chooses, after any run in
+    /// Runs, at `at`, the enabled strategies named by `ids` (every one when
+    /// `None`), after any run in
     /// progress. The run does not depend on this future: dropping it (a
     /// client that hangs up) leaves the run going to its end. A manual run
     /// is refused when [`MAX_WAITING_RUNS`] already wait for their turn.
@@ -65,7 +66,7 @@ impl Canvas {
         self: &Arc<Self>,
         at: Millis,
         trigger: RunTrigger,
-        pick: impl Fn(&Strategy) -> bool + Send + 'static,
+        ids: Option<Vec<String>>,
     ) -> anyhow::Result<Vec<RunRecord>> {
         let limit = if matches!(trigger, RunTrigger::Manual) { MAX_WAITING_RUNS } else { usize::MAX };
         let turn = WaitingTurn::take(self, limit)?;
@@ -83,7 +84,7 @@ impl Canvas {
                 // ends (a dropped task, a runtime shutting down), no other
                 // run starts before this one's last write.
                 let _running = running;
-                worker.run_blocking(at, trigger, pick)
+                worker.run_blocking(at, trigger, ids.as_deref())
             })
             .await??;
             canvas.dispatch_now.notify_one();
@@ -118,18 +119,16 @@ impl Canvas {
         self.phase.subscribe()
     }
 
-    fn run_blocking(
-        &self,
-        at: Millis,
-        trigger: RunTrigger,
-        pick: impl Fn(&Strategy) -> bool,
-    ) -> anyhow::Result<Vec<RunRecord>> {
-        let loaded = self.registry().strategies(&self.config)?;
+    fn run_blocking(&self, at: Millis, trigger: RunTrigger, ids: Option<&[String]>) -> anyhow::Result<Vec<RunRecord>> {
+        let loaded = self.app.strategies(PluginSource::Installed(&self.store), None)?;
         for refusal in &loaded.refused {
             eprintln!("canvas serve: {refusal}");
         }
-        let due: Vec<&Strategy> = loaded.strategies.iter().filter(|s| pick(s)).collect();
-        if due.is_empty() {
+        let selection = match ids {
+            Some(ids) => Selection::Named(ids),
+            None => Selection::Every,
+        };
+        if select(&loaded.strategies, &self.app.calendar(), at, selection).is_empty() {
             return Ok(Vec::new());
         }
         let _in_flight = self.metrics.run_in_flight();
@@ -140,11 +139,12 @@ impl Canvas {
             Some((built_from, state)) if built_from == generation => state,
             _ => self.load_runner_state()?,
         };
-        let mut runner =
-            Runner::resume(state, &self.store, self.config.run.batch_size, true).with_workers(self.config.run.workers);
+        let mut runner = self.app.runner(state, &self.store, true);
         // A run that fails half-way may have recorded part of its decisions:
         // its state is dropped and the next run reads the store again.
-        let records = runner.run_instant(at, trigger, &due, &mut |d| self.metrics.record_decision(d))?;
+        let records = self.app.run_at(&mut runner, &loaded.strategies, at, trigger, selection, &mut |d| {
+            self.metrics.record_decision(d)
+        })?;
         if let Err((_, (_, stale))) = self.warm.give_back(loan, (generation, runner.into_state())) {
             eprintln!("canvas serve: a later run started before this one ended; its runner state is dropped");
             stale.drop_in_background();
@@ -158,8 +158,7 @@ impl Canvas {
     /// The member base and the decisions so far, read from the store.
     fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
         let loading = std::time::Instant::now();
-        let base = MemberBase::build(self.config.calendar(), self.store.dataset()?);
-        let state = RunnerState::load(base, &self.store, self.config.governor())?;
+        let state = self.app.stored_runner_state(&self.store)?;
         eprintln!(
             "canvas serve: member base loaded ({} members) in {:.1} s",
             state.base.len(),

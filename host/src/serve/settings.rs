@@ -1,0 +1,50 @@
+//! `[serve]`: how `canvas serve` listens, authenticates, catches up and
+//! shuts down. Its own type, so the canvas config can hold it without
+//! depending on the service.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// `[serve]` in the canvas config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServeSettings {
+    pub listen: String,
+    /// The admin API's bearer token (the `CANVAS_TOKEN` environment variable
+    /// takes precedence). Required on a non-loopback address; on a loopback
+    /// one, a token is generated into `token_file` when none is set.
+    pub token: Option<String>,
+    /// Where the generated token is kept (default: `serve-token` in the store).
+    pub token_file: Option<PathBuf>,
+    /// Serve the admin API without any token (loopback addresses only), for
+    /// local development. `canvas serve --no-token` sets it.
+    pub allow_no_token: bool,
+    /// On start, run the scheduled runs missed while down (else skip them).
+    pub catch_up: bool,
+    /// How far back catching up reaches.
+    pub catch_up_days: u32,
+    /// How often the dispatcher looks for due touches.
+    pub dispatch_interval_ms: u64,
+    /// How long shutdown waits for the run in flight (and open requests)
+    /// before it stops without them.
+    pub shutdown_grace_ms: u64,
+    /// How long shutdown may spend delivering what is due.
+    pub shutdown_flush_ms: u64,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            listen: "127.0.0.1:8720".into(),
+            token: None,
+            token_file: None,
+            allow_no_token: false,
+            catch_up: true,
+            catch_up_days: 7,
+            dispatch_interval_ms: 1_000,
+            shutdown_grace_ms: 10_000,
+            shutdown_flush_ms: 10_000,
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! A strategy: a checked plugin with the operator's settings laid over its
+//! defaults — the config it runs with (checked by the plugin itself) and its
+//! schedule — and the settings as the canvas config states them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::governance::OnCap;
+use crate::runtime::{LoadedPlugin, PluginError, PluginRejected};
+use crate::schedule::Schedule;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StrategySettings {
+    pub enabled: bool,
+    /// A cron expression replacing the plugin's own schedule.
+    pub schedule: Option<String>,
+    /// Keys laid over the plugin's default config.
+    pub config: serde_json::Map<String, serde_json::Value>,
+    /// Governance for this strategy; `[governance]` gives the defaults.
+    pub holdout_percent: Option<f64>,
+    pub on_cap: Option<OnCap>,
+    pub max_defer_hours: Option<u32>,
+    /// Yuan of coupons a day; no cap when absent.
+    pub coupon_budget_per_day: Option<f64>,
+}
+
+impl Default for StrategySettings {
+    fn default() -> Self {
+        StrategySettings {
+            enabled: true,
+            schedule: None,
+            config: serde_json::Map::new(),
+            holdout_percent: None,
+            on_cap: None,
+            max_defer_hours: None,
+            coupon_budget_per_day: None,
+        }
+    }
+}
+
+/// A strategy ready to run: a checked plugin, its effective config and schedule.
+pub struct Strategy {
+    pub plugin: LoadedPlugin,
+    pub config: serde_json::Value,
+    pub schedule: Schedule,
+}
+
+/// Why a strategy cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum StrategyError {
+    #[error(transparent)]
+    Rejected(#[from] PluginRejected),
+    #[error("strategies.{id}.config is rejected by the plugin: {reason}")]
+    BadConfig { id: String, reason: String },
+    #[error("strategies.{id}.schedule: {reason}")]
+    BadSchedule { id: String, reason: String },
+}
+
+impl Strategy {
+    /// Lays the operator's settings over the plugin's defaults and has the
+    /// plugin check the result.
+    pub fn new(plugin: LoadedPlugin, settings: &StrategySettings) -> Result<Self, StrategyError> {
+        let id = plugin.id().to_string();
+        let config = merge_config(&plugin.manifest.default_config, &settings.config);
+        if let Err(e) = plugin.audience(&config) {
+            let reason = match e {
+                PluginError::Returned { message, .. } => message,
+                other => other.to_string(),
+            };
+            return Err(StrategyError::BadConfig { id, reason });
+        }
+        let schedule = match &settings.schedule {
+            Some(expression) => {
+                Schedule::parse(expression).map_err(|reason| StrategyError::BadSchedule { id, reason })?
+            }
+            None => plugin.manifest.schedule.clone(),
+        };
+        Ok(Strategy { plugin, config, schedule })
+    }
+
+    pub fn id(&self) -> &str {
+        self.plugin.id()
+    }
+}
+
+/// Strategies set up for a command, and what was refused on the way.
+pub struct Loaded {
+    pub strategies: Vec<Strategy>,
+    /// Plugin files refused, and strategies whose config the plugin rejected.
+    pub refused: Vec<String>,
+}
+
+/// The effective config: `overrides` laid over `defaults`, objects merged key
+/// by key, anything else replaced.
+pub fn merge_config(
+    defaults: &serde_json::Value,
+    overrides: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
+    let mut merged = defaults.clone();
+    if let serde_json::Value::Object(target) = &mut merged {
+        for (key, value) in overrides {
+            match (target.get_mut(key), value) {
+                (Some(existing @ serde_json::Value::Object(_)), serde_json::Value::Object(inner)) => {
+                    *existing = merge_config(existing, inner);
+                }
+                _ => {
+                    target.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operator_keys_are_laid_over_the_defaults() {
+        let defaults = json!({"after_days": 90, "benefit": {"kind": "gift", "value": 30}, "channel": "wecom"});
+        let overrides = json!({"after_days": 60, "benefit": {"value": 50}});
+        let merged = merge_config(&defaults, overrides.as_object().unwrap());
+        assert_eq!(merged, json!({"after_days": 60, "benefit": {"kind": "gift", "value": 50}, "channel": "wecom"}));
+    }
+}

@@ -31,7 +31,6 @@ use canvas::audience::{self, RunClock};
 use canvas::calendar::{date_of_day, parse_instant};
 use canvas::config::CanvasConfig;
 use canvas::decision_log::StrategyLog;
-use canvas::generate::{generate, GenerateOptions};
 use canvas::import::read_dir;
 use canvas::member_base::MemberBase;
 use canvas::model::{Millis, RunTrigger};
@@ -40,6 +39,7 @@ use canvas::runtime::{api, LoadedPlugin, PluginEngine};
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::Store;
 use canvas::strategy::Strategy;
+use canvas_generate::{generate, GenerateOptions};
 
 // As the `canvas` binary does (host/src/main.rs).
 #[global_allocator]

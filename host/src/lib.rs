@@ -31,9 +31,12 @@
 //! - [`report`]: decisions.jsonl, runs.jsonl and the summary table;
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
-//! - [`generate`]: the seeded generator of realistic data sets;
 //! - [`config`]: the operator's TOML config, with every default;
 //! - [`printable`]: a plugin's text made safe for a terminal.
+//!
+//! The seeded generator of realistic data sets behind `canvas gen` is a crate
+//! of its own, `canvas_generate` in `host/generate/`: it writes the CSV files
+//! `import` reads and uses nothing of this library.
 
 pub mod app;
 pub mod audience;
@@ -43,7 +46,6 @@ pub mod config;
 pub mod decision_log;
 pub mod dispatch;
 pub mod fixture;
-pub mod generate;
 pub mod governance;
 pub mod import;
 pub mod keyed;

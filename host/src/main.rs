@@ -14,7 +14,6 @@ use canvas::app::{select, App, PluginSource, Selection};
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
 use canvas::dispatch::{now_millis, Dispatcher, OutboxState};
-use canvas::generate::{generate, GenerateOptions};
 use canvas::import::RecordKind;
 use canvas::model::{Millis, RunTrigger};
 use canvas::printable::{printable, printable_line};
@@ -25,6 +24,7 @@ use canvas::serve;
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::{ImportCounts, Store};
 use canvas::strategy::{Loaded, Strategy};
+use canvas_generate::{generate, GenerateOptions};
 
 // The member base is tens of millions of small allocations; glibc malloc
 // spent a fifth of a 1 M-member simulation allocating and freeing them.

@@ -25,6 +25,7 @@
 //! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
 //! - [`fixture`]: `canvas plugin test` — one plugin on a hand-written fixture;
 //! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store;
+//! - [`decision_line`]: a decision as one JSON line, in decisions.jsonl and as the touch dispatch sends;
 //! - [`report`]: decisions.jsonl, runs.jsonl and the summary table;
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
@@ -36,6 +37,7 @@ pub mod audience;
 pub mod backtest;
 pub mod calendar;
 pub mod config;
+pub mod decision_line;
 pub mod decision_log;
 pub mod dispatch;
 pub mod fixture;

@@ -27,7 +27,8 @@ use anyhow::Context;
 use serde::Serialize;
 
 pub use super::marker::{Discarded, ImportInProgress, ImportInterrupted};
-use super::{key, Store, EVENT, MEMBER, ORDER, PRODUCT};
+use super::records::{key, EVENT, MEMBER, ORDER, PRODUCT};
+use super::Store;
 use crate::import::{ImportRefused, ImportSource, ParsedImport, RecordKind, MEMBERS_CSV};
 use crate::model::DataSet;
 
@@ -97,7 +98,7 @@ impl Store {
         progress: &mut dyn FnMut(RecordKind, u64, u64),
     ) -> anyhow::Result<ImportReport> {
         let _one_at_a_time = self.import_lock.lock().expect("no import panicked holding the lock");
-        let this = ImportInProgress::of(parsed, crate::dispatch::now_millis())?;
+        let this = ImportInProgress::of(parsed, crate::model::now_millis())?;
         let completing = match self.marker()? {
             None => false,
             Some(Marker::Import(interrupted)) if interrupted.fingerprint == this.fingerprint => true,

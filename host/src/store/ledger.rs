@@ -18,7 +18,7 @@ use anyhow::Context;
 use rustc_hash::FxHashMap;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::dispatch::{OutboxItem, OutboxState};
+use super::outbox::{OutboxItem, OutboxState};
 use crate::model::{Decision, Millis};
 use crate::parallel;
 

@@ -1,8 +1,10 @@
 //! The outbox: every dispatched or deferred touch waits here, keyed by its
 //! decision's idempotency key, until a sink confirms delivery or it runs out
 //! of attempts (dead letter, re-drivable). Written in the same page as the
-//! decision (see store::ledger), so a decided touch is never lost and never
-//! queued twice; each later change of state is a record of its own.
+//! decision (see [`super::decisions`]), so a decided touch is never lost and
+//! never queued twice; each later change of state is a record of its own in
+//! the `outbox_updates` tree: the decision key (UTF-8) → the entry as it is
+//! now, postcard-encoded, overriding the page's copy.
 //!
 //! The payload is the decision's own line (decisions.jsonl), and the page
 //! holds the decision already: it is queued empty and rendered when the
@@ -14,10 +16,11 @@
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use super::ledger::Slot;
+use super::{decode, Store};
 use crate::calendar::BrandCalendar;
+use crate::decision_line::decision_json;
 use crate::model::{Decision, Millis};
-use crate::report::decision_json;
-use crate::store::{decode, Slot, Store};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -13,12 +13,11 @@
 //! the in-memory [`Ledger`], built from the pages on first use and kept in
 //! step on every write.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use super::ledger::{self, Entry, EntryRef, Ledger, Page, Slot};
 use super::outbox::{OutboxItem, OutboxState};
@@ -28,18 +27,15 @@ use crate::model::Decision;
 /// Decisions per page when recording a run (whole members).
 const RECORD_CHUNK: usize = 5_000;
 
-/// Which outbox entries a run's decisions are recorded with.
+/// Whether a run's decisions are queued in the outbox as they are recorded.
 #[derive(Clone, Copy, Debug)]
-pub enum Queue<'a> {
-    /// None: the decisions are only recorded.
+pub enum Queue {
+    /// No: the decisions are only recorded.
     Nothing,
-    /// One for each decision that is to be sent (dispatched now or deferred),
-    /// made from it as [`OutboxItem::for_decision`] does — while the pages
-    /// are encoded, on every core.
+    /// One entry for each decision that is to be sent (dispatched now or
+    /// deferred), made from it as [`OutboxItem::for_decision`] does — while
+    /// the pages are encoded, on every core.
     ToBeSent,
-    /// These entries, a caller's own (best in the decisions' order: then
-    /// they are paired in one pass instead of by key).
-    Entries(&'a [OutboxItem]),
 }
 
 impl Store {
@@ -68,36 +64,25 @@ impl Store {
     /// together or not at all. A crash between two pages leaves some members
     /// recorded: running the instant again decides the others, as recorded
     /// keys are never decided twice. A key that exists already is kept as it was.
-    pub fn record_decisions(&self, decisions: &[Decision], queue: Queue<'_>) -> anyhow::Result<()> {
-        let given = match queue {
-            Queue::Entries(outbox) => queued_entries(decisions, outbox),
-            Queue::Nothing | Queue::ToBeSent => vec![None; decisions.len()],
-        };
-        let make = matches!(queue, Queue::ToBeSent);
-        let pending_at = |d: &Decision, given: Option<&OutboxItem>| {
-            if make {
-                OutboxItem::first_attempt_for(d)
-            } else {
-                given.map(|item| item.next_attempt_at)
-            }
-        };
+    pub fn record_decisions(&self, decisions: &[Decision], queue: Queue) -> anyhow::Result<()> {
+        let queued = matches!(queue, Queue::ToBeSent);
         // Member by member, each member's in the order given. The governor
         // hands them over in member order already; sort only if not.
-        let mut by_member: Vec<(&Decision, Option<&OutboxItem>)> = decisions.iter().zip(given).collect();
-        if !by_member.is_sorted_by(|(a, _), (b, _)| a.member_id <= b.member_id) {
-            by_member.sort_by(|(a, _), (b, _)| a.member_id.cmp(&b.member_id));
+        let mut by_member: Vec<&Decision> = decisions.iter().collect();
+        if !by_member.is_sorted_by(|a, b| a.member_id <= b.member_id) {
+            by_member.sort_by(|a, b| a.member_id.cmp(&b.member_id));
         }
         let mut guard = self.ledger_built()?;
         let ledger = guard.as_mut().expect("built above");
         ledger.reserve(by_member.len());
         let mut seen = FxHashSet::with_capacity_and_hasher(by_member.len(), Default::default());
-        let mut pages: Vec<Vec<(&Decision, Option<&OutboxItem>)>> = vec![Vec::with_capacity(RECORD_CHUNK)];
-        for (i, &(d, item)) in by_member.iter().enumerate() {
+        let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
+        for (i, &d) in by_member.iter().enumerate() {
             let page = pages.last_mut().expect("there is always a page");
             if !ledger.contains(&d.key) && seen.insert(&d.key) {
-                page.push((d, item));
+                page.push(d);
             }
-            let members_last = by_member.get(i + 1).is_none_or(|(next, _)| next.member_id != d.member_id);
+            let members_last = by_member.get(i + 1).is_none_or(|next| next.member_id != d.member_id);
             if members_last && page.len() >= RECORD_CHUNK {
                 pages.push(Vec::with_capacity(RECORD_CHUNK));
             }
@@ -111,13 +96,13 @@ impl Store {
         let written = std::thread::scope(|scope| {
             let indexing = scope.spawn(|| {
                 for (&page, decisions) in ids.iter().zip(&pages) {
-                    for (index, &(d, given)) in decisions.iter().enumerate() {
-                        ledger.add(Slot { page, index: index as u32 }, d, pending_at(d, given));
+                    for (index, &d) in decisions.iter().enumerate() {
+                        let pending_at = if queued { OutboxItem::first_attempt_for(d) } else { None };
+                        ledger.add(Slot { page, index: index as u32 }, d, pending_at);
                     }
                 }
             });
-            let entry = |pair: &_| entry_of(pair, make);
-            let written = ledger::encode_pages(&pages, entry).and_then(|encoded| {
+            let written = ledger::encode_pages(&pages, |&d| entry_of(d, queued)).and_then(|encoded| {
                 for (page, bytes) in ids.iter().zip(encoded) {
                     self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
                 }
@@ -233,24 +218,10 @@ impl Store {
     }
 }
 
-/// What a page holds of a decision: with its entry made from it (`make`),
-/// or with the one given.
-fn entry_of<'a>(&(decision, given): &(&'a Decision, Option<&'a OutboxItem>), make: bool) -> EntryRef<'a> {
-    let queued = if make { OutboxItem::for_decision(decision).map(Cow::Owned) } else { given.map(Cow::Borrowed) };
-    EntryRef { decision, queued }
-}
-
-/// Each decision's outbox entry, if it has one. When `outbox` follows the
-/// decisions' order, one pass of key comparisons pairs them; otherwise (a
-/// caller's own order) they are found by key.
-fn queued_entries<'a>(decisions: &[Decision], outbox: &'a [OutboxItem]) -> Vec<Option<&'a OutboxItem>> {
-    let mut next = outbox.iter().peekable();
-    let in_order: Vec<_> = decisions.iter().map(|d| next.next_if(|item| item.key == d.key)).collect();
-    if next.peek().is_none() {
-        return in_order;
-    }
-    let by_key: FxHashMap<&str, &OutboxItem> = outbox.iter().map(|item| (item.key.as_str(), item)).collect();
-    decisions.iter().map(|d| by_key.get(d.key.as_str()).copied()).collect()
+/// What a page holds of a decision: it, and its outbox entry if it is
+/// `queued` and to be sent.
+fn entry_of(decision: &Decision, queued: bool) -> EntryRef<'_> {
+    EntryRef { decision, queued: if queued { OutboxItem::for_decision(decision) } else { None } }
 }
 
 fn page_id(key: &[u8]) -> anyhow::Result<u64> {

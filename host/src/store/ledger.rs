@@ -11,7 +11,6 @@
 //! Outbox entries change state after they are written (delivered, retried,
 //! dead); each change is one small record that overrides the page's copy.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use anyhow::Context;
@@ -33,8 +32,8 @@ pub(crate) struct Slot {
 #[derive(Serialize)]
 pub(crate) struct EntryRef<'a> {
     pub decision: &'a Decision,
-    /// Made while encoding, or a caller's own (see `store::Queue`).
-    pub queued: Option<Cow<'a, OutboxItem>>,
+    /// Made while encoding (see `store::Queue`).
+    pub queued: Option<OutboxItem>,
 }
 
 /// [`EntryRef`] read back (the same encoding, owned).

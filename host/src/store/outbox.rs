@@ -196,3 +196,75 @@ fn with_payload(calendar: &BrandCalendar, decision: &Decision, queued: String, i
     let payload = if queued.is_empty() { decision_json(calendar, decision) } else { queued };
     OutboxItem { payload, ..item }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ledger::{encode_page, EntryRef};
+    use super::*;
+    use crate::model::{ActionKind, DecisionStatus};
+
+    fn decision(member_id: &str) -> Decision {
+        Decision {
+            key: format!("birthday-tiered/birthday/2026-03-01/{member_id}"),
+            strategy: "birthday-tiered".into(),
+            plugin_version: "0.1.0".into(),
+            run_at: 1_772_330_400_000,
+            day: 20_513,
+            member_id: member_id.into(),
+            step: "birthday".into(),
+            action: ActionKind::Message,
+            channel: "wecom".into(),
+            template: "birthday".into(),
+            variables: Vec::new(),
+            benefit: None,
+            coupon_id: None,
+            guide_id: None,
+            group_buy: None,
+            status: DecisionStatus::Dispatched,
+            reason: None,
+            send_at: None,
+        }
+    }
+
+    /// Stores before a touch's body was made when it is sent kept the body
+    /// in the page, beside its decision: such an entry is sent with the body
+    /// it was queued with, through the updates of its failed attempts, while
+    /// an entry queued without one gets its decision's line.
+    #[test]
+    fn an_entry_queued_with_its_body_in_the_page_is_sent_with_that_body() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (kept, made) = (decision("M1"), decision("M2"));
+        let mut earlier = OutboxItem::for_decision(&kept).unwrap();
+        earlier.payload = r#"{"kept":"as queued"}"#.into();
+        let entries = [
+            EntryRef { decision: &kept, queued: Some(earlier) },
+            EntryRef { decision: &made, queued: OutboxItem::for_decision(&made) },
+        ];
+        store.decision_pages.insert(1u64.to_be_bytes(), encode_page(entries).unwrap()).unwrap();
+
+        let calendar = BrandCalendar::default();
+        let expected = [
+            (kept.key.clone(), r#"{"kept":"as queued"}"#.to_string()),
+            (made.key.clone(), decision_json(&calendar, &made)),
+        ];
+        let bodies = |items: &[OutboxItem]| -> Vec<(String, String)> {
+            let mut bodies: Vec<_> = items.iter().map(|i| (i.key.clone(), i.payload.clone())).collect();
+            bodies.sort();
+            bodies
+        };
+        let now = kept.run_at + 1;
+        let due = store.due_outbox(&calendar, now, 10).unwrap();
+        assert_eq!(bodies(&due), expected);
+
+        for item in due {
+            let previous = item.next_attempt_at;
+            let retry = OutboxItem { attempts: 1, last_error: Some("HTTP 503".into()), ..item };
+            store.update_outbox(previous, &retry).unwrap();
+        }
+        let again = store.due_outbox(&calendar, now, 10).unwrap();
+        assert!(again.iter().all(|i| i.attempts == 1), "the updates are read");
+        assert_eq!(bodies(&again), expected);
+        assert_eq!(bodies(&store.outbox_items(&calendar, None).unwrap()), expected);
+    }
+}

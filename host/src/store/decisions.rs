@@ -20,7 +20,7 @@ use anyhow::Context;
 use rustc_hash::FxHashSet;
 
 use super::ledger::{self, Entry, EntryRef, Ledger, Page, Slot};
-use super::outbox::{OutboxItem, OutboxState};
+use super::outbox::{OutboxState, Queued};
 use super::{decode, Store};
 use crate::model::Decision;
 
@@ -33,8 +33,7 @@ pub enum Queue {
     /// No: the decisions are only recorded.
     Nothing,
     /// One entry for each decision that is to be sent (dispatched now or
-    /// deferred), made from it as [`OutboxItem::for_decision`] does — while
-    /// the pages are encoded, on every core.
+    /// deferred), made from it while the pages are encoded, on every core.
     ToBeSent,
 }
 
@@ -97,7 +96,7 @@ impl Store {
             let indexing = scope.spawn(|| {
                 for (&page, decisions) in ids.iter().zip(&pages) {
                     for (index, &d) in decisions.iter().enumerate() {
-                        let pending_at = if queued { OutboxItem::first_attempt_for(d) } else { None };
+                        let pending_at = if queued { Queued::first_attempt_for(d) } else { None };
                         ledger.add(Slot { page, index: index as u32 }, d, pending_at);
                     }
                 }
@@ -133,9 +132,9 @@ impl Store {
 
     /// Reads every page into the indexes, handing each decision to `each`.
     fn build_ledger(&self, mut each: impl FnMut(Decision)) -> anyhow::Result<Ledger> {
-        let mut updated: HashMap<String, OutboxItem> = HashMap::new();
+        let mut updated: HashMap<String, Queued> = HashMap::new();
         for value in self.outbox_updates.iter().values() {
-            let item: OutboxItem = decode(&value?)?;
+            let item: Queued = decode(&value?)?;
             updated.insert(item.key.clone(), item);
         }
         let mut ledger = Ledger::default();
@@ -221,7 +220,7 @@ impl Store {
 /// What a page holds of a decision: it, and its outbox entry if it is
 /// `queued` and to be sent.
 fn entry_of(decision: &Decision, queued: bool) -> EntryRef<'_> {
-    EntryRef { decision, queued: if queued { OutboxItem::for_decision(decision) } else { None } }
+    EntryRef { decision, queued: if queued { Queued::for_decision(decision) } else { None } }
 }
 
 fn page_id(key: &[u8]) -> anyhow::Result<u64> {

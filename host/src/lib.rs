@@ -11,17 +11,18 @@
 //! - [`model`]: the records (members, orders, events, products, decisions, runs);
 //! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is);
 //! - [`import`]: the CSV contract, all-or-nothing, errors with file:line:column;
-//! - [`store`]: the operator's sled store;
+//! - [`store`]: the operator's sled store, a file per tree — imported records, decision pages, runs,
+//!   the outbox, installed plugins — with the types those trees hold (outbox and plugin entries);
 //! - [`member_base`]: the member base in memory, time-indexed, with day indexes;
 //! - [`decision_log`]: each strategy's earlier decisions, for audiences and plugin history;
 //! - [`audience`]: evaluates a plugin's declarative audience and gathers member facts;
 //! - [`runtime`]: wasmtime — loading, checking and sandboxing plugins;
-//! - [`registry`]: installed plugins — install, enable, config, upgrade, rollback;
+//! - [`registry`]: installed plugins — install, enable, config, upgrade, rollback (kept in the store);
 //! - [`scaffold`]: `canvas plugin new` — a plugin folder in Rust, Python or JavaScript from templates;
 //! - [`schedule`]: cron schedules in the brand's time zone;
 //! - [`runner`]: a run instant — every strategy due proposes, the governor decides, all is recorded at once;
 //! - [`governance`]: arbitration, holdouts, quiet hours, fatigue caps, the WeCom limit, budgets;
-//! - [`dispatch`]: the outbox, sinks (webhook, JSONL file), retries and dead letters;
+//! - [`dispatch`]: delivering the store's outbox — sinks (webhook, JSONL file), retries and dead letters;
 //! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
 //! - [`fixture`]: `canvas plugin test` — one plugin on a hand-written fixture;
 //! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store;

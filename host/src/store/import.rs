@@ -8,7 +8,11 @@
 //! came from, when, how many — and an undo log keeps, for every record the
 //! import overwrites, the value it had before (or that it had none). Each
 //! batch's undo entries are flushed to disk before the batch is written,
-//! and the batch before the next one's.
+//! and the batch before the next one's. The undo log is the `import_undo`
+//! tree: a batch number (u64, big-endian) → that batch's record keys, each
+//! with its value before or none (postcard); the marker is JSON at
+//! `meta/import-in-progress` in the `records` tree, beside the records it
+//! guards.
 //!
 //! If the process dies midway, the marker stands, and until it goes:
 //! - runs are refused ([`Store::dataset`]): the data is half one import,

@@ -11,11 +11,13 @@
 //! | `runs` | run instant, id, strategy → a run record (postcard) | [`runs`] |
 //! | `plugins`, `plugin_wasm`, `plugin_compiled` | plugin id → its registry entry (JSON); SHA-256 → a build's bytes, its compiled code | [`plugins`] |
 //!
-//! Records are postcard, which is neither self-describing nor versioned: a
-//! type kept here is its on-disk format, field for field, and changes only
-//! in ways the readers here still decode (see [`runs`] for one that grew).
-//! The types the store holds are defined with their tree (the outbox entry,
-//! the plugin entry), so the store imports none of the modules that use it.
+//! Values are postcard (JSON for the few small ones people may read: plugin
+//! entries, the import marker). Postcard is neither self-describing nor
+//! versioned: a type kept here is its on-disk format, field for field, and
+//! changes only in ways the readers here still decode (see [`runs`] for one
+//! that grew). The types the store holds are defined with their tree (the
+//! outbox entry, the plugin entry), so the store imports none of the
+//! modules that use it: dispatch, the registry, the runner.
 
 mod decisions;
 mod import;

@@ -10,6 +10,11 @@ use serde::{Deserialize, Serialize};
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
+
+/// The wall clock, as [`Millis`] (0 for a clock set before 1970).
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as Millis)
+}
 /// Fen (1 yuan = 100 fen).
 pub type Fen = i64;
 /// A local date in the brand's calendar, as days since 1970-01-01.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::model::Millis;
@@ -15,41 +15,8 @@ use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::store::Store;
 use crate::strategy::{merge_config, Loaded, Strategy, StrategySettings};
 
-/// One installed build of a plugin.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct InstalledVersion {
-    pub sha256: String,
-    pub version: String,
-    pub api_version: String,
-    pub name: String,
-    pub description: String,
-    pub default_config: serde_json::Value,
-    pub schedule: String,
-    pub size_bytes: u64,
-    pub installed_at: Millis,
-}
-
-/// A plugin id and everything the operator decided about it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PluginEntry {
-    pub id: String,
-    /// Installed plugins start disabled.
-    pub enabled: bool,
-    /// The SHA-256 of the active build.
-    pub active: String,
-    /// Builds active before, oldest first: rollback pops the last.
-    pub previously_active: Vec<String>,
-    pub versions: Vec<InstalledVersion>,
-    /// The operator's keys over the default config (and over `[strategies.<id>] config`).
-    pub config: serde_json::Map<String, serde_json::Value>,
-    pub updated_at: Millis,
-}
-
-impl PluginEntry {
-    pub fn active_version(&self) -> &InstalledVersion {
-        self.versions.iter().find(|v| v.sha256 == self.active).expect("the active build is installed")
-    }
-}
+/// What the registry keeps of a plugin is the store's (its `plugins` tree).
+pub use crate::store::{InstalledVersion, PluginEntry};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -236,37 +203,5 @@ fn merge_maps(
     match merge_config(&serde_json::Value::Object(base.clone()), over) {
         serde_json::Value::Object(map) => map,
         _ => unreachable!("merging objects gives an object"),
-    }
-}
-
-impl Store {
-    fn put_plugin_blobs(&self, sha256: &str, wasm: &[u8], compiled: &[u8]) -> anyhow::Result<()> {
-        self.plugin_wasm.insert(sha256, wasm)?;
-        self.plugin_compiled.insert(sha256, compiled)?;
-        Ok(())
-    }
-
-    fn plugin_blobs(&self, sha256: &str) -> anyhow::Result<Option<(Vec<u8>, Vec<u8>)>> {
-        let wasm = self.plugin_wasm.get(sha256)?;
-        let compiled = self.plugin_compiled.get(sha256)?;
-        Ok(wasm.zip(compiled).map(|(w, c)| (w.to_vec(), c.to_vec())))
-    }
-
-    fn put_plugin_entry(&self, entry: &PluginEntry) -> anyhow::Result<()> {
-        self.plugins.insert(entry.id.as_bytes(), serde_json::to_vec(entry)?)?;
-        self.flush()
-    }
-
-    fn plugin_entry(&self, id: &str) -> anyhow::Result<Option<PluginEntry>> {
-        self.plugins.get(id.as_bytes())?.map(|v| Ok(serde_json::from_slice(&v)?)).transpose()
-    }
-
-    fn plugin_entries(&self) -> anyhow::Result<Vec<PluginEntry>> {
-        self.plugins.iter().values().map(|v| Ok(serde_json::from_slice(&v?)?)).collect()
-    }
-
-    /// Whether any plugin is installed (runs then use the registry).
-    pub fn has_installed_plugins(&self) -> anyhow::Result<bool> {
-        Ok(!self.plugins.is_empty())
     }
 }

@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use canvas::app::{App, PluginSource, Selection};
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
-use canvas::dispatch::{DispatchReport, Dispatcher, OutboxItem, OutboxState, Sink, SinkConfig};
+use canvas::dispatch::{DispatchReport, Dispatcher, Sink, SinkConfig};
+use canvas::model::DecisionStatus;
 use canvas::report::decision_json;
-use canvas::store::{Queue, Store};
+use canvas::store::{OutboxItem, OutboxState, Queue, Store};
 use tempfile::TempDir;
 
 use crate::receiver::{Mode, Receiver};
@@ -120,48 +121,30 @@ fn a_receiver_answering_500_is_retried_until_it_accepts() {
 }
 
 #[test]
-fn a_touch_queued_with_its_own_payload_is_sent_with_it() {
-    // Stores before payloads were rendered at sending time kept each
-    // payload in the page; a caller may queue its own. Either is sent as kept.
+fn decisions_recorded_out_of_member_order_each_queue_their_own_touch() {
+    // The runner hands its decisions over in member order; recording sorts
+    // any other order. Either way each decision to be sent is queued with
+    // its own touch, and a decision not to be sent with none.
     let receiver = Receiver::start(Mode::Accept);
     let config = webhook_config(&receiver.url);
-    let (decisions, _dir, store) = decided_elsewhere(&config);
-    let decision = decisions.into_iter().next().unwrap();
-    let mut item = OutboxItem::for_decision(&decision).expect("a birthday touch is sent");
-    assert!(item.payload.is_empty(), "queued without a payload, rendered when read");
-    item.payload = r#"{"kept":"as queued"}"#.into();
-    store.record_decisions(std::slice::from_ref(&decision), Queue::Entries(std::slice::from_ref(&item))).unwrap();
-    assert_eq!(store.outbox_items(&config.calendar(), None).unwrap()[0].payload, item.payload);
-    assert_eq!(dispatch(&store, &config).delivered, 1);
-    let accepted = receiver.with(|r| r.accepted.clone());
-    assert_eq!(accepted, vec![(decision.key.clone(), serde_json::json!({ "kept": "as queued" }))]);
-}
-
-#[test]
-fn entries_queued_in_another_order_than_their_decisions_each_go_with_their_own() {
-    // The runner queues entries in its decisions' order; another caller may
-    // not. Either way each decision keeps its own entry, and only its own.
-    let receiver = Receiver::start(Mode::Accept);
-    let config = webhook_config(&receiver.url);
-    let (decisions, _dir, store) = decided_elsewhere(&config);
+    let (mut decisions, _dir, store) = decided_elsewhere(&config);
     assert_eq!(decisions.len(), 5);
-    let mut queued: Vec<OutboxItem> = decisions
-        .iter()
-        .step_by(2)
-        .map(|d| {
-            let mut item = OutboxItem::for_decision(d).expect("a birthday touch is sent");
-            item.payload = serde_json::json!({ "for": d.member_id }).to_string();
-            item
-        })
-        .collect();
-    queued.reverse();
-    store.record_decisions(&decisions, Queue::Entries(&queued)).unwrap();
+    for d in decisions.iter_mut().skip(1).step_by(2) {
+        d.status = DecisionStatus::Suppressed;
+        d.reason = Some("fatigue: 2 touches in 168h already".into());
+    }
+    decisions.reverse();
+    store.record_decisions(&decisions, Queue::ToBeSent).unwrap();
     assert_eq!(store.decisions().unwrap().len(), 5, "every decision is recorded, queued or not");
     assert_eq!(dispatch(&store, &config).delivered, 3);
     let mut accepted = receiver.with(|r| r.accepted.clone());
     accepted.sort_by(|a, b| a.0.cmp(&b.0));
-    let expected: Vec<_> =
-        decisions.iter().step_by(2).map(|d| (d.key.clone(), serde_json::json!({ "for": d.member_id }))).collect();
+    let mut expected: Vec<_> = decisions
+        .iter()
+        .filter(|d| d.status == DecisionStatus::Dispatched)
+        .map(|d| (d.key.clone(), serde_json::from_str(&decision_json(&config.calendar(), d)).unwrap()))
+        .collect();
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(accepted, expected);
 }
 

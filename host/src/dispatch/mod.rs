@@ -5,7 +5,6 @@
 //! idempotency key, so a receiver that honours `Idempotency-Key` (and the
 //! file sink) sees each touch once even when a crash repeats an attempt.
 
-mod outbox;
 mod sinks;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,10 +14,15 @@ use std::time::Duration;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-pub use outbox::{OutboxItem, OutboxState};
+/// What the outbox holds is the store's (its `outbox_updates` tree and the
+/// decision pages); named here too, as what a dispatcher hands its sinks.
+pub use crate::store::{OutboxItem, OutboxState};
 pub use sinks::{Delivery, Sink, SinkConfig};
 
 use crate::calendar::BrandCalendar;
+/// The wall clock lives with [`Millis`]; named here too, where the service and the
+/// command line have always taken it from.
+pub use crate::model::now_millis;
 use crate::model::Millis;
 use crate::store::Store;
 
@@ -96,10 +100,6 @@ pub struct Dispatcher {
     calendar: BrandCalendar,
     /// By channel, `"*"` for the rest; a path or URL used twice shares one sink.
     sinks: HashMap<String, Arc<Sink>>,
-}
-
-pub fn now_millis() -> Millis {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as Millis)
 }
 
 impl Dispatcher {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::OutboxItem;
+use crate::store::OutboxItem;
 
 /// A sink in config: `{ kind = "webhook", url = "…" }` or `{ kind = "file", path = "…" }`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

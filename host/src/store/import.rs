@@ -8,7 +8,11 @@
 //! came from, when, how many — and an undo log keeps, for every record the
 //! import overwrites, the value it had before (or that it had none). Each
 //! batch's undo entries are flushed to disk before the batch is written,
-//! and the batch before the next one's.
+//! and the batch before the next one's. The undo log is the `import_undo`
+//! tree: a batch number (u64, big-endian) → that batch's record keys, each
+//! with its value before or none (postcard); the marker is JSON at
+//! `meta/import-in-progress` in the `records` tree, beside the records it
+//! guards.
 //!
 //! If the process dies midway, the marker stands, and until it goes:
 //! - runs are refused ([`Store::dataset`]): the data is half one import,
@@ -27,7 +31,8 @@ use anyhow::Context;
 use serde::Serialize;
 
 pub use super::marker::{Discarded, ImportInProgress, ImportInterrupted};
-use super::{key, Store, EVENT, MEMBER, ORDER, PRODUCT};
+use super::records::{key, EVENT, MEMBER, ORDER, PRODUCT};
+use super::Store;
 use crate::import::{ImportRefused, ImportSource, ParsedImport, RecordKind, MEMBERS_CSV};
 use crate::model::DataSet;
 
@@ -97,7 +102,7 @@ impl Store {
         progress: &mut dyn FnMut(RecordKind, u64, u64),
     ) -> anyhow::Result<ImportReport> {
         let _one_at_a_time = self.import_lock.lock().expect("no import panicked holding the lock");
-        let this = ImportInProgress::of(parsed, crate::dispatch::now_millis())?;
+        let this = ImportInProgress::of(parsed, crate::model::now_millis())?;
         let completing = match self.marker()? {
             None => false,
             Some(Marker::Import(interrupted)) if interrupted.fingerprint == this.fingerprint => true,

@@ -11,14 +11,13 @@
 //! Outbox entries change state after they are written (delivered, retried,
 //! dead); each change is one small record that overrides the page's copy.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use anyhow::Context;
 use rustc_hash::FxHashMap;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::dispatch::{OutboxItem, OutboxState};
+use super::outbox::Queued;
 use crate::model::{Decision, Millis};
 use crate::parallel;
 
@@ -33,15 +32,15 @@ pub(crate) struct Slot {
 #[derive(Serialize)]
 pub(crate) struct EntryRef<'a> {
     pub decision: &'a Decision,
-    /// Made while encoding, or a caller's own (see `store::Queue`).
-    pub queued: Option<Cow<'a, OutboxItem>>,
+    /// Made while encoding (see `store::Queue`).
+    pub queued: Option<Queued>,
 }
 
 /// [`EntryRef`] read back (the same encoding, owned).
 #[derive(Deserialize)]
 pub(crate) struct Entry {
     pub decision: Decision,
-    pub queued: Option<OutboxItem>,
+    pub queued: Option<Queued>,
 }
 
 /// Encodes records as one page: a count, each record's end offset, the
@@ -155,12 +154,13 @@ impl Ledger {
         }
     }
 
-    /// Keeps the due index in step with an outbox entry's new state.
-    pub fn reschedule(&mut self, previous_next_attempt: Millis, item: &OutboxItem) {
-        let Some(slot) = self.slot(&item.key) else { return };
+    /// Keeps the due index in step with an outbox entry's new state:
+    /// `pending_at`, its next attempt while it is pending.
+    pub fn reschedule(&mut self, previous_next_attempt: Millis, key: &str, pending_at: Option<Millis>) {
+        let Some(slot) = self.slot(key) else { return };
         self.due.remove(&(previous_next_attempt, slot));
-        if item.state == OutboxState::Pending {
-            self.due.insert((item.next_attempt_at, slot));
+        if let Some(at) = pending_at {
+            self.due.insert((at, slot));
         }
     }
 

@@ -1,0 +1,228 @@
+//! The `decision_pages` tree: every decision, with its outbox entry as
+//! first queued, in pages of whole members.
+//!
+//! Key: a page id (u64, big-endian, sled's generated ids, so pages read back
+//! in the order they were written). Value: a page ([`super::ledger`]'s
+//! format: LZ4 over postcard records with their offsets) of
+//! [`Entry`]s, each a decision and, when it is to be sent, its outbox entry
+//! ([`super::outbox`]). One insert per page of about [`RECORD_CHUNK`]
+//! decisions: a member's decisions and their outbox entries land together or
+//! not at all, and a busy day is written in seconds.
+//!
+//! Lookups (is a key decided, a member's decisions, what is due) go through
+//! the in-memory [`Ledger`], built from the pages on first use and kept in
+//! step on every write.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use rustc_hash::FxHashSet;
+
+use super::ledger::{self, Entry, EntryRef, Ledger, Page, Slot};
+use super::outbox::{OutboxState, Queued};
+use super::{decode, Store};
+use crate::model::Decision;
+
+/// Decisions per page when recording a run (whole members).
+const RECORD_CHUNK: usize = 5_000;
+
+/// Whether a run's decisions are queued in the outbox as they are recorded.
+#[derive(Clone, Copy, Debug)]
+pub enum Queue {
+    /// No: the decisions are only recorded.
+    Nothing,
+    /// One entry for each decision that is to be sent (dispatched now or
+    /// deferred), made from it while the pages are encoded, on every core.
+    ToBeSent,
+}
+
+impl Store {
+    /// Keeps the decisions whose key is not recorded yet, in order, handing
+    /// each recorded one to `decided` first. In place: a busy day's proposals
+    /// are hundreds of MB, not worth copying to drop a few.
+    pub fn retain_undecided(
+        &self,
+        proposals: &mut Vec<Decision>,
+        mut decided: impl FnMut(&Decision),
+    ) -> anyhow::Result<()> {
+        self.with_ledger(|ledger| {
+            proposals.retain(|d| {
+                let recorded = ledger.contains(&d.key);
+                if recorded {
+                    decided(d);
+                }
+                !recorded
+            })
+        })
+    }
+
+    /// Records the decisions of a run instant and their outbox entries, as
+    /// pages of about [`RECORD_CHUNK`] decisions of whole members (see
+    /// [`ledger`]): a member's decisions and their outbox entries land all
+    /// together or not at all. A crash between two pages leaves some members
+    /// recorded: running the instant again decides the others, as recorded
+    /// keys are never decided twice. A key that exists already is kept as it was.
+    pub fn record_decisions(&self, decisions: &[Decision], queue: Queue) -> anyhow::Result<()> {
+        let queued = matches!(queue, Queue::ToBeSent);
+        // Member by member, each member's in the order given. The governor
+        // hands them over in member order already; sort only if not.
+        let mut by_member: Vec<&Decision> = decisions.iter().collect();
+        if !by_member.is_sorted_by(|a, b| a.member_id <= b.member_id) {
+            by_member.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+        }
+        let mut guard = self.ledger_built()?;
+        let ledger = guard.as_mut().expect("built above");
+        ledger.reserve(by_member.len());
+        let mut seen = FxHashSet::with_capacity_and_hasher(by_member.len(), Default::default());
+        let mut pages: Vec<Vec<&Decision>> = vec![Vec::with_capacity(RECORD_CHUNK)];
+        for (i, &d) in by_member.iter().enumerate() {
+            let page = pages.last_mut().expect("there is always a page");
+            if !ledger.contains(&d.key) && seen.insert(&d.key) {
+                page.push(d);
+            }
+            let members_last = by_member.get(i + 1).is_none_or(|next| next.member_id != d.member_id);
+            if members_last && page.len() >= RECORD_CHUNK {
+                pages.push(Vec::with_capacity(RECORD_CHUNK));
+            }
+        }
+        pages.retain(|page| !page.is_empty());
+        let ids = pages.iter().map(|_| self.db.generate_id()).collect::<Result<Vec<u64>, _>>()?;
+        // The indexes are kept in step on a thread of their own while the
+        // pages are encoded (on every core, most of the work) and written in
+        // order: a second of CPU each at a million decisions. Should a write
+        // fail, the indexes are dropped and built again from the pages.
+        let written = std::thread::scope(|scope| {
+            let indexing = scope.spawn(|| {
+                for (&page, decisions) in ids.iter().zip(&pages) {
+                    for (index, &d) in decisions.iter().enumerate() {
+                        let pending_at = if queued { Queued::first_attempt_for(d) } else { None };
+                        ledger.add(Slot { page, index: index as u32 }, d, pending_at);
+                    }
+                }
+            });
+            let written = ledger::encode_pages(&pages, |&d| entry_of(d, queued)).and_then(|encoded| {
+                for (page, bytes) in ids.iter().zip(encoded) {
+                    self.decision_pages.insert(page.to_be_bytes(), bytes).context("recording decisions")?;
+                }
+                Ok(())
+            });
+            indexing.join().expect("indexing decisions does not panic");
+            written
+        });
+        if written.is_err() {
+            *guard = None;
+        }
+        written
+    }
+
+    /// The ledger, built from the pages on first use.
+    fn ledger_built(&self) -> anyhow::Result<std::sync::MutexGuard<'_, Option<Ledger>>> {
+        let mut guard = self.ledger.lock().expect("the ledger lock is never poisoned");
+        if guard.is_none() {
+            *guard = Some(self.build_ledger(|_| {})?);
+        }
+        Ok(guard)
+    }
+
+    /// Runs `f` on the ledger's indexes, built from the pages on first use.
+    pub(super) fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> anyhow::Result<R> {
+        Ok(f(self.ledger_built()?.as_mut().expect("built on first use")))
+    }
+
+    /// Reads every page into the indexes, handing each decision to `each`.
+    fn build_ledger(&self, mut each: impl FnMut(Decision)) -> anyhow::Result<Ledger> {
+        let mut updated: HashMap<String, Queued> = HashMap::new();
+        for value in self.outbox_updates.iter().values() {
+            let item: Queued = decode(&value?)?;
+            updated.insert(item.key.clone(), item);
+        }
+        let mut ledger = Ledger::default();
+        for entry in self.decision_pages.iter() {
+            let (page_key, bytes) = entry?;
+            let page = page_id(&page_key)?;
+            for (index, entry) in Page::decode(&bytes)?.all::<Entry>()?.into_iter().enumerate() {
+                let current = updated.get(&entry.decision.key).or(entry.queued.as_ref());
+                let pending_at =
+                    current.filter(|item| item.state == OutboxState::Pending).map(|item| item.next_attempt_at);
+                ledger.add(Slot { page, index: index as u32 }, &entry.decision, pending_at);
+                each(entry.decision);
+            }
+        }
+        Ok(ledger)
+    }
+
+    /// A page, decoded; the last one read is kept, as readers (the
+    /// dispatcher, a member's history) tend to read one page many times.
+    pub(super) fn page(&self, id: u64) -> anyhow::Result<Arc<Page>> {
+        let mut last = self.last_page.lock().expect("the page cache lock is never poisoned");
+        if let Some((cached, page)) = last.as_ref() {
+            if *cached == id {
+                return Ok(page.clone());
+            }
+        }
+        let bytes =
+            self.decision_pages.get(id.to_be_bytes())?.with_context(|| format!("decision page {id} is missing"))?;
+        let page = Arc::new(Page::decode(&bytes)?);
+        *last = Some((id, page.clone()));
+        Ok(page)
+    }
+
+    pub(super) fn entry(&self, slot: Slot) -> anyhow::Result<Entry> {
+        self.page(slot.page)?.get(slot.index as usize)
+    }
+
+    /// Every recorded entry, page by page.
+    pub(super) fn entries(&self) -> impl Iterator<Item = anyhow::Result<Entry>> + '_ {
+        self.decision_pages.iter().values().flat_map(|bytes| {
+            let page = bytes.map_err(anyhow::Error::from).and_then(|b| Page::decode(&b)).and_then(|p| p.all::<Entry>());
+            match page {
+                Ok(entries) => entries.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            }
+        })
+    }
+
+    /// A member's decisions, by every strategy, in key order.
+    pub fn decisions_of_member(&self, member_id: &str) -> anyhow::Result<Vec<Decision>> {
+        let mut slots = self.with_ledger(|ledger| ledger.of_member(member_id).to_vec())?;
+        slots.sort();
+        let mut found =
+            slots.into_iter().map(|slot| Ok(self.entry(slot)?.decision)).collect::<anyhow::Result<Vec<_>>>()?;
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
+    }
+
+    pub fn decision(&self, key: &str) -> anyhow::Result<Option<Decision>> {
+        let slot = self.with_ledger(|ledger| ledger.slot(key))?;
+        slot.map(|slot| Ok(self.entry(slot)?.decision)).transpose()
+    }
+
+    /// All decisions, in key order.
+    pub fn decisions(&self) -> anyhow::Result<Vec<Decision>> {
+        let mut all = Vec::new();
+        let mut ledger = self.ledger.lock().expect("the ledger lock is never poisoned");
+        match ledger.as_ref() {
+            Some(_) => {
+                for entry in self.entries() {
+                    all.push(entry?.decision);
+                }
+            }
+            // A runner reads them all at its start: build the indexes in the same pass.
+            None => *ledger = Some(self.build_ledger(|d| all.push(d))?),
+        }
+        drop(ledger);
+        all.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        Ok(all)
+    }
+}
+
+/// What a page holds of a decision: it, and its outbox entry if it is
+/// `queued` and to be sent.
+fn entry_of(decision: &Decision, queued: bool) -> EntryRef<'_> {
+    EntryRef { decision, queued: if queued { Queued::for_decision(decision) } else { None } }
+}
+
+fn page_id(key: &[u8]) -> anyhow::Result<u64> {
+    Ok(u64::from_be_bytes(key.try_into().context("a decision page with a malformed key")?))
+}

@@ -1,0 +1,113 @@
+//! The operator's store, in sled: one tree per kind of thing kept, one file
+//! here per tree (the tree's key and value format, and why, are in its
+//! file's docs).
+//!
+//! | tree | key → value | file |
+//! |---|---|---|
+//! | `records` | `m/`, `o/`, `e/`, `p/` + id → a member, order, event, product (postcard); `E/` + page id → a page of events the host produced; the interrupted-import marker | [`records`], [`import`] |
+//! | `import_undo` | batch number → what the running import overwrote | [`import`] |
+//! | `decision_pages` | page id → a page of decisions of whole members, each with its outbox entry as queued | [`decisions`], [`ledger`] |
+//! | `outbox_updates` | decision key → its outbox entry's state since it was queued | [`outbox`] |
+//! | `runs` | run instant, id, strategy → a run record (postcard) | [`runs`] |
+//! | `plugins`, `plugin_wasm`, `plugin_compiled` | plugin id → its registry entry (JSON); SHA-256 → a build's bytes, its compiled code | [`plugins`] |
+//!
+//! Values are postcard (JSON for the few small ones people may read: plugin
+//! entries, the import marker). Postcard is neither self-describing nor
+//! versioned: a type kept here is its on-disk format, field for field, and
+//! changes only in ways the readers here still decode (see [`runs`] for one
+//! that grew). The types the store holds are defined with their tree (the
+//! outbox entry, the plugin entry), so the store imports none of the
+//! modules that use it: dispatch, the registry, the runner.
+
+mod decisions;
+mod import;
+mod ledger;
+mod marker;
+mod outbox;
+mod plugins;
+mod records;
+mod runs;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use serde::de::DeserializeOwned;
+
+pub use decisions::Queue;
+use import::UNDO_TREE;
+pub use import::{Discarded, ImportCounts, ImportInProgress, ImportInterrupted, ImportReport};
+use ledger::{Ledger, Page};
+pub use outbox::{OutboxItem, OutboxState};
+pub use plugins::{InstalledVersion, PluginEntry};
+
+pub struct Store {
+    db: sled::Db,
+    /// Imported records and the host's own events (see [`records`]).
+    records: sled::Tree,
+    /// The running or interrupted import's undo log (see [`import`]).
+    undo: sled::Tree,
+    /// One import at a time, and no read of the whole data set during one.
+    import_lock: Mutex<()>,
+    /// Decisions with their outbox entries, in pages by page id (see [`decisions`]).
+    decision_pages: sled::Tree,
+    /// Run records (see [`runs`]).
+    runs: sled::Tree,
+    /// An outbox entry's state since it was queued, by decision key (see [`outbox`]).
+    outbox_updates: sled::Tree,
+    /// Indexes over the pages, built on first use (see [`ledger`]).
+    ledger: Mutex<Option<Ledger>>,
+    /// The page read last, decoded (see [`Store::page`]).
+    last_page: Mutex<Option<(u64, Arc<Page>)>>,
+    /// Installed plugins (see [`plugins`]): entries by id, wasm and compiled code by SHA-256.
+    plugins: sled::Tree,
+    plugin_wasm: sled::Tree,
+    plugin_compiled: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the store. Only one process may have it open: a
+    /// second one is refused, so two runs can never interleave their writes.
+    pub fn open(path: &Path) -> anyhow::Result<Store> {
+        let db = sled::open(path).map_err(|e| match e {
+            // sled says so in its message only (an `Other` I/O error).
+            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+                anyhow::anyhow!("the store at {} is in use by another canvas process", path.display())
+            }
+            other => anyhow::Error::new(other).context(format!("cannot open the store at {}", path.display())),
+        })?;
+        // Stores before decision pages kept one record per decision there.
+        if db.tree_names().iter().any(|name| name == b"decisions".as_slice()) && !db.open_tree("decisions")?.is_empty()
+        {
+            anyhow::bail!(
+                "the store at {} was written by an earlier canvas (one record per decision); \
+                 import the data into a new store",
+                path.display()
+            );
+        }
+        Ok(Store {
+            records: db.open_tree("records")?,
+            undo: db.open_tree(UNDO_TREE)?,
+            import_lock: Mutex::new(()),
+            decision_pages: db.open_tree("decision_pages")?,
+            runs: db.open_tree("runs")?,
+            outbox_updates: db.open_tree("outbox_updates")?,
+            ledger: Mutex::new(None),
+            last_page: Mutex::new(None),
+            plugins: db.open_tree("plugins")?,
+            plugin_wasm: db.open_tree("plugin_wasm")?,
+            plugin_compiled: db.open_tree("plugin_compiled")?,
+            db,
+        })
+    }
+
+    pub fn flush(&self) -> anyhow::Result<()> {
+        self.db.flush().context("flushing the store")?;
+        Ok(())
+    }
+}
+
+/// A postcard record, or an error saying the store is newer than this canvas.
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
+    postcard::from_bytes(bytes).context("the store holds a record this version cannot read")
+}

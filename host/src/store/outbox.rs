@@ -1,0 +1,337 @@
+//! The outbox: every dispatched or deferred touch waits here, keyed by its
+//! decision's idempotency key, until a sink confirms delivery or it runs out
+//! of attempts (dead letter, re-drivable). Written in the same page as the
+//! decision (see [`super::decisions`]), so a decided touch is never lost and
+//! never queued twice; each later change of state is a record of its own in
+//! the `outbox_updates` tree: the decision key (UTF-8) → the entry as it is
+//! now ([`Queued`], postcard), overriding the page's copy.
+//!
+//! A touch's body is its decision's own line (decisions.jsonl), and the
+//! page holds the decision already: the store keeps no body, and makes it
+//! when an entry is read ([`OutboxItem`], always with its body), in the
+//! brand's calendar. Made and kept beside the decision, it was a third of a
+//! busy day's recording and of the pages' bytes. Pages of stores before
+//! that hold the body they were queued with; those entries are sent with it.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::ledger::Slot;
+use super::{decode, Store};
+use crate::calendar::BrandCalendar;
+use crate::decision_line::decision_json;
+use crate::model::{Decision, Millis};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    Pending,
+    Delivered,
+    /// Out of attempts, or refused for good; `canvas outbox redrive` retries it.
+    Dead,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Dead => "dead",
+        }
+    }
+}
+
+/// A touch in the outbox, as the store hands it out: where it goes, what it
+/// says, and how its delivery stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// The decision's idempotency key, sent as the `Idempotency-Key` header.
+    pub key: String,
+    pub channel: String,
+    /// The touch as JSON: its decision's decisions.jsonl line (or, from an
+    /// earlier store, the body it was queued with).
+    pub payload: String,
+    /// Not before (a deferred touch's `send_at`).
+    pub due_at: Millis,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: Millis,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<Millis>,
+}
+
+/// An outbox entry as the store keeps it: in its decision's page as first
+/// queued, and in `outbox_updates` as it is now. The on-disk format —
+/// postcard, where the fields' order is the format — as canvas has always
+/// written it; [`OutboxItem`] without its body.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Queued {
+    pub key: String,
+    pub channel: String,
+    /// Written empty. Pages of stores before the body was made when sent
+    /// hold it here, and their entries are sent with it; an update's is
+    /// never read (the page's copy is the entry's body).
+    pub kept_body: String,
+    pub due_at: Millis,
+    pub state: OutboxState,
+    pub attempts: u32,
+    pub next_attempt_at: Millis,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<Millis>,
+}
+
+impl Queued {
+    /// When [`Queued::for_decision`]'s entry is first tried, without making
+    /// it: the recording's due index needs only this.
+    pub fn first_attempt_for(d: &Decision) -> Option<Millis> {
+        d.planned_send_at()
+    }
+
+    /// The outbox entry of a decision that is to be sent; `None` for a
+    /// decision not to be sent.
+    pub fn for_decision(d: &Decision) -> Option<Self> {
+        let due_at = Self::first_attempt_for(d)?;
+        Some(Queued {
+            key: d.key.clone(),
+            channel: d.channel.clone(),
+            kept_body: String::new(),
+            due_at,
+            state: OutboxState::Pending,
+            attempts: 0,
+            next_attempt_at: due_at,
+            last_error: None,
+            delivered_at: None,
+        })
+    }
+
+    /// An item's state, as an update records it.
+    fn of(item: &OutboxItem) -> Self {
+        Queued {
+            key: item.key.clone(),
+            channel: item.channel.clone(),
+            kept_body: String::new(),
+            last_error: item.last_error.clone(),
+            due_at: item.due_at,
+            state: item.state,
+            attempts: item.attempts,
+            next_attempt_at: item.next_attempt_at,
+            delivered_at: item.delivered_at,
+        }
+    }
+
+    /// The entry as handed out, with `payload` for its body.
+    fn with_payload(self, payload: String) -> OutboxItem {
+        let Queued { key, channel, kept_body: _, due_at, state, attempts, next_attempt_at, last_error, delivered_at } =
+            self;
+        OutboxItem { key, channel, payload, due_at, state, attempts, next_attempt_at, last_error, delivered_at }
+    }
+}
+
+impl Store {
+    /// The outbox entry of the decision at `slot` as it is now (its last
+    /// update, else as queued).
+    fn outbox_state(&self, slot: Slot) -> anyhow::Result<Option<Queued>> {
+        let Some(queued) = self.entry(slot)?.queued else { return Ok(None) };
+        self.current(queued).map(Some)
+    }
+
+    /// [`Store::outbox_state`] with its body: as kept, or else the
+    /// decision's line rendered in `calendar`.
+    fn outbox_item(&self, calendar: &BrandCalendar, slot: Slot) -> anyhow::Result<Option<OutboxItem>> {
+        let entry = self.entry(slot)?;
+        let Some(mut queued) = entry.queued else { return Ok(None) };
+        let kept = std::mem::take(&mut queued.kept_body);
+        Ok(Some(self.current(queued)?.with_payload(body(calendar, &entry.decision, kept))))
+    }
+
+    /// An entry as queued, or its last update if it has one.
+    fn current(&self, queued: Queued) -> anyhow::Result<Queued> {
+        match self.outbox_updates.get(queued.key.as_bytes())? {
+            Some(bytes) => decode(&bytes),
+            None => Ok(queued),
+        }
+    }
+
+    /// Pending items whose next attempt is due by `now`, earliest first,
+    /// each with its body rendered in `calendar`.
+    pub fn due_outbox(&self, calendar: &BrandCalendar, now: Millis, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
+        let due: Vec<Slot> =
+            self.with_ledger(|ledger| ledger.due(Some(now.saturating_add(1))).take(limit).collect())?;
+        due.into_iter().filter_map(|slot| self.outbox_item(calendar, slot).transpose()).collect()
+    }
+
+    /// The earliest next attempt of a pending item that was due by `horizon`.
+    pub fn next_retry(&self, horizon: Millis) -> anyhow::Result<Option<Millis>> {
+        let pending: Vec<Slot> = self.with_ledger(|ledger| ledger.due(None).collect())?;
+        for slot in pending {
+            if let Some(item) = self.outbox_state(slot)? {
+                if item.due_at <= horizon {
+                    return Ok(Some(item.next_attempt_at));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Stores an item's new state, keeping the due index in step. The body
+    /// is not stored: it never changes after the entry is queued.
+    pub fn update_outbox(&self, previous_next_attempt: Millis, item: &OutboxItem) -> anyhow::Result<()> {
+        self.put_update(previous_next_attempt, &Queued::of(item))
+    }
+
+    fn put_update(&self, previous_next_attempt: Millis, state: &Queued) -> anyhow::Result<()> {
+        self.outbox_updates.insert(state.key.as_bytes(), postcard::to_stdvec(state)?).context("updating the outbox")?;
+        let pending_at = (state.state == OutboxState::Pending).then_some(state.next_attempt_at);
+        self.with_ledger(|ledger| ledger.reschedule(previous_next_attempt, &state.key, pending_at))
+    }
+
+    /// How many items wait to be delivered (now or later).
+    pub fn pending_outbox(&self) -> anyhow::Result<usize> {
+        self.with_ledger(|ledger| ledger.pending())
+    }
+
+    /// Every outbox item, optionally of one state, in key order, each with
+    /// its body rendered in `calendar`.
+    pub fn outbox_items(
+        &self,
+        calendar: &BrandCalendar,
+        state: Option<OutboxState>,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
+        let mut items = Vec::new();
+        for entry in self.entries() {
+            let entry = entry?;
+            let Some(mut queued) = entry.queued else { continue };
+            let kept = std::mem::take(&mut queued.kept_body);
+            let current = self.current(queued)?;
+            if state.is_none_or(|s| s == current.state) {
+                items.push(current.with_payload(body(calendar, &entry.decision, kept)));
+            }
+        }
+        items.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(items)
+    }
+
+    /// Puts dead letters back in the queue, due `now`, with fresh attempts.
+    /// `keys` empty: every dead letter. Returns how many were re-driven.
+    pub fn redrive(&self, keys: &[String], now: Millis) -> anyhow::Result<usize> {
+        let mut count = 0;
+        for entry in self.entries() {
+            let Some(queued) = entry?.queued else { continue };
+            let mut item = self.current(queued)?;
+            if item.state != OutboxState::Dead || !(keys.is_empty() || keys.contains(&item.key)) {
+                continue;
+            }
+            let previous = item.next_attempt_at;
+            item.state = OutboxState::Pending;
+            item.attempts = 0;
+            item.next_attempt_at = now;
+            item.kept_body = String::new();
+            self.put_update(previous, &item)?;
+            count += 1;
+        }
+        self.flush()?;
+        Ok(count)
+    }
+}
+
+/// A touch's body: the one its entry was queued with, if an earlier store
+/// kept one, or else its decision's line.
+fn body(calendar: &BrandCalendar, decision: &Decision, kept: String) -> String {
+    if kept.is_empty() {
+        decision_json(calendar, decision)
+    } else {
+        kept
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ledger::{encode_page, EntryRef};
+    use super::*;
+    use crate::model::{ActionKind, DecisionStatus};
+
+    fn decision(member_id: &str) -> Decision {
+        Decision {
+            key: format!("birthday-tiered/birthday/2026-03-01/{member_id}"),
+            strategy: "birthday-tiered".into(),
+            plugin_version: "0.1.0".into(),
+            run_at: 1_772_330_400_000,
+            day: 20_513,
+            member_id: member_id.into(),
+            step: "birthday".into(),
+            action: ActionKind::Message,
+            channel: "wecom".into(),
+            template: "birthday".into(),
+            variables: Vec::new(),
+            benefit: None,
+            coupon_id: None,
+            guide_id: None,
+            group_buy: None,
+            status: DecisionStatus::Dispatched,
+            reason: None,
+            send_at: None,
+        }
+    }
+
+    /// Stores before a touch's body was made when it is sent kept the body
+    /// in the page, beside its decision: such an entry is sent with the body
+    /// it was queued with, through the updates of its failed attempts, while
+    /// an entry queued without one gets its decision's line.
+    #[test]
+    fn an_entry_queued_with_its_body_in_the_page_is_sent_with_that_body() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (kept, made) = (decision("M1"), decision("M2"));
+        let mut earlier = Queued::for_decision(&kept).unwrap();
+        earlier.kept_body = r#"{"kept":"as queued"}"#.into();
+        let entries = [
+            EntryRef { decision: &kept, queued: Some(earlier) },
+            EntryRef { decision: &made, queued: Queued::for_decision(&made) },
+        ];
+        store.decision_pages.insert(1u64.to_be_bytes(), encode_page(entries).unwrap()).unwrap();
+
+        let calendar = BrandCalendar::default();
+        let expected = [
+            (kept.key.clone(), r#"{"kept":"as queued"}"#.to_string()),
+            (made.key.clone(), decision_json(&calendar, &made)),
+        ];
+        let bodies = |items: &[OutboxItem]| -> Vec<(String, String)> {
+            let mut bodies: Vec<_> = items.iter().map(|i| (i.key.clone(), i.payload.clone())).collect();
+            bodies.sort();
+            bodies
+        };
+        let now = kept.run_at + 1;
+        let due = store.due_outbox(&calendar, now, 10).unwrap();
+        assert_eq!(bodies(&due), expected);
+
+        for item in due {
+            let previous = item.next_attempt_at;
+            let retry = OutboxItem { attempts: 1, last_error: Some("HTTP 503".into()), ..item };
+            store.update_outbox(previous, &retry).unwrap();
+        }
+        let again = store.due_outbox(&calendar, now, 10).unwrap();
+        assert!(again.iter().all(|i| i.attempts == 1), "the updates are read");
+        assert_eq!(bodies(&again), expected);
+        assert_eq!(bodies(&store.outbox_items(&calendar, None).unwrap()), expected);
+    }
+
+    /// The pages and updates of every store so far hold entries in this
+    /// encoding: field for field, in this order.
+    #[test]
+    fn an_entry_is_kept_in_the_encoding_stores_hold() {
+        let entry = Queued {
+            key: "k".into(),
+            channel: "wecom".into(),
+            kept_body: String::new(),
+            due_at: 1,
+            state: OutboxState::Dead,
+            attempts: 3,
+            next_attempt_at: 2,
+            last_error: Some("e".into()),
+            delivered_at: None,
+        };
+        let bytes = [&[1, b'k', 5][..], b"wecom", &[0, 2, 2, 3, 4, 1, 1, b'e', 0]].concat();
+        assert_eq!(postcard::to_stdvec(&entry).unwrap(), bytes);
+        assert_eq!(decode::<Queued>(&bytes).unwrap(), entry);
+    }
+}

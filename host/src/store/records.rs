@@ -1,0 +1,202 @@
+//! The `records` tree: what the brand imported, and the events the host
+//! itself produced.
+//!
+//! - `m/`, `o/`, `e/`, `p/` followed by the record's id → a [`Member`],
+//!   [`Order`], [`Event`] or [`Product`], postcard-encoded. Keyed by id, so
+//!   importing a record again replaces it (see [`super::import`]); one tree
+//!   with a prefix per kind, so an import writes all its kinds in one sled
+//!   batch.
+//! - `E/` followed by a page id (u64, big-endian) → a page of events the
+//!   host produced (coupons issued by decisions), in the decision pages'
+//!   format ([`super::ledger::encode_page`]): one insert per run instant,
+//!   not one per coupon.
+//! - `meta/import-in-progress` → the interrupted-import marker (see
+//!   [`super::import`]).
+//!
+//! Reading the data set is most of a large brand's start-up, so the scans
+//! run on every core over key ranges ([`key_ranges`]).
+
+use std::collections::HashSet;
+use std::ops::Bound;
+
+use anyhow::Context;
+use serde::de::DeserializeOwned;
+
+use super::ledger::{self, Page};
+use super::{decode, Store};
+use crate::model::{DataSet, Event, Member, Order, Product};
+use crate::parallel::{self, all_cores};
+
+pub(super) const MEMBER: &[u8] = b"m/";
+pub(super) const ORDER: &[u8] = b"o/";
+pub(super) const EVENT: &[u8] = b"e/";
+pub(super) const PRODUCT: &[u8] = b"p/";
+/// Pages of events the host produced (coupons issued), by page id.
+const EVENT_PAGE: &[u8] = b"E/";
+/// Key ranges a scan is split into, per core.
+const RANGES_PER_CORE: usize = 32;
+
+impl Store {
+    /// Everything imported so far; refused ([`super::ImportInterrupted`]) while an
+    /// import stands interrupted. Waits for an import being written.
+    pub fn dataset(&self) -> anyhow::Result<DataSet> {
+        let _no_import_midway = self.import_lock.lock().expect("no import panicked holding the lock");
+        self.check_import_complete()?;
+        let mut events = self.scan::<Event>(EVENT)?;
+        let mut produced = HashSet::new();
+        for page in self.records.scan_prefix(EVENT_PAGE).values() {
+            for event in Page::decode(&page?)?.all::<Event>()? {
+                // A page written again after a crash repeats its events.
+                if produced.insert(event.id.clone()) {
+                    events.push(event);
+                }
+            }
+        }
+        Ok(DataSet {
+            members: self.scan::<Member>(MEMBER)?,
+            orders: self.scan::<Order>(ORDER)?,
+            events,
+            products: self.scan::<Product>(PRODUCT)?,
+        })
+    }
+
+    /// Every record under `prefix`, in key order, read and decoded on all
+    /// cores: a large brand's twenty million events are most of a start-up.
+    /// The keys are split into many ranges, which the cores take in turn, so
+    /// a range that holds more keys than its share (ids of varying length)
+    /// does not leave a core idle.
+    fn scan<T: DeserializeOwned + Send>(&self, prefix: &[u8]) -> anyhow::Result<Vec<T>> {
+        let ranges = key_ranges(&self.records, prefix, RANGES_PER_CORE * all_cores())?;
+        let read = |(from, to): &KeyRange| -> anyhow::Result<Vec<T>> {
+            self.records.range((from.clone(), to.clone())).values().map(|v| decode(&v?)).collect()
+        };
+        let parts = parallel::in_order(ranges.iter(), all_cores(), read, Result::is_err);
+        let parts = parts.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let mut records = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for part in parts {
+            records.extend(part);
+        }
+        Ok(records)
+    }
+
+    /// Records events the host itself produced (coupons issued by decisions),
+    /// as one page. Written before the decisions they follow from: if the
+    /// process dies between the two, the instant is decided again and the
+    /// same events (same ids) are written again, which [`Store::dataset`] reads once.
+    pub fn record_events(&self, events: &[Event]) -> anyhow::Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut page_key = EVENT_PAGE.to_vec();
+        page_key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        self.records.insert(page_key, ledger::encode_page(events)?).context("recording events")?;
+        Ok(())
+    }
+}
+
+/// A record's key: its kind's prefix and its id.
+pub(super) fn key(prefix: &[u8], id: &str) -> Vec<u8> {
+    let mut key = prefix.to_vec();
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// A key range, as sled takes it.
+type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
+/// Ranges, in key order, that together hold every key under `prefix` once:
+/// at least `parts` when there are that many keys. They are split halfway
+/// between keys read as numbers, so ids of one shape (sequential or random)
+/// split about evenly; any split would be correct.
+fn key_ranges(tree: &sled::Tree, prefix: &[u8], parts: usize) -> anyhow::Result<Vec<KeyRange>> {
+    let mut keys = tree.scan_prefix(prefix).keys();
+    let Some(first) = keys.next().transpose()? else { return Ok(Vec::new()) };
+    let Some(last) = keys.next_back().transpose()? else {
+        return Ok(vec![(Bound::Included(first.to_vec()), Bound::Included(first.to_vec()))]);
+    };
+    let mut splits = vec![first.to_vec(), last.to_vec()];
+    while splits.len() <= parts {
+        let halves: Vec<Vec<u8>> = splits.windows(2).map(|w| midpoint(&w[0], &w[1])).collect();
+        let before = splits.len();
+        splits.extend(halves);
+        splits.sort_unstable();
+        splits.dedup();
+        if splits.len() == before {
+            break; // no key lies between: fewer ranges than parts
+        }
+    }
+    let last_range = splits.len() - 2;
+    Ok(splits
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            let end = if i == last_range { Bound::Included(w[1].clone()) } else { Bound::Excluded(w[1].clone()) };
+            (Bound::Included(w[0].clone()), end)
+        })
+        .collect())
+}
+
+/// The key halfway between `a` and `b`, both read as big-endian numbers as
+/// long as the longer one.
+fn midpoint(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let len = a.len().max(b.len());
+    let byte = |key: &[u8], i: usize| u32::from(key.get(i).copied().unwrap_or(0));
+    let mut sum = vec![0u32; len];
+    let mut carry = 0;
+    for i in (0..len).rev() {
+        let total = byte(a, i) + byte(b, i) + carry;
+        sum[i] = total & 0xff;
+        carry = total >> 8;
+    }
+    // Halve carry‖sum, from the most significant byte down.
+    let mut rest = carry;
+    sum.into_iter()
+        .map(|digit| {
+            let value = rest * 256 + digit;
+            rest = value % 2;
+            (value / 2) as u8
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scan reads its ranges side by side: together they must hold every
+    /// record under the prefix once, in key order, whatever the ids' shape.
+    #[test]
+    fn key_ranges_hold_every_key_under_the_prefix_once_in_order() {
+        let tree = sled::Config::new().temporary(true).open().unwrap().open_tree("records").unwrap();
+        // Ids of varying length, as a brand's sequential ids are (E1 … E2345),
+        // between the keys of the prefixes either side.
+        let ids: Vec<String> = (1..=2345).map(|n| format!("E{n}")).collect();
+        for id in &ids {
+            tree.insert(key(EVENT, id), id.as_bytes()).unwrap();
+        }
+        tree.insert(b"d/x", "before").unwrap();
+        tree.insert(b"f/x", "after").unwrap();
+        tree.insert(key(ORDER, "O1"), "the only order").unwrap();
+        let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+        expected.sort_unstable();
+
+        let read = |prefix: &[u8], parts: usize| -> (usize, Vec<String>) {
+            let ranges = key_ranges(&tree, prefix, parts).unwrap();
+            let values = ranges
+                .iter()
+                .flat_map(|(from, to)| tree.range((from.clone(), to.clone())).values())
+                .map(|v| String::from_utf8(v.unwrap().to_vec()).unwrap())
+                .collect();
+            (ranges.len(), values)
+        };
+        for parts in [1, 2, 3, 64, 10_000] {
+            let (ranges, values) = read(EVENT, parts);
+            assert_eq!(values, expected, "{parts} parts");
+            assert!(ranges >= parts.min(2_000), "{parts} parts asked, {ranges} made");
+        }
+        assert_eq!(read(ORDER, 64), (1, vec!["the only order".to_string()]));
+        assert_eq!(read(PRODUCT, 64), (0, vec![]));
+        assert_eq!(midpoint(b"e/E00", b"e/E20"), b"e/E10");
+        assert_eq!(midpoint(&[0x00, 0xff], &[0x01, 0x01, 0x07]), [0x01, 0x00, 0x03]);
+    }
+}

@@ -1,0 +1,75 @@
+//! The `runs` tree: one record per run of a strategy, oldest first.
+//!
+//! Key: the run instant made sortable ([`sortable`], 8 bytes), a generated
+//! id (u64, big-endian) and the strategy id — so a scan reads runs in time
+//! order and a second run of the same instant is kept beside the first.
+//! Value: the [`RunRecord`], postcard-encoded; records written before its
+//! last fields existed are still read ([`decode_run`]).
+
+use anyhow::Context;
+
+use super::{decode, Store};
+use crate::model::RunRecord;
+
+impl Store {
+    /// Records a run; a second run of the same instant is kept beside the first.
+    pub fn record_run(&self, run: &RunRecord) -> anyhow::Result<()> {
+        let mut key = sortable(run.run_at).to_vec();
+        key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        key.extend_from_slice(run.strategy.as_bytes());
+        self.runs.insert(key, postcard::to_stdvec(run)?).context("recording a run")?;
+        Ok(())
+    }
+
+    /// All runs, oldest first.
+    pub fn runs(&self) -> anyhow::Result<Vec<RunRecord>> {
+        self.runs.iter().values().map(|v| decode_run(&v?)).collect()
+    }
+}
+
+/// Big-endian with the sign bit flipped, so byte order is numeric order.
+fn sortable(at: i64) -> [u8; 8] {
+    ((at as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// A run record; one recorded before `held_back` or `failed_members` (its
+/// last fields) were counted lacks their bytes, and reads them as 0.
+fn decode_run(bytes: &[u8]) -> anyhow::Result<RunRecord> {
+    postcard::from_bytes(bytes)
+        .or_else(|_| postcard::from_bytes(&[bytes, &[0]].concat()))
+        .or_else(|_| decode(&[bytes, &[0, 0]].concat()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{RunOutcome, RunTrigger};
+
+    #[test]
+    fn a_run_recorded_before_held_back_was_counted_reads_as_none_held_back() {
+        let run = RunRecord {
+            strategy: "group-buy-referral".into(),
+            trigger: RunTrigger::Schedule,
+            plugin_version: "0.1.0".into(),
+            run_at: 1_772_330_400_000,
+            day: 20_513,
+            audience: 9,
+            batches: 1,
+            decisions: 9,
+            already_decided: 0,
+            fuel_used: 1_000,
+            duration_micros: 10,
+            outcome: RunOutcome::Completed,
+            held_back: 0,
+            failed_members: 0,
+        };
+        let bytes = postcard::to_stdvec(&run).unwrap();
+        assert_eq!(decode_run(&bytes).unwrap(), run);
+        let older = &bytes[..bytes.len() - 1];
+        assert_eq!(decode_run(older).unwrap(), run);
+        let oldest = &bytes[..bytes.len() - 2];
+        assert_eq!(decode_run(oldest).unwrap(), run);
+        let held = RunRecord { held_back: 300, ..run };
+        assert_eq!(decode_run(&postcard::to_stdvec(&held).unwrap()).unwrap(), held);
+    }
+}

@@ -20,7 +20,7 @@ use anyhow::Context;
 use rustc_hash::FxHashSet;
 
 use super::ledger::{self, Entry, EntryRef, Ledger, Page, Slot};
-use super::outbox::{OutboxState, Queued};
+use super::outbox_entry::{OutboxState, Queued};
 use super::{decode, Store};
 use crate::model::Decision;
 

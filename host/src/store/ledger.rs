@@ -17,7 +17,7 @@ use anyhow::Context;
 use rustc_hash::FxHashMap;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use super::outbox::Queued;
+use super::outbox_entry::Queued;
 use crate::model::{Decision, Millis};
 use crate::parallel;
 

@@ -24,6 +24,7 @@ mod import;
 mod ledger;
 mod marker;
 mod outbox;
+mod outbox_entry;
 mod plugins;
 mod records;
 mod runs;
@@ -38,7 +39,7 @@ pub use decisions::Queue;
 use import::UNDO_TREE;
 pub use import::{Discarded, ImportCounts, ImportInProgress, ImportInterrupted, ImportReport};
 use ledger::{Ledger, Page};
-pub use outbox::{OutboxItem, OutboxState};
+pub use outbox_entry::{OutboxItem, OutboxState};
 pub use plugins::{InstalledVersion, PluginEntry};
 
 pub struct Store {

@@ -14,118 +14,13 @@
 //! that hold the body they were queued with; those entries are sent with it.
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
 
 use super::ledger::Slot;
+use super::outbox_entry::{OutboxItem, OutboxState, Queued};
 use super::{decode, Store};
 use crate::calendar::BrandCalendar;
 use crate::decision_line::decision_json;
 use crate::model::{Decision, Millis};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutboxState {
-    Pending,
-    Delivered,
-    /// Out of attempts, or refused for good; `canvas outbox redrive` retries it.
-    Dead,
-}
-
-impl OutboxState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxState::Pending => "pending",
-            OutboxState::Delivered => "delivered",
-            OutboxState::Dead => "dead",
-        }
-    }
-}
-
-/// A touch in the outbox, as the store hands it out: where it goes, what it
-/// says, and how its delivery stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboxItem {
-    /// The decision's idempotency key, sent as the `Idempotency-Key` header.
-    pub key: String,
-    pub channel: String,
-    /// The touch as JSON: its decision's decisions.jsonl line (or, from an
-    /// earlier store, the body it was queued with).
-    pub payload: String,
-    /// Not before (a deferred touch's `send_at`).
-    pub due_at: Millis,
-    pub state: OutboxState,
-    pub attempts: u32,
-    pub next_attempt_at: Millis,
-    pub last_error: Option<String>,
-    pub delivered_at: Option<Millis>,
-}
-
-/// An outbox entry as the store keeps it: in its decision's page as first
-/// queued, and in `outbox_updates` as it is now. The on-disk format —
-/// postcard, where the fields' order is the format — as canvas has always
-/// written it; [`OutboxItem`] without its body.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub(super) struct Queued {
-    pub key: String,
-    pub channel: String,
-    /// Written empty. Pages of stores before the body was made when sent
-    /// hold it here, and their entries are sent with it; an update's is
-    /// never read (the page's copy is the entry's body).
-    pub kept_body: String,
-    pub due_at: Millis,
-    pub state: OutboxState,
-    pub attempts: u32,
-    pub next_attempt_at: Millis,
-    pub last_error: Option<String>,
-    pub delivered_at: Option<Millis>,
-}
-
-impl Queued {
-    /// When [`Queued::for_decision`]'s entry is first tried, without making
-    /// it: the recording's due index needs only this.
-    pub fn first_attempt_for(d: &Decision) -> Option<Millis> {
-        d.planned_send_at()
-    }
-
-    /// The outbox entry of a decision that is to be sent; `None` for a
-    /// decision not to be sent.
-    pub fn for_decision(d: &Decision) -> Option<Self> {
-        let due_at = Self::first_attempt_for(d)?;
-        Some(Queued {
-            key: d.key.clone(),
-            channel: d.channel.clone(),
-            kept_body: String::new(),
-            due_at,
-            state: OutboxState::Pending,
-            attempts: 0,
-            next_attempt_at: due_at,
-            last_error: None,
-            delivered_at: None,
-        })
-    }
-
-    /// An item's state, as an update records it.
-    fn of(item: &OutboxItem) -> Self {
-        Queued {
-            key: item.key.clone(),
-            channel: item.channel.clone(),
-            kept_body: String::new(),
-            last_error: item.last_error.clone(),
-            due_at: item.due_at,
-            state: item.state,
-            attempts: item.attempts,
-            next_attempt_at: item.next_attempt_at,
-            delivered_at: item.delivered_at,
-        }
-    }
-
-    /// The entry as handed out, with `payload` for its body.
-    fn with_payload(self, payload: String) -> OutboxItem {
-        let Queued { key, channel, kept_body: _, due_at, state, attempts, next_attempt_at, last_error, delivered_at } =
-            self;
-        OutboxItem { key, channel, payload, due_at, state, attempts, next_attempt_at, last_error, delivered_at }
-    }
-}
 
 impl Store {
     /// The outbox entry of the decision at `slot` as it is now (its last

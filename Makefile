@@ -37,6 +37,7 @@ demo: plugins host
 
 test: plugins test-plugins polyglot chromium duckdb
 	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
 	$(CARGO) bench --bench brand_scale -- --smoke
 

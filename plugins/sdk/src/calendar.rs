@@ -32,10 +32,12 @@ pub fn day_of(date: &Date) -> Day {
     (era * 146_097 + doe - 719_468) as Day
 }
 
+/// Whether `year` has a 29 February (the Gregorian rule).
 pub fn is_leap_year(year: i32) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
+/// The number of days in `month` (1–12) of `year`.
 pub fn days_in_month(year: i32, month: u8) -> u8 {
     match month {
         4 | 6 | 9 | 11 => 30,

@@ -3,6 +3,7 @@
 use crate::{CategoryStats, DecisionStatus, Event, Member, OrderFacts, PastDecision, WindowStats};
 
 impl Member {
+    /// The member's id, as in the brand's members table.
     pub fn id(&self) -> &str {
         &self.profile.id
     }
@@ -68,6 +69,7 @@ impl OrderFacts {
         self.categories.first()
     }
 
+    /// Whether any order of the member's had a line in `category`.
     pub fn has_bought(&self, category: &str) -> bool {
         self.categories.iter().any(|c| c.category == category)
     }

@@ -48,17 +48,24 @@ pub struct NoConfig {}
 /// effective config and the recent product launches.
 #[derive(Clone, Debug)]
 pub struct Run<C> {
+    /// The run instant (milliseconds since the epoch): the host's clock, frozen for the run.
     pub run_at: Instant,
+    /// The run's day in the brand's calendar, as days since 1970-01-01.
     pub today: Day,
+    /// The same day as a calendar date.
     pub date: Date,
+    /// The brand's IANA time zone, e.g. `Asia/Shanghai`.
     pub timezone: String,
+    /// The strategy's effective config: its defaults overlaid with the operator's settings.
     pub config: C,
+    /// Products launched within the audience's `launch_lookback_days`, newest first.
     pub launches: Vec<Product>,
 }
 
 const MILLIS_PER_MINUTE: i64 = 60_000;
 
 impl<C> Run<C> {
+    /// A run from the host's context and the config already parsed.
     pub fn new(context: RunContext, config: C) -> Self {
         Run {
             run_at: context.run_at,

@@ -8,11 +8,14 @@ use crate::{Clause, Condition, DecisionStatus, EarlierDecision, Member, Run};
 /// gets no follow-up. The strategy checks "still no purchase" itself.
 #[derive(Clone, Copy, Debug)]
 pub struct FirstThenFollowUp {
+    /// Days between a `first` and its `followup`.
     pub after_days: u32,
 }
 
 impl FirstThenFollowUp {
+    /// The first touch's step name.
     pub const FIRST: &'static str = "first";
+    /// The follow-up's step name.
     pub const FOLLOWUP: &'static str = "followup";
 
     /// The audience clauses for members due a follow-up.

@@ -92,22 +92,26 @@ pub fn member(id: &str) -> MemberBuilder {
 }
 
 impl MemberBuilder {
+    /// The member's level (1–4 in the sample brand).
     pub fn level(mut self, level: u8) -> Self {
         self.profile.level = level;
         self
     }
 
+    /// The member's birthday.
     pub fn birthday(mut self, year: i32, month: u8, day: u8) -> Self {
         self.profile.birthday = Some(Date { year, month, day });
         self
     }
 
+    /// The day the member joined (at 10:00 in Shanghai, as the other builders).
     pub fn joined(mut self, day: Day) -> Self {
         self.profile.joined_at = instant_on(day);
         self.profile.joined_day = day;
         self
     }
 
+    /// The day the member became a WeCom friend (at 10:00 in Shanghai, as the other builders).
     pub fn wecom_added(mut self, day: Day) -> Self {
         self.profile.wecom_added_at = Some(instant_on(day));
         self.profile.wecom_added_day = Some(day);

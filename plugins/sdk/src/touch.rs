@@ -59,25 +59,34 @@ impl Touch {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BenefitSpec {
+    /// What kind of benefit.
     pub kind: BenefitSpecKind,
     /// Yuan (decimal); stored as fen.
     #[serde(default)]
     pub value: f64,
+    /// The gift's name, shown to the member; for a coupon, a gift that comes with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// The benefit kinds an operator can write in config (`"coupon"`, `"early_access"`…).
 pub enum BenefitSpecKind {
+    /// A coupon worth `value` yuan.
     Coupon,
+    /// A named gift costing the brand `value` yuan.
     Gift,
+    /// A lottery draw.
     Lottery,
+    /// Loyalty points.
     Points,
+    /// Early access to a launch.
     EarlyAccess,
 }
 
 impl BenefitSpec {
+    /// A coupon worth `yuan`.
     pub fn coupon(yuan: f64) -> Self {
         BenefitSpec { kind: BenefitSpecKind::Coupon, value: yuan, gift: None }
     }
@@ -87,11 +96,13 @@ impl BenefitSpec {
         BenefitSpec { kind: BenefitSpecKind::Gift, value: yuan, gift: Some(gift.to_string()) }
     }
 
+    /// The same benefit with a named gift added.
     pub fn with_gift(mut self, gift: &str) -> Self {
         self.gift = Some(gift.to_string());
         self
     }
 
+    /// The benefit as the WIT contract carries it (value in fen).
     pub fn benefit(&self) -> Benefit {
         Benefit {
             kind: match self.kind {

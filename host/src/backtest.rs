@@ -72,18 +72,22 @@ impl TouchLog {
     }
 }
 
+/// How one group (the touched, or the held out) of a strategy did in the
+/// windows after its touches.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct GroupOutcome {
     /// Members in the group.
     pub members: u64,
     /// Of them, those who ordered within a window after a touch.
     pub converted: u64,
+    /// Orders inside a window after one of the member's touches, each counted once.
     pub orders: u64,
     /// Fen.
     pub revenue: Fen,
 }
 
 impl GroupOutcome {
+    /// The share of members who converted, 0 to 1; None for an empty group.
     pub fn conversion(&self) -> Option<f64> {
         (self.members > 0).then(|| self.converted as f64 / self.members as f64)
     }
@@ -93,8 +97,11 @@ impl GroupOutcome {
 /// points), with its 95% interval.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Uplift {
+    /// Touched conversion minus holdout conversion.
     pub difference: f64,
+    /// The interval's lower end (Newcombe's, from two Wilson intervals).
     pub low: f64,
+    /// The interval's upper end.
     pub high: f64,
     /// Difference over the holdout's rate, when that is not zero.
     pub relative: Option<f64>,
@@ -111,26 +118,37 @@ pub struct SalesSplit {
     pub reactivated: Fen,
 }
 
+/// One strategy's backtest (or, as [`Backtest::overall`], all of them pooled).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct StrategyBacktest {
+    /// Members sent (or to be sent) a touch.
     pub touched: GroupOutcome,
+    /// Members whose touch was withheld for the control group.
     pub holdout: GroupOutcome,
+    /// None while either group is empty.
     pub uplift: Option<Uplift>,
+    /// The touched group's attributed sales by kind of customer.
     pub sales: SalesSplit,
     /// Touches left out because their window runs past the data.
     pub incomplete: u64,
 }
 
+/// A simulation's backtest: per strategy, and pooled over (member, strategy) pairs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Backtest {
+    /// The windows it was scored with.
     pub settings: BacktestSettings,
     /// The last order in the data: windows must end by then.
     pub data_end: Millis,
+    /// By strategy id; a strategy with no touch to score is absent.
     pub strategies: BTreeMap<String, StrategyBacktest>,
+    /// The strategies pooled: their groups added up, and the uplift of the sums.
     pub overall: StrategyBacktest,
 }
 
 impl Backtest {
+    /// Scores the touches against the orders in `base` (all of them, past
+    /// the simulated period too: that is what the windows look at).
     pub fn score(base: &MemberBase, touches: &TouchLog, settings: &BacktestSettings) -> Self {
         let data_end = base.last_order_at().unwrap_or(Millis::MIN);
         let window = settings.attribution_days as i64 * MILLIS_PER_DAY;

@@ -6,8 +6,11 @@ use chrono_tz::Tz;
 
 use crate::model::{Day, Millis};
 
+/// The brand's zone when the config (or a fixture) names none.
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
 
+/// The brand's time zone, and the day arithmetic done in it. The default is
+/// [`DEFAULT_TIMEZONE`]'s.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BrandCalendar {
     tz: Tz,
@@ -20,6 +23,7 @@ impl Default for BrandCalendar {
 }
 
 impl BrandCalendar {
+    /// The calendar of a brand in `tz`.
     pub fn new(tz: Tz) -> Self {
         BrandCalendar { tz }
     }
@@ -31,10 +35,12 @@ impl BrandCalendar {
             .map_err(|_| format!("`{name}` is not an IANA time zone name (e.g. Asia/Shanghai)"))
     }
 
+    /// The brand's time zone.
     pub fn tz(&self) -> Tz {
         self.tz
     }
 
+    /// An instant as the brand's local date and time.
     pub fn local(&self, at: Millis) -> DateTime<Tz> {
         self.tz.timestamp_millis_opt(at).single().expect("every millisecond instant maps to one local time")
     }

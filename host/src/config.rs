@@ -52,6 +52,8 @@ use crate::schedule::Schedule;
 use crate::serve::settings::ServeSettings;
 use crate::strategy::StrategySettings;
 
+/// The operator's canvas.toml: every key optional (the defaults are in
+/// `Default`), an unknown key an error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CanvasConfig {
@@ -66,9 +68,13 @@ pub struct CanvasConfig {
     /// absent (`canvas plugin test` then uses ~/.cache/canvas/compiled).
     /// Installed plugins are always kept compiled in the store.
     pub compile_cache: Option<PathBuf>,
+    /// `[run]`: how many members a plugin call gets, and how many calls run at once.
     pub run: RunSettings,
+    /// `[sandbox]`: what a plugin call may use (fuel, memory, time, output).
     pub sandbox: SandboxLimits,
+    /// `[governance]`: arbitration, holdouts, quiet hours, caps, and the per-strategy defaults.
     pub governance: GovernancePolicy,
+    /// `[dispatch]`: where touches go by channel, and retries.
     pub dispatch: DispatchConfig,
     /// How `canvas simulate` scores its backtest.
     pub report: BacktestSettings,
@@ -103,6 +109,7 @@ impl CanvasConfig {
         Self::parse(&text).with_context(|| format!("config {}", path.display()))
     }
 
+    /// Reads and checks a config from its TOML text (what [`CanvasConfig::load`] does after reading the file).
     pub fn parse(text: &str) -> anyhow::Result<Self> {
         let config: CanvasConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
         config.check()?;
@@ -150,10 +157,12 @@ impl CanvasConfig {
             .collect()
     }
 
+    /// The brand's calendar, in `timezone`.
     pub fn calendar(&self) -> BrandCalendar {
         BrandCalendar::named(&self.timezone).expect("checked on load")
     }
 
+    /// The settings of strategy `id`: its `[strategies.<id>]`, or the defaults if there is none.
     pub fn strategy(&self, id: &str) -> StrategySettings {
         self.strategies.get(id).cloned().unwrap_or_default()
     }

@@ -17,33 +17,51 @@ use crate::model::{DataSet, Day, Event, Fen, Member, Millis, Order, Product};
 /// A member with their derived days.
 #[derive(Clone, Debug)]
 pub struct MemberRow {
+    /// The member as imported.
     pub member: Member,
+    /// The brand-local day they joined on.
     pub joined_day: Day,
+    /// The brand-local day they added the brand on WeCom; None if they never did.
     pub wecom_added_day: Option<Day>,
 }
 
+/// An order as audiences read it: only what conditions and member facts use,
+/// small, so a member's orders sit together in memory.
 #[derive(Clone, Copy, Debug)]
 pub struct OrderRow {
+    /// When it was placed.
     pub at: Millis,
+    /// The brand-local day it was placed on.
     pub day: Day,
+    /// What was paid, in fen.
     pub amount: Fen,
     /// Index into [`MemberBase::category_name`].
     pub category: u32,
 }
 
+/// An event of a member's, imported or produced by a run (a coupon issued).
 #[derive(Clone, Debug)]
 pub struct EventRow {
+    /// The event's id: breaks ties between a member's events at one instant.
     pub id: String,
+    /// What happened, e.g. `coupon_issued`, `mini_program_visit`.
     pub kind: String,
+    /// When it happened.
     pub at: Millis,
+    /// The brand-local day it happened on.
     pub day: Day,
+    /// Its details, a compact JSON object.
     pub attrs: String,
 }
 
+/// A product, with its launch day and category resolved.
 #[derive(Clone, Debug)]
 pub struct ProductRow {
+    /// The product as imported.
     pub product: Product,
+    /// The brand-local day it launched on.
     pub launched_day: Day,
+    /// Its category, an index into [`MemberBase::category_name`].
     pub category: u32,
 }
 
@@ -69,7 +87,11 @@ impl DayIndex {
 /// Per event kind, (instant, member) sorted by instant.
 pub type EventsByKind = HashMap<String, Vec<(Millis, u32)>>;
 
+/// The brand's members with their orders, events and the products, indexed
+/// for audiences. Members are numbered (`u32`) in id order; every index and
+/// method speaks of them by that number.
 pub struct MemberBase {
+    /// The brand's calendar, which every `day` here was taken in.
     pub calendar: BrandCalendar,
     members: Vec<MemberRow>,
     /// Fx: looked up for each of millions of orders and events as the base
@@ -91,14 +113,19 @@ pub struct MemberBase {
     /// Sorted by launch instant.
     products: Vec<ProductRow>,
     categories: Vec<String>,
+    /// (day joined, member).
     pub by_joined_day: DayIndex,
+    /// (day they added the brand on WeCom, member), for those who did.
     pub by_wecom_day: DayIndex,
+    /// (day of an order, member), once per day a member ordered on.
     pub by_order_day: DayIndex,
+    /// (day of the member's first order, member), for those who ordered.
     pub by_first_order_day: DayIndex,
     /// Per category id, (day of the member's first order in it, member).
     pub by_first_order_in_category: Vec<DayIndex>,
     /// Members by birthday month (1..=12; 0 unused).
     pub by_birth_month: [Vec<u32>; 13],
+    /// Every event's instant and member, by kind; kept in order as runs add events.
     pub events_by_kind: EventsByKind,
 }
 
@@ -171,14 +198,17 @@ impl MemberBase {
         }
     }
 
+    /// How many members there are; they are numbered `0..len`.
     pub fn len(&self) -> usize {
         self.members.len()
     }
 
+    /// Whether the brand has no members (yet).
     pub fn is_empty(&self) -> bool {
         self.members.is_empty()
     }
 
+    /// Member number `m`; panics if there is none.
     pub fn member(&self, m: u32) -> &MemberRow {
         &self.members[m as usize]
     }
@@ -193,6 +223,7 @@ impl MemberBase {
         self.own_zones.get(member_id).copied()
     }
 
+    /// The number of the member with this id; None for an unknown id.
     pub fn index_of(&self, member_id: &str) -> Option<u32> {
         self.index.get(member_id).copied()
     }
@@ -252,6 +283,7 @@ impl MemberBase {
         self.order_rows.iter().map(|o| o.at).max()
     }
 
+    /// The name of a category, from its index in an order or product row.
     pub fn category_name(&self, category: u32) -> &str {
         &self.categories[category as usize]
     }

@@ -12,21 +12,26 @@ use crate::calendar::BrandCalendar;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Decision, DecisionStatus, Millis};
 
+/// The event kind of a member joining a group buy; `attrs.referrer` names who brought them.
 pub const GROUP_BUY_JOINED: &str = "group_buy_joined";
 
 /// One referrer's joins in a period.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Referrer {
+    /// Members who joined through this referrer.
     pub joins: u64,
     /// Joiners with no order before they joined.
     pub new_customers: u64,
+    /// When the first of those joins was.
     pub first_join_at: Millis,
     /// A group-buy invite was dispatched to the referrer before their first join.
     pub invited_before: bool,
 }
 
+/// Group-buy joins in a period, by referrer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Referrals {
+    /// By the referrer's member id; only referrers someone joined through.
     pub by_referrer: BTreeMap<String, Referrer>,
 }
 
@@ -51,10 +56,12 @@ impl Referrals {
         Referrals { by_referrer }
     }
 
+    /// Joins over all referrers.
     pub fn joins(&self) -> u64 {
         self.by_referrer.values().map(|r| r.joins).sum()
     }
 
+    /// Joiners with no order before they joined, over all referrers.
     pub fn new_customers(&self) -> u64 {
         self.by_referrer.values().map(|r| r.new_customers).sum()
     }
@@ -105,12 +112,15 @@ fn referrer_of(attrs: &str) -> Option<String> {
 pub struct InviteLog(HashMap<String, Millis>);
 
 impl InviteLog {
+    /// Notes a dispatched group-buy invite (any other decision is ignored);
+    /// the first one per member counts, at its run instant.
     pub fn add(&mut self, d: &Decision) {
         if d.action == ActionKind::GroupBuyInvite && d.status == DecisionStatus::Dispatched {
             self.0.entry(d.member_id.clone()).or_insert(d.run_at);
         }
     }
 
+    /// When `member` was first sent a group-buy invite; None if never.
     pub fn first_invite(&self, member: &str) -> Option<Millis> {
         self.0.get(member).copied()
     }

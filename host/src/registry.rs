@@ -18,16 +18,27 @@ use crate::strategy::{merge_config, Loaded, Strategy, StrategySettings};
 /// What the registry keeps of a plugin is the store's (its `plugins` tree).
 pub use crate::store::{InstalledVersion, PluginEntry};
 
+/// Why a registry operation failed; the admin API maps each to its status code.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
+    /// The component is not one the host will run (or its stored build no longer loads).
     #[error(transparent)]
     Rejected(#[from] PluginRejected),
+    /// No plugin of this id is installed.
     #[error("no plugin `{0}` is installed")]
     Unknown(String),
+    /// The plugin refused the effective config the new keys make; nothing was changed.
     #[error("the config for {id} is rejected by the plugin: {reason}")]
-    BadConfig { id: String, reason: String },
+    BadConfig {
+        /// The plugin's id.
+        id: String,
+        /// The plugin's message, or how the call failed.
+        reason: String,
+    },
+    /// A rollback of a plugin (named) with no version active before the current one.
     #[error("{0} has no earlier version to roll back to")]
     NothingToRollBack(String),
+    /// The store failed (or a build's bytes are missing from it).
     #[error(transparent)]
     Store(#[from] anyhow::Error),
 }
@@ -35,13 +46,18 @@ pub enum RegistryError {
 /// What an install did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Installed {
+    /// The plugin's id, from its manifest.
     pub id: String,
+    /// The plugin's own version, from its manifest.
     pub version: String,
+    /// The build's SHA-256, lowercase hex: what it is pinned by.
     pub sha256: String,
     /// The version it replaced as active, if any.
     pub replaced: Option<String>,
 }
 
+/// The installed plugins of one store, and the engine that checks and loads
+/// them; cheap, made for each operation.
 pub struct Registry<'a> {
     store: &'a Store,
     engine: &'a Arc<PluginEngine>,
@@ -52,6 +68,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl<'a> Registry<'a> {
+    /// The registry kept in `store`; `engine` compiles and runs its plugins.
     pub fn new(store: &'a Store, engine: &'a Arc<PluginEngine>) -> Self {
         Registry { store, engine }
     }
@@ -101,14 +118,17 @@ impl<'a> Registry<'a> {
         Ok(Installed { id: m.id.clone(), version: m.version.clone(), sha256, replaced })
     }
 
+    /// Every installed plugin, in id order.
     pub fn list(&self) -> Result<Vec<PluginEntry>, RegistryError> {
         Ok(self.store.plugin_entries()?)
     }
 
+    /// The installed plugin `id`; [`RegistryError::Unknown`] if there is none.
     pub fn get(&self, id: &str) -> Result<PluginEntry, RegistryError> {
         self.store.plugin_entry(id)?.ok_or_else(|| RegistryError::Unknown(id.to_string()))
     }
 
+    /// Enables or disables a plugin, from the next run on. Returns the entry as stored.
     pub fn set_enabled(&self, id: &str, enabled: bool, now: Millis) -> Result<PluginEntry, RegistryError> {
         let mut entry = self.get(id)?;
         entry.enabled = enabled;

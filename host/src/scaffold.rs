@@ -8,10 +8,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+/// The language of a new plugin, `--lang`. (clap shows the variants' docs
+/// as the values' help.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Language {
+    /// A Rust crate on the canvas SDK, built with cargo for wasm32-wasip2.
     Rust,
+    /// A Python app, built with componentize-py.
     Python,
+    /// A JavaScript module, built with componentize-js.
     Js,
 }
 
@@ -50,8 +55,11 @@ const JS: &[Template] = &[
     (".gitignore", "*.wasm\nnode_modules/\n", false),
 ];
 
+/// The plugin folder [`create`] made.
 pub struct Created {
+    /// The new folder, `parent/name`.
     pub dir: PathBuf,
+    /// How many files it wrote there.
     pub files: usize,
 }
 

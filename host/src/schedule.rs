@@ -12,6 +12,8 @@ use crate::model::Millis;
 /// The default: every day at 10:00 in the brand's time zone.
 pub const DAILY_AT_10: &str = "0 10 * * *";
 
+/// A parsed cron schedule, read in the brand's time zone, with the text it
+/// was parsed from (which is what is stored and shown).
 #[derive(Clone)]
 pub struct Schedule {
     cron: Cron,
@@ -34,6 +36,7 @@ impl Schedule {
         Ok(Schedule { cron, expression: expression.to_string() })
     }
 
+    /// The cron expression as written.
     pub fn expression(&self) -> &str {
         &self.expression
     }

@@ -27,28 +27,45 @@ use crate::report::{decision_json, render_html, run_json, SimulationReport, Summ
 use crate::store::Store;
 use crate::strategy::{Loaded, Strategy};
 
+/// What `canvas simulate` was asked to do.
 pub struct SimulateOptions {
+    /// The folder of CSV files to simulate over (members.csv and the rest), checked as an import.
     pub data: PathBuf,
+    /// The first day, in the brand's calendar.
     pub from: NaiveDate,
+    /// The last day, inclusive.
     pub to: NaiveDate,
+    /// Where the files go (created if missing); the scratch store lives here while it runs.
     pub out: PathBuf,
+    /// The folder of plugin `.wasm` files to run.
     pub plugins: PathBuf,
     /// Only these strategy ids; all enabled ones when `None`.
     pub strategies: Option<Vec<String>>,
+    /// The operator's config: calendar, governance, sandbox, strategy settings.
     pub config: CanvasConfig,
 }
 
+/// What a simulation produced: the totals, and where it wrote its files.
 pub struct SimulationResult {
+    /// The summary table's totals.
     pub summary: Summary,
+    /// report.json's contents.
     pub report: SimulationReport,
     /// Plugin files that were not loaded, and strategies whose config was refused.
     pub refused: Vec<String>,
+    /// Strategy runs simulated (a run instant runs every strategy due then).
     pub runs: usize,
+    /// Group-buy joins in the period, by referrer.
     pub referrals: Referrals,
+    /// `OUT/decisions.jsonl`.
     pub decisions_file: PathBuf,
+    /// `OUT/runs.jsonl`.
     pub runs_file: PathBuf,
+    /// `OUT/referrals.csv`.
     pub referrals_file: PathBuf,
+    /// `OUT/report.json`.
     pub report_json: PathBuf,
+    /// `OUT/report.html`.
     pub report_html: PathBuf,
 }
 
@@ -57,6 +74,8 @@ pub type Progress<'a> = &'a mut dyn FnMut(usize, usize);
 
 const SCRATCH_STORE: &str = ".scratch-store";
 
+/// Runs the simulation and writes its files into `options.out`; the
+/// scratch store is removed whether it succeeds or not.
 pub fn simulate(options: &SimulateOptions, progress: Progress) -> anyhow::Result<SimulationResult> {
     if options.to < options.from {
         bail!("--to {} is before --from {}", options.to, options.from);

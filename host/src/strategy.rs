@@ -8,9 +8,13 @@ use crate::governance::OnCap;
 use crate::runtime::{LoadedPlugin, PluginError, PluginRejected};
 use crate::schedule::Schedule;
 
+/// A strategy's section of the canvas config, `[strategies.<id>]`; every
+/// key optional, so an absent section means the plugin as it ships.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StrategySettings {
+    /// Whether it runs from a plugin folder when no strategy is named (true
+    /// unless set). Installed plugins go by the registry's own flag instead.
     pub enabled: bool,
     /// A cron expression replacing the plugin's own schedule.
     pub schedule: Option<String>,
@@ -18,7 +22,9 @@ pub struct StrategySettings {
     pub config: serde_json::Map<String, serde_json::Value>,
     /// Governance for this strategy; `[governance]` gives the defaults.
     pub holdout_percent: Option<f64>,
+    /// Whether a touch a cap stops is dropped or deferred; `[governance]` gives the default.
     pub on_cap: Option<OnCap>,
+    /// How long a deferred touch may wait, in hours; `[governance]` gives the default.
     pub max_defer_hours: Option<u32>,
     /// Yuan of coupons a day; no cap when absent.
     pub coupon_budget_per_day: Option<f64>,
@@ -40,20 +46,37 @@ impl Default for StrategySettings {
 
 /// A strategy ready to run: a checked plugin, its effective config and schedule.
 pub struct Strategy {
+    /// The checked, compiled plugin.
     pub plugin: LoadedPlugin,
+    /// The effective config (the plugin's defaults with the operator's keys
+    /// laid over them), which the plugin has accepted.
     pub config: serde_json::Value,
+    /// When it runs: the operator's cron if set, else the plugin's own.
     pub schedule: Schedule,
 }
 
 /// Why a strategy cannot be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum StrategyError {
+    /// The component itself was refused.
     #[error(transparent)]
     Rejected(#[from] PluginRejected),
+    /// The plugin refused the effective config (its `audience-for` failed on it).
     #[error("strategies.{id}.config is rejected by the plugin: {reason}")]
-    BadConfig { id: String, reason: String },
+    BadConfig {
+        /// The strategy, as `[strategies.<id>]` names it.
+        id: String,
+        /// The plugin's message, or how the call failed.
+        reason: String,
+    },
+    /// The operator's `schedule` is not a cron expression the host reads.
     #[error("strategies.{id}.schedule: {reason}")]
-    BadSchedule { id: String, reason: String },
+    BadSchedule {
+        /// The strategy, as `[strategies.<id>]` names it.
+        id: String,
+        /// What is wrong with the expression.
+        reason: String,
+    },
 }
 
 impl Strategy {
@@ -78,6 +101,7 @@ impl Strategy {
         Ok(Strategy { plugin, config, schedule })
     }
 
+    /// The plugin's id, which names the strategy everywhere (config, decisions, reports).
     pub fn id(&self) -> &str {
         self.plugin.id()
     }
@@ -85,6 +109,7 @@ impl Strategy {
 
 /// Strategies set up for a command, and what was refused on the way.
 pub struct Loaded {
+    /// The strategies ready to run, in the order their plugins were found.
     pub strategies: Vec<Strategy>,
     /// Plugin files refused, and strategies whose config the plugin rejected.
     pub refused: Vec<String>,

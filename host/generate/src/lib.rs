@@ -82,9 +82,13 @@ pub struct GenerateOptions {
 
 /// How many rows each file got.
 pub struct GenerateSummary {
+    /// Rows of members.csv.
     pub members: u64,
+    /// Rows of orders.csv.
     pub orders: u64,
+    /// Rows of events.csv.
     pub events: u64,
+    /// Rows of products.csv.
     pub products: u64,
 }
 

@@ -37,6 +37,7 @@ pub struct DispatchConfig {
     /// The wait after the first failure; it doubles per attempt up to `backoff_max_ms`,
     /// and each wait is drawn between half and all of it (jitter).
     pub backoff_initial_ms: u64,
+    /// The longest wait between attempts, however many have failed.
     pub backoff_max_ms: u64,
     /// Deliveries in flight at once.
     pub concurrency: usize,
@@ -58,6 +59,8 @@ impl Default for DispatchConfig {
 }
 
 impl DispatchConfig {
+    /// Refuses settings no dispatcher can work with (no attempts, no
+    /// concurrency, a webhook URL that is not http(s)), naming the key.
     pub fn check(&self) -> Result<(), String> {
         if self.max_attempts == 0 || self.concurrency == 0 {
             return Err("dispatch.max_attempts and dispatch.concurrency must be at least 1".into());
@@ -83,9 +86,11 @@ impl DispatchConfig {
 /// What a dispatch pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DispatchReport {
+    /// Touches the receiver now holds (ones it already held, by their key, included).
     pub delivered: u64,
     /// Failed attempts that will be tried again.
     pub retried: u64,
+    /// Touches that became dead letters: out of attempts, or refused for good.
     pub dead: u64,
     /// Pending touches not due yet (deferred).
     pub waiting: u64,
@@ -93,6 +98,7 @@ pub struct DispatchReport {
     pub latencies: Vec<Millis>,
 }
 
+/// Delivers the store's outbox to the sinks the config routes each channel to.
 pub struct Dispatcher {
     store: Arc<Store>,
     config: DispatchConfig,
@@ -103,6 +109,8 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// Opens every sink the config names (failing if one cannot be opened,
+    /// a file that cannot be created, say).
     pub fn new(store: Arc<Store>, config: DispatchConfig, calendar: BrandCalendar) -> anyhow::Result<Self> {
         let timeout = Duration::from_millis(config.timeout_ms);
         let mut opened: HashMap<SinkConfig, Arc<Sink>> = HashMap::new();

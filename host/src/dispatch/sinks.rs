@@ -18,13 +18,22 @@ use crate::store::OutboxItem;
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SinkConfig {
-    Webhook { url: String },
-    File { path: PathBuf },
+    /// POST each touch as JSON to an HTTP(S) endpoint.
+    Webhook {
+        /// The endpoint; `http://` or `https://`, checked when the config is.
+        url: String,
+    },
+    /// Append each touch as a JSON line to a file.
+    File {
+        /// The file, created with its folders if missing; relative to the working directory.
+        path: PathBuf,
+    },
 }
 
 /// What one delivery attempt came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Delivery {
+    /// The receiver has it (a 2xx, a 409 for a key it holds, or a line the file already had).
     Delivered,
     /// Worth trying again later (timeout, connection refused, 5xx, 429).
     Retry(String),
@@ -32,12 +41,22 @@ pub enum Delivery {
     Refused(String),
 }
 
+/// An open sink, shared by every channel routed to it.
 pub enum Sink {
-    Webhook { client: reqwest::Client, url: String },
+    /// An HTTP endpoint.
+    Webhook {
+        /// Carries the per-attempt timeout (`dispatch.timeout_ms`).
+        client: reqwest::Client,
+        /// The endpoint each touch is POSTed to.
+        url: String,
+    },
+    /// A JSONL file.
     File(FileSink),
 }
 
 impl Sink {
+    /// Opens the sink `config` describes: a file sink reads the keys its file
+    /// already holds; `timeout` bounds each HTTP attempt.
     pub fn open(config: &SinkConfig, timeout: Duration) -> anyhow::Result<Self> {
         Ok(match config {
             SinkConfig::Webhook { url } => {
@@ -48,6 +67,7 @@ impl Sink {
         })
     }
 
+    /// One attempt to deliver `item`; never fails, but says how it went.
     pub async fn deliver(&self, item: &OutboxItem) -> Delivery {
         match self {
             Sink::Webhook { client, url } => post(client, url, item).await,

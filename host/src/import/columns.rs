@@ -46,7 +46,9 @@ pub enum Holds {
 /// One column of the contract.
 #[derive(Debug)]
 pub struct Column {
+    /// The header name in the CSV file, and the key in a JSON record.
     pub name: &'static str,
+    /// What it holds: decides which JSON types are taken for it.
     pub holds: Holds,
     /// The most bytes (UTF-8, after trimming) a value may have.
     pub max_bytes: usize,
@@ -58,6 +60,7 @@ const fn column(name: &'static str, holds: Holds, max_bytes: usize) -> Column {
 
 use Holds::{Number, Object, Text};
 
+/// members.csv's columns, the id first.
 pub const MEMBER_COLUMNS: &[Column] = &[
     column("member_id", Text, MAX_ID_BYTES),
     column("name", Text, MAX_NAME_BYTES),
@@ -70,6 +73,7 @@ pub const MEMBER_COLUMNS: &[Column] = &[
     column("tz", Text, MAX_VALUE_BYTES),
 ];
 
+/// orders.csv's columns, the id first.
 pub const ORDER_COLUMNS: &[Column] = &[
     column("order_id", Text, MAX_ID_BYTES),
     column("member_id", Text, MAX_ID_BYTES),
@@ -80,6 +84,7 @@ pub const ORDER_COLUMNS: &[Column] = &[
     column("sku", Text, MAX_ID_BYTES),
 ];
 
+/// events.csv's columns, the id first.
 pub const EVENT_COLUMNS: &[Column] = &[
     column("event_id", Text, MAX_ID_BYTES),
     column("member_id", Text, MAX_ID_BYTES),
@@ -88,6 +93,7 @@ pub const EVENT_COLUMNS: &[Column] = &[
     column("attrs", Object, MAX_ATTRS_BYTES),
 ];
 
+/// products.csv's columns, the id (sku) first.
 pub const PRODUCT_COLUMNS: &[Column] = &[
     column("sku", Text, MAX_ID_BYTES),
     column("name", Text, MAX_NAME_BYTES),

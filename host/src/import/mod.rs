@@ -24,9 +24,13 @@ use columns::Column;
 pub use json::parse_json;
 pub use raw::MAX_ROW_BYTES;
 
+/// The members file of an import folder (columns: [`columns::MEMBER_COLUMNS`]).
 pub const MEMBERS_CSV: &str = "members.csv";
+/// The orders file (columns: [`columns::ORDER_COLUMNS`]).
 pub const ORDERS_CSV: &str = "orders.csv";
+/// The events file (columns: [`columns::EVENT_COLUMNS`]).
 pub const EVENTS_CSV: &str = "events.csv";
+/// The products file (columns: [`columns::PRODUCT_COLUMNS`]).
 pub const PRODUCTS_CSV: &str = "products.csv";
 
 /// How many row errors an import reports before summarising the rest.
@@ -35,16 +39,23 @@ pub const MAX_REPORTED_ERRORS: usize = 50;
 /// The kinds of record: a CSV file each, an ingest route each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecordKind {
+    /// `members.csv`: who the brand's members are.
     Members,
+    /// `orders.csv`: what they bought.
     Orders,
+    /// `events.csv`: what else they did (coupons, visits, group-buy joins).
     Events,
+    /// `products.csv`: what the brand sells, and when each launched.
     Products,
 }
 
 impl RecordKind {
+    /// Every kind, in the order an import reads them (members first: the
+    /// others refer to them).
     pub const ALL: [RecordKind; 4] =
         [RecordKind::Members, RecordKind::Orders, RecordKind::Events, RecordKind::Products];
 
+    /// `members`, `orders`…: the kind as the ingest API's routes and JSON errors name it.
     pub fn name(self) -> &'static str {
         match self {
             RecordKind::Members => "members",
@@ -54,6 +65,7 @@ impl RecordKind {
         }
     }
 
+    /// The kind's CSV file in an import folder, `members.csv`…
     pub fn file_name(self) -> &'static str {
         match self {
             RecordKind::Members => MEMBERS_CSV,
@@ -85,16 +97,32 @@ pub enum Location {
     /// A CSV file (or the folder); the 1-based line (the header is line 1;
     /// 0 when the file itself is at fault) and, when one column is at
     /// fault, its 1-based index and header name.
-    Csv { file: String, line: u64, column: Option<(usize, String)> },
+    Csv {
+        /// The file's name (`orders.csv`), or the folder's path.
+        file: String,
+        /// 1-based; the header is line 1, 0 for the file as a whole.
+        line: u64,
+        /// The column at fault, 1-based, with its header name; None for the whole row.
+        column: Option<(usize, String)>,
+    },
     /// Records sent as JSON: the 1-based record (0 when the body itself is
     /// at fault) and the field at fault.
-    Json { kind: RecordKind, record: u64, field: Option<String> },
+    Json {
+        /// The kind of records the request sent.
+        kind: RecordKind,
+        /// 1-based; 0 for the body as a whole.
+        record: u64,
+        /// The field at fault; None for the whole record.
+        field: Option<String>,
+    },
 }
 
 /// One bad row, record or file, located for a person to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
+    /// Where the fault is.
     pub at: Location,
+    /// What is wrong, without the location (`Display` puts that first).
     pub message: String,
 }
 
@@ -137,6 +165,7 @@ impl fmt::Display for RowError {
 /// The import was refused; nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub struct ImportRefused {
+    /// Every fault found, not only the first; at least one.
     pub errors: Vec<RowError>,
 }
 
@@ -167,11 +196,11 @@ impl fmt::Display for ImportRefused {
 /// number in a request — for errors found after parsing (an order of an
 /// unknown member is only known to be bad against the store).
 #[derive(Clone, Debug, Default)]
-pub struct SourceLines {
-    pub members: Vec<u64>,
-    pub orders: Vec<u64>,
-    pub events: Vec<u64>,
-    pub products: Vec<u64>,
+struct SourceLines {
+    members: Vec<u64>,
+    orders: Vec<u64>,
+    events: Vec<u64>,
+    products: Vec<u64>,
 }
 
 impl SourceLines {
@@ -206,10 +235,13 @@ impl fmt::Display for ImportSource {
 /// A parsed import: the records and where each came from.
 #[derive(Clone, Debug)]
 pub struct ParsedImport {
+    /// The records, in the order their files (or the request) held them.
     pub data: DataSet,
-    pub lines: SourceLines,
+    /// Each record's line or record number, parallel to `data`'s vectors.
+    lines: SourceLines,
     /// Which files were found.
     pub files: Vec<PathBuf>,
+    /// A folder, or a request: decides how errors locate a record.
     pub source: ImportSource,
     /// For CSV files: where each contract column sits in each file (0-based).
     columns: HashMap<RecordKind, HashMap<&'static str, usize>>,

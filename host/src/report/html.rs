@@ -38,6 +38,8 @@ const STATUSES: [(DecisionStatus, &str); 4] = [
     (DecisionStatus::Suppressed, "已拦截 suppressed"),
 ];
 
+/// report.html: one self-contained page (inline CSS and SVG charts, no
+/// scripts), in Chinese with English alongside.
 pub fn render_html(report: &SimulationReport) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(

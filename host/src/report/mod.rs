@@ -27,48 +27,71 @@ use crate::referrals::Referrals;
 /// Everything a simulation learned, as report.json and report.html show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct SimulationReport {
+    /// The first day simulated, in the brand's calendar.
     pub from: NaiveDate,
+    /// The last day simulated, inclusive.
     pub to: NaiveDate,
+    /// The brand's IANA time zone, which the days and instants are in.
     pub timezone: String,
+    /// Runs simulated, over all strategies.
     pub runs: u64,
     /// The last order in the data, which bounds the attribution windows.
     pub data_end: Option<String>,
+    /// The backtest's window after a touch, in days (`[report]`).
     pub attribution_days: u32,
+    /// Days without an order after which one re-activates a customer (`[report]`).
     pub reactivation_days: u32,
+    /// All strategies together.
     pub overall: Section,
+    /// By strategy id.
     pub strategies: BTreeMap<String, Section>,
     /// Members by the number of touches they were sent, over all strategies.
     pub touches_per_member: Vec<Bucket>,
+    /// Group-buy joins in the simulated period, and who they brought.
     pub referrals: ReferralTotals,
     /// Plugins refused and configs rejected.
     pub refused: Vec<String>,
 }
 
+/// One strategy's part of the report (or all strategies', as `overall`).
 #[derive(Clone, Debug, Serialize)]
 pub struct Section {
+    /// The summary table's numbers, flattened into the section's JSON.
     #[serde(flatten)]
     pub totals: StrategyTotals,
-    /// Every day of the period, zeros included.
+    /// Members selected per day. Every day of the period, zeros included.
     pub audience_by_day: BTreeMap<NaiveDate, u64>,
+    /// Touches sent (dispatched or deferred) per day of their run, zeros included.
     pub sent_by_day: BTreeMap<NaiveDate, u64>,
+    /// Touched vs held out, and the sales split.
     pub backtest: StrategyBacktest,
 }
 
+/// A bar of the touches-per-member histogram.
 #[derive(Clone, Debug, Serialize)]
 pub struct Bucket {
+    /// Touches each member got: `1`, `2`, … and, for the last bar, `6+`.
     pub touches: String,
+    /// Members who got that many.
     pub members: u64,
 }
 
+/// The referral numbers the report shows; the details are in referrals.csv.
 #[derive(Clone, Debug, Serialize)]
 pub struct ReferralTotals {
+    /// Group-buy joins that name a referrer.
     pub joins: u64,
+    /// Distinct referrers.
     pub referrers: u64,
+    /// Joins by members with no order before they joined.
     pub new_customers: u64,
+    /// Joins brought by referrers a strategy had invited before their first join.
     pub joins_after_invites: u64,
 }
 
 impl SimulationReport {
+    /// Puts a finished simulation's totals, backtest and referrals together,
+    /// with the daily series dated over `from..=to`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         calendar: &BrandCalendar,

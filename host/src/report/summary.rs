@@ -12,10 +12,15 @@ use crate::model::{Day, Decision, DecisionStatus, RunOutcome, RunRecord};
 /// Per-strategy totals over many runs.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct StrategyTotals {
+    /// Runs recorded, failed ones included.
     pub runs: u64,
+    /// Runs the plugin failed (a trap, a limit, an error of its own).
     pub failed_runs: u64,
+    /// Members selected by the audience, summed over runs.
     pub audience: u64,
+    /// Decisions recorded, whatever their status.
     pub decisions: u64,
+    /// Decisions by status; a status never seen is absent (see [`StrategyTotals::count`]).
     pub by_status: BTreeMap<DecisionStatus, u64>,
     /// Why touches were not sent now: reason (without its particulars) → count.
     pub reasons: BTreeMap<String, u64>,
@@ -23,6 +28,7 @@ pub struct StrategyTotals {
     pub members_touched: u64,
     /// Yuan of benefits in touches sent (dispatched or deferred).
     pub benefit_value: f64,
+    /// Fuel the plugin burned, summed over runs.
     pub fuel_used: u64,
     /// Members selected but not asked again: the caps held them back at the
     /// strategy's last decision and still did (summed over runs).
@@ -42,6 +48,7 @@ pub struct StrategyTotals {
 }
 
 impl StrategyTotals {
+    /// Decisions of one status, 0 if none.
     pub fn count(&self, status: DecisionStatus) -> u64 {
         self.by_status.get(&status).copied().unwrap_or(0)
     }
@@ -50,6 +57,7 @@ impl StrategyTotals {
 /// Totals by strategy, fed run by run and decision by decision.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// By strategy id, in id order (the table's order).
     pub strategies: BTreeMap<String, StrategyTotals>,
     /// Touches sent to each member, over all strategies.
     pub touches_per_member: HashMap<String, u32>,
@@ -61,6 +69,7 @@ fn reason_kind(reason: &str) -> &str {
 }
 
 impl Summary {
+    /// Counts a run record into its strategy's totals.
     pub fn add_run(&mut self, run: &RunRecord) {
         let t = self.strategies.entry(run.strategy.clone()).or_default();
         t.runs += 1;
@@ -75,6 +84,8 @@ impl Summary {
         }
     }
 
+    /// Counts a decision into its strategy's totals: its status and reason,
+    /// and, if it is to be sent, its member, benefit and day.
     pub fn add_decision(&mut self, d: &Decision) {
         let t = self.strategies.entry(d.strategy.clone()).or_default();
         t.decisions += 1;
@@ -142,6 +153,7 @@ impl Summary {
             .collect()
     }
 
+    /// Whether a run of any strategy failed: the command then exits non-zero.
     pub fn any_failed(&self) -> bool {
         self.strategies.values().any(|t| t.failed_runs > 0)
     }

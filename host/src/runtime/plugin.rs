@@ -24,12 +24,19 @@ use crate::schedule::Schedule;
 /// What a plugin says about itself, checked.
 #[derive(Clone, Debug, Serialize)]
 pub struct Manifest {
+    /// The strategy's stable id: 1–64 characters of a-z, 0-9 and `-`, e.g. `dormant-recall`.
     pub id: String,
+    /// The name for people, on one line, control characters escaped.
     pub name: String,
+    /// The plugin's own version (semver by convention): 1–64 characters, no spaces.
     pub version: String,
+    /// The WIT package version it was built against, `0.2.0`; checked against what it exports.
     pub api_version: String,
+    /// One or two sentences for operators, control characters escaped.
     pub description: String,
+    /// The default config, a JSON object; operators' settings are laid over its keys.
     pub default_config: serde_json::Value,
+    /// When the strategy runs: cron in the brand's time zone.
     #[serde(serialize_with = "serialize_schedule")]
     pub schedule: Schedule,
 }
@@ -46,6 +53,7 @@ const WASM_MAGIC: &[u8] = b"\0asm";
 pub struct LoadedPlugin {
     /// Where it came from: a file path, or `registry:<id>@<sha256 prefix>`.
     pub source: String,
+    /// What the plugin said about itself when loaded, checked.
     pub manifest: Manifest,
     engine: Arc<PluginEngine>,
     pre: InstancePre<SandboxState>,
@@ -194,7 +202,6 @@ impl LoadedPlugin {
         }
     }
 
-    /// Checks the world and version, links, and reads the manifest.
     /// Loads every `.wasm` file in `dir`, in file-name order. Files the host
     /// refuses are returned apart, so one bad file does not stop the others.
     /// Two files claiming one id are an error naming both: which one runs must
@@ -230,6 +237,7 @@ impl LoadedPlugin {
         Ok((loaded, rejected))
     }
 
+    /// Checks the world and version, links, and reads the manifest.
     fn from_component(
         engine: &Arc<PluginEngine>,
         source: &str,
@@ -263,6 +271,7 @@ impl LoadedPlugin {
         })
     }
 
+    /// The strategy id from its manifest: what config, decisions and the registry key on.
     pub fn id(&self) -> &str {
         &self.manifest.id
     }

@@ -31,8 +31,11 @@ pub(crate) struct Sandbox {
 /// How much of its limits a call used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CallStats {
+    /// Fuel units burned (0 on an unmetered engine): about one per wasm instruction.
     pub fuel_used: u64,
+    /// The most the plugin's memories together reached, in bytes.
     pub peak_memory_bytes: u64,
+    /// Wall-clock time of the call, instantiation included.
     pub duration: Duration,
 }
 

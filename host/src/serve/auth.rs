@@ -28,7 +28,12 @@ pub enum Auth {
     /// `CANVAS_TOKEN` or `[serve] token`.
     Configured(String),
     /// The token in this file (generated there on first start).
-    File { path: PathBuf, token: String },
+    File {
+        /// The token file, readable by the operator only.
+        path: PathBuf,
+        /// The token read from it (or just generated into it).
+        token: String,
+    },
     /// No token, as the operator asked, on a loopback address.
     Open,
 }
@@ -44,6 +49,7 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// The bearer token requests must carry; None when the API is open.
     pub fn token(&self) -> Option<&str> {
         match self {
             Auth::Configured(token) | Auth::File { token, .. } => Some(token),

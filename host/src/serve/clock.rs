@@ -4,7 +4,10 @@ use std::time::{Duration, Instant};
 
 use crate::model::Millis;
 
+/// What time the service thinks it is: the scheduler's "now", and how long
+/// to sleep until a run is due.
 pub trait Clock: Send + Sync + 'static {
+    /// The current instant, by this clock.
     fn now(&self) -> Millis;
     /// How long to wait, in real time, until the clock reads `at`.
     fn real_until(&self, at: Millis) -> Duration;
@@ -31,6 +34,7 @@ pub struct ScaledClock {
 }
 
 impl ScaledClock {
+    /// A clock reading `origin` now; `speed` 3600 makes an hour pass in a second.
     pub fn new(origin: Millis, speed: f64) -> Self {
         ScaledClock { started: Instant::now(), origin, speed }
     }

@@ -103,6 +103,7 @@ impl Canvas {
 
 /// A running service.
 pub struct Service {
+    /// The address it listens on, as bound (a port 0 in `listen` is resolved here).
     pub addr: std::net::SocketAddr,
     /// How its admin API is protected (where the generated token is).
     pub auth: Auth,

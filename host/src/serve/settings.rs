@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServeSettings {
+    /// The admin API's address, `host:port`; loopback (`127.0.0.1:8720`) unless set.
     pub listen: String,
     /// The admin API's bearer token (the `CANVAS_TOKEN` environment variable
     /// takes precedence). Required on a non-loopback address; on a loopback

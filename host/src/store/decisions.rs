@@ -193,6 +193,7 @@ impl Store {
         Ok(found)
     }
 
+    /// The decision with this idempotency key, if one was recorded.
     pub fn decision(&self, key: &str) -> anyhow::Result<Option<Decision>> {
         let slot = self.with_ledger(|ledger| ledger.slot(key))?;
         slot.map(|slot| Ok(self.entry(slot)?.decision)).transpose()

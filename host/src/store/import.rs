@@ -47,21 +47,32 @@ const IMPORT_BATCH: u64 = 20_000;
 /// What an import did, per kind of record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportCounts {
+    /// Records in the import: `new + changed + unchanged`.
     pub read: u64,
+    /// Records whose id the store did not hold.
     pub new: u64,
+    /// Records whose id the store held with other values.
     pub changed: u64,
+    /// Records the store already held exactly so.
     pub unchanged: u64,
 }
 
+/// What an import did, for each of the four files. A completed interrupted
+/// import counts against the store as it was before that import began.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
+    /// Of the member records (`members.csv`, or an ingest request's members).
     pub members: ImportCounts,
+    /// Of the order records (`orders.csv`, or an ingest request's orders).
     pub orders: ImportCounts,
+    /// Of the event records (`events.csv`, or an ingest request's events).
     pub events: ImportCounts,
+    /// Of the product records (`products.csv`, or an ingest request's products).
     pub products: ImportCounts,
 }
 
 impl ImportReport {
+    /// Whether any record was new or changed: false when the same data was imported again.
     pub fn changed_anything(&self) -> bool {
         [self.members, self.orders, self.events, self.products].iter().any(|c| c.new + c.changed > 0)
     }

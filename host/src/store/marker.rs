@@ -56,6 +56,7 @@ impl fmt::Display for ImportInProgress {
 /// a bare marker, with no record of which import it was.
 #[derive(Debug, thiserror::Error)]
 pub struct ImportInterrupted {
+    /// The import that was interrupted, as its marker records it.
     pub interrupted: Option<ImportInProgress>,
     /// What was refused: another import (its source), or runs (`None`).
     pub refused_import: Option<String>,

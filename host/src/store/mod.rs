@@ -42,6 +42,8 @@ use ledger::{Ledger, Page};
 pub use outbox_entry::{OutboxItem, OutboxState};
 pub use plugins::{InstalledVersion, PluginEntry};
 
+/// The operator's store: a sled database with a tree per kind of thing kept.
+/// One process at a time; within it, shared by reference (or `Arc`).
 pub struct Store {
     db: sled::Db,
     /// Imported records and the host's own events (see [`records`]).
@@ -102,6 +104,8 @@ impl Store {
         })
     }
 
+    /// Waits until everything written so far is on disk: sled otherwise
+    /// flushes in the background, and a crash can lose its last writes.
     pub fn flush(&self) -> anyhow::Result<()> {
         self.db.flush().context("flushing the store")?;
         Ok(())

@@ -7,16 +7,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Decision, Millis};
 
+/// Where a touch's delivery stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
+    /// Not delivered yet: waiting for its due time or its next attempt.
     Pending,
+    /// The sink has it; never attempted again.
     Delivered,
     /// Out of attempts, or refused for good; `canvas outbox redrive` retries it.
     Dead,
 }
 
 impl OutboxState {
+    /// `pending`, `delivered` or `dead`: as `canvas outbox list` prints it, and as its JSON spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxState::Pending => "pending",
@@ -32,16 +36,22 @@ impl OutboxState {
 pub struct OutboxItem {
     /// The decision's idempotency key, sent as the `Idempotency-Key` header.
     pub key: String,
+    /// The touch's channel (`wecom`, `sms`...), which picks the sink.
     pub channel: String,
     /// The touch as JSON: its decision's decisions.jsonl line (or, from an
     /// earlier store, the body it was queued with).
     pub payload: String,
     /// Not before (a deferred touch's `send_at`).
     pub due_at: Millis,
+    /// Where its delivery stands.
     pub state: OutboxState,
+    /// Attempts made so far, failed or not.
     pub attempts: u32,
+    /// When it is next tried: `due_at` at first, then after each failure's backoff.
     pub next_attempt_at: Millis,
+    /// Why the last attempt failed; None once delivered. A dead letter's says after how many attempts.
     pub last_error: Option<String>,
+    /// When the sink took it; None until then.
     pub delivered_at: Option<Millis>,
 }
 

@@ -18,20 +18,31 @@ use crate::model::Millis;
 /// One installed build of a plugin.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InstalledVersion {
+    /// The SHA-256 of the component's bytes, lowercase hex: the pin, and the
+    /// key of its blobs in `plugin_wasm` and `plugin_compiled`.
     pub sha256: String,
+    /// The plugin's own version, from its manifest.
     pub version: String,
+    /// The WIT package version it targets, `0.2.0`.
     pub api_version: String,
+    /// Its manifest's name, escaped for a terminal.
     pub name: String,
+    /// Its manifest's description, escaped for a terminal.
     pub description: String,
+    /// The build's default config, a JSON object.
     pub default_config: serde_json::Value,
+    /// The build's own cron schedule, as its manifest states it.
     pub schedule: String,
+    /// The component's size as installed.
     pub size_bytes: u64,
+    /// When it was installed.
     pub installed_at: Millis,
 }
 
 /// A plugin id and everything the operator decided about it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PluginEntry {
+    /// The plugin's id, which is also the entry's key.
     pub id: String,
     /// Installed plugins start disabled.
     pub enabled: bool,
@@ -39,13 +50,16 @@ pub struct PluginEntry {
     pub active: String,
     /// Builds active before, oldest first: rollback pops the last.
     pub previously_active: Vec<String>,
+    /// Every build installed under this id, in install order; one per SHA-256.
     pub versions: Vec<InstalledVersion>,
     /// The operator's keys over the default config (and over `[strategies.<id>] config`).
     pub config: serde_json::Map<String, serde_json::Value>,
+    /// When the operator last changed it (install, enable, config, rollback).
     pub updated_at: Millis,
 }
 
 impl PluginEntry {
+    /// The build that runs: `versions`' entry for `active`, which is always there.
     pub fn active_version(&self) -> &InstalledVersion {
         self.versions.iter().find(|v| v.sha256 == self.active).expect("the active build is installed")
     }

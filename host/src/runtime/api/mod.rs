@@ -9,7 +9,12 @@
 //! (the current types, re-exported here); the plugin's functions are found
 //! and called per version in `runtime::exports`.
 
+// `bindgen!` makes these from the WIT files, which document the types and
+// functions (and bindgen carries those docs over); the glue it adds around
+// them (instantiation, linker helpers, `exports` modules) has none to give.
+#[allow(missing_docs)]
 pub mod v0_1;
+#[allow(missing_docs)]
 mod v0_2;
 
 pub use v0_2::canvas::strategy::types::*;
@@ -24,7 +29,9 @@ pub const SUPPORTED_VERSIONS: &[&str] = &[ApiVersion::ALL[0].as_str(), ApiVersio
 /// A version of the WIT package this host runs plugins of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiVersion {
+    /// `0.1.0`: the first release, still run.
     V0_1,
+    /// `0.2.0`: the current types, which the host works in.
     V0_2,
 }
 
@@ -32,10 +39,13 @@ impl ApiVersion {
     /// Newest first.
     pub const ALL: [ApiVersion; 2] = [ApiVersion::V0_2, ApiVersion::V0_1];
 
+    /// The version a plugin exports (`0.2.0`, from `…/strategy@0.2.0`);
+    /// None if this host does not support it.
     pub fn parse(version: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == version)
     }
 
+    /// The version as WIT writes it, `0.2.0`: what manifests record and messages name.
     pub const fn as_str(self) -> &'static str {
         match self {
             ApiVersion::V0_1 => "0.1.0",

@@ -41,7 +41,7 @@ use canvas::store::Store;
 use canvas::strategy::Strategy;
 use canvas_generate::{generate, GenerateOptions};
 
-// As the `canvas` binary does (host/src/main.rs).
+// As the `canvas` binary does (host/src/bin/canvas/main.rs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

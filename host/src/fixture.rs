@@ -14,6 +14,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::app::App;
 use crate::audience::{self, RunClock};
 use crate::calendar::{date_of_day, parse_instant, BrandCalendar, DEFAULT_TIMEZONE};
 use crate::decision_log::DecisionLog;
@@ -186,15 +187,19 @@ impl From<&Decision> for TouchLine {
     }
 }
 
-/// Runs `plugin` on `fixture`. `config` is laid over the fixture's own config
-/// keys. A fixture the host cannot read is an `Err` naming the record; so is a
+/// Runs the plugin file `plugin` on `fixture`, in `app`'s engine and sandbox
+/// limits. Its config keys are the fixture's own, then the canvas config's
+/// for its id, then `keys`, each laid over the one before; the rest of the
+/// canvas config's settings for it (its schedule among them) do not apply.
+/// A fixture the host cannot read is an `Err` naming the record; so is a
 /// plugin that fails (trap, limit, error, invalid touch).
 pub fn run_fixture(
-    plugin: LoadedPlugin,
+    app: &App,
+    plugin: &Path,
     fixture: Fixture,
-    config: &Map<String, Value>,
-    limits: &SandboxLimits,
+    keys: &Map<String, Value>,
 ) -> anyhow::Result<TestOutcome> {
+    let plugin = LoadedPlugin::load(&app.engine, plugin)?;
     let calendar = BrandCalendar::named(fixture.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE))
         .map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
     let at = parse_instant(&fixture.run_at).map_err(|e| anyhow::anyhow!("run_at: {e}"))?;
@@ -204,9 +209,10 @@ pub fn run_fixture(
     let decisions = history(&base, plugin.id(), &fixture.history)?;
     let log = DecisionLog::load(&base, &decisions);
 
-    let mut keys = fixture.config.clone();
-    keys.extend(config.clone());
-    let settings = StrategySettings { config: keys, ..StrategySettings::default() };
+    let mut config = fixture.config.clone();
+    config.extend(app.settings(plugin.id()).config);
+    config.extend(keys.clone());
+    let settings = StrategySettings { config, ..StrategySettings::default() };
     let strategy = Strategy::new(plugin, &settings)?;
     let plugin = &strategy.plugin;
     let clock = RunClock::new(&base.calendar, at);
@@ -246,7 +252,7 @@ pub fn run_fixture(
         touches: proposals.proposed.iter().map(TouchLine::from).collect(),
         refused: refused.collect(),
         calls: Calls { audience_for: audience_stats.into(), decide: decide_stats.map(CallLine::from) },
-        limits: limits.clone(),
+        limits: app.config.sandbox.clone(),
     })
 }
 

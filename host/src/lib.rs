@@ -39,6 +39,10 @@
 //! The seeded generator of realistic data sets behind `canvas gen` is a crate
 //! of its own, `canvas_generate` in `host/generate/`: it writes the CSV files
 //! `import` reads and uses nothing of this library.
+//!
+//! The `canvas` binary, in `host/src/bin/canvas/` (one file per command),
+//! only parses arguments and prints: what a command does is in this library,
+//! put together by [`app`].
 
 pub mod app;
 pub mod audience;

@@ -1,0 +1,82 @@
+//! `canvas outbox`: looks into the store's outbox — `list` prints its
+//! entries (all, or of one state) with their attempts, due time, channel and
+//! last error — and `redrive` queues dead letters again for `canvas dispatch`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use canvas::config::CanvasConfig;
+use canvas::dispatch::{now_millis, OutboxState};
+use canvas::store::Store;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List outbox entries (all, or of one state).
+    List {
+        #[arg(long, value_enum)]
+        state: Option<StateArg>,
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
+    /// Queue dead letters again: the keys given, or all of them.
+    Redrive {
+        keys: Vec<String>,
+        /// Every dead letter.
+        #[arg(long, conflicts_with = "keys")]
+        all: bool,
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum StateArg {
+    Pending,
+    Delivered,
+    Dead,
+}
+
+impl From<StateArg> for OutboxState {
+    fn from(s: StateArg) -> Self {
+        match s {
+            StateArg::Pending => OutboxState::Pending,
+            StateArg::Delivered => OutboxState::Delivered,
+            StateArg::Dead => OutboxState::Dead,
+        }
+    }
+}
+
+pub fn execute(command: Command, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::List { state, store } => {
+            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let calendar = config.calendar();
+            let items = store.outbox_items(&calendar, state.map(OutboxState::from))?;
+            println!("{:<9}  {:>8}  {:<25}  {:<10}  key / last error", "state", "attempts", "due", "channel");
+            for item in &items {
+                println!(
+                    "{:<9}  {:>8}  {:<25}  {:<10}  {}",
+                    item.state.as_str(),
+                    item.attempts,
+                    calendar.format(item.due_at),
+                    item.channel,
+                    item.key
+                );
+                if let Some(error) = &item.last_error {
+                    println!("{:>58}{error}", "");
+                }
+            }
+            println!("{} entries", items.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Redrive { keys, all, store } => {
+            anyhow::ensure!(all || !keys.is_empty(), "name the keys to re-drive, or pass --all");
+            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let count = store.redrive(&keys, now_millis())?;
+            println!("{count} dead letters queued again; `canvas dispatch` delivers them");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

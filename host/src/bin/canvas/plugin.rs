@@ -1,0 +1,174 @@
+//! `canvas plugin`: the plugin lifecycle in the store — install (checked,
+//! pinned by SHA-256, compiled), list, show, enable, disable, config,
+//! rollback — each printing what it did; and `new`, which scaffolds a plugin
+//! folder. `plugin test` is `plugin_test.rs`'s.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+
+use canvas::app::App;
+use canvas::config::CanvasConfig;
+use canvas::dispatch::now_millis;
+use canvas::printable::{printable, printable_line};
+use canvas::scaffold::Language;
+use canvas::store::Store;
+
+use crate::plugin_test;
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check, pin (SHA-256) and compile plugin files; a new version of an installed id becomes active.
+    Install {
+        #[arg(required = true, value_name = "FILE.wasm")]
+        files: Vec<PathBuf>,
+    },
+    /// The installed plugins.
+    List,
+    /// A plugin's manifest, default and current config, versions.
+    Show {
+        id: String,
+    },
+    /// Let a plugin run on its schedule.
+    Enable {
+        id: String,
+    },
+    Disable {
+        id: String,
+    },
+    /// Change a plugin's config keys (checked by the plugin; used from the next run).
+    Config {
+        id: String,
+        /// KEY=VALUE, the value as JSON (a bare word is a string). Repeatable.
+        #[arg(long, value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Remove a key (back to the default). Repeatable.
+        #[arg(long, value_name = "KEY")]
+        unset: Vec<String>,
+        /// Replace all keys with this JSON object.
+        #[arg(long, value_name = "JSON", conflicts_with_all = ["set", "unset"])]
+        replace: Option<String>,
+    },
+    /// Make the previously active version active again.
+    Rollback {
+        id: String,
+    },
+    /// Run one plugin file on a hand-written fixture and show its touches, fuel, memory and time.
+    /// `--config FILE.json` lays config keys over the plugin's defaults (a `.toml` file is a canvas config).
+    Test(plugin_test::Args),
+    /// Scaffold a new strategy plugin that builds and passes `canvas plugin test` out of the box.
+    New {
+        /// The plugin id, lowercase with dashes, e.g. `vip-winback`; also the folder's name.
+        name: String,
+        #[arg(long, value_enum)]
+        lang: Language,
+        /// The folder to create the plugin folder in.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+/// `canvas plugin new`: the folder and how many files it has.
+pub fn scaffold(dir: &Path, name: &str, lang: Language) -> anyhow::Result<ExitCode> {
+    let created = canvas::scaffold::create(dir, name, lang)?;
+    println!(
+        "created {} ({} files); next: see {}/README.md",
+        created.dir.display(),
+        created.files,
+        created.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The lifecycle commands, on the store at `store` (default: the config's).
+pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -> anyhow::Result<ExitCode> {
+    let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+    let app = App::new(config)?;
+    let registry = app.registry(&store);
+    let now = now_millis();
+    match command {
+        Command::Install { files } => {
+            for file in files {
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let installed = registry.install(&file.display().to_string(), &bytes, now)?;
+                let replaced = installed.replaced.map(|v| format!(", replacing {v}")).unwrap_or_default();
+                println!(
+                    "installed {} {} (sha256 {}){replaced}",
+                    installed.id,
+                    printable_line(&installed.version),
+                    &installed.sha256[..16]
+                );
+            }
+            println!("installed plugins start disabled: `canvas plugin enable ID`");
+        }
+        Command::List => {
+            println!("{:<24} {:<9} {:<8} {:<18} {:<16} versions", "id", "version", "enabled", "schedule", "sha256");
+            for entry in registry.list()? {
+                let v = entry.active_version();
+                println!(
+                    "{:<24} {:<9} {:<8} {:<18} {:<16} {}",
+                    entry.id,
+                    printable_line(&v.version),
+                    if entry.enabled { "yes" } else { "no" },
+                    app.settings(&entry.id).schedule.unwrap_or(v.schedule.clone()),
+                    &v.sha256[..16],
+                    entry.versions.len()
+                );
+            }
+        }
+        Command::Show { id } => {
+            let entry = registry.get(&id)?;
+            let v = entry.active_version();
+            let effective = canvas::registry::effective_config(&v.default_config, &app.settings(&id), &entry.config);
+            println!("{} {} — {}", entry.id, printable_line(&v.version), printable_line(&v.name));
+            println!("{}", printable(&v.description));
+            println!("enabled:   {}", entry.enabled);
+            println!("schedule:  {}", app.settings(&id).schedule.unwrap_or(v.schedule.clone()));
+            println!("api:       canvas:strategy@{}", v.api_version);
+            println!("sha256:    {}", v.sha256);
+            println!("default config:   {}", v.default_config);
+            println!("operator config:  {}", serde_json::Value::Object(entry.config.clone()));
+            println!("effective config: {effective}");
+            println!("versions:");
+            for version in &entry.versions {
+                let active = if version.sha256 == entry.active { " (active)" } else { "" };
+                println!("  {} sha256 {}{active}", printable_line(&version.version), &version.sha256[..16]);
+            }
+        }
+        Command::Enable { id } => {
+            registry.set_enabled(&id, true, now)?;
+            println!("{id} enabled");
+        }
+        Command::Disable { id } => {
+            registry.set_enabled(&id, false, now)?;
+            println!("{id} disabled");
+        }
+        Command::Config { id, set, unset, replace } => {
+            let mut keys = match replace {
+                Some(json) => match serde_json::from_str(&json)? {
+                    serde_json::Value::Object(map) => map,
+                    _ => anyhow::bail!("--replace takes a JSON object"),
+                },
+                None => registry.get(&id)?.config,
+            };
+            for pair in set {
+                let (key, value) = pair.split_once('=').with_context(|| format!("--set `{pair}`: use KEY=VALUE"))?;
+                let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.into()));
+                keys.insert(key.to_string(), value);
+            }
+            for key in unset {
+                keys.remove(&key);
+            }
+            let effective = registry.set_config(&id, keys, &app.settings(&id), now)?;
+            println!("{id}: effective config from the next run: {effective}");
+        }
+        Command::Rollback { id } => {
+            let entry = registry.rollback(&id, now)?;
+            println!("{id}: {} is active again", entry.active_version().version);
+        }
+        Command::Test(_) | Command::New { .. } => unreachable!("handled before the store is opened"),
+    }
+    Ok(ExitCode::SUCCESS)
+}

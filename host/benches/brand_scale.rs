@@ -70,9 +70,8 @@ fn main() -> anyhow::Result<()> {
     let plugins = root.join("target/plugins");
     anyhow::ensure!(plugins.is_dir(), "{} is missing: run `make plugins polyglot` first", plugins.display());
     std::fs::create_dir_all(&args.work)?;
-    let mut config = CanvasConfig::default();
     // The tests' cache: Python and JavaScript components compile once per tree.
-    config.compile_cache = Some(root.join("target/compile-cache"));
+    let config = CanvasConfig { compile_cache: Some(root.join("target/compile-cache")), ..CanvasConfig::default() };
     let mut report = Report::default();
     report.line(format!("machine: {} cores, {}", num_cpus(), cpu_model()));
 
@@ -299,7 +298,7 @@ fn days_in_service(
 /// split, peak RSS); returns its number of decisions.
 fn measured_run(
     app: &App,
-    runner: &mut Runner,
+    runner: &mut Runner<'_>,
     strategies: &[Strategy],
     at: Millis,
     report: &mut Report,

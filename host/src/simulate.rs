@@ -76,7 +76,7 @@ const SCRATCH_STORE: &str = ".scratch-store";
 
 /// Runs the simulation and writes its files into `options.out`; the
 /// scratch store is removed whether it succeeds or not.
-pub fn simulate(options: &SimulateOptions, progress: Progress) -> anyhow::Result<SimulationResult> {
+pub fn simulate(options: &SimulateOptions, progress: Progress<'_>) -> anyhow::Result<SimulationResult> {
     if options.to < options.from {
         bail!("--to {} is before --from {}", options.to, options.from);
     }
@@ -95,7 +95,7 @@ fn remove_scratch(scratch: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress) -> anyhow::Result<SimulationResult> {
+fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>) -> anyhow::Result<SimulationResult> {
     let app = App::new(options.config.clone())?;
     let config = &app.config;
     let calendar = app.calendar();

@@ -158,7 +158,7 @@ fn a_plugins_audience_follows_its_config_though_the_host_keeps_the_last_answer()
     assert_eq!(format!("{sixty:?}"), format!("{:?}", asked(60)), "a new config is asked anew");
     assert_ne!(format!("{ninety:?}"), format!("{sixty:?}"));
     assert_eq!(format!("{:?}", plugin.audience(&after(90)).unwrap()), format!("{ninety:?}"), "and back again");
-    let refused = plugin.audience(&serde_json::json!({ "after_dayz": 90 })).err().expect("an unknown key");
+    let refused = plugin.audience(&serde_json::json!({ "after_dayz": 90 })).expect_err("an unknown key");
     assert!(refused.to_string().contains("after_dayz"), "{refused}");
 }
 

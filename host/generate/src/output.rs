@@ -124,7 +124,7 @@ pub(crate) struct Rfc3339 {
 }
 
 impl fmt::Display for Rfc3339 {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let t = self.local - if self.utc { self.offset } else { 0 };
         let (date, s) = (date_of_epoch_day(t.div_euclid(DAY)), t.rem_euclid(DAY));
         let (y, mo, d) = (date.year(), date.month(), date.day());
@@ -142,7 +142,7 @@ impl fmt::Display for Rfc3339 {
 struct Money(u32);
 
 impl fmt::Display for Money {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
     }
 }
@@ -151,7 +151,7 @@ impl fmt::Display for Money {
 struct Sku<'a>(&'a GeneratedProduct);
 
 impl fmt::Display for Sku<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let prefix = CATEGORIES[self.0.category as usize].prefix;
         write!(f, "{prefix}-{:04}", self.0.number)
     }
@@ -161,7 +161,7 @@ impl fmt::Display for Sku<'_> {
 pub(crate) struct Maybe<T>(pub(crate) Option<T>);
 
 impl<T: fmt::Display> fmt::Display for Maybe<T> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.as_ref().map_or(Ok(()), |value| value.fmt(f))
     }
 }

@@ -174,7 +174,7 @@ impl<'a> Record<'a> {
     }
 }
 
-pub(crate) fn member(r: &Record) -> Result<Member, RowError> {
+pub(crate) fn member(r: &Record<'_>) -> Result<Member, RowError> {
     Ok(Member {
         id: r.required("member_id")?,
         name: r.text("name")?,
@@ -188,7 +188,7 @@ pub(crate) fn member(r: &Record) -> Result<Member, RowError> {
     })
 }
 
-pub(crate) fn order(r: &Record) -> Result<Order, RowError> {
+pub(crate) fn order(r: &Record<'_>) -> Result<Order, RowError> {
     Ok(Order {
         id: r.required("order_id")?,
         member_id: r.required("member_id")?,
@@ -200,7 +200,7 @@ pub(crate) fn order(r: &Record) -> Result<Order, RowError> {
     })
 }
 
-pub(crate) fn event(r: &Record) -> Result<Event, RowError> {
+pub(crate) fn event(r: &Record<'_>) -> Result<Event, RowError> {
     Ok(Event {
         id: r.required("event_id")?,
         member_id: r.required("member_id")?,
@@ -210,7 +210,7 @@ pub(crate) fn event(r: &Record) -> Result<Event, RowError> {
     })
 }
 
-pub(crate) fn product(r: &Record) -> Result<Product, RowError> {
+pub(crate) fn product(r: &Record<'_>) -> Result<Product, RowError> {
     Ok(Product {
         sku: r.required("sku")?,
         name: r.text("name")?,

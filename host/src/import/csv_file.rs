@@ -57,7 +57,7 @@ pub(super) fn csv_error(file: &str, line: u64, column: Option<(usize, String)>, 
 pub(super) fn read_file<T>(
     dir: &Path,
     kind: RecordKind,
-    parse: impl Fn(&Record) -> Result<T, RowError>,
+    parse: impl Fn(&Record<'_>) -> Result<T, RowError>,
     found: &mut Vec<PathBuf>,
     errors: &mut Vec<RowError>,
 ) -> FileRows<T> {

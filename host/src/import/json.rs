@@ -105,7 +105,7 @@ fn what_json(value: &Value) -> String {
 fn rows<T>(
     kind: RecordKind,
     objects: &[(u64, Value)],
-    parse: impl Fn(&Record) -> Result<T, RowError>,
+    parse: impl Fn(&Record<'_>) -> Result<T, RowError>,
     errors: &mut Vec<RowError>,
 ) -> (Vec<u64>, Vec<T>) {
     let columns = kind.columns();

@@ -170,9 +170,13 @@ pub fn columns(title: &str, labels: &[String], values: &[f64]) -> String {
     out
 }
 
+/// A labelled row of [`intervals`]: the uplift and its 95% interval's low and
+/// high ends, or None while the touched or the holdout group is empty.
+pub type IntervalRow = (String, Option<(f64, f64, f64)>);
+
 /// One row per group: the uplift (touched minus holdout conversion) as a dot
 /// with its 95% interval as a whisker, around a zero line.
-pub fn intervals(title: &str, rows: &[(String, Option<(f64, f64, f64)>)]) -> String {
+pub fn intervals(title: &str, rows: &[IntervalRow]) -> String {
     let (left, row_h, top) = (190.0, 28.0, 24.0);
     let plot_w = WIDTH - left - 200.0;
     let height = top + rows.len() as f64 * row_h + 30.0;

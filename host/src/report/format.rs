@@ -7,7 +7,7 @@ pub fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -19,7 +19,7 @@ pub fn count(n: u64) -> String {
 pub fn yuan(fen: Fen) -> String {
     let sign = if fen < 0 { "-" } else { "" };
     let fen = fen.unsigned_abs();
-    if fen < 10_000 && fen % 100 != 0 {
+    if fen < 10_000 && !fen.is_multiple_of(100) {
         format!("{sign}¥{}.{:02}", fen / 100, fen % 100)
     } else {
         format!("{sign}¥{}", count((fen + 50) / 100))

@@ -172,7 +172,7 @@ fn backtest_section(out: &mut String, report: &SimulationReport) {
         r#"<h2>回测 · Backtest: did it work?</h2><section class="panel"><p class="note">Orders within {} days after a touch, touched members against the holdout group (members selected but deliberately not touched).</p>"#,
         report.attribution_days
     );
-    let mut rows: Vec<(String, Option<(f64, f64, f64)>)> = report
+    let mut rows: Vec<charts::IntervalRow> = report
         .strategies
         .iter()
         .map(|(id, s)| (id.clone(), s.backtest.uplift.as_ref().map(|u| (u.difference, u.low, u.high))))

@@ -218,7 +218,7 @@ impl LoadedPlugin {
         files.sort();
         let (mut loaded, mut rejected) = (Vec::<LoadedPlugin>::new(), Vec::new());
         for file in files {
-            match LoadedPlugin::load(&engine, &file) {
+            match LoadedPlugin::load(engine, &file) {
                 Ok(plugin) => {
                     if let Some(first) = loaded.iter().find(|p| p.id() == plugin.id()) {
                         anyhow::bail!(

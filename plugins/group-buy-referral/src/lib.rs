@@ -106,7 +106,7 @@ impl<'r> Catalogue<'r> {
     }
 }
 
-fn invite(run: &Run<Config>, catalogue: &Catalogue, member: &Member) -> Vec<Touch> {
+fn invite(run: &Run<Config>, catalogue: &Catalogue<'_>, member: &Member) -> Vec<Touch> {
     let c = &run.config;
     let invited_recently = member.decisions_at(STEP).any(|d| d.had_turn() && run.is_within(d.day, c.cooldown_days));
     let active = member.orders.last_order_day.is_some_and(|day| run.is_within(day, c.active_days));

@@ -15,7 +15,7 @@ impl Member {
 
     /// The latest earlier decision at `step` that was sent (or is to be, if deferred).
     pub fn last_sent(&self, step: &str) -> Option<&PastDecision> {
-        self.history.iter().filter(|d| d.step == step && d.was_sent()).last()
+        self.history.iter().rfind(|d| d.step == step && d.was_sent())
     }
 
     /// Whether the strategy ever decided anything for this member at `step`.

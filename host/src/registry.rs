@@ -12,11 +12,8 @@ use sha2::{Digest, Sha256};
 
 use crate::model::Millis;
 use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
-use crate::store::Store;
+use crate::store::{InstalledVersion, PluginEntry, Store};
 use crate::strategy::{merge_config, Loaded, Strategy, StrategySettings};
-
-/// What the registry keeps of a plugin is the store's (its `plugins` tree).
-pub use crate::store::{InstalledVersion, PluginEntry};
 
 /// Why a registry operation failed; the admin API maps each to its status code.
 #[derive(Debug, thiserror::Error)]

@@ -21,9 +21,10 @@ use crate::app::{App, PluginSource, Selection};
 use crate::backtest::{Backtest, TouchLog};
 use crate::calendar::BrandCalendar;
 use crate::config::CanvasConfig;
+use crate::decision_line::decision_json;
 use crate::model::{Millis, RunTrigger};
 use crate::referrals::{InviteLog, Referrals};
-use crate::report::{decision_json, render_html, run_json, SimulationReport, Summary};
+use crate::report::{render_html, run_json, SimulationReport, Summary};
 use crate::store::Store;
 use crate::strategy::{Loaded, Strategy};
 

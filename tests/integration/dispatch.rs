@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use canvas::app::{App, PluginSource, Selection};
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
+use canvas::decision_line::decision_json;
 use canvas::dispatch::{DispatchReport, Dispatcher, Sink, SinkConfig};
 use canvas::model::DecisionStatus;
-use canvas::report::decision_json;
 use canvas::store::{OutboxItem, OutboxState, Queue, Store};
 use tempfile::TempDir;
 
@@ -165,7 +165,7 @@ fn a_receiver_that_is_down_leaves_dead_letters_that_can_be_redriven() {
 
     let receiver = Receiver::start(Mode::Accept);
     let fixed = webhook_config(&receiver.url);
-    assert_eq!(store.redrive(&[], canvas::dispatch::now_millis()).unwrap(), 5);
+    assert_eq!(store.redrive(&[], canvas::model::now_millis()).unwrap(), 5);
     let report = dispatch(&store, &fixed);
     assert_eq!(report.delivered, 5, "nothing was lost");
     assert_eq!(receiver.with(|r| r.accepted.len()), 5);
@@ -185,7 +185,7 @@ fn a_slow_receiver_times_out_and_the_retry_is_not_a_second_touch() {
         .unwrap()
         .contains("timed out"));
     receiver.set_mode(Mode::Accept);
-    store.redrive(&[], canvas::dispatch::now_millis()).unwrap();
+    store.redrive(&[], canvas::model::now_millis()).unwrap();
     assert_eq!(dispatch(&store, &config).delivered, 5);
     let (accepted, redeliveries) = receiver.with(|r| (r.accepted.len(), r.redeliveries));
     assert_eq!(accepted, 5, "the receiver holds each touch once");

@@ -427,7 +427,7 @@ async fn shutdown_lets_the_run_finish_and_flushes_the_outbox() {
     let store = s.store.clone();
     s.service.shutdown().await.unwrap();
     assert_eq!(run.await.unwrap(), StatusCode::OK, "the run in flight finished");
-    let pending = store.outbox_items(&Default::default(), Some(canvas::dispatch::OutboxState::Pending)).unwrap();
+    let pending = store.outbox_items(&Default::default(), Some(canvas::store::OutboxState::Pending)).unwrap();
     assert!(pending.is_empty(), "nothing due is left in the outbox: {pending:?}");
     let lines = std::fs::read_to_string(dir.path().join("touches.jsonl")).unwrap().lines().count();
     assert_eq!(lines, 2);

@@ -219,7 +219,7 @@ fn catch_up_fixture(dir: &TempDir, members: usize) -> (Millis, Vec<Millis>) {
     let store = store_with(dir, &members_with_orders(members));
     install(&store, &[test_plugin("slow")]);
     let hour = 3_600_000;
-    let now = canvas::dispatch::now_millis();
+    let now = canvas::model::now_millis();
     let last = now - now.rem_euclid(hour) - 3 * hour;
     let calendar = CanvasConfig::default().calendar();
     let record = RunRecord {

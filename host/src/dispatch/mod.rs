@@ -14,17 +14,11 @@ use std::time::Duration;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// What the outbox holds is the store's (its `outbox_updates` tree and the
-/// decision pages); named here too, as what a dispatcher hands its sinks.
-pub use crate::store::{OutboxItem, OutboxState};
 pub use sinks::{Delivery, Sink, SinkConfig};
 
 use crate::calendar::BrandCalendar;
-/// The wall clock lives with [`Millis`]; named here too, where the service and the
-/// command line have always taken it from.
-pub use crate::model::now_millis;
-use crate::model::Millis;
-use crate::store::Store;
+use crate::model::{now_millis, Millis};
+use crate::store::{OutboxItem, OutboxState, Store};
 
 /// `[dispatch]` in the canvas config.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -8,8 +8,6 @@ mod html;
 pub(crate) mod lines;
 mod summary;
 
-/// decisions.jsonl's line: the decision's own (shared with dispatch), from its home.
-pub use crate::decision_line::decision_json;
 pub use html::render_html;
 pub use lines::run_json;
 pub use summary::{StrategyTotals, Summary};

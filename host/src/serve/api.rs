@@ -16,12 +16,14 @@ use serde_json::{json, Value};
 use super::runs::RunRefused;
 use super::Canvas;
 use crate::calendar::parse_instant;
-use crate::dispatch::OutboxState;
+use crate::decision_line::decision_json;
 use crate::import::{parse_json, ImportRefused, RecordKind};
 use crate::model::RunTrigger;
-use crate::registry::{PluginEntry, RegistryError};
-use crate::report::{decision_json, run_json};
+use crate::registry::RegistryError;
+use crate::report::run_json;
 use crate::store::ImportInterrupted;
+use crate::store::OutboxState;
+use crate::store::PluginEntry;
 
 const OPENAPI: &str = include_str!("openapi.json");
 /// Python and JavaScript components are 12–18 MB.

@@ -18,7 +18,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Millis {
-        crate::dispatch::now_millis()
+        crate::model::now_millis()
     }
 
     fn real_until(&self, at: Millis) -> Duration {

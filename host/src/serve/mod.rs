@@ -95,7 +95,7 @@ impl Canvas {
     }
 
     async fn dispatch(&self) -> anyhow::Result<DispatchReport> {
-        let report = self.dispatcher.pump(crate::dispatch::now_millis().max(self.clock.now())).await?;
+        let report = self.dispatcher.pump(crate::model::now_millis().max(self.clock.now())).await?;
         self.metrics.record_dispatch(&report);
         Ok(report)
     }

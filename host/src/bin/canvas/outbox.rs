@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use canvas::config::CanvasConfig;
-use canvas::dispatch::{now_millis, OutboxState};
+use canvas::model::now_millis;
+use canvas::store::OutboxState;
 use canvas::store::Store;
 
 #[derive(Subcommand)]

@@ -11,7 +11,7 @@ use clap::Subcommand;
 
 use canvas::app::App;
 use canvas::config::CanvasConfig;
-use canvas::dispatch::now_millis;
+use canvas::model::now_millis;
 use canvas::printable::{printable, printable_line};
 use canvas::scaffold::Language;
 use canvas::store::Store;

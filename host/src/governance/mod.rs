@@ -14,6 +14,7 @@
 //!
 //! What passes is `dispatched` (now) or `deferred` (with `send_at`).
 
+mod arbitration;
 mod caps;
 pub mod policy;
 mod quiet_hours;
@@ -78,7 +79,7 @@ impl Governor {
 
     /// Decides the final status of every touch proposed at one run instant
     /// `at`, given batch by batch (in any order); returns them in arbitration
-    /// order (see [`Governor::in_arbitration_order`]). `held_back`: (member,
+    /// order (see [`arbitration::in_arbitration_order`]). `held_back`: (member,
     /// strategy) pairs the caps still hold back from a touch of the strategy,
     /// not asked again (see [`Governor::caps_hold_back`]); they are not
     /// decided again, but win arbitration as their proposals would have.
@@ -90,7 +91,7 @@ impl Governor {
         held_back: &[(String, String)],
         timezone_of: impl Fn(&str) -> Option<Tz>,
     ) -> Vec<Decision> {
-        let mut proposals = self.in_arbitration_order(batches);
+        let mut proposals = arbitration::in_arbitration_order(&self.policy, batches);
         let mut first_held: HashMap<&str, &str> = HashMap::new();
         for (member, strategy) in held_back {
             let first = first_held.entry(member).or_insert(strategy);
@@ -142,50 +143,6 @@ impl Governor {
             self.remember(d);
         }
         proposals
-    }
-
-    /// Member by member, each member's proposals by strategy rank, then step.
-    ///
-    /// Each proposal is moved once, from its batch into the one list: a busy
-    /// day has hundreds of thousands (376 bytes each), and gathering them
-    /// first and then putting them in order in place moved each four times.
-    /// Each batch is put in order first (plugins return touches in any
-    /// order; most in the order given), so the order taken from a batch is
-    /// the order it holds. A strategy's batches are of ascending members, so
-    /// the sort mostly merges one run per strategy. Ranks and the first bytes
-    /// of member ids are read once per proposal, not at every comparison;
-    /// ids are compared whole only when those bytes tie.
-    fn in_arbitration_order(&self, mut batches: Vec<Vec<Decision>>) -> Vec<Decision> {
-        let rank = |d: &Decision| self.policy.rank(&d.strategy).0;
-        fn key(d: &Decision, rank: usize) -> (&str, usize, &str, &str) {
-            (&d.member_id, rank, &d.strategy, &d.step)
-        }
-        for batch in &mut batches {
-            if !batch.is_sorted_by(|a, b| key(a, rank(a)) <= key(b, rank(b))) {
-                batch.sort_by(|a, b| key(a, rank(a)).cmp(&key(b, rank(b))));
-            }
-        }
-        let mut order: Vec<Placed> = Vec::with_capacity(batches.iter().map(Vec::len).sum());
-        for (b, batch) in batches.iter().enumerate() {
-            order.extend(batch.iter().enumerate().map(|(i, d)| Placed {
-                id_prefix: id_prefix(&d.member_id),
-                rank: rank(d) as u32,
-                batch: b as u32,
-                index: i as u32,
-            }));
-        }
-        order.sort_by(|x, y| {
-            x.id_prefix.cmp(&y.id_prefix).then_with(|| {
-                let (a, b) =
-                    (&batches[x.batch as usize][x.index as usize], &batches[y.batch as usize][y.index as usize]);
-                key(a, x.rank as usize).cmp(&key(b, y.rank as usize))
-            })
-        });
-        let mut batches: Vec<std::vec::IntoIter<Decision>> = batches.into_iter().map(Vec::into_iter).collect();
-        order
-            .into_iter()
-            .map(|p| batches[p.batch as usize].next().expect("each batch is taken in the order it holds"))
-            .collect()
     }
 
     /// Whether every touch `strategy` could propose to `member` at `at`,
@@ -248,23 +205,6 @@ impl Governor {
     }
 }
 
-/// A proposal's place in its batch, with what arbitration sorts it by.
-struct Placed {
-    /// The member id's first 16 bytes, big-endian, zero-padded: ordered as
-    /// the ids are wherever these bytes differ.
-    id_prefix: u128,
-    rank: u32,
-    batch: u32,
-    index: u32,
-}
-
-fn id_prefix(id: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = id.len().min(16);
-    bytes[..n].copy_from_slice(&id.as_bytes()[..n]);
-    u128::from_be_bytes(bytes)
-}
-
 /// What first made a touch wait.
 #[derive(Clone, Copy, Debug)]
 enum Wait<'c> {
@@ -322,7 +262,7 @@ mod tests {
     use crate::calendar::parse_instant;
     use crate::model::{ActionKind, Benefit};
 
-    fn proposal(strategy: &str, member: &str, at: Millis) -> Decision {
+    pub(super) fn proposal(strategy: &str, member: &str, at: Millis) -> Decision {
         Decision {
             key: format!("{strategy}/s/p/{member}"),
             strategy: strategy.into(),
@@ -353,7 +293,7 @@ mod tests {
         )
     }
 
-    const TEN: &str = "2026-03-01T10:00:00+08:00";
+    pub(super) const TEN: &str = "2026-03-01T10:00:00+08:00";
 
     #[test]
     fn the_higher_priority_strategy_wins_and_the_other_is_told_why() {
@@ -371,34 +311,10 @@ mod tests {
     }
 
     #[test]
-    fn proposals_are_put_member_by_member_in_rank_order_whatever_order_they_came_in() {
-        let at = parse_instant(TEN).unwrap();
-        let strategies = ["dormant-recall", "birthday-tiered", "group-buy-referral"];
-        let mut proposals = Vec::new();
-        // Members interleaved and strategies out of rank, in batches that
-        // each mix strategies and are out of order themselves.
-        for i in 0..7 {
-            for s in strategies {
-                proposals.push(proposal(s, &format!("M{}", (i * 3) % 7), at));
-            }
-        }
-        proposals.reverse();
-        let batches: Vec<Vec<Decision>> = proposals.chunks(5).map(<[Decision]>::to_vec).collect();
-        let governor = no_holdout();
-        let ordered: Vec<(String, String)> =
-            governor.in_arbitration_order(batches).into_iter().map(|d| (d.member_id, d.strategy)).collect();
-        let mut expected = ordered.clone();
-        expected.sort_by_key(|(member, strategy)| (member.clone(), governor.policy.rank(strategy).0, strategy.clone()));
-        assert_eq!(ordered, expected);
-        assert_eq!(ordered.len(), 21);
-        assert_eq!(ordered.iter().filter(|(member, _)| member == "M3").count(), 3);
-    }
-
-    #[test]
     fn ids_alike_in_their_first_sixteen_bytes_are_still_put_in_id_order() {
         let at = parse_instant(TEN).unwrap();
-        // Arbitration sorts by the ids' first 16 bytes and compares whole
-        // ids only when those tie: these tie, or end within them.
+        // Ids that tie in their first 16 bytes, or end within them: each
+        // member's proposals are still decided together.
         let members = ["brand-member-0000-b", "brand-member-0000-a", "brand-member-0000", "brand-member-000", "b"];
         let batches: Vec<Vec<Decision>> = members
             .iter()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use fixedbitset::FixedBitSet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::governance::is_cap_reason;
+use crate::governance::held_back_by_caps;
 use crate::keyed;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
@@ -116,7 +116,7 @@ impl StrategyLog {
             template: self.name(&d.template),
             variables: d.variables.iter().map(|(k, v)| (self.name(k), v.clone())).collect(),
             benefit: d.benefit.clone(),
-            held_back_by_caps: d.status == DecisionStatus::Suppressed && d.reason.as_deref().is_some_and(is_cap_reason),
+            held_back_by_caps: held_back_by_caps(d.status, d.reason.as_deref()),
         };
         self.add(member, logged);
     }

@@ -16,6 +16,7 @@
 
 mod arbitration;
 mod caps;
+mod outcome;
 pub mod policy;
 mod quiet_hours;
 
@@ -25,13 +26,15 @@ use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use caps::{first_violation, Violation};
-pub use caps::{is_cap_reason, PlannedTouch};
+use caps::first_violation;
+pub use caps::PlannedTouch;
+pub use outcome::held_back_by_caps;
+use outcome::{Outcome, Reason, Wait};
 pub use policy::{GovernancePolicy, OnCap, StrategyRules};
 
 use crate::calendar::BrandCalendar;
 use crate::keyed;
-use crate::model::{BenefitKind, Day, Decision, DecisionStatus, Fen, Millis};
+use crate::model::{BenefitKind, Day, Decision, Fen, Millis};
 
 const HOUR: i64 = 3_600_000;
 /// Deferral search gives up after this many rule checks (each moves the time forward).
@@ -113,36 +116,37 @@ impl Governor {
                 winner.clear();
                 winner.push_str(strategy);
             }
-            if winner != d.strategy {
-                d.status = DecisionStatus::Suppressed;
-                d.reason = Some(format!("arbitration: {winner} has priority"));
-                continue;
-            }
-            let rules = self.rules_for(&d.strategy);
-            if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
-                d.status = DecisionStatus::Holdout;
-                d.reason = Some(format!("in the {}% control group", rules.holdout_percent));
-                continue;
-            }
-            let tz = timezone_of(&d.member_id).unwrap_or(self.calendar.tz());
-            let (status, reason, send_at) = match self.slot(&d.strategy, &d.member_id, Some(&d.channel), at, tz, &rules)
-            {
-                Err(no_slot) => (DecisionStatus::Suppressed, Some(no_slot.reason(&rules)), None),
-                Ok((send_at, wait)) => match self.over_budget(d, send_at, &rules) {
-                    Some(reason) => (DecisionStatus::Suppressed, Some(reason), None),
-                    None if send_at == at => (DecisionStatus::Dispatched, None, None),
-                    None => {
-                        let why = wait.map(|w| format!("{}; sends at {}", w.reason(), self.calendar.format(send_at)));
-                        (DecisionStatus::Deferred, why, Some(send_at))
-                    }
-                },
+            let outcome = if winner != d.strategy {
+                Outcome::Suppressed(Reason::Arbitration { winner: &winner })
+            } else {
+                self.outcome(d, at, &timezone_of)
             };
+            // Worded here, where the proposal becomes the decision stored.
+            let (status, reason, send_at) = (outcome.status(), outcome.reason_text(&self.calendar), outcome.send_at());
             d.status = status;
             d.reason = reason;
             d.send_at = send_at;
             self.remember(d);
         }
         proposals
+    }
+
+    /// What becomes of a proposal that won arbitration: its strategy's
+    /// control group, then quiet hours and the caps, then the budget.
+    fn outcome<'p>(&self, d: &'p Decision, at: Millis, timezone_of: impl Fn(&str) -> Option<Tz>) -> Outcome<'p> {
+        let rules = self.rules_for(&d.strategy);
+        if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
+            return Outcome::Holdout { percent: rules.holdout_percent };
+        }
+        let tz = timezone_of(&d.member_id).unwrap_or(self.calendar.tz());
+        let sent = match self.slot(&d.strategy, &d.member_id, Some(&d.channel), at, tz, &rules) {
+            Ok(sent) => sent,
+            Err(reason) => return Outcome::Suppressed(reason),
+        };
+        match self.over_budget(d, sent.send_at().unwrap_or(at), &rules) {
+            Some(reason) => Outcome::Suppressed(reason),
+            None => sent,
+        }
     }
 
     /// Whether every touch `strategy` could propose to `member` at `at`,
@@ -152,14 +156,15 @@ impl Governor {
     pub fn caps_hold_back(&self, strategy: &str, member: &str, at: Millis, tz: Tz) -> bool {
         let rules = self.rules_for(strategy);
         !in_holdout(strategy, member, rules.holdout_percent)
-            && matches!(self.slot(strategy, member, None, at, tz, &rules), Err(no_slot) if no_slot.is_cap())
+            && matches!(self.slot(strategy, member, None, at, tz, &rules), Err(reason) if reason.is_cap())
     }
 
     /// When a touch on `channel` (`None`: checked against the rules over all
-    /// channels only) can be sent: now, or a later moment quiet hours and
-    /// caps allow, with what first made it wait; `Err` when it cannot within
-    /// the rules. Nothing is worded here: screening members asks this for
-    /// every member held back and needs no words.
+    /// channels only) can be sent: `Dispatched` now, or `Deferred` to a later
+    /// moment quiet hours and caps allow, with what first made it wait; the
+    /// `Reason` it cannot within the rules. Nothing is worded here:
+    /// screening members asks this for every member held back and needs no
+    /// words.
     fn slot<'c>(
         &self,
         strategy: &str,
@@ -168,10 +173,12 @@ impl Governor {
         at: Millis,
         tz: Tz,
         rules: &StrategyRules,
-    ) -> Result<(Millis, Option<Wait<'c>>), NoSlot<'c>> {
+    ) -> Result<Outcome<'c>, Reason<'c>> {
         let touches = self.touches.get(member).map_or(&[][..], Vec::as_slice);
         let fatigue = (!self.policy.exempt_from_caps.iter().any(|s| s == strategy)).then_some(&self.policy.fatigue);
         let latest = at + rules.max_defer_hours as i64 * HOUR;
+        // `t` moves only forward, and only when something makes the touch
+        // wait: no wait, and it is sent at `at`.
         let mut t = at;
         let mut wait: Option<Wait> = None;
         for _ in 0..MAX_SLOT_SEARCH {
@@ -181,69 +188,27 @@ impl Governor {
             }
             let Some(v) = first_violation(fatigue, &self.policy.wecom_limit, &self.calendar, touches, t, channel)
             else {
-                return Ok((t, wait));
+                return Ok(wait.map_or(Outcome::Dispatched, |wait| Outcome::Deferred { send_at: t, wait }));
             };
             if rules.on_cap == OnCap::Drop {
-                return Err(NoSlot::Capped(v));
+                return Err(Reason::Capped(v.rule));
             }
             if v.retry_at > latest {
-                return Err(NoSlot::CappedTooLong(v));
+                return Err(Reason::CappedTooLong { rule: v.rule, max_defer_hours: rules.max_defer_hours });
             }
-            wait.get_or_insert(Wait::Capped(v));
+            wait.get_or_insert(Wait::Capped(v.rule));
             t = v.retry_at;
         }
-        Err(NoSlot::NotFound)
+        Err(Reason::NoSlotFound { max_defer_hours: rules.max_defer_hours })
     }
 
-    fn over_budget(&self, d: &Decision, send_at: Millis, rules: &StrategyRules) -> Option<String> {
+    /// Whether a coupon sent at `send_at` would take the strategy over its daily budget.
+    fn over_budget(&self, d: &Decision, send_at: Millis, rules: &StrategyRules) -> Option<Reason<'static>> {
         let budget = rules.coupon_budget_per_day?;
         let coupon = d.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon)?;
         let day = self.calendar.day_of(send_at);
         let spent = self.coupons_spent.get(&d.strategy).and_then(|days| days.get(&day)).copied().unwrap_or(0);
-        (spent.saturating_add(coupon.value) > budget)
-            .then(|| format!("budget: {} yuan of coupons a day, {} yuan spent", budget / 100, spent / 100))
-    }
-}
-
-/// What first made a touch wait.
-#[derive(Clone, Copy, Debug)]
-enum Wait<'c> {
-    QuietHours(Tz),
-    Capped(Violation<'c>),
-}
-
-impl Wait<'_> {
-    fn reason(&self) -> String {
-        match self {
-            Wait::QuietHours(tz) => format!("quiet hours in {}", tz.name()),
-            Wait::Capped(v) => v.reason(),
-        }
-    }
-}
-
-/// Why a touch has no slot within its strategy's rules.
-#[derive(Clone, Copy, Debug)]
-enum NoSlot<'c> {
-    /// A cap is broken and the strategy drops capped touches.
-    Capped(Violation<'c>),
-    /// A cap is broken until after the strategy's longest deferral.
-    CappedTooLong(Violation<'c>),
-    /// The search gave up (see [`MAX_SLOT_SEARCH`]).
-    NotFound,
-}
-
-impl NoSlot<'_> {
-    /// Held back by a fatigue cap or the WeCom limit (see [`is_cap_reason`]).
-    fn is_cap(&self) -> bool {
-        matches!(self, NoSlot::Capped(_) | NoSlot::CappedTooLong(_))
-    }
-
-    fn reason(&self, rules: &StrategyRules) -> String {
-        match self {
-            NoSlot::Capped(v) => v.reason(),
-            NoSlot::CappedTooLong(v) => format!("{}; no slot within {}h", v.reason(), rules.max_defer_hours),
-            NoSlot::NotFound => format!("no slot found within {}h", rules.max_defer_hours),
-        }
+        (spent.saturating_add(coupon.value) > budget).then_some(Reason::OverBudget { budget, spent })
     }
 }
 
@@ -260,7 +225,7 @@ pub fn in_holdout(strategy: &str, member: &str, percent: f64) -> bool {
 mod tests {
     use super::*;
     use crate::calendar::parse_instant;
-    use crate::model::{ActionKind, Benefit};
+    use crate::model::{ActionKind, Benefit, DecisionStatus};
 
     pub(super) fn proposal(strategy: &str, member: &str, at: Millis) -> Decision {
         Decision {

@@ -3,22 +3,25 @@
 //! member is the one arbitration lets through, and the rest name it.
 
 use super::policy::GovernancePolicy;
-use crate::model::Decision;
+use crate::model::Proposal;
 
 /// Member by member (ids compared as strings), each member's proposals by
 /// strategy rank, then strategy id and step.
 ///
 /// A busy day has hundreds of thousands of proposals of a few hundred bytes
 /// each, so they are not gathered and then sorted in place: a small index of
-/// places (batch, position) is sorted, and each proposal is then moved once,
-/// from its batch into the list returned. That works because each batch is
+/// places (batch, position) is sorted, and each proposal is then taken
+/// once, out of its batch, as the governor decides it. That works because each batch is
 /// put in order first (plugins return touches in any order; most in the
 /// order given) and the sort is stable, so the index takes a batch's
 /// proposals front to back. A strategy's batches are of ascending members,
 /// so the sort mostly merges one run per strategy. A proposal's rank is
 /// looked up once, not at every comparison.
-pub(super) fn in_arbitration_order(policy: &GovernancePolicy, mut batches: Vec<Vec<Decision>>) -> Vec<Decision> {
-    let rank = |d: &Decision| policy.rank(&d.strategy).0;
+pub(super) fn in_arbitration_order(
+    policy: &GovernancePolicy,
+    mut batches: Vec<Vec<Proposal>>,
+) -> impl ExactSizeIterator<Item = Proposal> + use<> {
+    let rank = |p: &Proposal| policy.rank(&p.strategy).0;
     for batch in &mut batches {
         if !batch.is_sorted_by(|a, b| key(a, rank(a)) <= key(b, rank(b))) {
             batch.sort_by(|a, b| key(a, rank(a)).cmp(&key(b, rank(b))));
@@ -30,12 +33,12 @@ pub(super) fn in_arbitration_order(policy: &GovernancePolicy, mut batches: Vec<V
     }
     let at = |p: &Placed| &batches[p.batch][p.index];
     order.sort_by(|x, y| key(at(x), x.rank).cmp(&key(at(y), y.rank)));
-    let mut batches: Vec<std::vec::IntoIter<Decision>> = batches.into_iter().map(Vec::into_iter).collect();
-    order.into_iter().map(|p| batches[p.batch].next().expect("each batch is taken in the order it holds")).collect()
+    let mut batches: Vec<std::vec::IntoIter<Proposal>> = batches.into_iter().map(Vec::into_iter).collect();
+    order.into_iter().map(move |p| batches[p.batch].next().expect("each batch is taken in the order it holds"))
 }
 
 /// What a proposal is put in order by, its strategy's `rank` given.
-fn key(d: &Decision, rank: usize) -> (&str, usize, &str, &str) {
+fn key(d: &Proposal, rank: usize) -> (&str, usize, &str, &str) {
     (&d.member_id, rank, &d.strategy, &d.step)
 }
 
@@ -65,10 +68,10 @@ mod tests {
             }
         }
         proposals.reverse();
-        let batches: Vec<Vec<Decision>> = proposals.chunks(5).map(<[Decision]>::to_vec).collect();
+        let batches: Vec<Vec<Proposal>> = proposals.chunks(5).map(<[Proposal]>::to_vec).collect();
         let policy = GovernancePolicy::default();
         let ordered: Vec<(String, String)> =
-            in_arbitration_order(&policy, batches).into_iter().map(|d| (d.member_id, d.strategy)).collect();
+            in_arbitration_order(&policy, batches).map(|d| (d.member_id, d.strategy)).collect();
         let mut expected = ordered.clone();
         expected.sort_by_key(|(member, strategy)| (member.clone(), policy.rank(strategy).0, strategy.clone()));
         assert_eq!(ordered, expected);
@@ -101,10 +104,11 @@ mod tests {
             "a-very-long-member-id-far-beyond-sixteen-bytes-0",
         ];
         let strategies = ["group-buy-referral", "dormant-recall", "birthday-tiered", "not-listed"];
-        let proposals: Vec<Decision> =
+        let proposals: Vec<Proposal> =
             members.iter().flat_map(|m| strategies.map(|s| proposal(s, m, at))).rev().collect();
         let policy = GovernancePolicy::default();
-        let ordered = in_arbitration_order(&policy, proposals.chunks(3).map(<[Decision]>::to_vec).collect());
+        let ordered: Vec<Proposal> =
+            in_arbitration_order(&policy, proposals.chunks(3).map(<[Proposal]>::to_vec).collect()).collect();
         let ordered: Vec<(&str, &str)> = ordered.iter().map(|d| (d.member_id.as_str(), d.strategy.as_str())).collect();
 
         let mut by_prefix = proposals.clone();

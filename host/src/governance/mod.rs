@@ -34,7 +34,7 @@ pub use policy::{GovernancePolicy, OnCap, StrategyRules};
 
 use crate::calendar::BrandCalendar;
 use crate::keyed;
-use crate::model::{BenefitKind, Day, Decision, Fen, Millis};
+use crate::model::{BenefitKind, Day, Decision, Fen, Millis, Proposal};
 
 const HOUR: i64 = 3_600_000;
 /// Deferral search gives up after this many rule checks (each moves the time forward).
@@ -80,8 +80,8 @@ impl Governor {
         })
     }
 
-    /// Decides the final status of every touch proposed at one run instant
-    /// `at`, given batch by batch (in any order); returns them in arbitration
+    /// Decides every touch proposed at one run instant `at`, given batch by
+    /// batch (in any order): the decisions they become, in arbitration
     /// order (see [`arbitration::in_arbitration_order`]). `held_back`: (member,
     /// strategy) pairs the caps still hold back from a touch of the strategy,
     /// not asked again (see [`Governor::caps_hold_back`]); they are not
@@ -90,11 +90,11 @@ impl Governor {
     pub fn decide(
         &mut self,
         at: Millis,
-        batches: Vec<Vec<Decision>>,
+        batches: Vec<Vec<Proposal>>,
         held_back: &[(String, String)],
         timezone_of: impl Fn(&str) -> Option<Tz>,
     ) -> Vec<Decision> {
-        let mut proposals = arbitration::in_arbitration_order(&self.policy, batches);
+        let proposals = arbitration::in_arbitration_order(&self.policy, batches);
         let mut first_held: HashMap<&str, &str> = HashMap::new();
         for (member, strategy) in held_back {
             let first = first_held.entry(member).or_insert(strategy);
@@ -102,38 +102,35 @@ impl Governor {
                 *first = strategy;
             }
         }
+        let mut decided = Vec::with_capacity(proposals.len());
         // The member being decided and the strategy that won them; kept in
         // buffers of their own, reused member after member.
         let (mut member, mut winner) = (String::new(), String::new());
-        for (i, d) in proposals.iter_mut().enumerate() {
-            if i == 0 || member != d.member_id {
-                let strategy = match first_held.get(d.member_id.as_str()) {
-                    Some(&held) if self.policy.rank(held) < self.policy.rank(&d.strategy) => held,
-                    _ => &d.strategy,
+        for p in proposals {
+            if decided.is_empty() || member != p.member_id {
+                let strategy = match first_held.get(p.member_id.as_str()) {
+                    Some(&held) if self.policy.rank(held) < self.policy.rank(&p.strategy) => held,
+                    _ => &p.strategy,
                 };
-                member.clear();
-                member.push_str(&d.member_id);
+                member.clone_from(&p.member_id);
                 winner.clear();
                 winner.push_str(strategy);
             }
-            let outcome = if winner != d.strategy {
+            let outcome = if winner != p.strategy {
                 Outcome::Suppressed(Reason::Arbitration { winner: &winner })
             } else {
-                self.outcome(d, at, &timezone_of)
+                self.outcome(&p, at, &timezone_of)
             };
-            // Worded here, where the proposal becomes the decision stored.
-            let (status, reason, send_at) = (outcome.status(), outcome.reason_text(&self.calendar), outcome.send_at());
-            d.status = status;
-            d.reason = reason;
-            d.send_at = send_at;
-            self.remember(d);
+            let decision = outcome.worded(&self.calendar).decision(p);
+            self.remember(&decision);
+            decided.push(decision);
         }
-        proposals
+        decided
     }
 
     /// What becomes of a proposal that won arbitration: its strategy's
     /// control group, then quiet hours and the caps, then the budget.
-    fn outcome<'p>(&self, d: &'p Decision, at: Millis, timezone_of: impl Fn(&str) -> Option<Tz>) -> Outcome<'p> {
+    fn outcome<'p>(&self, d: &'p Proposal, at: Millis, timezone_of: impl Fn(&str) -> Option<Tz>) -> Outcome<'p> {
         let rules = self.rules_for(&d.strategy);
         if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
             return Outcome::Holdout { percent: rules.holdout_percent };
@@ -203,7 +200,7 @@ impl Governor {
     }
 
     /// Whether a coupon sent at `send_at` would take the strategy over its daily budget.
-    fn over_budget(&self, d: &Decision, send_at: Millis, rules: &StrategyRules) -> Option<Reason<'static>> {
+    fn over_budget(&self, d: &Proposal, send_at: Millis, rules: &StrategyRules) -> Option<Reason<'static>> {
         let budget = rules.coupon_budget_per_day?;
         let coupon = d.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon)?;
         let day = self.calendar.day_of(send_at);
@@ -227,8 +224,8 @@ mod tests {
     use crate::calendar::parse_instant;
     use crate::model::{ActionKind, Benefit, DecisionStatus};
 
-    pub(super) fn proposal(strategy: &str, member: &str, at: Millis) -> Decision {
-        Decision {
+    pub(super) fn proposal(strategy: &str, member: &str, at: Millis) -> Proposal {
+        Proposal {
             key: format!("{strategy}/s/p/{member}"),
             strategy: strategy.into(),
             plugin_version: "1".into(),
@@ -244,10 +241,13 @@ mod tests {
             coupon_id: None,
             guide_id: None,
             group_buy: None,
-            status: DecisionStatus::Dispatched,
-            reason: None,
-            send_at: None,
         }
+    }
+
+    /// A touch of `strategy` sent to `member` at `at`.
+    fn sent(strategy: &str, member: &str, at: Millis) -> Decision {
+        outcome::Worded { status: DecisionStatus::Dispatched, reason: None, send_at: None }
+            .decision(proposal(strategy, member, at))
     }
 
     fn no_holdout() -> Governor {
@@ -281,7 +281,7 @@ mod tests {
         // Ids that tie in their first 16 bytes, or end within them: each
         // member's proposals are still decided together.
         let members = ["brand-member-0000-b", "brand-member-0000-a", "brand-member-0000", "brand-member-000", "b"];
-        let batches: Vec<Vec<Decision>> = members
+        let batches: Vec<Vec<Proposal>> = members
             .iter()
             .flat_map(|m| [proposal("dormant-recall", m, at), proposal("birthday-tiered", m, at)])
             .map(|d| vec![d])
@@ -334,8 +334,7 @@ mod tests {
             dropper,
             BrandCalendar::default(),
         );
-        let mut earlier = proposal("birthday-tiered", "M1", at - 24 * HOUR);
-        earlier.status = DecisionStatus::Dispatched;
+        let earlier = sent("birthday-tiered", "M1", at - 24 * HOUR);
         g.remember(&earlier);
         let out = g.decide(
             at,
@@ -358,15 +357,13 @@ mod tests {
     fn caps_hold_back_a_strategy_when_no_channel_has_a_slot_within_its_rules() {
         let at = parse_instant(TEN).unwrap();
         let mut g = no_holdout();
-        let mut earlier = proposal("birthday-tiered", "M1", at - 24 * HOUR);
-        earlier.status = DecisionStatus::Dispatched;
+        let earlier = sent("birthday-tiered", "M1", at - 24 * HOUR);
         g.remember(&earlier);
         let tz = BrandCalendar::default().tz();
         assert!(!g.caps_hold_back("dormant-recall", "M1", at, tz), "48h after the touch is within 48h: deferred");
         assert!(!g.caps_hold_back("dormant-recall", "M2", at, tz), "no touches");
         assert!(!g.caps_hold_back("coupon-reminder", "M1", at, tz), "exempt from the caps");
-        let mut second = proposal("dormant-recall", "M1", at + 24 * HOUR);
-        second.status = DecisionStatus::Dispatched;
+        let second = sent("dormant-recall", "M1", at + 24 * HOUR);
         g.remember(&second);
         assert!(g.caps_hold_back("dormant-recall", "M1", at, tz), "2 touches in 168h until 6 days on");
         assert!(!g.caps_hold_back("dormant-recall", "M1", at + 5 * 24 * HOUR, tz), "within 48h of free");

@@ -5,7 +5,7 @@
 //! A decision keeps its reason as text: the store and decisions.jsonl hold
 //! it so, and readers (the summary, operators) read that text. The words
 //! are made only where a governed proposal becomes the stored decision
-//! ([`Outcome::reason_text`]). A decision read back from the store has
+//! ([`Outcome::worded`], then [`Worded::decision`]). A decision read back from the store has
 //! nothing but the text, so the one question asked of it later — was it
 //! held back by the caps? — is answered here too, by
 //! [`held_back_by_caps`], beside the words it reads.
@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 
 use super::caps::Rule;
 use crate::calendar::BrandCalendar;
-use crate::model::{DecisionStatus, Fen, Millis};
+use crate::model::{Decision, DecisionStatus, Fen, Millis, Proposal};
 
 /// What becomes of a proposed touch. Borrows the names it gives (a channel,
 /// the winning strategy) until it is worded.
@@ -64,8 +64,24 @@ pub enum Wait<'a> {
 const FATIGUE: &str = "fatigue:";
 const WECOM_LIMIT: &str = "WeCom limit:";
 
+/// An outcome as a decision stores it: its status, its reason in words,
+/// and a deferred touch's sending time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Worded {
+    pub status: DecisionStatus,
+    pub reason: Option<String>,
+    pub send_at: Option<Millis>,
+}
+
 impl Outcome<'_> {
-    pub fn status(&self) -> DecisionStatus {
+    /// The outcome in words, a deferred touch's sending time named in the
+    /// brand's `calendar`: done once, where the proposal becomes its
+    /// decision (the outcome borrows from the proposal until then).
+    pub fn worded(&self, calendar: &BrandCalendar) -> Worded {
+        Worded { status: self.status(), reason: self.reason_text(calendar), send_at: self.send_at() }
+    }
+
+    fn status(&self) -> DecisionStatus {
         match self {
             Outcome::Dispatched => DecisionStatus::Dispatched,
             Outcome::Deferred { .. } => DecisionStatus::Deferred,
@@ -82,14 +98,58 @@ impl Outcome<'_> {
         }
     }
 
-    /// The decision's reason as stored: a deferred touch's names its sending
-    /// time in the brand's `calendar`. A touch sent now has none.
-    pub fn reason_text(&self, calendar: &BrandCalendar) -> Option<String> {
+    /// A touch sent now has no reason; a deferred touch's names its sending time.
+    fn reason_text(&self, calendar: &BrandCalendar) -> Option<String> {
         match self {
             Outcome::Dispatched => None,
             Outcome::Deferred { send_at, wait } => Some(format!("{wait}; sends at {}", calendar.format(*send_at))),
             Outcome::Holdout { percent } => Some(format!("in the {percent}% control group")),
             Outcome::Suppressed(reason) => Some(reason.to_string()),
+        }
+    }
+}
+
+impl Worded {
+    /// The decision `proposal` becomes: the proposal's fields as they are,
+    /// with this outcome.
+    pub fn decision(self, proposal: Proposal) -> Decision {
+        let Proposal {
+            key,
+            strategy,
+            plugin_version,
+            run_at,
+            day,
+            member_id,
+            step,
+            action,
+            channel,
+            template,
+            variables,
+            benefit,
+            coupon_id,
+            guide_id,
+            group_buy,
+        } = proposal;
+        let Worded { status, reason, send_at } = self;
+        Decision {
+            key,
+            strategy,
+            plugin_version,
+            run_at,
+            day,
+            member_id,
+            step,
+            action,
+            channel,
+            template,
+            variables,
+            benefit,
+            coupon_id,
+            guide_id,
+            group_buy,
+            status,
+            reason,
+            send_at,
         }
     }
 }
@@ -229,5 +289,51 @@ mod tests {
         assert!(!held_back_by_caps(DecisionStatus::Deferred, deferred.as_deref()), "deferred, not held back");
         assert!(!held_back_by_caps(DecisionStatus::Failed, Some("fatigue: a plugin's own words")));
         assert!(!held_back_by_caps(DecisionStatus::Suppressed, None));
+    }
+
+    #[test]
+    fn a_proposal_becomes_its_decision_with_every_field_as_proposed_and_the_outcome_worded() {
+        use crate::model::{ActionKind, Benefit, BenefitKind, GroupBuy};
+        let proposal = Proposal {
+            key: "birthday-tiered/birthday/2026-03/M1".into(),
+            strategy: "birthday-tiered".into(),
+            plugin_version: "0.2.0".into(),
+            run_at: 1_772_330_400_000,
+            day: 20_513,
+            member_id: "M1".into(),
+            step: "birthday".into(),
+            action: ActionKind::StaffTask,
+            channel: "wecom".into(),
+            template: "birthday_call".into(),
+            variables: vec![("level".into(), "3".into())],
+            benefit: Some(Benefit { kind: BenefitKind::Coupon, value: 3_000, gift: Some("box".into()) }),
+            coupon_id: Some("C-f908db4e78e5".into()),
+            guide_id: Some("G7".into()),
+            group_buy: Some(GroupBuy { sku: "S1".into(), group_size: 3, price: 9_900 }),
+        };
+        let send_at = proposal.run_at + 3_600_000;
+        let outcome = Outcome::Deferred { send_at, wait: Wait::QuietHours(chrono_tz::Asia::Shanghai) };
+        let decision = outcome.worded(&BrandCalendar::default()).decision(proposal.clone());
+        let expected = Decision {
+            key: proposal.key,
+            strategy: proposal.strategy,
+            plugin_version: proposal.plugin_version,
+            run_at: proposal.run_at,
+            day: proposal.day,
+            member_id: proposal.member_id,
+            step: proposal.step,
+            action: proposal.action,
+            channel: proposal.channel,
+            template: proposal.template,
+            variables: proposal.variables,
+            benefit: proposal.benefit,
+            coupon_id: proposal.coupon_id,
+            guide_id: proposal.guide_id,
+            group_buy: proposal.group_buy,
+            status: DecisionStatus::Deferred,
+            reason: Some("quiet hours in Asia/Shanghai; sends at 2026-03-01T11:00:00+08:00".into()),
+            send_at: Some(send_at),
+        };
+        assert_eq!(decision, expected);
     }
 }

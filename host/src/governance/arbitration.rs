@@ -79,9 +79,10 @@ mod tests {
         assert_eq!(ordered.iter().filter(|(member, _)| member == "M3").count(), 3);
     }
 
-    /// Arbitration used to sort by the ids' first 16 bytes (big-endian,
-    /// zero-padded) and compare whole ids only on a tie; ids compared as
-    /// strings must give the very same order, or decisions would change.
+    /// Recorded decisions were made in the order of the ids' first 16 bytes
+    /// (big-endian, zero-padded), whole ids compared only on a tie. Ids
+    /// compared as strings must give the very same order, or a run would
+    /// decide differently.
     #[test]
     fn ids_compared_as_strings_are_in_the_order_of_the_sixteen_byte_prefix_sort() {
         let at = parse_instant(TEN).unwrap();
@@ -123,7 +124,7 @@ mod tests {
         assert_eq!(ordered.len(), members.len() * strategies.len());
     }
 
-    /// The key the earlier sort compared first: an id's first 16 bytes.
+    /// What that order compared first: an id's first 16 bytes.
     fn id_prefix(id: &str) -> u128 {
         let mut bytes = [0u8; 16];
         let n = id.len().min(16);

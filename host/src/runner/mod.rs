@@ -204,22 +204,11 @@ impl<'a> Runner<'a> {
         }
 
         let governing = Instant::now();
+        let mut already_decided = |strategy: &str| record_of(&mut records, strategy).already_decided += 1;
         for batch in &mut batches {
-            self.store.retain_undecided(
-                batch,
-                |p| &p.key,
-                |decided| {
-                    record_of(&mut records, &decided.strategy).already_decided += 1;
-                },
-            )?;
+            self.store.retain_undecided(batch, |p| &p.key, |p| already_decided(&p.strategy))?;
         }
-        self.store.retain_undecided(
-            &mut failed,
-            |d| &d.key,
-            |decided| {
-                record_of(&mut records, &decided.strategy).already_decided += 1;
-            },
-        )?;
+        self.store.retain_undecided(&mut failed, |d| &d.key, |d| already_decided(&d.strategy))?;
         let base = &self.base;
         let mut decided = self.governor.decide(at, batches, &held_back, |member| base.time_zone_of(member));
         // Failed decisions touch nobody: they pass the governor by.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use fixedbitset::FixedBitSet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::governance::is_cap_reason;
+use crate::governance::held_back_by_caps;
 use crate::keyed;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
@@ -102,9 +102,9 @@ impl StrategyLog {
     }
 
     /// Logs a decision of the member's (`member`: its index in the base).
-    /// On a busy day this runs a million times beside the store's write, so
-    /// the repeated strings are shared instead of copied: at least three
-    /// allocations fewer a decision, and a smaller log.
+    /// The repeated strings are shared, not copied: on a busy day this runs
+    /// a million times beside the store's write, and a copy would cost three
+    /// allocations or more a decision, and memory the log holds all day.
     pub fn add_decision(&mut self, member: u32, d: &Decision) {
         let logged = LoggedDecision {
             step: self.name(&d.step),
@@ -116,7 +116,7 @@ impl StrategyLog {
             template: self.name(&d.template),
             variables: d.variables.iter().map(|(k, v)| (self.name(k), v.clone())).collect(),
             benefit: d.benefit.clone(),
-            held_back_by_caps: d.status == DecisionStatus::Suppressed && d.reason.as_deref().is_some_and(is_cap_reason),
+            held_back_by_caps: held_back_by_caps(d.status, d.reason.as_deref()),
         };
         self.add(member, logged);
     }
@@ -135,9 +135,9 @@ impl StrategyLog {
         let step = *keyed::value_for_or(&mut self.steps, &decision.step, || next_step);
         let entry = DayEntry { member, step, status: decision.status, run_at: decision.run_at };
         self.by_day.entry(decision.day).or_default().push(entry);
-        // Most members have one decision a strategy: room for exactly one,
-        // not the four a first push makes (at a million decisions a day,
-        // hundreds of MB of fresh memory to fault in and never use).
+        // Most members have one decision a strategy: room for exactly one.
+        // A first push would make room for four, and at a million decisions
+        // a day the three unused are hundreds of MB faulted in for nothing.
         let decisions = self.by_member.entry(member).or_insert_with(|| Vec::with_capacity(1));
         let at = decisions.partition_point(|d| d.run_at <= decision.run_at);
         decisions.insert(at, decision);

@@ -20,7 +20,7 @@ use crate::calendar::{date_of_day, parse_instant, BrandCalendar, DEFAULT_TIMEZON
 use crate::decision_log::DecisionLog;
 use crate::import::{parse_json, RecordKind};
 use crate::member_base::MemberBase;
-use crate::model::{ActionKind, Benefit, BenefitKind, DataSet, Decision, DecisionStatus};
+use crate::model::{ActionKind, Benefit, BenefitKind, DataSet, Decision, DecisionStatus, Proposal};
 use crate::report::lines::yuan;
 use crate::runner::proposals::Proposals;
 use crate::runner::proposals_from;
@@ -164,8 +164,8 @@ pub struct TouchLine {
     pub group_buy: Option<Value>,
 }
 
-impl From<&Decision> for TouchLine {
-    fn from(d: &Decision) -> Self {
+impl From<&Proposal> for TouchLine {
+    fn from(d: &Proposal) -> Self {
         TouchLine {
             member_id: d.member_id.clone(),
             step: d.step.clone(),

@@ -10,7 +10,7 @@
 //!
 //! - [`app`]: the composition root — the config made into an engine, strategies,
 //!   a runner, a dispatcher; which strategies run at an instant, and running them;
-//! - [`model`]: the records (members, orders, events, products, decisions, runs);
+//! - [`model`]: the records (members, orders, events, products, proposals, decisions, runs);
 //! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is);
 //! - [`import`]: the CSV contract, all-or-nothing, errors with file:line:column;
 //! - [`store`]: the operator's sled store, a file per tree — imported records, decision pages, runs,

@@ -1,5 +1,5 @@
 //! The records the host keeps: what the brand imports (members, orders,
-//! events, products) and what runs produce (decisions, run records).
+//! events, products) and what runs produce (proposals, decisions, run records).
 //!
 //! Units: instants are milliseconds since the Unix epoch (UTC), money is fen
 //! (1 yuan = 100 fen), days are local dates in the brand's calendar counted
@@ -208,6 +208,29 @@ impl Decision {
     pub fn issues_coupon(&self) -> bool {
         self.planned_send_at().is_some() && self.coupon_id.is_some()
     }
+}
+
+/// A touch a strategy proposes for one member at one run: checked against
+/// the plugin contract, not decided yet. Only the governor makes it a
+/// [`Decision`], giving it a status; the fields are the decision's own (see
+/// there), and the decision keeps them as they are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proposal {
+    pub key: String,
+    pub strategy: String,
+    pub plugin_version: String,
+    pub run_at: Millis,
+    pub day: Day,
+    pub member_id: String,
+    pub step: String,
+    pub action: ActionKind,
+    pub channel: String,
+    pub template: String,
+    pub variables: Vec<(String, String)>,
+    pub benefit: Option<Benefit>,
+    pub coupon_id: Option<String>,
+    pub guide_id: Option<String>,
+    pub group_buy: Option<GroupBuy>,
 }
 
 /// The event kind for a coupon handed to a member; strategies that react to

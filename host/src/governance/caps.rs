@@ -17,25 +17,16 @@ pub struct PlannedTouch {
     pub channel: String,
 }
 
-/// Every reason a rule of this module gives starts with one of these.
-const FATIGUE: &str = "fatigue:";
-const WECOM_LIMIT: &str = "WeCom limit:";
-
-/// Whether a decision's reason names a fatigue cap or the WeCom limit.
-pub fn is_cap_reason(reason: &str) -> bool {
-    reason.starts_with(FATIGUE) || reason.starts_with(WECOM_LIMIT)
-}
-
-/// A rule a touch would break, and when it could first be satisfied. The
-/// reason is worded only when asked for: a deferred touch's slot search
-/// checks the rules many times and keeps at most the first reason.
+/// A rule a touch would break, and when it could first be satisfied. Not
+/// worded here (see `outcome.rs`): a deferred touch's slot search checks the
+/// rules many times and keeps at most the first one broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Violation<'c> {
     pub rule: Rule<'c>,
     pub retry_at: Millis,
 }
 
-/// The rule broken, with the figures its reason names.
+/// The rule broken, with the figures its reason names (see `outcome.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rule<'c> {
     /// At most `max` touches (on `channel`, if any) in any `hours`.
@@ -44,21 +35,6 @@ pub enum Rule<'c> {
     Gap { hours: u32 },
     /// WeCom's `limit` bulk messages in the calendar `period` ("this month").
     Wecom { limit: usize, period: &'static str },
-}
-
-impl Violation<'_> {
-    pub fn reason(&self) -> String {
-        match self.rule {
-            Rule::Touches { max, hours, channel: None } => format!("{FATIGUE} {max} touches in {hours}h already"),
-            Rule::Touches { max, hours, channel: Some(channel) } => {
-                format!("{FATIGUE} {max} {channel} touches in {hours}h already")
-            }
-            Rule::Gap { hours } => format!("{FATIGUE} less than {hours}h since another touch"),
-            Rule::Wecom { limit, period } => {
-                format!("{WECOM_LIMIT} {limit} bulk messages {period} already (the platform would refuse it)")
-            }
-        }
-    }
 }
 
 /// The first rule a touch at `t` on `channel` would break, given the member's
@@ -170,6 +146,8 @@ fn platform_limit(
 mod tests {
     use super::*;
     use crate::calendar::parse_instant;
+    use crate::governance::outcome::{held_back_by_caps, Reason};
+    use crate::model::DecisionStatus;
 
     fn at(text: &str) -> Millis {
         parse_instant(text).unwrap()
@@ -189,26 +167,26 @@ mod tests {
         let t = at("2026-03-10T10:00:00+08:00");
         let two = [wecom(t - 100 * HOUR), wecom(t - 50 * HOUR)];
         let v = check(&two, t).expect("a third touch within 168h");
-        assert!(v.reason().contains("2 touches in 168h"), "{}", v.reason());
+        assert!(v.rule.to_string().contains("2 touches in 168h"), "{}", v.rule);
         assert_eq!(v.retry_at, t - 100 * HOUR + 168 * HOUR, "free once the older one is 168h old");
         assert!(check(&two, v.retry_at).is_none());
         assert!(check(&two, v.retry_at - 1).is_some());
     }
 
     #[test]
-    fn every_reason_of_a_rule_here_is_a_cap_reason() {
+    fn every_rule_broken_here_reads_back_as_held_back_by_the_caps() {
         let t = at("2026-03-10T10:00:00+08:00");
         let day = WecomLimit { per: WecomPeriod::Day, ..Default::default() };
         let cal = BrandCalendar::default();
-        let reasons = [
+        let broken = [
             check(&[wecom(t - 100 * HOUR), wecom(t - 50 * HOUR)], t),
             check(&[wecom(t - 47 * HOUR)], t),
             first_violation(None, &day, &cal, &[wecom(t - HOUR)], t, Some("wecom")),
-        ]
-        .map(|v| v.unwrap().reason());
-        assert!(reasons.iter().all(|r| is_cap_reason(r)), "{reasons:?}");
-        assert!(!is_cap_reason("arbitration: birthday-tiered has priority"));
-        assert!(!is_cap_reason("budget: 60 yuan of coupons a day, 60 yuan spent"));
+        ];
+        for v in broken {
+            let reason = Reason::Capped(v.unwrap().rule);
+            assert!(held_back_by_caps(DecisionStatus::Suppressed, Some(&reason.to_string())), "{reason}");
+        }
     }
 
     #[test]
@@ -225,14 +203,14 @@ mod tests {
     fn a_planned_later_touch_counts_too() {
         let t = at("2026-03-10T10:00:00+08:00");
         let around = [wecom(t - 60 * HOUR), wecom(t + 60 * HOUR)];
-        assert!(check(&around, t).unwrap().reason().contains("in 168h"));
+        assert!(check(&around, t).unwrap().rule.to_string().contains("in 168h"));
     }
 
     #[test]
     fn forty_eight_hours_between_touches() {
         let t = at("2026-03-10T10:00:00+08:00");
         let v = check(&[wecom(t - 47 * HOUR)], t).unwrap();
-        assert!(v.reason().contains("less than 48h"), "{}", v.reason());
+        assert!(v.rule.to_string().contains("less than 48h"), "{}", v.rule);
         assert_eq!(v.retry_at, t + HOUR);
         assert!(check(&[wecom(t - 48 * HOUR)], t).is_none());
     }
@@ -241,7 +219,7 @@ mod tests {
     fn wecom_limit_counts_the_calendar_month() {
         let t = at("2026-03-10T10:00:00+08:00");
         let v = wecom_limit_only(WecomPeriod::Day, &[wecom(t - HOUR)], t).unwrap();
-        assert!(v.reason().starts_with("WeCom limit: 1 bulk messages today"), "{}", v.reason());
+        assert!(v.rule.to_string().starts_with("WeCom limit: 1 bulk messages today"), "{}", v.rule);
         assert_eq!(v.retry_at, at("2026-03-11T00:00:00+08:00"));
         let (cal, day) = (BrandCalendar::default(), WecomLimit { per: WecomPeriod::Day, ..Default::default() });
         let lenient = FatiguePolicy { max_touches: 100, min_gap_hours: 0, ..Default::default() };
@@ -250,7 +228,7 @@ mod tests {
         let february: Vec<PlannedTouch> =
             (0..28).map(|d| wecom(at("2026-02-01T10:00:00+08:00") + d * 24 * HOUR)).collect();
         let v = wecom_limit_only(WecomPeriod::Month, &february, at("2026-02-28T20:00:00+08:00")).unwrap();
-        assert!(v.reason().contains("28 bulk messages this month"), "{}", v.reason());
+        assert!(v.rule.to_string().contains("28 bulk messages this month"), "{}", v.rule);
     }
 
     /// The WeCom limit alone: fatigue caps too lenient to matter.
@@ -270,7 +248,7 @@ mod tests {
         let mut seven = six.clone();
         seven.push(wecom(sunday - HOUR));
         let v = wecom_limit_only(WecomPeriod::Week, &seven, sunday).unwrap();
-        assert!(v.reason().starts_with("WeCom limit: 7 bulk messages this week"), "{}", v.reason());
+        assert!(v.rule.to_string().starts_with("WeCom limit: 7 bulk messages this week"), "{}", v.rule);
         assert_eq!(v.retry_at, at("2026-03-16T00:00:00+08:00"), "the next Monday");
         let monday = at("2026-03-16T10:00:00+08:00");
         assert!(wecom_limit_only(WecomPeriod::Week, &seven, monday).is_none(), "a new week");

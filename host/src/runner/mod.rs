@@ -26,7 +26,7 @@ use crate::calendar::date_of_day;
 use crate::decision_log::{DecisionLog, StrategyLog};
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
-use crate::model::{self, Decision, Event, Millis, RunOutcome, RunRecord, RunTrigger};
+use crate::model::{self, Decision, Event, Millis, Proposal, RunOutcome, RunRecord, RunTrigger};
 use crate::parallel::{self, all_cores};
 use crate::runtime::{api, PluginError};
 use crate::store::{Queue, Store};
@@ -204,11 +204,11 @@ impl<'a> Runner<'a> {
         }
 
         let governing = Instant::now();
-        for batch in batches.iter_mut().chain([&mut failed]) {
-            self.store.retain_undecided(batch, |decided| {
-                record_of(&mut records, &decided.strategy).already_decided += 1;
-            })?;
+        let mut already_decided = |strategy: &str| record_of(&mut records, strategy).already_decided += 1;
+        for batch in &mut batches {
+            self.store.retain_undecided(batch, |p| &p.key, |p| already_decided(&p.strategy))?;
         }
+        self.store.retain_undecided(&mut failed, |d| &d.key, |d| already_decided(&d.strategy))?;
         let base = &self.base;
         let mut decided = self.governor.decide(at, batches, &held_back, |member| base.time_zone_of(member));
         // Failed decisions touch nobody: they pass the governor by.
@@ -321,10 +321,10 @@ impl<'a> Runner<'a> {
             facts += outcome.facts;
             calls += outcome.decided.calls;
             // What a failing batch decided before it failed stands too.
-            let Proposals { proposed: decided, failed } = outcome.decided.proposals;
+            let Proposals { proposed: batch, failed } = outcome.decided.proposals;
             let first_failure = failed.iter().find(|d| d.step == proposals::NO_STEP).and_then(|d| d.reason.clone());
             all_failed_with = all_failed_with.or(first_failure);
-            proposed.batches.push(decided);
+            proposed.batches.push(batch);
             proposed.failed.extend(failed);
             if let Some(error) = outcome.error {
                 failure = Some(error);
@@ -351,7 +351,7 @@ impl<'a> Runner<'a> {
 /// Where a strategy's proposals go: batches for the governor, failed
 /// decisions past it, and the members the caps still hold back.
 struct Proposed<'a> {
-    batches: &'a mut Vec<Vec<Decision>>,
+    batches: &'a mut Vec<Vec<Proposal>>,
     failed: &'a mut Vec<Decision>,
     held_back: &'a mut Vec<(String, String)>,
 }

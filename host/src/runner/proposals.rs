@@ -1,4 +1,4 @@
-//! A plugin's answer for one batch, turned into proposed decisions.
+//! A plugin's answer for one batch, turned into proposals (and failed decisions).
 //!
 //! Each touch is checked against the contract ([`contract::check_touch`]:
 //! names, lengths, values). A touch that breaks it fails *that member's
@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
 use crate::audience::RunClock;
-use crate::model::{self, ActionKind, Decision, DecisionStatus, GroupBuy};
+use crate::model::{self, ActionKind, Decision, DecisionStatus, GroupBuy, Proposal};
 use crate::printable::{clipped, printable_line};
 use crate::runtime::contract::{self, is_step_name};
 use crate::runtime::{api, LoadedPlugin, PluginError};
@@ -22,15 +22,15 @@ use crate::runtime::{api, LoadedPlugin, PluginError};
 /// step alphabet, so it never meets a plugin's own step.
 pub const NO_STEP: &str = "!call";
 
-/// A batch's touches as decisions: proposals for the governor, and failed
+/// A batch's touches: proposals for the governor to decide, and failed
 /// decisions, which skip it.
 #[derive(Debug, Default)]
 pub struct Proposals {
-    pub proposed: Vec<Decision>,
+    pub proposed: Vec<Proposal>,
     pub failed: Vec<Decision>,
 }
 
-/// Checks a batch's touches and turns them into proposed and failed
+/// Checks a batch's touches and turns them into proposals and failed
 /// decisions; `Err` when a touch names a member outside the batch.
 pub(crate) fn proposals_from(
     plugin: &LoadedPlugin,
@@ -84,8 +84,8 @@ pub(crate) fn proposals_from(
     Ok(out)
 }
 
-/// The decision a checked touch proposes.
-fn proposal(plugin: &LoadedPlugin, clock: RunClock, period: &str, touch: api::Touch) -> Decision {
+/// What a checked touch proposes.
+fn proposal(plugin: &LoadedPlugin, clock: RunClock, period: &str, touch: api::Touch) -> Proposal {
     let action = action_kind(&touch.action);
     let (benefit, guide_id, group_buy) = match touch.action {
         api::Action::Message => (None, None, None),
@@ -97,7 +97,7 @@ fn proposal(plugin: &LoadedPlugin, clock: RunClock, period: &str, touch: api::To
     };
     let key = decision_key(plugin.id(), &touch.step, period, &touch.member_id);
     let coupon_id = benefit.as_ref().filter(|b| b.kind == api::BenefitKind::Coupon).map(|_| coupon_id(&key));
-    Decision {
+    Proposal {
         key,
         strategy: plugin.id().to_string(),
         plugin_version: plugin.manifest.version.clone(),
@@ -113,9 +113,6 @@ fn proposal(plugin: &LoadedPlugin, clock: RunClock, period: &str, touch: api::To
         coupon_id,
         guide_id,
         group_buy,
-        status: DecisionStatus::Dispatched,
-        reason: None,
-        send_at: None,
     }
 }
 

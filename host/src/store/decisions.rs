@@ -38,17 +38,18 @@ pub enum Queue {
 }
 
 impl Store {
-    /// Keeps the decisions whose key is not recorded yet, in order, handing
-    /// each recorded one to `decided` first. In place: a busy day's proposals
-    /// are hundreds of MB, not worth copying to drop a few.
-    pub fn retain_undecided(
+    /// Keeps the proposals (or decisions) whose `key` is not recorded yet,
+    /// in order, handing each recorded one to `decided` first. In place: a
+    /// busy day's proposals are hundreds of MB, not worth copying to drop a few.
+    pub fn retain_undecided<T>(
         &self,
-        proposals: &mut Vec<Decision>,
-        mut decided: impl FnMut(&Decision),
+        proposals: &mut Vec<T>,
+        key: impl Fn(&T) -> &str,
+        mut decided: impl FnMut(&T),
     ) -> anyhow::Result<()> {
         self.with_ledger(|ledger| {
             proposals.retain(|d| {
-                let recorded = ledger.contains(&d.key);
+                let recorded = ledger.contains(key(d));
                 if recorded {
                     decided(d);
                 }

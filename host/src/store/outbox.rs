@@ -9,9 +9,10 @@
 //! A touch's body is its decision's own line (decisions.jsonl), and the
 //! page holds the decision already: the store keeps no body, and makes it
 //! when an entry is read ([`OutboxItem`], always with its body), in the
-//! brand's calendar. Made and kept beside the decision, it was a third of a
-//! busy day's recording and of the pages' bytes. Pages of stores before
-//! that hold the body they were queued with; those entries are sent with it.
+//! brand's calendar — a body kept beside every decision would be a third of
+//! a busy day's recording and of the pages' bytes. Pages of older stores
+//! may hold the body an entry was queued with ([`Queued::kept_body`]); such
+//! an entry is sent with it.
 
 use anyhow::Context;
 
@@ -35,7 +36,7 @@ impl Store {
     fn outbox_item(&self, calendar: &BrandCalendar, slot: Slot) -> anyhow::Result<Option<OutboxItem>> {
         let entry = self.entry(slot)?;
         let Some(mut queued) = entry.queued else { return Ok(None) };
-        let kept = std::mem::take(&mut queued.kept_body);
+        let kept = queued.kept_body.take();
         Ok(Some(self.current(queued)?.with_payload(body(calendar, &entry.decision, kept))))
     }
 
@@ -96,7 +97,7 @@ impl Store {
         for entry in self.entries() {
             let entry = entry?;
             let Some(mut queued) = entry.queued else { continue };
-            let kept = std::mem::take(&mut queued.kept_body);
+            let kept = queued.kept_body.take();
             let current = self.current(queued)?;
             if state.is_none_or(|s| s == current.state) {
                 items.push(current.with_payload(body(calendar, &entry.decision, kept)));
@@ -120,7 +121,7 @@ impl Store {
             item.state = OutboxState::Pending;
             item.attempts = 0;
             item.next_attempt_at = now;
-            item.kept_body = String::new();
+            item.kept_body = None;
             self.put_update(previous, &item)?;
             count += 1;
         }
@@ -131,12 +132,8 @@ impl Store {
 
 /// A touch's body: the one its entry was queued with, if an earlier store
 /// kept one, or else its decision's line.
-fn body(calendar: &BrandCalendar, decision: &Decision, kept: String) -> String {
-    if kept.is_empty() {
-        decision_json(calendar, decision)
-    } else {
-        kept
-    }
+fn body(calendar: &BrandCalendar, decision: &Decision, kept: Option<String>) -> String {
+    kept.unwrap_or_else(|| decision_json(calendar, decision))
 }
 
 #[cfg(test)]
@@ -178,7 +175,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let (kept, made) = (decision("M1"), decision("M2"));
         let mut earlier = Queued::for_decision(&kept).unwrap();
-        earlier.kept_body = r#"{"kept":"as queued"}"#.into();
+        earlier.kept_body = Some(r#"{"kept":"as queued"}"#.into());
         let entries = [
             EntryRef { decision: &kept, queued: Some(earlier) },
             EntryRef { decision: &made, queued: Queued::for_decision(&made) },
@@ -217,7 +214,7 @@ mod tests {
         let entry = Queued {
             key: "k".into(),
             channel: "wecom".into(),
-            kept_body: String::new(),
+            kept_body: None,
             due_at: 1,
             state: OutboxState::Dead,
             attempts: 3,
@@ -228,5 +225,10 @@ mod tests {
         let bytes = [&[1, b'k', 5][..], b"wecom", &[0, 2, 2, 3, 4, 1, 1, b'e', 0]].concat();
         assert_eq!(postcard::to_stdvec(&entry).unwrap(), bytes);
         assert_eq!(decode::<Queued>(&bytes).unwrap(), entry);
+        // An older store's page, with the body the entry was queued with.
+        let kept = Queued { kept_body: Some("{}".into()), ..entry };
+        let bytes = [&[1, b'k', 5][..], b"wecom", &[2, b'{', b'}', 2, 2, 3, 4, 1, 1, b'e', 0]].concat();
+        assert_eq!(postcard::to_stdvec(&kept).unwrap(), bytes);
+        assert_eq!(decode::<Queued>(&bytes).unwrap(), kept);
     }
 }

@@ -3,7 +3,7 @@
 //! hands it out ([`OutboxItem`], with its body). A module of its own, below
 //! both the pages (`ledger`) and the outbox table (`outbox`), which use it.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::model::{Decision, Millis};
 
@@ -63,10 +63,12 @@ pub struct OutboxItem {
 pub(super) struct Queued {
     pub key: String,
     pub channel: String,
-    /// Written empty. Pages of stores before the body was made when sent
-    /// hold it here, and their entries are sent with it; an update's is
-    /// never read (the page's copy is the entry's body).
-    pub kept_body: String,
+    /// The body the entry was queued with: kept only by pages of stores
+    /// from before the body was made when sent, and their entries are sent
+    /// with it. `None` in every entry written since, updates included (an
+    /// update's is never read: the page's copy is the entry's body).
+    #[serde(with = "empty_for_none")]
+    pub kept_body: Option<String>,
     pub due_at: Millis,
     pub state: OutboxState,
     pub attempts: u32,
@@ -89,7 +91,7 @@ impl Queued {
         Some(Queued {
             key: d.key.clone(),
             channel: d.channel.clone(),
-            kept_body: String::new(),
+            kept_body: None,
             due_at,
             state: OutboxState::Pending,
             attempts: 0,
@@ -104,7 +106,7 @@ impl Queued {
         Queued {
             key: item.key.clone(),
             channel: item.channel.clone(),
-            kept_body: String::new(),
+            kept_body: None,
             last_error: item.last_error.clone(),
             due_at: item.due_at,
             state: item.state,
@@ -119,5 +121,19 @@ impl Queued {
         let Queued { key, channel, kept_body: _, due_at, state, attempts, next_attempt_at, last_error, delivered_at } =
             self;
         OutboxItem { key, channel, payload, due_at, state, attempts, next_attempt_at, last_error, delivered_at }
+    }
+}
+
+/// [`Queued::kept_body`] as the stores hold it: a string, empty for none.
+mod empty_for_none {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(body: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(body.as_deref().unwrap_or(""))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        let body = String::deserialize(d)?;
+        Ok((!body.is_empty()).then_some(body))
     }
 }

@@ -18,6 +18,8 @@
 mod conditions;
 mod facts;
 mod index;
+#[cfg(test)]
+mod tests;
 
 use fixedbitset::FixedBitSet;
 

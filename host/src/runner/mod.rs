@@ -406,3 +406,6 @@ fn coupon_issued(d: &Decision) -> Event {
         attrs: attrs.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -36,8 +36,8 @@ pub fn member_facts(
         timezone: member.tz.clone(),
     };
     // Only the look-back window, and only when some kind is asked for: the
-    // events are the largest part of a member's row, and reading them all for
-    // every member selected was a third of the facts' time.
+    // events are the largest part of a member's row, and a strategy asks for
+    // a few kinds over days, not for a member's whole history.
     let events = if audience.event_kinds.is_empty() {
         Vec::new()
     } else {

@@ -105,8 +105,9 @@ fn candidates(
 }
 
 /// Member indexes in ascending order, each once. Many (a day index's range
-/// over months holds each active member many times): marked in a bit per
-/// member, read back in order, where sorting them took longer.
+/// over months holds each active member many times) are marked in a bit per
+/// member and read back in order: one pass over the base's bits, where a
+/// sort would move every entry, repeats included, several times.
 fn ascending_once(mut members: Vec<u32>, base_len: usize) -> Vec<u32> {
     if members.len() < base_len / 64 {
         members.sort_unstable();

@@ -9,9 +9,10 @@
 //! A touch's body is its decision's own line (decisions.jsonl), and the
 //! page holds the decision already: the store keeps no body, and makes it
 //! when an entry is read ([`OutboxItem`], always with its body), in the
-//! brand's calendar. Made and kept beside the decision, it was a third of a
-//! busy day's recording and of the pages' bytes. Pages of stores before
-//! that hold the body they were queued with; those entries are sent with it.
+//! brand's calendar: a body kept beside the decision would repeat it in
+//! every page, and be made for every decision recorded rather than for each
+//! touch sent. Pages an older canvas wrote hold the body they were queued
+//! with; those entries are sent with it.
 
 use anyhow::Context;
 

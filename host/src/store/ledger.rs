@@ -1,7 +1,7 @@
 //! The decision ledger: a run's decisions are written as pages of a few
 //! thousand whole members each — one sled insert per page instead of five per
 //! decision (decision, by-member index, outbox entry, due index, coupon
-//! event): sled's cost is per insert, and a busy day has a million
+//! event): sled pays mostly per insert, and a busy day has a million
 //! decisions. A page lands whole or not at all, so a member's decisions and
 //! their outbox entries stay atomic.
 //!

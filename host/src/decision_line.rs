@@ -85,8 +85,9 @@ pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
         reason: &d.reason,
         send_at: d.send_at.map(|at| calendar.format(at)),
     };
-    // Room for the whole line up front: grown from empty, the buffer's
-    // reallocations were a third of the time (a line per decision queued).
+    // Room for the whole line up front: grown from empty, the buffer would
+    // be reallocated several times for each line, and a line is made for
+    // every decision queued.
     let strings = [&d.key, &d.strategy, &d.plugin_version, &d.step, &d.member_id, &d.channel, &d.template];
     let optional = [&d.coupon_id, &d.guide_id, &d.reason].map(|s| s.as_ref().map_or(0, String::len));
     let variables: usize = d.variables.iter().map(|(k, v)| k.len() + v.len() + 6).sum();

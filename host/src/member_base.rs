@@ -98,9 +98,10 @@ pub struct MemberBase {
     /// is built, and for every decision recorded.
     index: FxHashMap<String, u32>,
     /// The members with a valid time zone of their own (most have none),
-    /// parsed once. The governor asks for every proposal: looked up by id
-    /// in the index of all members, then read from the member's row, it
-    /// cost a day more the more members the brand has, whoever was decided.
+    /// parsed once. The governor asks for every proposal: this map stays as
+    /// small as the few members with a zone, where a lookup in the index of
+    /// all members and then the member's row costs more the more members the
+    /// brand has, however few are decided.
     own_zones: FxHashMap<String, Tz>,
     /// Every member's orders, oldest first, one member after another. An
     /// audience reads hundreds of thousands of members' orders in member
@@ -322,8 +323,9 @@ fn orders_by_member(
 
 /// Every member's events, oldest first (ties: by event id), and per kind
 /// each event's (instant, member), in time order. Each member's few events
-/// are sorted on their own: sorting all twenty million of a large brand at
-/// once took a gigabyte of scratch memory and most of the build's time.
+/// are sorted on their own: a large brand has tens of millions, and one sort
+/// of them all would need scratch memory for every one of them and compare
+/// events of different members, whose order does not matter.
 fn events_by_member(
     calendar: &BrandCalendar,
     index: &FxHashMap<String, u32>,

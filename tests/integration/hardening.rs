@@ -110,6 +110,24 @@ fn more_failing_members_than_allowed_fail_the_run_and_failing_on_all_fails_it_to
     assert!(run["error"].as_str().unwrap().contains("deliberate failure on member"), "{run}");
 }
 
+/// Once the plugin has failed on `failed_members` members, the next call
+/// that fails is not split again but fails the run, naming the setting: a
+/// plugin failing on everyone would otherwise be split down to every
+/// member. The failed decisions found before stand.
+#[test]
+fn a_failure_after_the_allowed_ones_fails_the_run_and_those_before_stand() {
+    let data = customers().write();
+    let limit = config("[sandbox]\nfailed_members = 2\n");
+    let sim = simulate_with(data.path(), &[test_plugin("trap")], "2026-03-01", "2026-03-01", limit);
+    let run = run_of(&sim, "trap");
+    assert_eq!((run["status"].as_str(), run["failed_members"].as_u64()), (Some("failed"), Some(2)), "{run}");
+    let error = run["error"].as_str().unwrap();
+    let named = "plugin trap 0.1.0 failed on more than 2 members of this run (sandbox.failed_members); the last: ";
+    assert!(error.starts_with(named) && error.contains("deliberate failure on member"), "{error}");
+    let failed = decisions_of(&sim, "trap").iter().filter(|d| d["status"] == "failed").count();
+    assert_eq!(failed, 2, "the two members it was allowed to fail on have their failed decisions");
+}
+
 #[test]
 fn every_field_of_a_touch_counts_against_the_output_cap() {
     // A 5 MiB gift name under a 4 MiB cap: before, only the template and

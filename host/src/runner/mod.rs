@@ -91,8 +91,8 @@ pub struct Runner<'a> {
 /// What a runner knows between run instants: the member base, the decision
 /// log and the governor's memory. Each run keeps them in step with the
 /// decisions it records, so a long-running service keeps this instead of
-/// reading the store again before every run (minutes at a million members);
-/// it is stale once the member data changes.
+/// reading the store again before every run (over a minute at a million
+/// members); it is stale once the member data changes.
 pub struct RunnerState {
     pub base: MemberBase,
     log: DecisionLog,
@@ -220,9 +220,10 @@ impl<'a> Runner<'a> {
         // instant is decided again and writes the same coupon events again.
         let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
         self.store.record_events(&coupons)?;
-        // The log is kept in step while the store encodes and writes (a
-        // second of each at a million decisions). Should the store fail, the
-        // run fails and its caller reads the state from the store again.
+        // The log is kept in step while the store encodes and writes: the
+        // two take about as long, so side by side neither waits. Should the
+        // store fail, the run fails and its caller reads the state from the
+        // store again.
         let (log, base, store) = (&mut self.log, &self.base, self.store);
         std::thread::scope(|scope| {
             let logging = scope.spawn(|| log.extend(base, &decided));
@@ -240,8 +241,8 @@ impl<'a> Runner<'a> {
         }
         // Decisions are durable before anything is dispatched.
         self.store.flush()?;
-        // Freeing a busy day's decisions (ten strings each) takes a fifth of
-        // a second at a million members; the caller need not wait for it.
+        // Freeing a busy day's decisions (ten strings each, for up to every
+        // member) is work the caller need not wait for.
         if decided.len() >= FREED_IN_BACKGROUND {
             std::thread::spawn(move || drop(decided));
         }
@@ -406,3 +407,6 @@ fn coupon_issued(d: &Decision) -> Event {
         attrs: attrs.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -141,3 +141,75 @@ impl fmt::Display for PluginRejected {
         write!(f, "plugin {} refused: {}", self.file, self.reason)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLUGIN: &str = "dormant-recall 1.2.0";
+
+    fn plugin() -> String {
+        PLUGIN.to_string()
+    }
+
+    #[test]
+    fn every_limit_a_call_can_blow_is_named_with_its_setting() {
+        let cases = [
+            (
+                PluginError::OutOfFuel { plugin: plugin(), limit: 7 },
+                "ran out of fuel: it used all 7 units a call may use (sandbox.fuel)",
+            ),
+            (
+                PluginError::MemoryCap { plugin: plugin(), cap_mib: 1, wanted_mib: 1.0625 },
+                "exceeded its memory cap of 1 MiB: it asked for 1.1 MiB (sandbox.memory_mib)",
+            ),
+            (
+                PluginError::Deadline { plugin: plugin(), deadline_ms: 250 },
+                "exceeded its deadline of 250 ms (sandbox.deadline_ms)",
+            ),
+            (
+                PluginError::OutputCap { plugin: plugin(), size_kib: 5, cap_kib: 4 },
+                "returned 5 KiB, over the output cap of 4 KiB (sandbox.output_kib)",
+            ),
+        ];
+        for (error, message) in cases {
+            assert_eq!(error.to_string(), format!("plugin {PLUGIN} {message}"));
+        }
+    }
+
+    #[test]
+    fn too_many_failed_members_names_the_setting_and_quotes_the_last_failure() {
+        let last = PluginError::Trap { plugin: plugin(), trap: "boom".into(), stderr: "panicked at M3".into() };
+        let error = PluginError::TooManyFailedMembers { plugin: plugin(), limit: 10, last: Box::new(last) };
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "plugin {PLUGIN} failed on more than 10 members of this run (sandbox.failed_members); \
+                 the last: plugin {PLUGIN} trapped: boom (it wrote: panicked at M3)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_trap_says_what_the_plugin_wrote_only_when_it_wrote_something() {
+        let trap = PluginError::Trap { plugin: plugin(), trap: "unreachable".into(), stderr: String::new() };
+        assert_eq!(trap.to_string(), format!("plugin {PLUGIN} trapped: unreachable"));
+    }
+
+    #[test]
+    fn a_plugins_own_words_are_quoted_escaped_and_clipped() {
+        let message = format!("\u{1b}[2J{}", "x".repeat(2_000));
+        let quoted = PluginError::quoted(&message);
+        // Clipped to QUOTED bytes first (the escape is one byte of them), then escaped.
+        let kept = QUOTED - "\u{1b}[2J".len();
+        let left_out = message.len() - QUOTED;
+        assert_eq!(quoted, format!("\\u{{1b}}[2J{}… ({left_out} more bytes)", "x".repeat(kept)));
+        assert_eq!(PluginError::quoted("a\nb"), "a\\u{a}b", "on one line");
+    }
+
+    #[test]
+    fn a_refused_component_names_its_file_and_the_reason() {
+        let rejected = PluginRejected { file: "x.wasm".into(), reason: "is not a WebAssembly file".into() };
+        assert_eq!(rejected.to_string(), "plugin x.wasm refused: is not a WebAssembly file");
+    }
+}

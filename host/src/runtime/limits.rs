@@ -54,3 +54,40 @@ impl Default for SandboxLimits {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sandbox_table_replaces_the_defaults_it_names_and_keeps_the_others() {
+        let limits: SandboxLimits = toml::from_str("fuel = 5\nfailed_members = 0\n").unwrap();
+        assert_eq!(limits, SandboxLimits { fuel: 5, failed_members: 0, ..SandboxLimits::default() });
+        assert_eq!(toml::from_str::<SandboxLimits>("").unwrap(), SandboxLimits::default());
+    }
+
+    #[test]
+    fn a_misspelt_or_negative_limit_is_refused_naming_it() {
+        let typo = toml::from_str::<SandboxLimits>("memory_mb = 512").unwrap_err().to_string();
+        assert!(typo.contains("unknown field `memory_mb`"), "{typo}");
+        let negative = toml::from_str::<SandboxLimits>("deadline_ms = -1").unwrap_err().to_string();
+        assert!(negative.contains("deadline_ms = -1"), "{negative}");
+    }
+
+    /// The plugin guide is where authors and operators read the limits: a
+    /// default changed here and not there fails this test.
+    #[test]
+    fn the_plugin_guide_gives_every_limit_with_its_default() {
+        let guide = include_str!("../../../docs/plugins.md");
+        let defaults = toml::Table::try_from(SandboxLimits::default()).unwrap();
+        for (key, value) in &defaults {
+            let row = guide.lines().find(|line| line.starts_with(&format!("| `{key}` |")));
+            let row = row.unwrap_or_else(|| panic!("docs/plugins.md has no row for `{key}`"));
+            let default = row.split('|').nth(2).expect("a default column").trim();
+            let digits: String =
+                default.chars().take_while(|c| c.is_ascii_digit() || *c == ',').filter(|&c| c != ',').collect();
+            assert_eq!(digits, value.to_string(), "{row}");
+        }
+        assert_eq!(defaults.len(), 11, "every field of SandboxLimits");
+    }
+}

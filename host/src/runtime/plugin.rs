@@ -343,3 +343,6 @@ impl LoadedPlugin {
         PluginError::Returned { plugin: self.label(), message: PluginError::quoted(message) }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -182,3 +182,117 @@ fn tail(text: &str, max: usize) -> &str {
     }
     &text[start..]
 }
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::{Memory, MemoryType};
+    use wasmtime_wasi::p2::OutputStream;
+
+    use super::*;
+    use crate::runtime::PluginEngine;
+
+    const PAGE: u64 = 64 * 1024;
+
+    fn engine(limits: SandboxLimits) -> PluginEngine {
+        PluginEngine::new(limits).expect("an engine")
+    }
+
+    /// What the sandbox makes of a call that fails with `error`.
+    fn failed_with(engine: &PluginEngine, error: wasmtime::Error) -> String {
+        let call = engine.sandbox().call("p 1.0.0", 0, move |_| Err::<(), _>(error), |_| 0);
+        call.expect_err("the call failed").to_string()
+    }
+
+    #[test]
+    fn an_answer_at_the_output_cap_passes_and_a_byte_more_is_refused_in_whole_kib() {
+        let engine = engine(SandboxLimits { output_kib: 2, ..SandboxLimits::default() });
+        let answer = |size: usize| engine.sandbox().call("p 1.0.0", 0, |_| Ok(size), |&size| size);
+        let (value, stats) = answer(2 * 1024).expect("at the cap");
+        assert_eq!((value, stats.fuel_used), (2 * 1024, 0));
+        let over = answer(2 * 1024 + 1).expect_err("over the cap");
+        assert!(matches!(over, PluginError::OutputCap { size_kib: 3, cap_kib: 2, .. }), "{over}");
+
+        let unbounded = self::engine(SandboxLimits { output_kib: u64::MAX, ..SandboxLimits::default() });
+        let huge = unbounded.sandbox().call("p 1.0.0", 0, |_| Ok(()), |_| usize::MAX);
+        assert!(huge.is_ok(), "a cap too large to count in bytes does not wrap around to refuse everything");
+    }
+
+    #[test]
+    fn the_memory_cap_counts_every_memory_together_and_says_what_was_asked_for() {
+        let engine = engine(SandboxLimits { memory_mib: 1, ..SandboxLimits::default() });
+        let half = MemoryType::new(8, None);
+        let two_halves = |store: &mut Store<SandboxState>| {
+            let first = Memory::new(&mut *store, half.clone())?;
+            Memory::new(&mut *store, half.clone())?;
+            Ok(first)
+        };
+        let (_, stats) = engine.sandbox().call("p 1.0.0", 0, two_halves, |_| 0).expect("two halves fit");
+        assert_eq!(stats.peak_memory_bytes, 16 * PAGE);
+        let a_page_more = |store: &mut Store<SandboxState>| {
+            let first = two_halves(&mut *store)?;
+            first.grow(&mut *store, 1)
+        };
+        let error = engine.sandbox().call("p 1.0.0", 0, a_page_more, |_| 0).expect_err("a page over the cap");
+        assert_eq!(
+            error.to_string(),
+            "plugin p 1.0.0 exceeded its memory cap of 1 MiB: it asked for 1.1 MiB (sandbox.memory_mib)"
+        );
+    }
+
+    #[test]
+    fn a_failed_call_is_told_apart_by_what_stopped_it() {
+        let engine = engine(SandboxLimits { fuel: 1_000, deadline_ms: 250, ..SandboxLimits::default() });
+        let fuel = failed_with(&engine, Trap::OutOfFuel.into());
+        assert_eq!(fuel, "plugin p 1.0.0 ran out of fuel: it used all 1000 units a call may use (sandbox.fuel)");
+        // An interrupt the host did not ask for comes from the epoch deadline.
+        let interrupted = failed_with(&engine, Trap::Interrupt.into());
+        assert_eq!(interrupted, "plugin p 1.0.0 exceeded its deadline of 250 ms (sandbox.deadline_ms)");
+        let unreachable = failed_with(&engine, Trap::UnreachableCodeReached.into());
+        assert!(unreachable.starts_with("plugin p 1.0.0 trapped: ") && unreachable.contains("unreachable"));
+        assert_eq!(
+            failed_with(&engine, wasmtime::Error::msg("boom \u{1b}[2J")),
+            "plugin p 1.0.0 trapped: boom \\u{1b}[2J"
+        );
+    }
+
+    #[test]
+    fn once_the_host_is_shutting_down_no_call_starts() {
+        let engine = engine(SandboxLimits::default());
+        engine.cancel_calls();
+        let mut ran = false;
+        let call = |_: &mut Store<SandboxState>| {
+            ran = true;
+            Ok(())
+        };
+        let error = engine.sandbox().call("p 1.0.0", 0, call, |_| 0).expect_err("cancelled");
+        assert!(matches!(error, PluginError::Cancelled { .. }), "{error}");
+        assert!(!ran, "the call never started");
+    }
+
+    #[test]
+    fn a_trap_quotes_the_end_of_what_the_plugin_wrote_on_one_line_and_how_much_was_cut() {
+        let engine = engine(SandboxLimits::default());
+        let mut stderr = PluginLog::default();
+        let noise = "x".repeat(wasi::LOG_CAPACITY + 10);
+        let last_words = "\nthread 'main' panicked at \u{1b}[31mM3\n";
+        stderr.write(noise.clone().into()).unwrap();
+        stderr.write(last_words.into()).unwrap();
+        let limiter = MemoryLimiter { cap: 0, total: 0, peak: 0, refused: None };
+        let wasi = wasi::context(0, PluginLog::default(), stderr.clone());
+        let state = SandboxState { wasi, table: ResourceTable::new(), limiter, stopped: None };
+
+        let error = engine.sandbox().classify("p 1.0.0".into(), wasmtime::Error::msg("boom"), &state, &stderr);
+        let PluginError::Trap { trap, stderr: quoted, .. } = error else { panic!("a trap: {error}") };
+        assert_eq!(trap, "boom");
+        let cut = noise.len() + last_words.len() - wasi::LOG_CAPACITY;
+        let end = format!(" | thread 'main' panicked at \\u{{1b}}[31mM3 | … {cut} bytes more were cut");
+        assert!(quoted.ends_with(&end), "{quoted}");
+        assert_eq!(quoted.len(), QUOTED - last_words.trim().len() - 1 + end.len(), "the last {QUOTED} bytes");
+    }
+
+    #[test]
+    fn the_tail_of_a_text_starts_on_a_character_boundary() {
+        assert_eq!(tail("héllo", 4), "llo");
+        assert_eq!(tail("abc", 10), "abc");
+    }
+}

@@ -217,6 +217,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_clocks_a_plugin_reads_stand_at_the_run_instant() {
+        let run = FrozenClock { at_millis: 1_773_108_000_123 };
+        assert_eq!(HostWallClock::now(&run), Duration::from_millis(1_773_108_000_123));
+        assert_eq!(HostWallClock::resolution(&run), Duration::from_millis(1));
+        assert_eq!((HostMonotonicClock::now(&run), HostMonotonicClock::resolution(&run)), (0, 1_000_000));
+        // `audience-for` and `describe` run at instant 0; nothing before 1970
+        // wraps around to a far future.
+        assert_eq!(HostWallClock::now(&FrozenClock { at_millis: -1 }), Duration::ZERO);
+        let mut table = ResourceTable::new();
+        let mut view = FrozenMonotonicClockView { table: &mut table };
+        assert_eq!(monotonic_clock::Host::now(&mut view).unwrap(), 0);
+    }
+
+    #[test]
     fn a_log_keeps_its_last_bytes_and_counts_what_it_cut() {
         let mut log = PluginLog::default();
         for _ in 0..5 {

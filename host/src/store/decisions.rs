@@ -91,8 +91,9 @@ impl Store {
         let ids = pages.iter().map(|_| self.db.generate_id()).collect::<Result<Vec<u64>, _>>()?;
         // The indexes are kept in step on a thread of their own while the
         // pages are encoded (on every core, most of the work) and written in
-        // order: a second of CPU each at a million decisions. Should a write
-        // fail, the indexes are dropped and built again from the pages.
+        // order: the two take about as long, so neither waits for the other.
+        // Should a write fail, the indexes are dropped and built again from
+        // the pages.
         let written = std::thread::scope(|scope| {
             let indexing = scope.spawn(|| {
                 for (&page, decisions) in ids.iter().zip(&pages) {

@@ -1,9 +1,9 @@
 //! The decision ledger: a run's decisions are written as pages of a few
 //! thousand whole members each — one sled insert per page instead of five per
 //! decision (decision, by-member index, outbox entry, due index, coupon
-//! event), which at a million decisions a day is the difference between a
-//! minute and a few seconds. A page lands whole or not at all, so a member's
-//! decisions and their outbox entries stay atomic.
+//! event): sled pays mostly per insert, and a busy day has a million
+//! decisions. A page lands whole or not at all, so a member's decisions and
+//! their outbox entries stay atomic.
 //!
 //! The lookups the host needs (has this key been decided, a member's
 //! decisions, which outbox entries are due) are indexes in memory, built from

@@ -9,10 +9,10 @@
 //! A touch's body is its decision's own line (decisions.jsonl), and the
 //! page holds the decision already: the store keeps no body, and makes it
 //! when an entry is read ([`OutboxItem`], always with its body), in the
-//! brand's calendar — a body kept beside every decision would be a third of
-//! a busy day's recording and of the pages' bytes. Pages of older stores
-//! may hold the body an entry was queued with ([`Queued::kept_body`]); such
-//! an entry is sent with it.
+//! brand's calendar: a body kept beside the decision would repeat it in
+//! every page, and be made for every decision recorded rather than for each
+//! touch sent. Pages an older canvas wrote may hold the body an entry was
+//! queued with ([`Queued::kept_body`]); such an entry is sent with it.
 
 use anyhow::Context;
 

@@ -67,8 +67,9 @@ impl Strategy for GroupBuyReferral {
         invite(run, &Catalogue::of(&run.launches), member)
     }
 
-    /// The catalogue once a batch, not once a member: it was two passes over
-    /// the year's launches and their tags for every member asked.
+    /// The catalogue once a batch, not once a member: making it takes two
+    /// passes over the year's launches and their tags, and it is the same
+    /// for every member of the batch.
     fn decide_batch(run: &Run<Config>, members: &[Member]) -> Vec<Touch> {
         let catalogue = Catalogue::of(&run.launches);
         members.iter().flat_map(|member| invite(run, &catalogue, member)).collect()

@@ -4,8 +4,10 @@
 //! The host calls every plugin function in a fresh instance that is dropped
 //! after the call, so a batch's memory is given back with the instance, all
 //! at once. Freeing piece by piece inside the call is wasted work: lifting a
-//! batch of 500 members allocates some 10,000 strings, and the general-purpose
-//! allocator's bookkeeping was 12–21 % of a plugin's time (BENCHMARKS.md).
+//! batch of 500 members allocates some 10,000 strings (a guest allocation per
+//! string is part of what dominates a plugin call, BENCHMARKS.md "What
+//! dominates"), and a general-purpose allocator would keep books on each one
+//! only for the instance to drop them all.
 //! Here an allocation moves a pointer; freeing or growing the newest block
 //! (a `Vec` being pushed to, a string being built) happens in place; other
 //! frees are ignored until the call ends.

@@ -27,7 +27,8 @@ use chrono::NaiveDate;
 use serde_json::{json, Value};
 
 use canvas::app::{select, App, PluginSource, Selection};
-use canvas::audience::{self, RunClock};
+use canvas::audience;
+use canvas::calendar::RunClock;
 use canvas::calendar::{date_of_day, parse_instant};
 use canvas::config::CanvasConfig;
 use canvas::decision_log::StrategyLog;

@@ -106,6 +106,23 @@ pub fn month_of(date: NaiveDate) -> u8 {
     date.month() as u8
 }
 
+/// The instant of a run and its local date in the brand's calendar: what
+/// audiences count days from and what every decision of the run is stamped with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunClock {
+    /// The run instant.
+    pub at: Millis,
+    /// Its day in the brand's calendar.
+    pub today: Day,
+}
+
+impl RunClock {
+    /// The clock of a run at `at`, its day in `calendar`.
+    pub fn new(calendar: &BrandCalendar, at: Millis) -> Self {
+        RunClock { at, today: calendar.day_of(at) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

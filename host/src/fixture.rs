@@ -15,15 +15,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::app::App;
-use crate::audience::{self, RunClock};
+use crate::audience;
+use crate::calendar::RunClock;
 use crate::calendar::{date_of_day, parse_instant, BrandCalendar, DEFAULT_TIMEZONE};
 use crate::decision_log::DecisionLog;
 use crate::import::{parse_json, RecordKind};
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, BenefitKind, DataSet, Decision, DecisionStatus, Proposal};
 use crate::report::lines::yuan;
-use crate::runner::proposals::Proposals;
-use crate::runner::proposals_from;
+use crate::runtime::proposals::{proposals_from, Proposals};
 use crate::runtime::{api, CallStats, LoadedPlugin, SandboxLimits};
 use crate::strategy::Strategy;
 use crate::strategy::StrategySettings;

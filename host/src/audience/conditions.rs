@@ -54,7 +54,7 @@ impl<'a> Subject<'a> {
     }
 }
 
-pub(super) fn holds(checks: &Checks, condition: &api::Condition, subject: &Subject) -> bool {
+pub(super) fn holds(checks: &Checks<'_>, condition: &api::Condition, subject: &Subject<'_>) -> bool {
     use api::Condition as C;
     let Checks { base, clock, launched, decided } = checks;
     let clock = *clock;

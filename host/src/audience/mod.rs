@@ -27,27 +27,17 @@ use conditions::{holds, Checks, Subject};
 pub use facts::{launches, member_facts};
 use index::{DecidedMembers, IndexRange, LaunchedCategories};
 
-use crate::calendar::BrandCalendar;
+use crate::calendar::RunClock;
 use crate::decision_log::StrategyLog;
 use crate::member_base::MemberBase;
-use crate::model::{Day, Millis};
+use crate::model::Day;
 use crate::parallel;
 use crate::runtime::api;
 
 const MILLIS_PER_HOUR: i64 = 3_600_000;
 
-/// The instant of a run and its local date in the brand's calendar.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RunClock {
-    pub at: Millis,
-    pub today: Day,
-}
-
+/// Day ranges relative to the run's day, as audiences count them.
 impl RunClock {
-    pub fn new(calendar: &BrandCalendar, at: Millis) -> Self {
-        RunClock { at, today: calendar.day_of(at) }
-    }
-
     /// The days `ago.max` to `ago.min` days before today, as a day range.
     fn days(&self, ago: &api::DaysAgo) -> (Day, Day) {
         let day = |n: u32| (self.today as i64 - n as i64).clamp(Day::MIN as i64, Day::MAX as i64) as Day;

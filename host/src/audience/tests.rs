@@ -10,7 +10,8 @@ mod facts;
 
 use chrono::NaiveDate;
 
-use super::{ascending_once, select, RunClock};
+use super::{ascending_once, select};
+use crate::calendar::RunClock;
 use crate::calendar::{day_number, parse_instant, BrandCalendar};
 use crate::decision_log::{LoggedDecision, StrategyLog};
 use crate::member_base::MemberBase;

@@ -182,7 +182,7 @@ impl Governor {
         // `t` moves only forward, and only when something makes the touch
         // wait: no wait, and it is sent at `at`.
         let mut t = at;
-        let mut wait: Option<Wait> = None;
+        let mut wait: Option<Wait<'_>> = None;
         for _ in 0..MAX_SLOT_SEARCH {
             if let Some(end) = self.policy.quiet_hours.ends_after(tz, t) {
                 wait.get_or_insert(Wait::QuietHours(tz));

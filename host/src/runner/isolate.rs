@@ -13,9 +13,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::proposals::{failed, proposals_from, Proposals, NO_STEP};
-use crate::audience::RunClock;
+use crate::calendar::RunClock;
 use crate::model::ActionKind;
+use crate::runtime::proposals::{failed, proposals_from, Proposals, NO_STEP};
 use crate::runtime::{api, LoadedPlugin, PluginError};
 
 /// What one strategy's batches are decided with, shared by the threads

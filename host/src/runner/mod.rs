@@ -10,19 +10,18 @@
 //! running it again after a crash, adds nothing twice.
 
 mod isolate;
-pub mod proposals;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::runtime::proposals::{self, Proposals};
 use isolate::{BatchDecider, Decided};
-pub(crate) use proposals::proposals_from;
-use proposals::Proposals;
 
-use crate::audience::{self, RunClock};
+use crate::audience;
 use crate::calendar::date_of_day;
+use crate::calendar::RunClock;
 use crate::decision_log::{DecisionLog, StrategyLog};
 use crate::governance::Governor;
 use crate::member_base::MemberBase;

@@ -17,6 +17,7 @@ mod error;
 mod exports;
 pub mod limits;
 pub mod plugin;
+pub mod proposals;
 pub mod sandbox;
 mod wasi;
 

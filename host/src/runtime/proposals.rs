@@ -1,4 +1,6 @@
-//! A plugin's answer for one batch, turned into proposals (and failed decisions).
+//! The guest contract's other half: a plugin's answer for one batch, turned
+//! into proposals (and failed decisions), with their idempotency keys and
+//! coupon ids.
 //!
 //! Each touch is checked against the contract ([`contract::check_touch`]:
 //! names, lengths, values). A touch that breaks it fails *that member's
@@ -6,16 +8,16 @@
 //! field and the limit — and the other touches go on to governance. A touch
 //! for someone outside the batch cannot be pinned on a member of it: that
 //! fails the call, and the runner finds the member it came from by
-//! splitting the batch (see `isolate.rs`).
+//! splitting the batch (see `runner/isolate.rs`).
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 
-use crate::audience::RunClock;
+use super::contract::{self, is_step_name};
+use super::{api, LoadedPlugin, PluginError};
+use crate::calendar::RunClock;
 use crate::model::{self, ActionKind, Decision, DecisionStatus, GroupBuy, Proposal};
 use crate::printable::{clipped, printable_line};
-use crate::runtime::contract::{self, is_step_name};
-use crate::runtime::{api, LoadedPlugin, PluginError};
 
 /// The step of a `failed` decision that no touch named (the call failed for
 /// the member, or the touch's own step was not a step name). Outside the

@@ -10,24 +10,21 @@
 //! running it again after a crash, adds nothing twice.
 
 mod isolate;
+mod propose;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::proposals::{self, Proposals};
-use isolate::{BatchDecider, Decided};
+use propose::Proposed;
 
-use crate::audience;
-use crate::calendar::date_of_day;
 use crate::calendar::RunClock;
-use crate::decision_log::{DecisionLog, StrategyLog};
+use crate::decision_log::DecisionLog;
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
-use crate::model::{self, Decision, Event, Millis, Proposal, RunOutcome, RunRecord, RunTrigger};
-use crate::parallel::{self, all_cores};
-use crate::runtime::{api, PluginError};
+use crate::model::{self, Decision, Event, Millis, RunOutcome, RunRecord, RunTrigger};
+use crate::parallel::all_cores;
+use crate::runtime::PluginError;
 use crate::store::{Queue, Store};
 use crate::strategy::Strategy;
 
@@ -248,146 +245,10 @@ impl<'a> Runner<'a> {
         self.timings.record += recording.elapsed();
         Ok(records)
     }
-
-    /// The strategy's proposals, batch by batch, appended to `batches`,
-    /// and the (member, strategy) pairs it did not ask for because the caps
-    /// still hold them back, to `held_back`. Proposals of batches before a
-    /// failure stand.
-    fn propose(
-        &mut self,
-        strategy: &Strategy,
-        clock: RunClock,
-        record: &mut RunRecord,
-        proposed: &mut Proposed<'_>,
-    ) -> Result<(), PluginError> {
-        let plugin = &strategy.plugin;
-        let started = Instant::now();
-        let audience = plugin.audience(&strategy.config)?;
-        let log = self.log.strategy(strategy.id());
-        let mut selected = audience::select(&self.base, log, &audience, clock);
-        record.audience = selected.len() as u64;
-        let context = api::RunContext {
-            run_at: clock.at,
-            today: clock.today,
-            date: date_of_day(clock.today).into(),
-            timezone: self.base.calendar.tz().name().to_string(),
-            config: strategy.config.to_string(),
-            launches: audience::launches(&self.base, &audience, clock),
-        };
-        let period = strategy.schedule.period_of(&self.base.calendar, clock.at);
-        self.timings.audience += started.elapsed();
-
-        let screening = Instant::now();
-        let (base, governor) = (&self.base, &self.governor);
-        let held = parallel::test_all(&selected, SCREENED_PER_TASK, |&m| {
-            still_held_back(base, governor, strategy.id(), log, m, clock.at)
-        });
-        let mut held = held.into_iter();
-        selected.retain(|&m| {
-            let held = held.next().expect("one flag a member");
-            if held {
-                proposed.held_back.push((base.member(m).member.id.clone(), strategy.id().to_string()));
-            }
-            !held
-        });
-        record.held_back = record.audience - selected.len() as u64;
-        self.timings.governance += screening.elapsed();
-
-        // Batches are independent: each is gathered and decided in a fresh
-        // sandbox, `workers` at a time, then taken in order — so the
-        // proposals, and what stands when a batch fails, are as if one by one.
-        let failed_members = AtomicU64::new(0);
-        let decider =
-            BatchDecider { plugin, context: &context, clock, period: &period, failed_members: &failed_members };
-        let (base, batch_size) = (&self.base, self.batch_size);
-        let calling = Instant::now();
-        let decide = |batch: &[u32]| {
-            let gathering = Instant::now();
-            let members: Vec<api::Member> =
-                batch.iter().map(|&m| audience::member_facts(base, log, m, &audience, clock)).collect();
-            let facts = gathering.elapsed();
-            let mut decided = Decided::default();
-            let error = decider.decide(&members, &mut decided).err();
-            BatchOutcome { facts, decided, error }
-        };
-        let failed = |outcome: &BatchOutcome| outcome.error.is_some();
-        let outcomes = parallel::in_order(selected.chunks(batch_size), self.workers, decide, failed);
-        let wall = calling.elapsed();
-        let (mut facts, mut calls) = (Duration::ZERO, Duration::ZERO);
-        let (mut failure, mut all_failed_with) = (None, None);
-        for outcome in outcomes {
-            record.batches += 1;
-            record.fuel_used += outcome.decided.fuel;
-            facts += outcome.facts;
-            calls += outcome.decided.calls;
-            // What a failing batch decided before it failed stands too.
-            let Proposals { proposed: batch, failed } = outcome.decided.proposals;
-            let first_failure = failed.iter().find(|d| d.step == proposals::NO_STEP).and_then(|d| d.reason.clone());
-            all_failed_with = all_failed_with.or(first_failure);
-            proposed.batches.push(batch);
-            proposed.failed.extend(failed);
-            if let Some(error) = outcome.error {
-                failure = Some(error);
-                break;
-            }
-        }
-        record.failed_members = failed_members.load(Ordering::SeqCst);
-        // A plugin that failed on every member it was asked about failed
-        // the run, though each member's failure is recorded.
-        if failure.is_none() && record.failed_members == selected.len() as u64 {
-            if let Some(error) = all_failed_with {
-                record.outcome = RunOutcome::Failed { error };
-            }
-        }
-        // Worker time summed over threads, shared out over the wall time.
-        let busy = (facts + calls).as_secs_f64().max(f64::EPSILON);
-        let timings = &mut self.timings;
-        timings.facts += wall.mul_f64(facts.as_secs_f64() / busy);
-        timings.plugin += wall.mul_f64(calls.as_secs_f64() / busy);
-        failure.map_or(Ok(()), Err)
-    }
-}
-
-/// Where a strategy's proposals go: batches for the governor, failed
-/// decisions past it, and the members the caps still hold back.
-struct Proposed<'a> {
-    batches: &'a mut Vec<Vec<Proposal>>,
-    failed: &'a mut Vec<Decision>,
-    held_back: &'a mut Vec<(String, String)>,
 }
 
 /// Decisions from which a run frees them on a thread of its own.
 const FREED_IN_BACKGROUND: usize = 50_000;
-
-/// Members screened per task, on all cores: a slot search is a few µs.
-const SCREENED_PER_TASK: usize = 4_096;
-
-/// Whether the caps held `member` back at `strategy`'s latest decision and
-/// still hold back any touch of it. Whatever the plugin proposed, the caps
-/// would suppress it, and a daily strategy would record one more suppression
-/// every day until they have room — so the member is left out and that
-/// decision stands. The first time is always decided and recorded.
-fn still_held_back(
-    base: &MemberBase,
-    governor: &Governor,
-    strategy: &str,
-    log: &StrategyLog,
-    member: u32,
-    at: Millis,
-) -> bool {
-    if !log.latest(member).is_some_and(|d| d.held_back_by_caps) {
-        return false;
-    }
-    let tz = base.time_zone(member).unwrap_or(base.calendar.tz());
-    governor.caps_hold_back(strategy, &base.member(member).member.id, at, tz)
-}
-
-/// What deciding one batch gave; `error` fails the run.
-struct BatchOutcome {
-    facts: Duration,
-    decided: Decided,
-    error: Option<PluginError>,
-}
 
 fn record_of<'r>(records: &'r mut [RunRecord], strategy: &str) -> &'r mut RunRecord {
     records.iter_mut().find(|r| r.strategy == strategy).expect("every proposal comes from a strategy of this run")

@@ -7,9 +7,10 @@
 
 use std::collections::HashMap;
 
+use super::propose::still_held_back;
 use super::*;
 use crate::calendar::{parse_instant, BrandCalendar};
-use crate::decision_log::LoggedDecision;
+use crate::decision_log::{LoggedDecision, StrategyLog};
 use crate::governance::{GovernancePolicy, OnCap, StrategyRules};
 use crate::model::{bare_member, ActionKind, Benefit, BenefitKind, DataSet, DecisionStatus};
 

@@ -14,6 +14,8 @@ use crate::calendar::BrandCalendar;
 use crate::keyed;
 use crate::model::{DataSet, Day, Event, Fen, Member, Millis, Order, Product};
 
+mod build;
+
 /// A member with their derived days.
 #[derive(Clone, Debug)]
 pub struct MemberRow {
@@ -131,74 +133,6 @@ pub struct MemberBase {
 }
 
 impl MemberBase {
-    /// Builds the view. Orders and events of unknown members are ignored (the
-    /// store never holds any; imports refuse them).
-    pub fn build(calendar: BrandCalendar, data: DataSet) -> Self {
-        let mut members: Vec<Member> = data.members;
-        members.sort_by(|a, b| a.id.cmp(&b.id));
-        let index: FxHashMap<String, u32> = members.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
-
-        // Orders and events are independent of each other: the events (the
-        // most records by far) are sorted out on a thread of their own.
-        let (mut categories, (order_rows, order_start), (events, events_by_kind)) = std::thread::scope(|scope| {
-            let events = scope.spawn(|| events_by_member(&calendar, &index, data.events, members.len()));
-            let mut categories = CategoryNames::default();
-            let orders = orders_by_member(&calendar, &index, data.orders, members.len(), &mut categories);
-            (categories, orders, events.join().expect("sorting events does not panic"))
-        });
-
-        let mut products: Vec<ProductRow> = data
-            .products
-            .into_iter()
-            .map(|product| ProductRow {
-                launched_day: calendar.day_of(product.launched_at),
-                category: categories.intern(&product.category),
-                product,
-            })
-            .collect();
-        products.sort_by(|a, b| (a.product.launched_at, &a.product.sku).cmp(&(b.product.launched_at, &b.product.sku)));
-
-        let members: Vec<MemberRow> = members
-            .into_iter()
-            .map(|member| MemberRow {
-                joined_day: calendar.day_of(member.joined_at),
-                wecom_added_day: member.wecom_added_at.map(|at| calendar.day_of(at)),
-                member,
-            })
-            .collect();
-
-        let own_zones = members
-            .iter()
-            .filter_map(|row| Some((row.member.id.clone(), row.member.tz.as_deref()?.parse().ok()?)))
-            .collect();
-        let mut by_birth_month: [Vec<u32>; 13] = Default::default();
-        for (i, row) in members.iter().enumerate() {
-            if let Some(birthday) = row.member.birthday {
-                by_birth_month[crate::calendar::month_of(birthday) as usize].push(i as u32);
-            }
-        }
-        let enumerate = || members.iter().enumerate().map(|(i, row)| (i as u32, row));
-        let orders_of = || order_start.windows(2).enumerate().map(|(i, w)| (i as u32, &order_rows[w[0]..w[1]]));
-        MemberBase {
-            by_joined_day: DayIndex::build(enumerate().map(|(i, r)| (r.joined_day, i)).collect()),
-            by_wecom_day: DayIndex::build(enumerate().filter_map(|(i, r)| Some((r.wecom_added_day?, i))).collect()),
-            by_order_day: DayIndex::build(orders_of().flat_map(|(i, o)| o.iter().map(move |o| (o.day, i))).collect()),
-            by_first_order_day: DayIndex::build(orders_of().filter_map(|(i, o)| Some((o.first()?.day, i))).collect()),
-            by_first_order_in_category: first_order_in_category(orders_of(), categories.names.len()),
-            by_birth_month,
-            events_by_kind,
-            calendar,
-            members,
-            index,
-            own_zones,
-            order_rows,
-            order_start,
-            events,
-            products,
-            categories: categories.names,
-        }
-    }
-
     /// How many members there are; they are numbered `0..len`.
     pub fn len(&self) -> usize {
         self.members.len()
@@ -287,119 +221,6 @@ impl MemberBase {
     /// The name of a category, from its index in an order or product row.
     pub fn category_name(&self, category: u32) -> &str {
         &self.categories[category as usize]
-    }
-}
-
-/// Every member's orders as rows, oldest first (ties: by order id), one
-/// member after another, and where each member's begin (see
-/// [`MemberBase::orders_as_of`]).
-fn orders_by_member(
-    calendar: &BrandCalendar,
-    index: &FxHashMap<String, u32>,
-    mut data: Vec<Order>,
-    members: usize,
-    categories: &mut CategoryNames,
-) -> (Vec<OrderRow>, Vec<usize>) {
-    data.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
-    let (owners, counts) = owners_of(index, data.iter().map(|o| o.member_id.as_str()), members);
-    let mut start = Vec::with_capacity(members + 1);
-    start.push(0);
-    for count in counts {
-        start.push(start.last().expect("starts at 0") + count);
-    }
-    let placeholder = OrderRow { at: 0, day: 0, amount: 0, category: 0 };
-    let mut rows = vec![placeholder; start[members]];
-    // Filled in time order, so each member's run of rows is oldest first.
-    let mut next = start.clone();
-    for (order, m) in data.into_iter().zip(owners) {
-        let Some(m) = m else { continue };
-        let category = categories.intern(&order.category);
-        let day = calendar.day_of(order.placed_at);
-        rows[next[m as usize]] = OrderRow { at: order.placed_at, day, amount: order.amount, category };
-        next[m as usize] += 1;
-    }
-    (rows, start)
-}
-
-/// Every member's events, oldest first (ties: by event id), and per kind
-/// each event's (instant, member), in time order. Each member's few events
-/// are sorted on their own: a large brand has tens of millions, and one sort
-/// of them all would need scratch memory for every one of them and compare
-/// events of different members, whose order does not matter.
-fn events_by_member(
-    calendar: &BrandCalendar,
-    index: &FxHashMap<String, u32>,
-    data: Vec<Event>,
-    members: usize,
-) -> (Vec<Vec<EventRow>>, EventsByKind) {
-    let (owners, counts) = owners_of(index, data.iter().map(|e| e.member_id.as_str()), members);
-    let mut events: Vec<Vec<EventRow>> = counts.into_iter().map(Vec::with_capacity).collect();
-    let mut by_kind = EventsByKind::new();
-    for (event, m) in data.into_iter().zip(owners) {
-        let Some(m) = m else { continue };
-        keyed::value_for(&mut by_kind, &event.kind).push((event.at, m));
-        let day = calendar.day_of(event.at);
-        events[m as usize].push(EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
-    }
-    for of_member in &mut events {
-        of_member.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-    }
-    for entries in by_kind.values_mut() {
-        entries.sort_unstable();
-    }
-    (events, by_kind)
-}
-
-/// Each record's member (`None`: unknown), from the records' member ids,
-/// and how many records each member has.
-fn owners_of<'a>(
-    index: &FxHashMap<String, u32>,
-    member_ids: impl Iterator<Item = &'a str>,
-    members: usize,
-) -> (Vec<Option<u32>>, Vec<usize>) {
-    let owners: Vec<Option<u32>> = member_ids.map(|id| index.get(id).copied()).collect();
-    let mut counts = vec![0usize; members];
-    for &m in owners.iter().flatten() {
-        counts[m as usize] += 1;
-    }
-    (owners, counts)
-}
-
-/// Per category, each member who ordered in it, on the day of their first
-/// order there (orders are sorted by time, so the first seen is the first).
-fn first_order_in_category<'a>(
-    orders: impl Iterator<Item = (u32, &'a [OrderRow])>,
-    categories: usize,
-) -> Vec<DayIndex> {
-    let mut entries: Vec<Vec<(Day, u32)>> = vec![Vec::new(); categories];
-    let mut seen = Vec::new();
-    for (m, orders) in orders {
-        seen.clear();
-        for o in orders {
-            if !seen.contains(&o.category) {
-                seen.push(o.category);
-                entries[o.category as usize].push((o.day, m));
-            }
-        }
-    }
-    entries.into_iter().map(DayIndex::build).collect()
-}
-
-#[derive(Default)]
-struct CategoryNames {
-    names: Vec<String>,
-    ids: HashMap<String, u32>,
-}
-
-impl CategoryNames {
-    fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.names.push(name.to_string());
-        self.ids.insert(name.to_string(), id);
-        id
     }
 }
 

@@ -27,7 +27,10 @@ use crate::strategy::{Loaded, Strategy, StrategySettings};
 
 /// The operator's config and the plugin engine built from it.
 pub struct App {
+    /// The whole config, checked on load; every part below is built from it.
     pub config: CanvasConfig,
+    /// Shared: every plugin loaded with it holds it; `canvas serve` cancels
+    /// the call in flight through it at shutdown.
     pub engine: Arc<PluginEngine>,
 }
 
@@ -67,6 +70,7 @@ impl App {
         App { config, engine }
     }
 
+    /// The brand's calendar, in the config's `timezone`.
     pub fn calendar(&self) -> BrandCalendar {
         self.config.calendar()
     }
@@ -76,6 +80,7 @@ impl App {
         self.config.strategy(id)
     }
 
+    /// The plugins installed in `store`, checked and compiled with this engine.
     pub fn registry<'s>(&'s self, store: &'s Store) -> Registry<'s> {
         Registry::new(store, &self.engine)
     }

@@ -17,14 +17,23 @@ use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
 /// held once and shared (see [`StrategyLog::add_decision`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedDecision {
+    /// [`Decision::step`]: audiences' `decided` conditions and plugins go by it.
     pub step: Arc<str>,
+    /// [`Decision::action`].
     pub action: ActionKind,
+    /// [`Decision::status`].
     pub status: DecisionStatus,
+    /// [`Decision::run_at`]: the member's decisions are kept in its order.
     pub run_at: Millis,
+    /// [`Decision::day`]: the day index files the decision under it.
     pub day: Day,
+    /// [`Decision::channel`].
     pub channel: Arc<str>,
+    /// [`Decision::template`].
     pub template: Arc<str>,
+    /// [`Decision::variables`], names shared, values the decision's own.
     pub variables: Vec<(Arc<str>, String)>,
+    /// [`Decision::benefit`].
     pub benefit: Option<Benefit>,
     /// Suppressed by a fatigue cap or the WeCom limit.
     pub held_back_by_caps: bool,
@@ -97,6 +106,8 @@ impl StrategyLog {
         }
     }
 
+    /// Decisions (not members) on a day in `first..=last`: what reading that
+    /// stretch of the day index costs, for an audience choosing its index.
     pub fn count_between(&self, first: Day, last: Day) -> usize {
         self.by_day.range(first..=last).map(|(_, entries)| entries.len()).sum()
     }
@@ -130,6 +141,9 @@ impl StrategyLog {
         held
     }
 
+    /// Logs a decision already in the log's form (`member`: its index in the
+    /// base). It goes among the member's by `run_at`, so decisions may come
+    /// in any order.
     pub fn add(&mut self, member: u32, decision: LoggedDecision) {
         let next_step = self.steps.len() as u32;
         let step = *keyed::value_for_or(&mut self.steps, &decision.step, || next_step);
@@ -179,6 +193,7 @@ impl DecisionLog {
         }
     }
 
+    /// The log of the strategy `id`: an empty one when it has no decisions.
     pub fn strategy(&self, id: &str) -> &StrategyLog {
         self.strategies.get(id).unwrap_or(&self.empty)
     }

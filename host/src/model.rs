@@ -25,15 +25,25 @@ pub type Day = i32;
 /// keeps every sum of them far from overflowing an `i64` of fen.
 pub const MAX_AMOUNT_FEN: Fen = 10_000_000_000;
 
+/// A member of the brand's programme: a row of members.csv (or the ingest API).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
+    /// `member_id`: unique, the key orders, events and decisions name the member by.
     pub id: String,
+    /// `name`, possibly empty; handed to plugins in the member's profile.
     pub name: String,
+    /// Membership level 1–4 (checked on import); audiences and benefits go by it.
     pub level: u8,
+    /// `birthday`; `None` when the column is empty.
     pub birthday: Option<NaiveDate>,
+    /// `joined_at`: runs before this instant do not see the member at all.
     pub joined_at: Millis,
+    /// `wecom_added_at`: when the member became the brand's WeCom contact;
+    /// `None`: not one. Plugins see it only from that instant on.
     pub wecom_added_at: Option<Millis>,
+    /// `store_id`: the store the member belongs to; passed on to plugins.
     pub store_id: String,
+    /// `guide_id`: the member's store guide, whom a staff task normally asks to act.
     pub guide_id: String,
     /// IANA time zone name, if the member has their own.
     pub tz: Option<String>,
@@ -55,72 +65,119 @@ pub(crate) fn bare_member(id: &str) -> Member {
     }
 }
 
+/// Where an order was placed: orders.csv's `channel`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrderChannel {
+    /// `store`: in a physical store.
     Store,
+    /// `online`: in the brand's online shop.
     Online,
 }
 
+/// A purchase: a row of orders.csv (or the ingest API).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
+    /// `order_id`: unique among orders.
     pub id: String,
+    /// Who bought: a member of the same import or already in the store.
     pub member_id: String,
+    /// When it was placed; its day in the brand's calendar follows, and runs
+    /// before this instant do not see it.
     pub placed_at: Millis,
+    /// What was paid, from `amount` in yuan; 0 to [`MAX_AMOUNT_FEN`].
     pub amount: Fen,
+    /// `channel`: `store` or `online`.
     pub channel: OrderChannel,
+    /// The category bought, compared by name with [`Product::category`].
     pub category: String,
+    /// The product bought; not checked against products.csv.
     pub sku: String,
 }
 
+/// Something that happened to a member: a row of events.csv (or the ingest
+/// API), or a `coupon_issued` the host itself leaves for a coupon sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
+    /// `event_id`: unique among events.
     pub id: String,
+    /// Whom it concerns: a member of the same import or already in the store.
     pub member_id: String,
+    /// Free-form, e.g. `coupon_issued`, `coupon_redeemed`, `group_buy_joined`;
+    /// plugins ask for the kinds they want.
     pub kind: String,
+    /// When it happened; runs before this instant do not see it.
     pub at: Millis,
-    /// A compact JSON object.
+    /// A compact JSON object (`{}` when the column is empty).
     pub attrs: String,
 }
 
+/// Something the brand sells: a row of products.csv.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Product {
+    /// `sku`: unique among products, the product's id.
     pub sku: String,
+    /// `name`, possibly empty.
     pub name: String,
+    /// The category, which strategies match with the categories members bought.
     pub category: String,
+    /// The list price, from `price` in yuan; 0 to [`MAX_AMOUNT_FEN`].
     pub price: Fen,
+    /// When it was launched: runs before this instant do not see it, and
+    /// plugins are told of launches within their look-back.
     pub launched_at: Millis,
+    /// `tags`, split at `;` and trimmed, empty ones dropped (e.g.
+    /// `group_buy` marks what a group buy may offer).
     pub tags: Vec<String>,
 }
 
 /// Everything one import brings in.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSet {
+    /// members.csv's rows (or, read from a store, every member it holds).
     pub members: Vec<Member>,
+    /// orders.csv's rows; each names a member of the import or the store.
     pub orders: Vec<Order>,
+    /// events.csv's rows; each names a member of the import or the store.
     pub events: Vec<Event>,
+    /// products.csv's rows.
     pub products: Vec<Product>,
 }
 
+/// What a touch does, as decisions.jsonl's `action` names it; the WIT
+/// `action` without its payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
+    /// A message on the touch's channel with its template.
     Message,
+    /// A coupon, announced on the touch's channel.
     Coupon,
+    /// A task for a store guide ([`Decision::guide_id`]) to contact the member.
     StaffTask,
+    /// An invitation to open a group buy ([`Decision::group_buy`]).
     GroupBuyInvite,
 }
 
+/// What became of a proposed touch: the governor's verdict, or `Failed`,
+/// which the plugin's side of the run sets and the governor never sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionStatus {
+    /// Sent at the run instant.
     Dispatched,
+    /// Never sent: lost arbitration, stopped by a cap (`on_cap = "drop"`, or
+    /// no slot within `max_defer_hours`) or over budget; the reason says which.
     Suppressed,
+    /// Not sent: the member is in the strategy's control group.
     Holdout,
+    /// Sent later, at `send_at`: quiet hours or a cap.
     Deferred,
+    /// Not sent: the plugin failed on this member, or its touch broke the contract.
     Failed,
 }
 
 impl DecisionStatus {
+    /// Every status, in declaration order.
     pub const ALL: [DecisionStatus; 5] = [
         DecisionStatus::Dispatched,
         DecisionStatus::Suppressed,
@@ -129,6 +186,7 @@ impl DecisionStatus {
         DecisionStatus::Failed,
     ];
 
+    /// The status in snake_case, as decisions.jsonl, the summary and metrics labels spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             DecisionStatus::Dispatched => "dispatched",
@@ -140,27 +198,43 @@ impl DecisionStatus {
     }
 }
 
+/// What sort of benefit a touch offers. Only coupons get a coupon id, count
+/// against a strategy's coupon budget and leave a `coupon_issued` event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BenefitKind {
+    /// A coupon worth its value off a purchase.
     Coupon,
+    /// A gift, its value what it costs the brand.
     Gift,
+    /// A draw in a lottery.
     Lottery,
+    /// Loyalty points.
     Points,
+    /// Early access to something, e.g. a sale or a launch.
     EarlyAccess,
 }
 
+/// What a touch offers the member, as the plugin returned it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Benefit {
+    /// Coupon, gift, lottery, points or early access.
     pub kind: BenefitKind,
+    /// Face value (coupon) or cost (gift) in fen: more than 0 and at most
+    /// `[sandbox] benefit_max_yuan` (the contract checks). Yuan in decisions.jsonl.
     pub value: Fen,
+    /// A named gift that comes with it, e.g. `birthday gift box`.
     pub gift: Option<String>,
 }
 
+/// A group-buy offer in an invite.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupBuy {
+    /// The product offered.
     pub sku: String,
+    /// How many people make up a group; at least 2.
     pub group_size: u8,
+    /// The price in the group buy, in fen: more than 0, at most [`MAX_AMOUNT_FEN`].
     pub price: Fen,
 }
 
@@ -170,25 +244,40 @@ pub struct Decision {
     /// The idempotency key, `strategy/step/period/member`: a strategy decides a
     /// step for a member at most once per period of its schedule.
     pub key: String,
+    /// The id of the strategy (its plugin) that proposed it.
     pub strategy: String,
+    /// The plugin's version (from its manifest) at the run.
     pub plugin_version: String,
     /// The run instant.
     pub run_at: Millis,
     /// The run's local date in the brand's calendar.
     pub day: Day,
+    /// Whom the touch is for ([`Member::id`]).
     pub member_id: String,
+    /// The stage inside the strategy (`recall`, `first`, `followup` …);
+    /// `!call` on a failed decision that no touch named.
     pub step: String,
+    /// What the touch does; its payload is in `benefit`, `guide_id` or `group_buy`.
     pub action: ActionKind,
+    /// Where it goes (`wecom`, `sms` …): picks the sink, and the caps count
+    /// per channel. Empty on a failed decision.
     pub channel: String,
+    /// The message template's name; empty on a failed decision.
     pub template: String,
+    /// Name and value pairs for the template, in the plugin's order.
     pub variables: Vec<(String, String)>,
+    /// A coupon touch's coupon, or what a staff task hands over; else `None`.
     pub benefit: Option<Benefit>,
     /// For a coupon benefit: the coupon's id, stable for this decision.
     pub coupon_id: Option<String>,
     /// For staff tasks: the guide asked to act.
     pub guide_id: Option<String>,
+    /// For group-buy invites: the offer.
     pub group_buy: Option<GroupBuy>,
+    /// Set by the governor; `Failed` before it, by the run's plugin side.
     pub status: DecisionStatus,
+    /// Why, in words, when not dispatched now (the rule, or the strategy
+    /// that won arbitration); `None` for a touch dispatched now.
     pub reason: Option<String>,
     /// For a deferred touch: when it is to be sent.
     pub send_at: Option<Millis>,
@@ -216,20 +305,35 @@ impl Decision {
 /// there), and the decision keeps them as they are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Proposal {
+    /// [`Decision::key`], `strategy/step/period/member`.
     pub key: String,
+    /// [`Decision::strategy`].
     pub strategy: String,
+    /// [`Decision::plugin_version`].
     pub plugin_version: String,
+    /// [`Decision::run_at`]: the run instant.
     pub run_at: Millis,
+    /// [`Decision::day`]: the run's local date.
     pub day: Day,
+    /// [`Decision::member_id`]: one of the batch the plugin was given.
     pub member_id: String,
+    /// [`Decision::step`].
     pub step: String,
+    /// [`Decision::action`].
     pub action: ActionKind,
+    /// [`Decision::channel`].
     pub channel: String,
+    /// [`Decision::template`].
     pub template: String,
+    /// [`Decision::variables`].
     pub variables: Vec<(String, String)>,
+    /// [`Decision::benefit`].
     pub benefit: Option<Benefit>,
+    /// [`Decision::coupon_id`]: derived from the key for a coupon benefit.
     pub coupon_id: Option<String>,
+    /// [`Decision::guide_id`].
     pub guide_id: Option<String>,
+    /// [`Decision::group_buy`].
     pub group_buy: Option<GroupBuy>,
 }
 
@@ -238,11 +342,15 @@ pub struct Proposal {
 /// imported ones.
 pub const COUPON_ISSUED: &str = "coupon_issued";
 
+/// How a strategy's run ended (runs.jsonl's `status` and `error`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunOutcome {
+    /// The plugin decided every batch; members it failed on alone each have
+    /// a `failed` decision.
     Completed,
     /// The plugin failed this run (trap, limit, error); earlier batches' decisions stand.
     Failed {
+        /// What went wrong, in words naming the plugin and its version.
         error: String,
     },
 }
@@ -264,19 +372,32 @@ pub enum RunTrigger {
 /// One run of one strategy.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The strategy's id.
     pub strategy: String,
+    /// What started the run.
     pub trigger: RunTrigger,
+    /// The plugin's version (from its manifest) at the run.
     pub plugin_version: String,
+    /// The run instant.
     pub run_at: Millis,
+    /// The run's local date in the brand's calendar.
     pub day: Day,
+    /// Members the audience selected, those held back included.
     pub audience: u64,
+    /// Batches (of up to `[run] batch_size` members) the plugin was asked
+    /// to decide, up to and including one that failed the run.
     pub batches: u32,
     /// New decisions, whatever their status.
     pub decisions: u64,
     /// Touches the plugin proposed again for a (step, member, period) decided before: not decided twice.
     pub already_decided: u64,
+    /// Fuel (~ WebAssembly instructions) over all of the plugin's calls in
+    /// the run, the calls that split a failing batch included.
     pub fuel_used: u64,
+    /// Wall-clock time of the strategy's part, from its audience to its last
+    /// batch; the instant's governance and recording are not counted.
     pub duration_micros: u64,
+    /// Whether the run completed or failed, and why.
     pub outcome: RunOutcome,
     /// Members selected whom the caps held back at this strategy's last
     /// decision and still hold back from any touch of it: not asked again,

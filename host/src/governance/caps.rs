@@ -13,7 +13,9 @@ const HOUR: i64 = 3_600_000;
 /// A touch to one member at an instant on a channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedTouch {
+    /// When it is (or is to be) sent: the run instant, or a deferred touch's `send_at`.
     pub at: Millis,
+    /// Its channel: per-channel caps and the WeCom limit count only their own.
     pub channel: String,
 }
 

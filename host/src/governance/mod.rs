@@ -45,6 +45,9 @@ const HOUR: i64 = 3_600_000;
 /// Deferral search gives up after this many rule checks (each moves the time forward).
 const MAX_SLOT_SEARCH: usize = 64;
 
+/// Applies the touch policy to a run instant's proposals, remembering every
+/// touch and coupon decided so far (from the store, then from each run) for
+/// the caps and budgets.
 pub struct Governor {
     policy: GovernancePolicy,
     rules: HashMap<String, StrategyRules>,

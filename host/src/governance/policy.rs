@@ -13,16 +13,24 @@ pub struct GovernancePolicy {
     /// Strategy ids, highest priority first, for arbitration. Strategies not
     /// listed rank after these, by id.
     pub priority: Vec<String>,
+    /// `[governance.fatigue]`: the caps per member over all strategies.
     pub fatigue: FatiguePolicy,
     /// Service messages (e.g. a coupon the member already holds): fatigue caps
     /// do not hold them back, though they count toward the caps; the WeCom
     /// limit and quiet hours still apply.
     pub exempt_from_caps: Vec<String>,
+    /// `[governance.wecom_limit]`: the platform's own limit, applied to every strategy.
     pub wecom_limit: WecomLimit,
+    /// `[governance.quiet_hours]`: when no touch is sent, in the member's time zone.
     pub quiet_hours: QuietHours,
-    /// Per-strategy defaults; `[strategies.<id>]` may override each.
+    /// Percent (0–100) of each strategy's members kept as its control group.
+    /// This and the next two are per-strategy defaults; `[strategies.<id>]`
+    /// may override each.
     pub holdout_percent: f64,
+    /// What becomes of a touch a cap stops.
     pub on_cap: OnCap,
+    /// How far past the run instant a deferred touch may be sent; beyond it,
+    /// suppressed.
     pub max_defer_hours: u32,
 }
 
@@ -58,6 +66,7 @@ impl Default for GovernancePolicy {
 pub struct FatiguePolicy {
     /// At most this many touches over all channels in any `window_hours`.
     pub max_touches: u32,
+    /// The rolling window `max_touches` counts over; at least 1 (checked on load).
     pub window_hours: u32,
     /// At least this many hours between two touches to one member.
     pub min_gap_hours: u32,
@@ -76,10 +85,13 @@ impl Default for FatiguePolicy {
     }
 }
 
+/// A cap on one channel's touches to a member (`fatigue.channels.<channel>`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelCap {
+    /// At most this many touches on the channel in any `window_hours`.
     pub max_touches: u32,
+    /// The rolling window, in hours; at least 1 (checked on load).
     pub window_hours: u32,
 }
 
@@ -88,6 +100,7 @@ pub struct ChannelCap {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WecomLimit {
+    /// The calendar period the limit counts over, and with it the limit.
     pub per: WecomPeriod,
     /// The channels that are WeCom bulk messages (staff tasks on them too).
     pub channels: Vec<String>,
@@ -106,8 +119,11 @@ impl Default for WecomLimit {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WecomPeriod {
+    /// As many a calendar month as it has days.
     Month,
+    /// 7 a calendar week, Monday to Sunday.
     Week,
+    /// 1 a day.
     Day,
 }
 
@@ -116,9 +132,13 @@ pub enum WecomPeriod {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QuietHours {
+    /// Off: touches are sent at any hour.
     pub enabled: bool,
+    /// When the window opens (`HH:MM` in the config); an `end` earlier than
+    /// `start` makes it span midnight, and an equal one makes it empty.
     #[serde(serialize_with = "hhmm_out", deserialize_with = "hhmm_in")]
     pub start: NaiveTime,
+    /// When the window closes (`HH:MM`): the time a touch inside it is deferred to.
     #[serde(serialize_with = "hhmm_out", deserialize_with = "hhmm_in")]
     pub end: NaiveTime,
 }
@@ -156,14 +176,19 @@ pub enum OnCap {
 /// One strategy's governance, the policy's defaults with its own overrides.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StrategyRules {
+    /// Percent (0–100) of the strategy's members in its control group.
     pub holdout_percent: f64,
+    /// What becomes of its touches a cap stops.
     pub on_cap: OnCap,
+    /// How far past the run instant its touches may be deferred.
     pub max_defer_hours: u32,
-    /// Fen of coupon value a day, if capped.
+    /// Fen (the config says yuan) of coupon value a brand-calendar day, if capped.
     pub coupon_budget_per_day: Option<i64>,
 }
 
 impl GovernancePolicy {
+    /// What the types cannot say, checked when the config loads: the holdout
+    /// within 0–100 and no fatigue window of 0 hours. `Err` names the key.
     pub fn check(&self) -> Result<(), String> {
         if !(0.0..=100.0).contains(&self.holdout_percent) {
             return Err(format!("governance.holdout_percent {} is not within 0–100", self.holdout_percent));

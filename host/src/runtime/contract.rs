@@ -17,9 +17,11 @@ pub const MAX_LABEL_BYTES: usize = 128;
 pub const MAX_VARIABLES: usize = 32;
 /// Bytes in one variable's value.
 pub const MAX_VALUE_BYTES: usize = 2_048;
-/// Bytes of a manifest's name, version and schedule; of its description; of its default config.
+/// Bytes of a manifest's name, and of its schedule.
 pub const MAX_MANIFEST_NAME_BYTES: usize = 128;
+/// Bytes of a manifest's description.
 pub const MAX_DESCRIPTION_BYTES: usize = 4_096;
+/// Bytes of a manifest's default config (JSON).
 pub const MAX_DEFAULT_CONFIG_BYTES: usize = 64 * 1024;
 
 /// What a record costs against the output cap beyond its strings: what the

@@ -28,7 +28,10 @@ pub const NO_STEP: &str = "!call";
 /// decisions, which skip it.
 #[derive(Debug, Default)]
 pub struct Proposals {
+    /// Touches that kept to the contract, in the plugin's order.
     pub proposed: Vec<Proposal>,
+    /// One `failed` decision per member and step whose touch broke the
+    /// contract (or, from the runner, per member the plugin failed on).
     pub failed: Vec<Decision>,
 }
 

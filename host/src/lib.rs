@@ -1,40 +1,50 @@
 //! The canvas host: runs brands' lifecycle strategies as sandboxed
 //! WebAssembly components over their member data.
 //!
-//! Data flows through one module per stage:
+//! Data flows through one module per stage, in this order:
 //!
 //! ```text
-//! CSV ─ import ─▶ store (sled) ─▶ member_base ─▶ audience ─▶ runtime (wasm) ─▶ governance ─▶ dispatch
-//!                                  (as of a run)  (who, facts)  (plugin proposes)  (host decides) (outbox)
+//! CSV ─ import ─▶ store ─▶ member_base ─▶ audience ─▶ runtime ─────────────▶ governance ─▶ runner records ─▶ dispatch ─▶ report
+//!       (all or   (sled,    (as of the     (who, and    (wasm sandbox: the    (the host     (decision pages,  (outbox,     (decisions.jsonl,
+//!        nothing)  a file    run instant)   their facts)  plugin proposes,     decides)      outbox entries)   sinks)       summary, HTML)
+//!                  per tree)                              contract checked)
 //! ```
 //!
-//! - [`app`]: the composition root — the config made into an engine, strategies,
-//!   a runner, a dispatcher; which strategies run at an instant, and running them;
+//! One composition root drives it: [`app`] turns the config into the engine,
+//! the strategies, a runner and a dispatcher, decides which strategies run at
+//! an instant ([`app::Selection`]) and runs them. `canvas run`, `serve`,
+//! `simulate`, `plugin test` and the benchmark all start there.
+//!
+//! - [`app`]: the composition root (above);
 //! - [`model`]: the records (members, orders, events, products, proposals, decisions, runs);
-//! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is);
-//! - [`import`]: the CSV contract, all-or-nothing, errors with file:line:column;
+//! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is, a run's clock);
+//! - [`import`]: the CSV/JSON contract, all-or-nothing, errors with file:line:column;
 //! - [`store`]: the operator's sled store, a file per tree — imported records, decision pages, runs,
 //!   the outbox, installed plugins — with the types those trees hold (outbox and plugin entries);
-//! - [`member_base`]: the member base in memory, time-indexed, with day indexes;
+//! - [`member_base`]: the member base in memory, time-indexed, with day indexes (`build.rs` makes it);
 //! - [`decision_log`]: each strategy's earlier decisions, for audiences and plugin history;
-//! - [`audience`]: evaluates a plugin's declarative audience and gathers member facts;
-//! - [`runtime`]: wasmtime — loading, checking and sandboxing plugins;
-//! - [`registry`]: installed plugins — install, enable, config, upgrade, rollback (kept in the store);
-//! - [`scaffold`]: `canvas plugin new` — a plugin folder in Rust, Python or JavaScript from templates;
-//! - [`schedule`]: cron schedules in the brand's time zone;
+//! - [`audience`]: evaluates a plugin's declarative audience (index ranges, conditions) and gathers member facts;
+//! - [`runtime`]: wasmtime — loading, sandboxing and calling plugins, one module per WIT version, and the
+//!   guest contract: audience limits, touch checks, proposals with their keys and coupon ids;
 //! - [`strategy`]: a plugin with the operator's settings laid over its defaults;
-//! - [`runner`]: a run instant — every strategy due proposes, the governor decides, all is recorded at once;
-//! - [`governance`]: arbitration, holdouts, quiet hours, fatigue caps, the WeCom limit, budgets;
+//! - [`registry`]: installed plugins — install, enable, config, upgrade, rollback (kept in the store);
+//! - [`schedule`]: cron schedules in the brand's time zone;
+//! - [`runner`]: a run instant — each strategy due proposes (`propose.rs`, batches isolated by
+//!   `isolate.rs`), the governor decides, all is recorded at once;
+//! - [`governance`]: arbitration, holdouts, quiet hours, fatigue caps, the WeCom limit, budgets —
+//!   typed outcomes and reasons, worded only when a decision is made;
 //! - [`dispatch`]: delivering the store's outbox — sinks (webhook, JSONL file), retries and dead letters;
-//! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
-//! - [`fixture`]: `canvas plugin test` — one plugin on a hand-written fixture;
-//! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store;
 //! - [`decision_line`]: a decision as one JSON line, in decisions.jsonl and as the touch dispatch sends;
-//! - [`report`]: decisions.jsonl, runs.jsonl and the summary table;
+//! - [`report`]: runs.jsonl, the summary table and the HTML report;
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
-//! - [`config`]: the operator's TOML config, with every default;
-//! - [`printable`]: a plugin's text made safe for a terminal.
+//! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
+//! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store, no sinks;
+//! - [`fixture`]: `canvas plugin test` — one plugin on a hand-written fixture, and its outcome;
+//! - [`scaffold`]: `canvas plugin new` — a plugin folder in Rust, Python or JavaScript from templates;
+//! - [`config`]: the operator's TOML config, with every default; each section's type is its subsystem's;
+//! - [`keyed`], [`parallel`], [`printable`]: small shared helpers — maps keyed by ids held
+//!   elsewhere, work spread over threads in input order, a plugin's text made safe for a terminal.
 //!
 //! The seeded generator of realistic data sets behind `canvas gen` is a crate
 //! of its own, `canvas_generate` in `host/generate/`: it writes the CSV files
@@ -43,6 +53,8 @@
 //! The `canvas` binary, in `host/src/bin/canvas/` (one file per command),
 //! only parses arguments and prints: what a command does is in this library,
 //! put together by [`app`].
+
+#![warn(missing_docs)]
 
 pub mod app;
 pub mod audience;

@@ -42,6 +42,8 @@
 //! | `sampling` | the random streams, weighted picks, exponential gaps, times of day |
 //! | `output` | the CSV files: RFC 3339 instants, amounts, SKUs, quoting |
 
+#![warn(missing_docs)]
+
 use std::io::Write;
 use std::path::Path;
 

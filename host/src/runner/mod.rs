@@ -50,7 +50,9 @@ impl Default for RunSettings {
 #[derive(Debug, thiserror::Error)]
 #[error("the run at {at} was stopped and nothing of it was recorded: {reason}")]
 pub struct RunStopped {
+    /// The run instant, RFC 3339 in the brand's time zone.
     pub at: String,
+    /// What stopped it (the host shutting down).
     pub reason: String,
 }
 
@@ -72,8 +74,11 @@ pub struct RunTimings {
 
 /// Runs strategies against a member base, recording into a store.
 pub struct Runner<'a> {
+    /// The member base the runner decides over, as of its latest run.
     pub base: MemberBase,
+    /// Every strategy's earlier decisions, with this runner's added as it records them.
     pub log: DecisionLog,
+    /// Where its runs' time went, summed since the last reset.
     pub timings: RunTimings,
     governor: Governor,
     store: &'a Store,
@@ -90,6 +95,7 @@ pub struct Runner<'a> {
 /// reading the store again before every run (over a minute at a million
 /// members); it is stale once the member data changes.
 pub struct RunnerState {
+    /// The member base, with the events its runs added (issued coupons).
     pub base: MemberBase,
     log: DecisionLog,
     governor: Governor,

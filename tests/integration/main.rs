@@ -20,6 +20,7 @@ mod sandbox;
 mod serve;
 mod serve_auth;
 mod serve_runs;
+mod service;
 mod simulate;
 mod strategies;
 mod support;

@@ -11,8 +11,8 @@ use canvas::serve::{self, Auth, ScaledClock};
 use reqwest::StatusCode;
 use tempfile::TempDir;
 
-use crate::serve::*;
 use crate::serve_runs::Served;
+use crate::service::*;
 use crate::support::*;
 
 /// A config with the store and the touches in `dir` and no token; `serve`

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-use crate::serve::*;
+use crate::service::*;
 use crate::support::*;
 
 /// `count` members, each with an order (the slow plugin's audience).

@@ -14,6 +14,10 @@
 //!
 //! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--months N] [--days N] [--smoke]`
 //! after `make plugins polyglot`). `--smoke` is the small version CI runs.
+//!
+//! One file over 400 lines: the seven measurements run in one process, one after
+//! the other, so their figures are side by side; each is a function here, and the
+//! native twins of the strategies are in `native.rs`.
 
 mod native;
 

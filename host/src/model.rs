@@ -4,6 +4,9 @@
 //! Units: instants are milliseconds since the Unix epoch (UTC), money is fen
 //! (1 yuan = 100 fen), days are local dates in the brand's calendar counted
 //! from 1970-01-01 — the same units as the WIT contract.
+//!
+//! One file, a little over 400 lines: every record is here so a reader finds
+//! the whole vocabulary in one place, and most of its length is field docs.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

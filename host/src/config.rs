@@ -9,6 +9,7 @@
 //! [run]
 //! batch_size = 500
 //! workers = 0                      # batches decided at once; 0 = one per core
+//! max_ahead_hours = 24             # runs asked for further ahead of the clock need force
 //!
 //! [sandbox]
 //! fuel = 2_000_000_000
@@ -29,7 +30,7 @@
 //! url = "https://gateway.example/touches"
 //!
 //! [strategies.birthday-tiered]
-//! enabled = true
+//! enabled = true                   # false switches it off whatever the store says
 //! schedule = "0 10 1 * *"          # optional; the plugin's own by default
 //! config = { levels = { 1 = { kind = "coupon", value = 30 } } }
 //! on_cap = "defer"                 # governance overrides for this strategy

@@ -5,7 +5,7 @@
 //! (1 yuan = 100 fen), days are local dates in the brand's calendar counted
 //! from 1970-01-01 — the same units as the WIT contract.
 //!
-//! One file, a little over 400 lines: every record is here so a reader finds
+//! One file, a little over 400 lines (430): every record is here so a reader finds
 //! the whole vocabulary in one place, and most of its length is field docs.
 
 use chrono::NaiveDate;
@@ -409,4 +409,26 @@ pub struct RunRecord {
     /// Members the plugin failed on alone (each has a `failed` decision
     /// naming why); the others were decided. Last, so older records read as 0.
     pub failed_members: u64,
+}
+
+impl RunRecord {
+    /// A run of `strategy` at `at` (on `day`) that has done nothing yet.
+    pub fn starting(strategy: &str, trigger: RunTrigger, plugin_version: &str, at: Millis, day: Day) -> RunRecord {
+        RunRecord {
+            strategy: strategy.to_string(),
+            trigger,
+            plugin_version: plugin_version.to_string(),
+            run_at: at,
+            day,
+            audience: 0,
+            batches: 0,
+            decisions: 0,
+            already_decided: 0,
+            fuel_used: 0,
+            duration_micros: 0,
+            outcome: RunOutcome::Completed,
+            held_back: 0,
+            failed_members: 0,
+        }
+    }
 }

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::model::Millis;
 use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use crate::store::{InstalledVersion, PluginEntry, Store};
-use crate::strategy::{merge_config, Loaded, Strategy, StrategySettings};
+use crate::strategy::{merge_config, Loaded, Off, Strategy, StrategySettings};
 
 /// Why a registry operation failed; the admin API maps each to its status code.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,22 @@ pub enum RegistryError {
         id: String,
         /// The plugin's message, or how the call failed.
         reason: String,
+    },
+    /// Other bytes under a version already installed: a build is known by its
+    /// version, so a changed plugin must carry a new one.
+    #[error(
+        "{id} {version} is installed already as another build (sha256 {installed}…, this one {offered}…): \
+         give the changed plugin a new version"
+    )]
+    VersionTaken {
+        /// The plugin's id.
+        id: String,
+        /// The version both builds claim.
+        version: String,
+        /// The first 16 hex digits of the installed build's SHA-256.
+        installed: String,
+        /// The first 16 hex digits of the refused build's.
+        offered: String,
     },
     /// A rollback of a plugin (named) with no version active before the current one.
     #[error("{0} has no earlier version to roll back to")]
@@ -71,10 +87,30 @@ impl<'a> Registry<'a> {
     }
 
     /// Checks a component, pins it by hash, compiles it once, and makes it
-    /// the active version of its id (an upgrade, when the id is installed).
-    pub fn install(&self, source: &str, wasm: &[u8], now: Millis) -> Result<Installed, RegistryError> {
+    /// the active version of its id (an upgrade, when the id is installed)
+    /// — once it accepts the config it will run with: the canvas config's
+    /// settings for its id (`settings_of`) and the keys set before.
+    pub fn install(
+        &self,
+        source: &str,
+        wasm: &[u8],
+        settings_of: &dyn Fn(&str) -> StrategySettings,
+        now: Millis,
+    ) -> Result<Installed, RegistryError> {
         let plugin = LoadedPlugin::from_bytes(self.engine, source, wasm)?;
         let sha256 = sha256_hex(wasm);
+        let existing = self.store.plugin_entry(&plugin.manifest.id)?;
+        let taken = existing.iter().flat_map(|e| &e.versions).find(|v| v.version == plugin.manifest.version);
+        if let Some(taken) = taken.filter(|v| v.sha256 != sha256) {
+            return Err(RegistryError::VersionTaken {
+                id: plugin.manifest.id.clone(),
+                version: plugin.manifest.version.clone(),
+                installed: taken.sha256[..16].to_string(),
+                offered: sha256[..16].to_string(),
+            });
+        }
+        let keys = existing.as_ref().map(|e| e.config.clone()).unwrap_or_default();
+        self.accepted(&plugin, &settings_of(&plugin.manifest.id), &keys)?;
         let compiled = self.engine.precompile(wasm).with_context(|| format!("compiling {source}"))?;
         self.store.put_plugin_blobs(&sha256, wasm, &compiled)?;
         let m = &plugin.manifest;
@@ -89,7 +125,7 @@ impl<'a> Registry<'a> {
             size_bytes: wasm.len() as u64,
             installed_at: now,
         };
-        let mut entry = match self.store.plugin_entry(&m.id)? {
+        let mut entry = match existing {
             Some(entry) => entry,
             None => PluginEntry {
                 id: m.id.clone(),
@@ -144,26 +180,41 @@ impl<'a> Registry<'a> {
         now: Millis,
     ) -> Result<serde_json::Value, RegistryError> {
         let mut entry = self.get(id)?;
-        let plugin = self.load(&entry)?;
-        let effective = effective_config(&plugin.manifest.default_config, settings, &keys);
-        if let Err(e) = plugin.audience(&effective) {
-            let reason = match e {
-                PluginError::Returned { message, .. } => message,
-                other => other.to_string(),
-            };
-            return Err(RegistryError::BadConfig { id: id.to_string(), reason });
-        }
+        let effective = self.accepted(&self.load(&entry)?, settings, &keys)?;
         entry.config = keys;
         entry.updated_at = now;
         self.store.put_plugin_entry(&entry)?;
         Ok(effective)
     }
 
-    /// Makes the version active before the current one active again.
-    pub fn rollback(&self, id: &str, now: Millis) -> Result<PluginEntry, RegistryError> {
+    /// The effective config of `plugin` with the canvas config's `settings`
+    /// and the operator's `keys`, once the plugin has accepted it.
+    fn accepted(
+        &self,
+        plugin: &LoadedPlugin,
+        settings: &StrategySettings,
+        keys: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value, RegistryError> {
+        let effective = effective_config(&plugin.manifest.default_config, settings, keys);
+        match plugin.audience(&effective) {
+            Ok(_) => Ok(effective),
+            Err(e) => {
+                let reason = match e {
+                    PluginError::Returned { message, .. } => message,
+                    other => other.to_string(),
+                };
+                Err(RegistryError::BadConfig { id: plugin.id().to_string(), reason })
+            }
+        }
+    }
+
+    /// Makes the version active before the current one active again, once
+    /// it accepts the config it will run with (`settings`, and the keys set).
+    pub fn rollback(&self, id: &str, settings: &StrategySettings, now: Millis) -> Result<PluginEntry, RegistryError> {
         let mut entry = self.get(id)?;
         let previous = entry.previously_active.pop().ok_or_else(|| RegistryError::NothingToRollBack(id.to_string()))?;
         entry.active = previous;
+        self.accepted(&self.load(&entry)?, settings, &entry.config)?;
         entry.updated_at = now;
         self.store.put_plugin_entry(&entry)?;
         Ok(entry)
@@ -180,24 +231,33 @@ impl<'a> Registry<'a> {
         Ok(plugin)
     }
 
-    /// The enabled plugins as strategies: the canvas config's settings (by
-    /// id, from `settings_of`), with the registry's enabled flag and config
-    /// keys laid over them.
+    /// The installed plugins as strategies: those that run (enabled here,
+    /// not switched off by the canvas config), with the canvas config's
+    /// settings (by id, from `settings_of`) and the registry's config keys
+    /// laid over them; the others in `off`, with why.
     pub fn strategies(&self, settings_of: &dyn Fn(&str) -> StrategySettings) -> Result<Loaded, RegistryError> {
-        let mut loaded = Loaded { strategies: Vec::new(), refused: Vec::new() };
-        for entry in self.list()?.into_iter().filter(|e| e.enabled) {
+        let mut loaded = Loaded { strategies: Vec::new(), off: Vec::new(), refused: Vec::new() };
+        for entry in self.list()? {
+            let mut settings = settings_of(&entry.id);
+            if let Some(why) = Off::of_installed(entry.enabled, &settings) {
+                loaded.off.push((entry.id, why));
+                continue;
+            }
             let plugin = match self.load(&entry) {
                 Ok(plugin) => plugin,
                 Err(e) => {
                     loaded.refused.push(e.to_string());
+                    loaded.off.push((entry.id, Off::Refused(e.to_string())));
                     continue;
                 }
             };
-            let mut settings = settings_of(&entry.id);
             settings.config = merge_maps(&settings.config, &entry.config);
             match Strategy::new(plugin, &settings) {
                 Ok(strategy) => loaded.strategies.push(strategy),
-                Err(e) => loaded.refused.push(e.to_string()),
+                Err(e) => {
+                    loaded.refused.push(e.to_string());
+                    loaded.off.push((entry.id, Off::Refused(e.to_string())));
+                }
             }
         }
         Ok(loaded)

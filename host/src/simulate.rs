@@ -105,7 +105,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
     let data = Store::dataset_of_import(crate::import::read_dir(&options.data)?)?;
     let store = Store::open(scratch)?;
 
-    let Loaded { strategies, refused } =
+    let Loaded { strategies, refused, .. } =
         app.strategies(PluginSource::Folder(&options.plugins), options.strategies.as_deref())?;
     if strategies.is_empty() {
         bail!("no strategy to simulate{}", refusal_note(&refused));

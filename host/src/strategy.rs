@@ -13,8 +13,9 @@ use crate::schedule::Schedule;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StrategySettings {
-    /// Whether it runs from a plugin folder when no strategy is named (true
-    /// unless set). Installed plugins go by the registry's own flag instead.
+    /// `false` switches the strategy off whatever the store says (see
+    /// [`Off::SwitchedOff`]); `true`, the default, leaves it to the store:
+    /// an installed plugin runs once enabled there, a folder's always.
     pub enabled: bool,
     /// A cron expression replacing the plugin's own schedule.
     pub schedule: Option<String>,
@@ -111,8 +112,56 @@ impl Strategy {
 pub struct Loaded {
     /// The strategies ready to run, in the order their plugins were found.
     pub strategies: Vec<Strategy>,
+    /// The plugins there that do not run, and why.
+    pub off: Vec<(String, Off)>,
     /// Plugin files refused, and strategies whose config the plugin rejected.
     pub refused: Vec<String>,
+}
+
+impl Loaded {
+    /// Every plugin id there, running or not.
+    pub fn known_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> =
+            self.strategies.iter().map(Strategy::id).chain(self.off.iter().map(|(id, _)| id.as_str())).collect();
+        ids.sort_unstable();
+        ids
+    }
+}
+
+/// Why a plugin that is there does not run. The one rule: a strategy runs
+/// when its plugin is installed and enabled in the store and canvas.toml
+/// does not switch it off; from a plugins folder (development mode),
+/// unless canvas.toml switches it off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Off {
+    /// Installed plugins start disabled; the operator enables them.
+    Disabled,
+    /// `[strategies.<id>] enabled = false` in canvas.toml.
+    SwitchedOff,
+    /// The plugin refuses the effective config (or its schedule is not one).
+    Refused(String),
+}
+
+impl Off {
+    /// Why an installed plugin does not run, by the one rule; `None`: it runs
+    /// (if the plugin accepts its config).
+    pub fn of_installed(enabled_in_store: bool, settings: &StrategySettings) -> Option<Off> {
+        match (enabled_in_store, settings.enabled) {
+            (false, _) => Some(Off::Disabled),
+            (true, false) => Some(Off::SwitchedOff),
+            (true, true) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Off {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Off::Disabled => write!(f, "disabled (`canvas plugin enable` or POST /api/v1/plugins/<id>/enable)"),
+            Off::SwitchedOff => write!(f, "switched off in canvas.toml (`enabled = false`)"),
+            Off::Refused(reason) => write!(f, "cannot run: {reason}"),
+        }
+    }
 }
 
 /// The effective config: `overrides` laid over `defaults`, objects merged key

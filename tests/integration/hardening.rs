@@ -223,6 +223,7 @@ fn install_list_show_and_test_print_a_plugins_escape_sequences_as_text_and_its_s
     let store = dir.path().join("store");
     let store = store.to_str().unwrap();
     let hostile = test_plugin("hostile");
+    assert_eq!(canvas_run(&["init", "--store", store]).0, 0);
     let started = Instant::now();
     let (code, installed) = canvas_run(&["plugin", "install", hostile.to_str().unwrap(), "--store", store]);
     assert_eq!(code, 0, "{installed}");

@@ -163,8 +163,12 @@ async fn while_an_import_stands_interrupted_ingest_and_runs_answer_409_and_canno
     let store = Arc::new(Store::open(&store_dir).unwrap());
     // A strategy to run: with none, a run would not need the data.
     let engine = Arc::new(PluginEngine::new(Default::default()).unwrap());
-    let installed =
-        Registry::new(&store, &engine).install("test", &std::fs::read(test_plugin("facts-echo")).unwrap(), 0);
+    let installed = Registry::new(&store, &engine).install(
+        "test",
+        &std::fs::read(test_plugin("facts-echo")).unwrap(),
+        &|_| Default::default(),
+        0,
+    );
     Registry::new(&store, &engine).set_enabled(&installed.unwrap().id, true, 0).unwrap();
     let api = Api::start(store.clone(), s.work.path()).await;
     let newcomer = json!([member(json!("NEW1"))]).to_string();

@@ -12,6 +12,7 @@ mod import;
 mod import_guard;
 mod import_json;
 mod import_strict;
+mod operator_rules;
 mod plugin_tools;
 mod polyglot;
 mod receiver;

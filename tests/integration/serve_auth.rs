@@ -97,6 +97,7 @@ async fn canvas_serve_no_token_is_refused_off_loopback_and_says_the_api_is_open_
         touches.display().to_string()
     );
     std::fs::write(&config, text).unwrap();
+    assert!(canvas().args(["init", "--config"]).arg(&config).status().unwrap().success());
     let refused = canvas()
         .args(["serve", "--no-token", "--listen", "0.0.0.0:0", "--config"])
         .arg(&config)

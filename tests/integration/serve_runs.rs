@@ -59,11 +59,14 @@ async fn a_run_whose_client_hangs_up_finishes_alone_and_the_next_run_sees_its_to
     install(&store, &[test_plugin("slow")]);
     let s = start_at(service_config(&dir, "", ONE_AT_A_TIME), store, "2026-03-01T08:00:00+08:00", 1.0).await;
 
-    let first = send_run_request(s.service.addr, &json!({ "at": "2026-03-02T10:00:00+08:00" }).to_string());
+    // Days ahead of the service's clock: forced (see docs/operations.md, the rules).
+    let first =
+        send_run_request(s.service.addr, &json!({ "at": "2026-03-02T10:00:00+08:00", "force": true }).to_string());
     wait_for_metric(&s, "canvas_runs_in_flight 1").await;
     drop(first); // the client hangs up while its run is deciding
 
-    let (status, second) = s.post("/api/v1/runs", json!({ "at": "2026-03-03T10:00:00+08:00" }).to_string()).await;
+    let (status, second) =
+        s.post("/api/v1/runs", json!({ "at": "2026-03-03T10:00:00+08:00", "force": true }).to_string()).await;
     assert_eq!(status, StatusCode::OK, "{second}");
 
     let (_, runs) = s.get("/api/v1/runs").await;
@@ -108,7 +111,7 @@ async fn at_most_eight_runs_asked_for_over_the_api_wait_and_none_starts_once_the
     let store = store_with(&dir, &members_with_orders(40));
     install(&store, &[test_plugin("slow")]);
     let s = start_at(service_config(&dir, "", ONE_AT_A_TIME), store, "2026-03-01T08:00:00+08:00", 1.0).await;
-    let at = |day: usize| json!({ "at": format!("2026-03-{day:02}T10:00:00+08:00") }).to_string();
+    let at = |day: usize| json!({ "at": format!("2026-03-{day:02}T10:00:00+08:00"), "force": true }).to_string();
     let first = send_run_request(s.service.addr, &at(2));
     wait_for_metric(&s, "canvas_runs_in_flight 1").await;
     let queued: Vec<_> = (3..11).map(|day| send_run_request(s.service.addr, &at(day))).collect();
@@ -363,7 +366,7 @@ async fn shutdown_cuts_the_plugin_call_in_flight_past_the_grace_and_records_noth
     let config = service_config(&dir, "shutdown_grace_ms = 300", sandbox);
     let s = start_at(config, store, "2026-03-01T08:00:00+08:00", 1.0).await;
     let (client, url) = (s.client.clone(), s.url("/api/v1/runs"));
-    let body = json!({ "at": "2026-03-02T10:00:00+08:00" }).to_string();
+    let body = json!({ "at": "2026-03-02T10:00:00+08:00", "force": true }).to_string();
     let asked = tokio::spawn(async move { client.post(url).bearer_auth(TOKEN).body(body).send().await.unwrap() });
     wait_for_metric(&s, "canvas_runs_in_flight 1").await;
 

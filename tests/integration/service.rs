@@ -98,7 +98,7 @@ pub(crate) fn install(store: &Store, files: &[std::path::PathBuf]) {
     let engine = Arc::new(PluginEngine::new(Default::default()).unwrap());
     let registry = Registry::new(store, &engine);
     for file in files {
-        let installed = registry.install("test", &std::fs::read(file).unwrap(), 0).unwrap();
+        let installed = registry.install("test", &std::fs::read(file).unwrap(), &|_| Default::default(), 0).unwrap();
         registry.set_enabled(&installed.id, true, 0).unwrap();
     }
 }

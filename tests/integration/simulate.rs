@@ -136,8 +136,7 @@ fn strategies_can_be_picked_and_an_unknown_one_is_named() {
     let unknown = run("birthday-tiered,birthday");
     assert_eq!(unknown.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&unknown.stderr);
-    assert!(stderr.contains("no plugin in") && stderr.contains("`birthday`"), "{stderr}");
-    assert!(stderr.contains("available: birthday-tiered, dormant-recall"), "{stderr}");
+    assert!(stderr.contains("no plugin has the id `birthday`; there are: birthday-tiered, dormant-recall"), "{stderr}");
 }
 
 #[test]

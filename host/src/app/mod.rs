@@ -23,7 +23,12 @@ use crate::registry::Registry;
 use crate::runner::{Runner, RunnerState};
 use crate::runtime::{LoadedPlugin, PluginEngine, PluginRejected};
 use crate::store::Store;
-use crate::strategy::{Loaded, Strategy, StrategySettings};
+use crate::strategy::{Loaded, Off, Strategy, StrategySettings};
+
+mod ask;
+mod known_ids;
+pub use ask::{AskRefused, RunAsk};
+pub use known_ids::UnknownStrategyId;
 
 /// The operator's config and the plugin engine built from it.
 pub struct App {
@@ -45,15 +50,15 @@ pub enum PluginSource<'a> {
     Folder(&'a Path),
 }
 
-/// Which of the loaded strategies run at an instant.
+/// Which of the loaded strategies run at an instant, once a request is
+/// checked ([`App::selection`]).
 #[derive(Clone, Copy, Debug)]
 pub enum Selection<'a> {
     /// Those whose schedule has a run at the instant.
     Due,
     /// These ids, whatever their schedule.
     Named(&'a [String]),
-    /// Every one loaded, whatever its schedule (the admin API's run-now
-    /// without ids).
+    /// Every one loaded, whatever its schedule (a forced run-now without ids).
     Every,
 }
 
@@ -85,52 +90,43 @@ impl App {
         Registry::new(store, &self.engine)
     }
 
-    /// The strategies of `source`. `only`: from a folder, these ids whether
-    /// enabled or not (an id no plugin has is an error naming those there
-    /// are); of the installed ones, these among the enabled.
+    /// The strategies of `source` that run, and the plugins there that do
+    /// not (see [`Off`] for the one rule). Every strategy id the config
+    /// names must be there ([`UnknownStrategyId`]). `only`: just these ids,
+    /// each of which must be there and run (else [`AskRefused`], naming them).
     pub fn strategies(&self, source: PluginSource<'_>, only: Option<&[String]>) -> anyhow::Result<Loaded> {
         let mut loaded = match source {
-            PluginSource::Folder(dir) => self.folder_strategies(dir, only)?,
+            PluginSource::Folder(dir) => self.folder_strategies(dir)?,
             PluginSource::Installed(store) => self.registry(store).strategies(&|id| self.settings(id))?,
         };
-        if let (PluginSource::Installed(_), Some(only)) = (source, only) {
+        self.check_strategy_ids(&loaded)?;
+        if let Some(only) = only {
+            ask::check_named(&loaded, only)?;
             loaded.strategies.retain(|s| only.iter().any(|id| id == s.id()));
         }
         Ok(loaded)
     }
 
-    fn folder_strategies(&self, dir: &Path, only: Option<&[String]>) -> anyhow::Result<Loaded> {
+    fn folder_strategies(&self, dir: &Path) -> anyhow::Result<Loaded> {
         let (plugins, rejected) = LoadedPlugin::load_folder(&self.engine, dir)?;
-        let mut refused: Vec<String> = rejected.iter().map(PluginRejected::to_string).collect();
-        if let Some(wanted) = only {
-            let known: Vec<&str> = plugins.iter().map(|p| p.id()).collect();
-            let unknown: Vec<String> =
-                wanted.iter().filter(|id| !known.contains(&id.as_str())).map(|id| format!("`{id}`")).collect();
-            if !unknown.is_empty() {
-                anyhow::bail!(
-                    "no plugin in {} has the id {}; available: {}",
-                    dir.display(),
-                    unknown.join(", "),
-                    known.join(", ")
-                );
-            }
-        }
-        let mut strategies = Vec::new();
+        let refused = rejected.iter().map(PluginRejected::to_string).collect();
+        let mut loaded = Loaded { strategies: Vec::new(), off: Vec::new(), refused };
         for plugin in plugins {
             let settings = self.settings(plugin.id());
-            let selected = match only {
-                Some(wanted) => wanted.iter().any(|id| id == plugin.id()),
-                None => settings.enabled,
-            };
-            if !selected {
+            if !settings.enabled {
+                loaded.off.push((plugin.id().to_string(), Off::SwitchedOff));
                 continue;
             }
+            let id = plugin.id().to_string();
             match Strategy::new(plugin, &settings) {
-                Ok(strategy) => strategies.push(strategy),
-                Err(e) => refused.push(e.to_string()),
+                Ok(strategy) => loaded.strategies.push(strategy),
+                Err(e) => {
+                    loaded.refused.push(e.to_string());
+                    loaded.off.push((id, Off::Refused(e.to_string())));
+                }
             }
         }
-        Ok(Loaded { strategies, refused })
+        Ok(loaded)
     }
 
     /// The member base of `data`, in the brand's calendar.

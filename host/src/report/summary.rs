@@ -234,10 +234,18 @@ impl Summary {
                     t.failed_members
                 );
             }
-            if let Some(error) = &t.first_error {
-                let _ = writeln!(out, "\n{id}: {} of {} runs failed; first error: {error}", t.failed_runs, t.runs);
-            }
+        }
+        for failure in self.failures() {
+            let _ = writeln!(out, "\n{failure}");
         }
         out
+    }
+
+    /// One line per strategy with failed runs: how many, and the first error.
+    pub fn failures(&self) -> Vec<String> {
+        let failed = self.strategies.iter().filter_map(|(id, t)| Some((id, t, t.first_error.as_ref()?)));
+        failed
+            .map(|(id, t, error)| format!("{id}: {} of {} runs failed; first error: {error}", t.failed_runs, t.runs))
+            .collect()
     }
 }

@@ -36,11 +36,14 @@ pub struct RunSettings {
     pub batch_size: usize,
     /// Plugin calls (batches) at once; 0 = one per core.
     pub workers: usize,
+    /// How far ahead of the clock an operator may ask for a run, in hours,
+    /// unless forced (`canvas run --force`, the API's `"force": true`).
+    pub max_ahead_hours: u32,
 }
 
 impl Default for RunSettings {
     fn default() -> Self {
-        RunSettings { batch_size: 500, workers: 0 }
+        RunSettings { batch_size: 500, workers: 0, max_ahead_hours: 24 }
     }
 }
 
@@ -175,22 +178,8 @@ impl<'a> Runner<'a> {
         let mut held_back = Vec::new();
         for strategy in strategies {
             let started = Instant::now();
-            let mut record = RunRecord {
-                strategy: strategy.id().to_string(),
-                trigger,
-                plugin_version: strategy.plugin.manifest.version.clone(),
-                run_at: at,
-                day: clock.today,
-                audience: 0,
-                batches: 0,
-                decisions: 0,
-                already_decided: 0,
-                fuel_used: 0,
-                duration_micros: 0,
-                outcome: RunOutcome::Completed,
-                held_back: 0,
-                failed_members: 0,
-            };
+            let version = &strategy.plugin.manifest.version;
+            let mut record = RunRecord::starting(strategy.id(), trigger, version, at, clock.today);
             let proposed = &mut Proposed { batches: &mut batches, failed: &mut failed, held_back: &mut held_back };
             match self.propose(strategy, clock, &mut record, proposed) {
                 Ok(()) => {}

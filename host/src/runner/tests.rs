@@ -47,9 +47,9 @@ fn sent(strategy: &str, member: &str, run_at: Millis) -> Decision {
 
 #[test]
 fn runs_go_in_batches_of_500_on_every_core_unless_the_config_says_otherwise() {
-    assert_eq!(RunSettings::default(), RunSettings { batch_size: 500, workers: 0 });
+    assert_eq!(RunSettings::default(), RunSettings { batch_size: 500, workers: 0, max_ahead_hours: 24 });
     let settings: RunSettings = toml::from_str("batch_size = 100").unwrap();
-    assert_eq!(settings, RunSettings { batch_size: 100, workers: 0 });
+    assert_eq!(settings, RunSettings { batch_size: 100, workers: 0, max_ahead_hours: 24 });
     let typo = toml::from_str::<RunSettings>("batch = 100").unwrap_err().to_string();
     assert!(typo.contains("unknown field `batch`"), "{typo}");
 }

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use super::runs::RunRefused;
 use super::Canvas;
+use crate::app::AskRefused;
 use crate::calendar::parse_instant;
 use crate::decision_line::decision_json;
 use crate::import::{parse_json, ImportRefused, RecordKind};
@@ -24,6 +25,7 @@ use crate::report::run_json;
 use crate::store::ImportInterrupted;
 use crate::store::OutboxState;
 use crate::store::PluginEntry;
+use crate::strategy::Off;
 
 const OPENAPI: &str = include_str!("openapi.json");
 /// Python and JavaScript components are 12–18 MB.
@@ -40,6 +42,7 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/plugins/{id}/config", put(configure_plugin))
         .route("/api/v1/plugins/{id}/rollback", post(rollback_plugin))
         .route("/api/v1/runs", get(list_runs).post(run_now))
+        .route("/api/v1/runs/cancel", post(cancel_run))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
         .route("/api/v1/dead-letters", get(dead_letters))
         .route("/api/v1/dead-letters/redrive", post(redrive))
@@ -83,6 +86,16 @@ impl From<anyhow::Error> for ApiError {
             }
             Err(e) => e,
         };
+        let e = match e.downcast::<AskRefused>() {
+            Ok(refused) => {
+                let status = match refused {
+                    AskRefused::Unknown { .. } => StatusCode::NOT_FOUND,
+                    _ => StatusCode::CONFLICT,
+                };
+                return ApiError::new(status, refused.to_string());
+            }
+            Err(e) => e,
+        };
         // An interrupted import holds the store until it is completed or
         // discarded: the request conflicts with that state, it is not broken.
         match e.downcast::<ImportInterrupted>() {
@@ -97,7 +110,7 @@ impl From<RegistryError> for ApiError {
         let status = match &e {
             RegistryError::Unknown(_) => StatusCode::NOT_FOUND,
             RegistryError::Rejected(_) | RegistryError::BadConfig { .. } => StatusCode::BAD_REQUEST,
-            RegistryError::NothingToRollBack(_) => StatusCode::CONFLICT,
+            RegistryError::NothingToRollBack(_) | RegistryError::VersionTaken { .. } => StatusCode::CONFLICT,
             RegistryError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         ApiError::new(status, e.to_string())
@@ -155,15 +168,19 @@ async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
-fn plugin_summary(entry: &PluginEntry) -> Value {
+/// An installed plugin as the API lists it: `enabled` is whether it runs
+/// (the store's flag, unless canvas.toml switches it off), `off` why not.
+fn plugin_summary(canvas: &Canvas, entry: &PluginEntry) -> Value {
     let active = entry.active_version();
+    let off = Off::of_installed(entry.enabled, &canvas.app.settings(&entry.id));
     json!({
         "id": entry.id,
         "name": active.name,
         "version": active.version,
         "api_version": active.api_version,
         "sha256": active.sha256,
-        "enabled": entry.enabled,
+        "enabled": off.is_none(),
+        "off": off.map(|why| why.to_string()),
         "schedule": active.schedule,
         "versions": entry.versions.len(),
     })
@@ -171,7 +188,7 @@ fn plugin_summary(entry: &PluginEntry) -> Value {
 
 async fn list_plugins(State(canvas): State<Arc<Canvas>>) -> ApiResult {
     let entries = blocking(&canvas, |c| Ok(c.registry().list()?)).await?;
-    Ok(Json(entries.iter().map(plugin_summary).collect::<Vec<_>>()).into_response())
+    Ok(Json(entries.iter().map(|e| plugin_summary(&canvas, e)).collect::<Vec<_>>()).into_response())
 }
 
 async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
@@ -182,7 +199,7 @@ async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) 
         let effective =
             crate::registry::effective_config(&active.default_config, &c.app.config.strategy(&id), &entry.config);
         Ok(json!({
-            "plugin": plugin_summary(&entry),
+            "plugin": plugin_summary(c, &entry),
             "description": active.description,
             "default_config": active.default_config,
             "config": entry.config,
@@ -197,13 +214,16 @@ async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) 
 }
 
 async fn install_plugin(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
-    let installed = blocking(&canvas, move |c| Ok(c.registry().install("upload", &body, c.clock.now())?)).await?;
+    let installed = blocking(&canvas, move |c| {
+        Ok(c.registry().install("upload", &body, &|id| c.app.settings(id), c.clock.now())?)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(installed)).into_response())
 }
 
 async fn set_enabled(canvas: Arc<Canvas>, id: String, enabled: bool) -> ApiResult {
     let entry = blocking(&canvas, move |c| Ok(c.registry().set_enabled(&id, enabled, c.clock.now())?)).await?;
-    Ok(Json(plugin_summary(&entry)).into_response())
+    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
 }
 
 async fn enable_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
@@ -225,8 +245,9 @@ async fn configure_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<Stri
 }
 
 async fn rollback_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
-    let entry = blocking(&canvas, move |c| Ok(c.registry().rollback(&id, c.clock.now())?)).await?;
-    Ok(Json(plugin_summary(&entry)).into_response())
+    let entry =
+        blocking(&canvas, move |c| Ok(c.registry().rollback(&id, &c.app.settings(&id), c.clock.now())?)).await?;
+    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -253,8 +274,11 @@ async fn list_runs(State(canvas): State<Arc<Canvas>>, Query(query): Query<RunsQu
 struct RunRequest {
     /// RFC 3339; now when absent.
     at: Option<String>,
-    /// Only these (enabled) strategies, whatever their schedule; else every enabled one.
+    /// Only these strategies (each must run, and be due unless `force`); else those due.
     strategies: Option<Vec<String>>,
+    /// Whatever the schedules, and however far ahead of the clock `at` is.
+    #[serde(default)]
+    force: bool,
 }
 
 async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
@@ -270,15 +294,41 @@ async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
     let only = request.strategies;
     // The run is the service's, not this request's: a client that hangs up
     // leaves it going, and it shows in the run history.
-    let records = canvas.run(at, RunTrigger::Manual, only).await.map_err(|e| match e.downcast::<RunRefused>() {
-        Ok(refused @ RunRefused::Busy(_)) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string()),
-        Ok(refused) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, refused.to_string()),
-        Err(e) if e.is::<crate::runner::RunStopped>() => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        Err(e) => ApiError::from(e),
+    let records = canvas.run(at, RunTrigger::Manual, only, request.force).await.map_err(|e| {
+        match e.downcast::<RunRefused>() {
+            Ok(refused @ RunRefused::Busy(_)) => ApiError::new(StatusCode::TOO_MANY_REQUESTS, refused.to_string()),
+            Ok(refused) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, refused.to_string()),
+            Err(e) if e.is::<crate::runner::RunStopped>() => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+            Err(e) => ApiError::from(e),
+        }
     })?;
     let calendar = canvas.app.config.calendar();
     let runs: Vec<Value> = records.iter().filter_map(|r| serde_json::from_str(&run_json(&calendar, r)).ok()).collect();
     Ok(Json(json!({ "runs": runs })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    /// The strategy whose run it was.
+    strategy: String,
+    /// The run's instant, RFC 3339.
+    at: String,
+}
+
+/// Takes back the touches of one run not delivered yet.
+async fn cancel_run(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    let request: CancelRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?;
+    let at = parse_instant(&request.at).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
+    let cancelled = blocking(&canvas, move |c| {
+        let reason = format!("cancelled by an operator at {}", c.app.calendar().format(c.clock.now()));
+        Ok(c.store.cancel_run(&request.strategy, at, &reason)?)
+    })
+    .await?;
+    Ok(Json(json!({ "cancelled": cancelled })).into_response())
 }
 
 async fn member_decisions(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {

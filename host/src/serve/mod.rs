@@ -35,13 +35,14 @@ pub use clock::{Clock, ScaledClock, SystemClock};
 use metrics::Metrics;
 use runs::{Phase, RunRefused, WarmSlot};
 
-use crate::app::App;
+use crate::app::{App, PluginSource};
 use crate::dispatch::{DispatchReport, Dispatcher};
 use crate::model::{Millis, RunTrigger};
 use crate::registry::Registry;
 use crate::runner::RunnerState;
 use crate::schedule::Schedule;
-use crate::store::Store;
+use crate::store::{PluginEntry, Store};
+use crate::strategy::Off;
 
 /// What the scheduler, the dispatcher and the API share.
 pub(crate) struct Canvas {
@@ -83,7 +84,9 @@ impl Canvas {
     /// the active plugin version's), without loading any plugin.
     fn schedules(&self) -> anyhow::Result<Vec<(String, Schedule)>> {
         let mut schedules = Vec::new();
-        for entry in self.registry().list()?.into_iter().filter(|e| e.enabled) {
+        // Those that run by the one rule (see `strategy::Off`).
+        let runs = |e: &PluginEntry| Off::of_installed(e.enabled, &self.app.settings(&e.id)).is_none();
+        for entry in self.registry().list()?.into_iter().filter(runs) {
             let expression =
                 self.app.config.strategy(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
             match Schedule::parse(&expression) {
@@ -140,6 +143,7 @@ pub async fn start(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<Service> {
     let addr = listener.local_addr()?;
+    refuse_bad_config(&app, &store)?;
     let auth = auth::resolve(&app.config.serve, &app.config.store, addr)?;
     let dispatcher = app.dispatcher(store.clone())?;
     let canvas = Arc::new(Canvas {
@@ -212,6 +216,21 @@ pub async fn start(
     Ok(Service { addr, auth, stop, task })
 }
 
+/// The canvas config is checked against the installed plugins before the
+/// service starts: a mistyped strategy id, or a config a running strategy's
+/// plugin refuses, would otherwise only show as runs that never happen.
+fn refuse_bad_config(app: &App, store: &Store) -> anyhow::Result<()> {
+    let loaded = app.strategies(PluginSource::Installed(store), None).context("not starting")?;
+    let refused: Vec<String> = loaded
+        .off
+        .iter()
+        .filter(|(_, off)| matches!(off, Off::Refused(_)))
+        .map(|(id, off)| format!("{id} {off}"))
+        .collect();
+    anyhow::ensure!(refused.is_empty(), "not starting: {}", refused.join("; "));
+    Ok(())
+}
+
 /// Runs strategies when they are due; first catches up (or skips) the runs
 /// missed while the service was down. Stops at [`Canvas::stop_runs`]
 /// without waiting for the run in flight (shutdown does, within its grace).
@@ -221,7 +240,7 @@ async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
     let started = canvas.clock.now();
     if canvas.app.config.serve.catch_up {
         for (at, ids) in missed_runs(&canvas, started)? {
-            let run = canvas.run(at, RunTrigger::CatchUp, Some(ids));
+            let run = canvas.run(at, RunTrigger::CatchUp, Some(ids), false);
             tokio::select! {
                 _ = phase.wait_for(|p| *p != Phase::Serving) => return Ok(()),
                 ran = run => match ran {
@@ -258,7 +277,7 @@ async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
         }
         if let Some((at, ids)) = due {
             if canvas.clock.now() >= at {
-                let run = canvas.run(at, RunTrigger::Schedule, Some(ids));
+                let run = canvas.run(at, RunTrigger::Schedule, Some(ids), false);
                 let records = tokio::select! {
                     _ = phase.wait_for(|p| *p != Phase::Serving) => return Ok(()),
                     records = run => records,

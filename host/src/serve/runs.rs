@@ -22,9 +22,10 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 use super::Canvas;
-use crate::app::{select, PluginSource, Selection};
-use crate::model::{Millis, RunRecord, RunTrigger};
+use crate::app::{select, PluginSource, RunAsk, Selection};
+use crate::model::{Millis, RunOutcome, RunRecord, RunTrigger};
 use crate::runner::RunnerState;
+use crate::strategy::{Loaded, Off};
 
 /// Where the service is in its life, as runs see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,9 +58,8 @@ pub(crate) enum RunRefused {
 pub(crate) const MAX_WAITING_RUNS: usize = 8;
 
 impl Canvas {
-    /// Runs, at `at`, the enabled strategies named by `ids` (every one when
-    /// `None`), after any run in
-    /// progress. The run does not depend on this future: dropping it (a
+    /// Runs, at `at`, what `ask` asks for (a scheduled run: the strategies
+    /// its schedules have there), after any run in progress. The run does not depend on this future: dropping it (a
     /// client that hangs up) leaves the run going to its end. A manual run
     /// is refused when [`MAX_WAITING_RUNS`] already wait for their turn.
     pub(crate) async fn run(
@@ -67,6 +67,7 @@ impl Canvas {
         at: Millis,
         trigger: RunTrigger,
         ids: Option<Vec<String>>,
+        force: bool,
     ) -> anyhow::Result<Vec<RunRecord>> {
         let limit = if matches!(trigger, RunTrigger::Manual) { MAX_WAITING_RUNS } else { usize::MAX };
         let turn = WaitingTurn::take(self, limit)?;
@@ -84,7 +85,7 @@ impl Canvas {
                 // ends (a dropped task, a runtime shutting down), no other
                 // run starts before this one's last write.
                 let _running = running;
-                worker.run_blocking(at, trigger, ids.as_deref())
+                worker.run_blocking(at, trigger, ids.as_deref(), force)
             })
             .await??;
             canvas.dispatch_now.notify_one();
@@ -119,17 +120,33 @@ impl Canvas {
         self.phase.subscribe()
     }
 
-    fn run_blocking(&self, at: Millis, trigger: RunTrigger, ids: Option<&[String]>) -> anyhow::Result<Vec<RunRecord>> {
+    fn run_blocking(
+        &self,
+        at: Millis,
+        trigger: RunTrigger,
+        ids: Option<&[String]>,
+        force: bool,
+    ) -> anyhow::Result<Vec<RunRecord>> {
         let loaded = self.app.strategies(PluginSource::Installed(&self.store), None)?;
         for refusal in &loaded.refused {
             eprintln!("canvas serve: {refusal}");
         }
-        let selection = match ids {
-            Some(ids) => Selection::Named(ids),
-            None => Selection::Every,
+        let selection = match (trigger, ids) {
+            // An operator's request is checked (schedules, ids, how far ahead).
+            (RunTrigger::Manual, ids) => self.app.selection(&loaded, at, self.clock.now(), RunAsk { ids, force })?,
+            // The scheduler's ids are due by construction; one disabled
+            // since it looked is simply not among the loaded strategies.
+            (_, Some(ids)) => Selection::Named(ids),
+            (_, None) => Selection::Due,
+        };
+        let mut failed = match (trigger, ids) {
+            (RunTrigger::Schedule | RunTrigger::CatchUp, Some(ids)) => {
+                self.record_refused(&loaded, ids, at, trigger)?
+            }
+            _ => Vec::new(),
         };
         if select(&loaded.strategies, &self.app.calendar(), at, selection).is_empty() {
-            return Ok(Vec::new());
+            return Ok(failed);
         }
         let _in_flight = self.metrics.run_in_flight();
         // Read before the data: an ingest landing during the load makes it stale.
@@ -152,7 +169,36 @@ impl Canvas {
         for record in &records {
             self.metrics.record_run(record);
         }
-        Ok(records)
+        failed.extend(records);
+        Ok(failed)
+    }
+
+    /// A scheduled strategy whose plugin refuses its config (or whose build
+    /// no longer loads) does not run: that is a failed run, recorded with
+    /// the reason, counted in the metrics and logged, not a silence.
+    fn record_refused(
+        &self,
+        loaded: &Loaded,
+        ids: &[String],
+        at: Millis,
+        trigger: RunTrigger,
+    ) -> anyhow::Result<Vec<RunRecord>> {
+        let calendar = self.app.calendar();
+        let mut failed = Vec::new();
+        for (id, off) in &loaded.off {
+            let Off::Refused(reason) = off else { continue };
+            if !ids.contains(id) {
+                continue;
+            }
+            let version = self.registry().get(id)?.active_version().version.clone();
+            let mut record = RunRecord::starting(id, trigger, &version, at, calendar.day_of(at));
+            record.outcome = RunOutcome::Failed { error: reason.clone() };
+            self.store.record_run(&record)?;
+            self.metrics.record_run(&record);
+            eprintln!("canvas serve: the run of {id} at {} failed: {reason}", calendar.format(at));
+            failed.push(record);
+        }
+        Ok(failed)
     }
 
     /// The member base and the decisions so far, read from the store.

@@ -69,6 +69,21 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens a store that exists: every command but `canvas import` and
+    /// `canvas init`, so one run in the wrong folder says so instead of
+    /// working on a new, empty store.
+    pub fn open_existing(path: &Path) -> anyhow::Result<Store> {
+        // sled keeps its settings in `conf`: a folder without it is no store.
+        if !path.join("conf").is_file() {
+            anyhow::bail!(
+                "there is no store at {}: `canvas import --data DIR` or `canvas init` creates one; \
+                 name another with --store DIR or `store =` in the canvas config",
+                path.display()
+            );
+        }
+        Store::open(path)
+    }
+
     /// Opens (or creates) the store. Only one process may have it open: a
     /// second one is refused, so two runs can never interleave their writes.
     pub fn open(path: &Path) -> anyhow::Result<Store> {

@@ -128,6 +128,33 @@ impl Store {
         self.flush()?;
         Ok(count)
     }
+
+    /// Takes back the touches of one run not delivered yet: every pending
+    /// outbox entry of `strategy`'s decisions made at `run_at` is
+    /// `cancelled` (with `reason` as its last error) and never sent.
+    /// Returns how many were; those delivered already stay as they are.
+    pub fn cancel_run(&self, strategy: &str, run_at: Millis, reason: &str) -> anyhow::Result<usize> {
+        let mut count = 0;
+        for entry in self.entries() {
+            let entry = entry?;
+            let Some(queued) = entry.queued else { continue };
+            if entry.decision.strategy != strategy || entry.decision.run_at != run_at {
+                continue;
+            }
+            let mut item = self.current(queued)?;
+            if item.state != OutboxState::Pending {
+                continue;
+            }
+            let previous = item.next_attempt_at;
+            item.state = OutboxState::Cancelled;
+            item.last_error = Some(reason.to_string());
+            item.kept_body = None;
+            self.put_update(previous, &item)?;
+            count += 1;
+        }
+        self.flush()?;
+        Ok(count)
+    }
 }
 
 /// A touch's body: the one its entry was queued with, if an earlier store

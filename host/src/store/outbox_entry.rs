@@ -17,15 +17,19 @@ pub enum OutboxState {
     Delivered,
     /// Out of attempts, or refused for good; `canvas outbox redrive` retries it.
     Dead,
+    /// Taken back by an operator before it was delivered (`canvas outbox
+    /// cancel`); never sent. Last, so entries stored before it decode as they were.
+    Cancelled,
 }
 
 impl OutboxState {
-    /// `pending`, `delivered` or `dead`: as `canvas outbox list` prints it, and as its JSON spells it.
+    /// `pending`, `delivered`, `dead` or `cancelled`: as `canvas outbox list` prints it, and as its JSON spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxState::Pending => "pending",
             OutboxState::Delivered => "delivered",
             OutboxState::Dead => "dead",
+            OutboxState::Cancelled => "cancelled",
         }
     }
 }

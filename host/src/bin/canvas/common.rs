@@ -1,6 +1,6 @@
 //! What more than one command shares: the `--format` choice, the exit code
 //! of a command that finished with failures, and the folder of plugins
-//! `make demo` builds (the default of `simulate` and `run`).
+//! `make demo` builds (the default of `simulate`).
 
 use std::path::{Path, PathBuf};
 

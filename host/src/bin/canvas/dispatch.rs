@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
-    let store = Arc::new(Store::open(&args.store.unwrap_or(config.store.clone()))?);
+    let store = Arc::new(Store::open_existing(&args.store.unwrap_or(config.store.clone()))?);
     deliver(&App::new(config)?, store)
 }
 

@@ -1,7 +1,9 @@
 //! `canvas import`: reads members.csv, orders.csv, events.csv and
 //! products.csv from a folder into the store, all or nothing, and prints the
 //! counts per file; `--discard-interrupted` rolls an interrupted import back
-//! instead and says what went back to what it was.
+//! instead and says what went back to what it was. `canvas init` creates an
+//! empty store (for a service fed by the ingest API): these two are the only
+//! commands that create one.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,6 +23,26 @@ pub struct Args {
     /// Roll back an interrupted import instead: every record it wrote gets its earlier value back.
     #[arg(long, conflicts_with = "data")]
     discard_interrupted: bool,
+}
+
+#[derive(clap::Args)]
+pub struct InitArgs {
+    /// The store folder (default: `store` in the config, else ./canvas-store).
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+}
+
+/// `canvas init`: an empty store, or the one there left as it is.
+pub fn init(args: InitArgs, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
+    let path = args.store.unwrap_or(config.store.clone());
+    match Store::open_existing(&path) {
+        Ok(_) => println!("a store exists at {} already; left as it is", path.display()),
+        Err(_) => {
+            Store::open(&path)?;
+            println!("created an empty store at {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub fn execute(args: Args, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
@@ -58,7 +80,7 @@ fn import(data: &Path, store_path: &Path) -> anyhow::Result<ExitCode> {
 /// `canvas import --discard-interrupted`: says which import it rolls back,
 /// and how many records went back to what they were.
 fn discard_interrupted_import(store_path: &Path) -> anyhow::Result<ExitCode> {
-    let store = Store::open(store_path)?;
+    let store = Store::open_existing(store_path)?;
     let Some(discarded) = store.discard_interrupted_import()? else {
         println!("no import into {} was interrupted: nothing to discard", store_path.display());
         return Ok(ExitCode::SUCCESS);

@@ -2,7 +2,7 @@
 //! each command to its module, which calls the library and prints what it
 //! did. One file per command:
 //!
-//! - `import.rs`: `canvas import`, and discarding an interrupted one;
+//! - `import.rs`: `canvas import`, discarding an interrupted one, and `canvas init`;
 //! - `simulate.rs`: `canvas simulate`, the dry run with its summary and backtest;
 //! - `run.rs`: `canvas run`, one real run at an instant;
 //! - `dispatch.rs`: `canvas dispatch`, delivering the outbox;
@@ -54,6 +54,8 @@ struct Cli {
 enum Command {
     /// Import members.csv, orders.csv, events.csv and products.csv into the store (all or nothing).
     Import(import::Args),
+    /// Create an empty store (only `import` and `init` create one).
+    Init(import::InitArgs),
     /// Dry run: every scheduled run of the strategies from FROM to TO over the data; writes only into OUT.
     Simulate(simulate::Args),
     /// One real run at INSTANT against the store: every enabled strategy due then, then dispatch.
@@ -80,12 +82,27 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_on_broken_pipe();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so printing into a closed pipe (`canvas outbox list
+/// | head`) fails and `println!` panics; a command line tool should end
+/// quietly instead, as `ls` does. Not for `canvas serve`, whose sockets must
+/// survive a client that hangs up.
+fn end_quietly_on_broken_pipe() {
+    // SAFETY: called first thing in main, before any thread starts; it sets
+    // the disposition of one signal back to the system's default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -112,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match command {
         Command::Import(args) => import::execute(args, &config),
+        Command::Init(args) => import::init(args, &config),
         Command::Simulate(args) => simulate::execute(args, config),
         Command::Run(args) => run::execute(args, config),
         Command::Dispatch(args) => dispatch::execute(args, config),

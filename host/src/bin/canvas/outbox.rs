@@ -1,12 +1,14 @@
 //! `canvas outbox`: looks into the store's outbox — `list` prints its
 //! entries (all, or of one state) with their attempts, due time, channel and
-//! last error — and `redrive` queues dead letters again for `canvas dispatch`.
+//! last error — `redrive` queues dead letters again for `canvas dispatch`,
+//! and `cancel` takes back the touches of a run not delivered yet.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
 use canvas::model::now_millis;
 use canvas::store::OutboxState;
@@ -30,6 +32,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         store: Option<PathBuf>,
     },
+    /// Take back the touches of one run that are not delivered yet: they are never sent.
+    Cancel {
+        /// The strategy whose run it was.
+        #[arg(long, value_name = "ID")]
+        strategy: String,
+        /// The run's instant, RFC 3339, as the run history shows it.
+        #[arg(long, value_name = "INSTANT")]
+        run_at: String,
+        #[arg(long, value_name = "DIR")]
+        store: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -37,6 +50,7 @@ pub enum StateArg {
     Pending,
     Delivered,
     Dead,
+    Cancelled,
 }
 
 impl From<StateArg> for OutboxState {
@@ -45,6 +59,7 @@ impl From<StateArg> for OutboxState {
             StateArg::Pending => OutboxState::Pending,
             StateArg::Delivered => OutboxState::Delivered,
             StateArg::Dead => OutboxState::Dead,
+            StateArg::Cancelled => OutboxState::Cancelled,
         }
     }
 }
@@ -52,7 +67,7 @@ impl From<StateArg> for OutboxState {
 pub fn execute(command: Command, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
     match command {
         Command::List { state, store } => {
-            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
             let calendar = config.calendar();
             let items = store.outbox_items(&calendar, state.map(OutboxState::from))?;
             println!("{:<9}  {:>8}  {:<25}  {:<10}  key / last error", "state", "attempts", "due", "channel");
@@ -74,9 +89,17 @@ pub fn execute(command: Command, config: &CanvasConfig) -> anyhow::Result<ExitCo
         }
         Command::Redrive { keys, all, store } => {
             anyhow::ensure!(all || !keys.is_empty(), "name the keys to re-drive, or pass --all");
-            let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+            let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
             let count = store.redrive(&keys, now_millis())?;
             println!("{count} dead letters queued again; `canvas dispatch` delivers them");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Cancel { strategy, run_at, store } => {
+            let at = parse_instant(&run_at).map_err(|e| anyhow::anyhow!("--run-at: {e}"))?;
+            let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
+            let reason = format!("cancelled by an operator at {}", config.calendar().format(now_millis()));
+            let count = store.cancel_run(&strategy, at, &reason)?;
+            println!("{count} touches of {strategy}'s run at {run_at} cancelled; they will not be sent");
             Ok(ExitCode::SUCCESS)
         }
     }

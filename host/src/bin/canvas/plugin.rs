@@ -15,6 +15,8 @@ use canvas::model::now_millis;
 use canvas::printable::{printable, printable_line};
 use canvas::scaffold::Language;
 use canvas::store::Store;
+use canvas::strategy::{merge_config, Off};
+use serde_json::{Map, Value};
 
 use crate::plugin_test;
 
@@ -41,10 +43,11 @@ pub enum Command {
     /// Change a plugin's config keys (checked by the plugin; used from the next run).
     Config {
         id: String,
-        /// KEY=VALUE, the value as JSON (a bare word is a string). Repeatable.
+        /// KEY=VALUE, the value as JSON (a bare word is a string); KEY may be
+        /// a path (`levels.1.value=30`), set at the leaf. Repeatable.
         #[arg(long, value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// Remove a key (back to the default). Repeatable.
+        /// Remove a key or path (back to the default). Repeatable.
         #[arg(long, value_name = "KEY")]
         unset: Vec<String>,
         /// Replace all keys with this JSON object.
@@ -82,9 +85,47 @@ pub fn scaffold(dir: &Path, name: &str, lang: Language) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// Sets `path` (`a.b.c`) in `keys` at the leaf, making the objects on the
+/// way; an object value is merged key by key into the object there, so
+/// `--set levels.1.value=30` or `--set 'levels={"1":…}'` keep the other levels.
+fn set_at(keys: &mut Map<String, Value>, path: &str, value: Value) -> anyhow::Result<()> {
+    let (parents, leaf) = match path.rsplit_once('.') {
+        Some((parents, leaf)) => (parents.split('.').collect::<Vec<_>>(), leaf),
+        None => (Vec::new(), path),
+    };
+    let mut at = keys;
+    for (depth, part) in parents.iter().enumerate() {
+        let slot = at.entry(part.to_string()).or_insert_with(|| Value::Object(Map::new()));
+        at = match slot {
+            Value::Object(map) => map,
+            other => anyhow::bail!("`{}` is {other}, not an object", parents[..=depth].join(".")),
+        };
+    }
+    let merged = match (at.remove(leaf), value) {
+        (Some(Value::Object(there)), Value::Object(new)) => merge_config(&Value::Object(there), &new),
+        (_, value) => value,
+    };
+    at.insert(leaf.to_string(), merged);
+    Ok(())
+}
+
+/// Removes `path` (`a.b.c`) from `keys`, if it is there.
+fn unset_at(keys: &mut Map<String, Value>, path: &str) {
+    let mut parts: Vec<&str> = path.split('.').collect();
+    let leaf = parts.pop().unwrap_or(path);
+    let mut at = keys;
+    for part in parts {
+        match at.get_mut(part) {
+            Some(Value::Object(map)) => at = map,
+            _ => return,
+        }
+    }
+    at.remove(leaf);
+}
+
 /// The lifecycle commands, on the store at `store` (default: the config's).
 pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -> anyhow::Result<ExitCode> {
-    let store = Store::open(&store.unwrap_or(config.store.clone()))?;
+    let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
     let app = App::new(config)?;
     let registry = app.registry(&store);
     let now = now_millis();
@@ -92,7 +133,7 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
         Command::Install { files } => {
             for file in files {
                 let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-                let installed = registry.install(&file.display().to_string(), &bytes, now)?;
+                let installed = registry.install(&file.display().to_string(), &bytes, &|id| app.settings(id), now)?;
                 let replaced = installed.replaced.map(|v| format!(", replacing {v}")).unwrap_or_default();
                 println!(
                     "installed {} {} (sha256 {}){replaced}",
@@ -104,14 +145,18 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
             println!("installed plugins start disabled: `canvas plugin enable ID`");
         }
         Command::List => {
-            println!("{:<24} {:<9} {:<8} {:<18} {:<16} versions", "id", "version", "enabled", "schedule", "sha256");
+            println!("{:<24} {:<9} {:<10} {:<18} {:<16} versions", "id", "version", "enabled", "schedule", "sha256");
             for entry in registry.list()? {
                 let v = entry.active_version();
                 println!(
-                    "{:<24} {:<9} {:<8} {:<18} {:<16} {}",
+                    "{:<24} {:<9} {:<10} {:<18} {:<16} {}",
                     entry.id,
                     printable_line(&v.version),
-                    if entry.enabled { "yes" } else { "no" },
+                    match Off::of_installed(entry.enabled, &app.settings(&entry.id)) {
+                        None => "yes",
+                        Some(Off::SwitchedOff) => "off (toml)",
+                        Some(_) => "no",
+                    },
                     app.settings(&entry.id).schedule.unwrap_or(v.schedule.clone()),
                     &v.sha256[..16],
                     entry.versions.len()
@@ -124,7 +169,10 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
             let effective = canvas::registry::effective_config(&v.default_config, &app.settings(&id), &entry.config);
             println!("{} {} — {}", entry.id, printable_line(&v.version), printable_line(&v.name));
             println!("{}", printable(&v.description));
-            println!("enabled:   {}", entry.enabled);
+            match Off::of_installed(entry.enabled, &app.settings(&id)) {
+                None => println!("enabled:   yes"),
+                Some(why) => println!("enabled:   no — {why}"),
+            }
             println!("schedule:  {}", app.settings(&id).schedule.unwrap_or(v.schedule.clone()));
             println!("api:       canvas:strategy@{}", v.api_version);
             println!("sha256:    {}", v.sha256);
@@ -139,7 +187,10 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
         }
         Command::Enable { id } => {
             registry.set_enabled(&id, true, now)?;
-            println!("{id} enabled");
+            match Off::of_installed(true, &app.settings(&id)) {
+                None => println!("{id} enabled"),
+                Some(why) => println!("{id} enabled in the store, but it does not run: {why}"),
+            }
         }
         Command::Disable { id } => {
             registry.set_enabled(&id, false, now)?;
@@ -156,16 +207,16 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
             for pair in set {
                 let (key, value) = pair.split_once('=').with_context(|| format!("--set `{pair}`: use KEY=VALUE"))?;
                 let value = serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.into()));
-                keys.insert(key.to_string(), value);
+                set_at(&mut keys, key, value).with_context(|| format!("--set `{pair}`"))?;
             }
             for key in unset {
-                keys.remove(&key);
+                unset_at(&mut keys, &key);
             }
             let effective = registry.set_config(&id, keys, &app.settings(&id), now)?;
             println!("{id}: effective config from the next run: {effective}");
         }
         Command::Rollback { id } => {
-            let entry = registry.rollback(&id, now)?;
+            let entry = registry.rollback(&id, &app.settings(&id), now)?;
             println!("{id}: {} is active again", entry.active_version().version);
         }
         Command::Test(_) | Command::New { .. } => unreachable!("handled before the store is opened"),

@@ -1,22 +1,24 @@
 //! `canvas run`: one real run at an instant against the operator's store —
-//! the strategies due then (or those named, whatever their schedule), from
-//! the installed plugins or a folder — recorded and queued, then, unless
-//! `--no-dispatch`, the outbox delivered. Prints who ran and the summary
-//! table, or that nothing was due and the schedules.
+//! the strategies due then, or those named (which must be due unless
+//! `--force`), from the installed and enabled plugins, or from a folder when
+//! one is named (development mode, said so) — recorded and queued, then,
+//! unless `--no-dispatch`, the outbox delivered. Prints who ran and the
+//! summary table, or that nothing was due and the schedules. A request the
+//! rules refuse (`app::AskRefused`) exits 1 naming why, with nothing run.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use canvas::app::{select, App, PluginSource, Selection};
+use canvas::app::{select, App, PluginSource, RunAsk};
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
-use canvas::model::{Millis, RunTrigger};
+use canvas::model::{now_millis, Millis, RunTrigger};
 use canvas::report::Summary;
 use canvas::store::Store;
-use canvas::strategy::{Loaded, Strategy};
+use canvas::strategy::Strategy;
 
-use crate::common::{default_plugin_dir, FINISHED_WITH_FAILURES};
+use crate::common::FINISHED_WITH_FAILURES;
 use crate::dispatch;
 
 #[derive(clap::Args)]
@@ -26,11 +28,16 @@ pub struct Args {
     at: String,
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
+    /// Development mode: the plugins of this folder instead of the installed ones.
     #[arg(long, value_name = "DIR")]
     plugins: Option<PathBuf>,
-    /// Run these strategies whatever their schedule, comma-separated.
+    /// Only these strategies, comma-separated (each must be due at INSTANT unless --force).
     #[arg(long, value_name = "ID,ID", value_delimiter = ',')]
     strategies: Option<Vec<String>>,
+    /// Run the strategies asked for whatever their schedule, and at an instant
+    /// further ahead of the clock than `[run] max_ahead_hours`.
+    #[arg(long)]
+    force: bool,
     /// Record decisions and queue them, but do not deliver now.
     #[arg(long)]
     no_dispatch: bool,
@@ -38,52 +45,50 @@ pub struct Args {
 
 pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
     let at = parse_instant(&args.at).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
-    let store = Arc::new(Store::open(&args.store.unwrap_or(config.store.clone()))?);
-    // Installed plugins when there are any and no folder is named; else a folder.
-    let plugins = match args.plugins.or(config.plugins.clone()) {
-        Some(dir) => Some(dir),
-        None if store.has_installed_plugins()? => None,
-        None => Some(default_plugin_dir()?),
-    };
+    let store = Arc::new(Store::open_existing(&args.store.unwrap_or(config.store.clone()))?);
+    // The installed plugins, unless a folder is asked for.
+    let plugins = args.plugins.or(config.plugins.clone());
+    if plugins.is_none() && !store.has_installed_plugins()? {
+        anyhow::bail!(
+            "no plugin is installed in this store: install them (`canvas plugin install FILE.wasm`, then \
+             `canvas plugin enable ID`), or run a folder of plugins in development mode (--plugins DIR)"
+        );
+    }
     let app = App::new(config)?;
-    let outcome = run_once(&app, &store, plugins.as_deref(), at, args.strategies.as_deref())?;
+    let ask = RunAsk { ids: args.strategies.as_deref(), force: args.force };
+    let outcome = run_once(&app, &store, plugins.as_deref(), at, ask)?;
     if !args.no_dispatch {
         dispatch::deliver(&app, store)?;
     }
     Ok(outcome)
 }
 
-/// Runs the strategies due at `at` (or those named) and records their decisions.
-/// `plugins`: a folder of `.wasm` files, or `None` for the installed, enabled ones.
-fn run_once(
-    app: &App,
-    store: &Store,
-    plugins: Option<&Path>,
-    at: Millis,
-    only: Option<&[String]>,
-) -> anyhow::Result<ExitCode> {
+/// Runs what `ask` asks for at `at` and records the decisions. `plugins`:
+/// a folder of `.wasm` files, or `None` for the installed, enabled ones.
+fn run_once(app: &App, store: &Store, plugins: Option<&Path>, at: Millis, ask: RunAsk<'_>) -> anyhow::Result<ExitCode> {
     let calendar = app.calendar();
     let source = match plugins {
-        Some(dir) => PluginSource::Folder(dir),
+        Some(dir) => {
+            println!("development mode: the plugins of {}, not the ones installed in the store", dir.display());
+            PluginSource::Folder(dir)
+        }
         None => PluginSource::Installed(store),
     };
-    let Loaded { strategies, refused } = app.strategies(source, only)?;
-    let selection = match only {
-        Some(ids) => Selection::Named(ids),
-        None => Selection::Due,
-    };
-    let due = select(&strategies, &calendar, at, selection);
-    for refusal in &refused {
+    let loaded = app.strategies(source, None)?;
+    let selection = app.selection(&loaded, at, now_millis(), ask)?;
+    let due = select(&loaded.strategies, &calendar, at, selection);
+    for refusal in &loaded.refused {
         println!("refused: {refusal}");
     }
     if due.is_empty() {
-        println!("no strategy is due at {} (schedules: {})", calendar.format(at), schedules(&strategies));
-        return Ok(if refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(FINISHED_WITH_FAILURES) });
+        println!("no strategy is due at {} (schedules: {})", calendar.format(at), schedules(&loaded.strategies));
+        let failed = !loaded.refused.is_empty();
+        return Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS });
     }
     let mut runner = app.runner(app.stored_runner_state(store)?, store, true);
     let mut summary = Summary::default();
-    let records =
-        app.run_at(&mut runner, &strategies, at, RunTrigger::Manual, selection, &mut |d| summary.add_decision(d))?;
+    let records = app
+        .run_at(&mut runner, &loaded.strategies, at, RunTrigger::Manual, selection, &mut |d| summary.add_decision(d))?;
     let already: u64 = records.iter().map(|r| r.already_decided).sum();
     for record in &records {
         summary.add_run(record);
@@ -94,7 +99,7 @@ fn run_once(
         println!("{already} touches were decided by an earlier run of this period and were not decided again");
     }
     runner.into_state().drop_in_background();
-    let failed = summary.any_failed() || !refused.is_empty();
+    let failed = summary.any_failed() || !loaded.refused.is_empty();
     Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS })
 }
 

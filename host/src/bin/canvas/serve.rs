@@ -30,7 +30,7 @@ pub fn execute(args: Args, mut config: CanvasConfig) -> anyhow::Result<ExitCode>
     // The store in use is where the generated token goes.
     config.store = args.store.unwrap_or(config.store.clone());
     config.serve.allow_no_token |= args.no_token;
-    let store = Arc::new(Store::open(&config.store)?);
+    let store = Arc::new(Store::open_existing(&config.store)?);
     let listen = args.listen.unwrap_or(config.serve.listen.clone());
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

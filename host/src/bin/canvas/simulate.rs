@@ -64,6 +64,15 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
     })?;
     bar.finish_and_clear();
     let finished_with_failures = result.summary.any_failed() || !result.refused.is_empty();
+    // Exit code 2 always says why, on stderr when stdout is quiet or JSON.
+    if quiet || format == OutputFormat::Json {
+        for refusal in &result.refused {
+            eprintln!("refused: {refusal}");
+        }
+        for failure in result.summary.failures() {
+            eprintln!("{failure}");
+        }
+    }
     match format {
         OutputFormat::Json => {
             let files = serde_json::json!({

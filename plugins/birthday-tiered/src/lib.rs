@@ -44,6 +44,19 @@ impl Strategy for BirthdayTiered {
     const SCHEDULE: &'static str = MONTHLY_ON_THE_1ST_AT_10;
     type Config = Config;
 
+    /// Levels are the member levels 1–4: a level 7 would never match anyone,
+    /// and a benefit worth nothing is refused by the host on every touch.
+    fn check(c: &Config) -> Result<(), String> {
+        check::channel("channel", &c.channel)?;
+        check::template("template", &c.template)?;
+        for (level, benefit) in &c.levels {
+            let key = format!("levels.{level}");
+            check::member_level(&key, *level)?;
+            benefit.check(&key)?;
+        }
+        Ok(())
+    }
+
     fn audience(_: &Config) -> Audience {
         Audience::when([Condition::BirthdayInRunMonth])
     }
@@ -72,6 +85,58 @@ mod tests {
     fn benefit_on(run: &Run<Config>, member: MemberBuilder) -> Option<Benefit> {
         let touches = BirthdayTiered::decide(run, &member.build(run, &[]));
         touches.first().and_then(|t| t.benefit().cloned())
+    }
+
+    fn refused(config: Config) -> String {
+        BirthdayTiered::check(&config).expect_err("a config to refuse")
+    }
+
+    fn with_level(level: u8, benefit: BenefitSpec) -> Config {
+        let mut config = Config::default();
+        config.levels.insert(level, benefit);
+        config
+    }
+
+    #[test]
+    fn the_default_config_passes_the_check() {
+        assert_eq!(BirthdayTiered::check(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn a_level_that_is_not_a_member_level_is_refused_naming_it() {
+        let message = "levels.7: unknown member level; levels are 1–4";
+        assert_eq!(refused(with_level(7, BenefitSpec::coupon(30.0))), message);
+        assert_eq!(refused(with_level(0, BenefitSpec::coupon(30.0))), "levels.0: unknown member level; levels are 1–4");
+    }
+
+    #[test]
+    fn a_benefit_worth_nothing_or_less_is_refused_naming_its_level() {
+        let message = "levels.1.value: must be from 0.01 to 100000000 yuan (is -30)";
+        assert_eq!(refused(with_level(1, BenefitSpec::coupon(-30.0))), message);
+        assert!(refused(with_level(3, BenefitSpec::coupon(0.0))).starts_with("levels.3.value: "));
+        let unnamed_gift = BenefitSpec { kind: BenefitSpecKind::Gift, value: 50.0, gift: None };
+        assert!(refused(with_level(2, unnamed_gift)).starts_with("levels.2.gift: "));
+    }
+
+    #[test]
+    fn an_empty_channel_or_template_is_refused_naming_the_key() {
+        assert!(refused(Config { channel: "".into(), ..Config::default() }).starts_with("channel: must not be empty"));
+        assert!(
+            refused(Config { template: " ".into(), ..Config::default() }).starts_with("template: must not be empty")
+        );
+    }
+
+    #[test]
+    fn the_plugin_refuses_the_configs_of_issue_32_as_operators_write_them() {
+        let audience = |json| canvas_sdk::export::audience::<BirthdayTiered>(json).unwrap_err();
+        assert_eq!(
+            audience(r#"{"levels": {"1": {"kind": "coupon", "value": -30}}}"#),
+            "invalid config for birthday-tiered: levels.1.value: must be from 0.01 to 100000000 yuan (is -30)"
+        );
+        assert_eq!(
+            audience(r#"{"levels": {"7": {"kind": "coupon", "value": 30}}}"#),
+            "invalid config for birthday-tiered: levels.7: unknown member level; levels are 1–4"
+        );
     }
 
     #[test]

@@ -44,6 +44,16 @@ impl Strategy for CategoryRecommendation {
         "Frequent buyers hear about a new launch in the category they buy most, once per launch.";
     type Config = Config;
 
+    /// A frequent buyer has at least one order in a window of at least a
+    /// day; a launch window of 0 days would hold no launch.
+    fn check(c: &Config) -> Result<(), String> {
+        check::at_least("min_orders", c.min_orders, 1)?;
+        check::at_least("window_days", c.window_days, 1)?;
+        check::at_least("launch_window_days", c.launch_window_days, 1)?;
+        check::channel("channel", &c.channel)?;
+        check::template("template", &c.template)
+    }
+
     fn audience(c: &Config) -> Audience {
         let frequent = OrderCount { within_days: c.window_days, at_least: c.min_orders };
         // Only members with a launch still to hear of: on a settled day of a
@@ -104,6 +114,22 @@ mod tests {
             99.0,
             "tops",
         )
+    }
+
+    #[test]
+    fn the_default_config_passes_the_check() {
+        assert_eq!(CategoryRecommendation::check(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn zero_orders_or_days_and_an_empty_channel_or_template_are_refused_naming_the_key() {
+        let refused = |config: Config| CategoryRecommendation::check(&config).unwrap_err();
+        let d = Config::default;
+        assert_eq!(refused(Config { min_orders: 0, ..d() }), "min_orders: must be at least 1 (is 0)");
+        assert_eq!(refused(Config { window_days: 0, ..d() }), "window_days: must be at least 1 (is 0)");
+        assert_eq!(refused(Config { launch_window_days: 0, ..d() }), "launch_window_days: must be at least 1 (is 0)");
+        assert!(refused(Config { channel: "".into(), ..d() }).starts_with("channel: must not be empty"));
+        assert!(refused(Config { template: "".into(), ..d() }).starts_with("template: must not be empty"));
     }
 
     #[test]

@@ -42,6 +42,22 @@ impl Strategy for CouponReminder {
     const SCHEDULE: &'static str = HOURLY;
     type Config = Config;
 
+    /// A reminder comes at least an hour after the coupon (the runs are
+    /// hourly, so 0 would remind coupons issued minutes ago), and before the
+    /// strategy gives up on the coupon: with `give_up_after_hours` not past
+    /// `remind_after_hours` no coupon would ever be reminded.
+    fn check(c: &Config) -> Result<(), String> {
+        check::at_least("remind_after_hours", c.remind_after_hours, 1)?;
+        if c.give_up_after_hours <= c.remind_after_hours {
+            return Err(format!(
+                "give_up_after_hours: must be more than remind_after_hours, {} (is {})",
+                c.remind_after_hours, c.give_up_after_hours
+            ));
+        }
+        check::channel("channel", &c.channel)?;
+        check::template("template", &c.template)
+    }
+
     fn audience(c: &Config) -> Audience {
         let issued = RecentEvent { kind: ISSUED.into(), within_hours: c.give_up_after_hours };
         Audience::when([Condition::Event(issued)]).events([ISSUED, REDEEMED], c.give_up_after_hours)
@@ -80,6 +96,30 @@ mod tests {
 
     fn issued(run: &Run<Config>, id: &str, minutes_ago: i64) -> MemberBuilder {
         member("m").event(ISSUED, run.run_at - minutes_ago * MINUTE, &format!(r#"{{"coupon_id":"{id}"}}"#))
+    }
+
+    #[test]
+    fn the_default_config_passes_the_check() {
+        assert_eq!(CouponReminder::check(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn a_reminder_at_0_hours_or_not_before_giving_up_is_refused_naming_the_key() {
+        let refused = |config: Config| CouponReminder::check(&config).unwrap_err();
+        let d = Config::default;
+        assert_eq!(refused(Config { remind_after_hours: 0, ..d() }), "remind_after_hours: must be at least 1 (is 0)");
+        let late = Config { remind_after_hours: 30, give_up_after_hours: 24, ..d() };
+        assert_eq!(refused(late), "give_up_after_hours: must be more than remind_after_hours, 30 (is 24)");
+        let same = Config { remind_after_hours: 24, give_up_after_hours: 24, ..d() };
+        assert_eq!(refused(same), "give_up_after_hours: must be more than remind_after_hours, 24 (is 24)");
+        assert_eq!(CouponReminder::check(&Config { remind_after_hours: 23, ..d() }), Ok(()));
+    }
+
+    #[test]
+    fn an_empty_channel_or_template_is_refused_naming_the_key() {
+        let refused = |config: Config| CouponReminder::check(&config).unwrap_err();
+        assert!(refused(Config { channel: "".into(), ..Config::default() }).starts_with("channel: must not be empty"));
+        assert!(refused(Config { template: "".into(), ..Config::default() }).starts_with("template: must not be empty"));
     }
 
     #[test]

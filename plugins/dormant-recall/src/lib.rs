@@ -36,6 +36,14 @@ impl Strategy for DormantRecall {
         "Recalls members whose last purchase was exactly `after_days` days ago, with a new-customer benefit.";
     type Config = Config;
 
+    /// 0 days would recall members on the day they bought.
+    fn check(c: &Config) -> Result<(), String> {
+        check::at_least("after_days", c.after_days, 1)?;
+        check::channel("channel", &c.channel)?;
+        check::template("template", &c.template)?;
+        c.benefit.check("benefit")
+    }
+
     fn audience(config: &Config) -> Audience {
         Audience::when([Condition::LastOrder(exactly(config.after_days))])
     }
@@ -60,6 +68,24 @@ mod tests {
 
     fn decide_on(run: &Run<Config>, member: MemberBuilder) -> Vec<Touch> {
         DormantRecall::decide(run, &member.build(run, &[]))
+    }
+
+    #[test]
+    fn the_default_config_passes_the_check() {
+        assert_eq!(DormantRecall::check(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn zero_days_a_benefit_worth_nothing_and_an_empty_channel_or_template_are_refused_naming_the_key() {
+        let refused = |config: Config| DormantRecall::check(&config).unwrap_err();
+        let d = Config::default;
+        assert_eq!(refused(Config { after_days: 0, ..d() }), "after_days: must be at least 1 (is 0)");
+        let negative = Config { benefit: BenefitSpec::coupon(-30.0), ..d() };
+        assert_eq!(refused(negative), "benefit.value: must be from 0.01 to 100000000 yuan (is -30)");
+        let unnamed_gift = Config { benefit: BenefitSpec { gift: None, ..d().benefit }, ..d() };
+        assert!(refused(unnamed_gift).starts_with("benefit.gift: "));
+        assert!(refused(Config { channel: "".into(), ..d() }).starts_with("channel: must not be empty"));
+        assert!(refused(Config { template: "".into(), ..d() }).starts_with("template: must not be empty"));
     }
 
     #[test]

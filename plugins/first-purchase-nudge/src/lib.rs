@@ -42,6 +42,18 @@ impl Strategy for FirstPurchaseNudge {
         "WeCom friends who never bought: a guide hands them a first-order coupon, then one reminder.";
     type Config = Config;
 
+    /// Day counts of 0 misbehave quietly: a daily run would nudge only the
+    /// members who added the brand that morning, before the run, and a
+    /// follow-up due the day of the first nudge is never asked for (the next
+    /// run is a day later).
+    fn check(c: &Config) -> Result<(), String> {
+        check::at_least("after_days", c.after_days, 1)?;
+        check::at_least("followup_days", c.followup_days, 1)?;
+        check::template("template", &c.template)?;
+        check::template("followup_template", &c.followup_template)?;
+        c.coupon.check("coupon")
+    }
+
     fn audience(c: &Config) -> Audience {
         let steps = FirstThenFollowUp { after_days: c.followup_days };
         Audience::when([Condition::WecomAdded(exactly(c.after_days))])
@@ -73,6 +85,24 @@ mod tests {
 
     fn steps(run: &Run<Config>, member: MemberBuilder) -> Vec<String> {
         FirstPurchaseNudge::decide(run, &member.build(run, &[])).into_iter().map(|t| t.step).collect()
+    }
+
+    #[test]
+    fn the_default_config_passes_the_check() {
+        assert_eq!(FirstPurchaseNudge::check(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn zero_days_a_coupon_worth_nothing_and_an_empty_template_are_refused_naming_the_key() {
+        let refused = |config: Config| FirstPurchaseNudge::check(&config).unwrap_err();
+        let d = Config::default;
+        assert_eq!(refused(Config { after_days: 0, ..d() }), "after_days: must be at least 1 (is 0)");
+        assert_eq!(refused(Config { followup_days: 0, ..d() }), "followup_days: must be at least 1 (is 0)");
+        let free = Config { coupon: BenefitSpec::coupon(0.0), ..d() };
+        assert_eq!(refused(free), "coupon.value: must be from 0.01 to 100000000 yuan (is 0)");
+        assert!(refused(Config { template: "".into(), ..d() }).starts_with("template: must not be empty"));
+        let no_followup = Config { followup_template: "".into(), ..d() };
+        assert!(refused(no_followup).starts_with("followup_template: must not be empty"));
     }
 
     #[test]

@@ -51,6 +51,23 @@ impl Strategy for GroupBuyReferral {
         "Active customers are invited to open a group buy and bring friends, at most once per cooldown.";
     type Config = Config;
 
+    /// A group buy needs at least two people and a price above 0 and not
+    /// above the list price. A 0-day window would hold no order or no
+    /// launch; a cooldown of 0 days would be taken as 1 (the window counts
+    /// the run date), so it is refused rather than read as "no cooldown".
+    fn check(c: &Config) -> Result<(), String> {
+        check::at_least("active_days", c.active_days, 1)?;
+        check::at_least("cooldown_days", c.cooldown_days, 1)?;
+        check::at_least("group_size", c.group_size, 2)?;
+        // Written so that NaN fails too.
+        if !(c.price_ratio > 0.0 && c.price_ratio <= 1.0) {
+            return Err(format!("price_ratio: must be more than 0 and at most 1 (is {})", c.price_ratio));
+        }
+        check::at_least("catalogue_days", c.catalogue_days, 1)?;
+        check::channel("channel", &c.channel)?;
+        check::template("template", &c.template)
+    }
+
     fn audience(c: &Config) -> Audience {
         // Invited (or held out as control) recently; a suppressed invite never reached them.
         let had_turn = [DecisionStatus::Dispatched, DecisionStatus::Deferred, DecisionStatus::Holdout].map(|status| {
@@ -146,6 +163,33 @@ mod tests {
             product("D2", "dress", day(2026, 5, 20), &["hot"]),
         ];
         run
+    }
+
+    #[test]
+    fn the_default_config_passes_the_check() {
+        assert_eq!(GroupBuyReferral::check(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn zero_days_a_group_of_one_and_an_empty_channel_or_template_are_refused_naming_the_key() {
+        let refused = |config: Config| GroupBuyReferral::check(&config).unwrap_err();
+        let d = Config::default;
+        assert_eq!(refused(Config { active_days: 0, ..d() }), "active_days: must be at least 1 (is 0)");
+        assert_eq!(refused(Config { cooldown_days: 0, ..d() }), "cooldown_days: must be at least 1 (is 0)");
+        assert_eq!(refused(Config { catalogue_days: 0, ..d() }), "catalogue_days: must be at least 1 (is 0)");
+        assert_eq!(refused(Config { group_size: 1, ..d() }), "group_size: must be at least 2 (is 1)");
+        assert!(refused(Config { channel: "".into(), ..d() }).starts_with("channel: must not be empty"));
+        assert!(refused(Config { template: "".into(), ..d() }).starts_with("template: must not be empty"));
+    }
+
+    #[test]
+    fn a_price_ratio_outside_0_to_1_is_refused_naming_the_key() {
+        let refused = |ratio: f64| GroupBuyReferral::check(&Config { price_ratio: ratio, ..Config::default() });
+        assert_eq!(refused(0.0), Err("price_ratio: must be more than 0 and at most 1 (is 0)".into()));
+        assert_eq!(refused(-0.5), Err("price_ratio: must be more than 0 and at most 1 (is -0.5)".into()));
+        assert_eq!(refused(1.5), Err("price_ratio: must be more than 0 and at most 1 (is 1.5)".into()));
+        assert_eq!(refused(f64::NAN), Err("price_ratio: must be more than 0 and at most 1 (is NaN)".into()));
+        assert_eq!(refused(1.0), Ok(()), "the list price is a group price");
     }
 
     #[test]

@@ -15,9 +15,15 @@ pub fn manifest<S: Strategy>() -> Manifest {
     }
 }
 
-/// Parses the effective config; the message names the offending key or value.
+/// Parses the effective config and has the strategy check it
+/// ([`Strategy::check`]); the message names the offending key or value.
+/// Every export that reads the config comes through here, so no call runs on
+/// a config the strategy refuses.
 pub fn parse_config<S: Strategy>(json: &str) -> Result<S::Config, String> {
-    serde_json::from_str(json).map_err(|e| format!("invalid config for {}: {e}", S::ID))
+    let invalid = |e: &dyn std::fmt::Display| format!("invalid config for {}: {e}", S::ID);
+    let config = serde_json::from_str(json).map_err(|e| invalid(&e))?;
+    S::check(&config).map_err(|e| invalid(&e))?;
+    Ok(config)
 }
 
 pub fn audience<S: Strategy>(config: &str) -> Result<Audience, String> {
@@ -61,17 +67,74 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_call_decides_its_batch_through_decide_batch() {
-        let run = run_on(2026, 6, 1, NoConfig {});
-        let context = RunContext {
+    /// Greets members `after_days` after their last order; refuses 0 days.
+    struct CheckedGreeter;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct DaysConfig {
+        after_days: u32,
+    }
+
+    impl Default for DaysConfig {
+        fn default() -> Self {
+            DaysConfig { after_days: 90 }
+        }
+    }
+
+    impl Strategy for CheckedGreeter {
+        const ID: &'static str = "checked-greeter";
+        const NAME: &'static str = "Checked greeter";
+        const VERSION: &'static str = "0.1.0";
+        const DESCRIPTION: &'static str = "Says hello, after a sensible number of days.";
+        type Config = DaysConfig;
+
+        fn check(config: &DaysConfig) -> Result<(), String> {
+            crate::check::at_least("after_days", config.after_days, 1)
+        }
+
+        fn audience(config: &DaysConfig) -> Audience {
+            Audience::when([Condition::LastOrder(crate::exactly(config.after_days))])
+        }
+
+        fn decide(_: &Run<DaysConfig>, member: &Member) -> Vec<Touch> {
+            vec![Touch::message(member, "hello", "wecom", "hello")]
+        }
+    }
+
+    fn context(run: &Run<impl Sized>, config: &str) -> RunContext {
+        RunContext {
             run_at: run.run_at,
             today: run.today,
             date: run.date,
             timezone: run.timezone.clone(),
-            config: "{}".into(),
+            config: config.into(),
             launches: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_config_the_strategy_refuses_is_an_error_from_audience_and_from_decide() {
+        let refused = "invalid config for checked-greeter: after_days: must be at least 1 (is 0)";
+        assert_eq!(audience::<CheckedGreeter>(r#"{"after_days": 0}"#).unwrap_err(), refused);
+        let run = run_on(2026, 6, 1, DaysConfig::default());
+        let members = vec![member("a").build(&run, &[])];
+        let decided = decide::<CheckedGreeter>(context(&run, r#"{"after_days": 0}"#), members.clone());
+        assert_eq!(decided.unwrap_err(), refused);
+        assert!(audience::<CheckedGreeter>(r#"{"after_days": 1}"#).is_ok());
+        assert_eq!(decide::<CheckedGreeter>(context(&run, r#"{"after_days": 1}"#), members).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_config_that_does_not_parse_is_refused_before_it_is_checked() {
+        let typo = audience::<CheckedGreeter>(r#"{"after_dayz": 0}"#).unwrap_err();
+        assert!(typo.starts_with("invalid config for checked-greeter: unknown field `after_dayz`"), "{typo}");
+    }
+
+    #[test]
+    fn a_call_decides_its_batch_through_decide_batch() {
+        let run = run_on(2026, 6, 1, NoConfig {});
+        let context = context(&run, "{}");
         let members = ["a", "b"].iter().map(|id| member(id).build(&run, &[])).collect();
         let touches = decide::<BatchGreeter>(context, members).unwrap();
         let touched: Vec<(&str, &str)> = touches.iter().map(|t| (t.member_id.as_str(), t.step.as_str())).collect();

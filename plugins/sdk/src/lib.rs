@@ -4,6 +4,8 @@
 //! Layout:
 //! - [`bindings`]: the types of the WIT package `canvas:strategy@0.2.0`, re-exported at the root;
 //! - [`Strategy`] and [`Run`]: what an author implements and what a run looks like to them;
+//! - [`check`]: the common checks of a config value for [`Strategy::check`], each naming the key
+//!   and the allowed range (and [`BenefitSpec::check`] for a benefit);
 //! - `audience`, `touch`, `member`: builders and helpers on the WIT types;
 //! - [`FirstThenFollowUp`]: the common `first` then one `followup` step shape;
 //! - [`calendar`]: day arithmetic in the brand's calendar (days since 1970-01-01);
@@ -23,6 +25,7 @@
 //!     const ID: &'static str = "dormant-recall";
 //!     /* NAME, VERSION, DESCRIPTION */
 //!     type Config = Config;
+//!     fn check(c: &Config) -> Result<(), String> { check::at_least("after_days", c.after_days, 1) }
 //!     fn audience(c: &Config) -> Audience { Audience::when([Condition::LastOrder(exactly(c.after_days))]) }
 //!     fn decide(run: &Run<Config>, m: &Member) -> Vec<Touch> { vec![Touch::message(m, "recall", "wecom", "recall")] }
 //! }
@@ -49,6 +52,7 @@ mod audience;
 #[cfg(all(target_arch = "wasm32", feature = "bump-allocator"))]
 mod bump;
 pub mod calendar;
+pub mod check;
 #[doc(hidden)]
 pub mod export;
 mod member;
@@ -61,7 +65,7 @@ pub use audience::{between, exactly, within};
 pub use bindings::canvas::strategy::types::*;
 pub use run::{NoConfig, Run, Strategy};
 pub use steps::FirstThenFollowUp;
-pub use touch::{BenefitSpec, BenefitSpecKind};
+pub use touch::{BenefitSpec, BenefitSpecKind, MAX_BENEFIT_YUAN};
 
 /// The version of the WIT package this SDK builds plugins against.
 pub const API_VERSION: &str = "0.2.0";

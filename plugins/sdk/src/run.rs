@@ -23,6 +23,28 @@ pub trait Strategy {
     /// struct `#[serde(default, deny_unknown_fields)]` so a typo is an error.
     type Config: Serialize + DeserializeOwned + Default;
 
+    /// Refuses a config that parses but makes no sense: a negative coupon, a
+    /// member level that does not exist, a day count of 0. The SDK calls it
+    /// each time it parses the effective config, before [`Strategy::audience`]
+    /// and before a batch's [`Strategy::decide`], so a refused config is an
+    /// error from the plugin; the host calls `audience-for` whenever an
+    /// operator sets a config (and at install and every run), so the
+    /// operator is refused at once, with this message, instead of the
+    /// strategy failing or misbehaving at run time.
+    ///
+    /// The message names the key (dotted into nested values) and what is
+    /// allowed, and says what was found where that helps, e.g.
+    /// `levels.7: unknown member level; levels are 1–4` or
+    /// `after_days: must be at least 1 (is 0)`; the SDK puts
+    /// `invalid config for <id>: ` in front. [`crate::check`] has the common
+    /// checks and [`crate::BenefitSpec::check`] checks a benefit. The default
+    /// config must pass (a unit test per strategy says so). The default
+    /// refuses nothing.
+    fn check(config: &Self::Config) -> Result<(), String> {
+        let _ = config;
+        Ok(())
+    }
+
     /// Which members this strategy wants at a run, with this config.
     fn audience(config: &Self::Config) -> Audience;
 

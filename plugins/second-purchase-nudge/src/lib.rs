@@ -43,6 +43,19 @@ impl Strategy for SecondPurchaseNudge {
         "New customers with no second order `after_days` after their first: a coupon, then one reminder.";
     type Config = Config;
 
+    /// Day counts of 0 make no sense: no second order 0 days after the
+    /// first is every new customer on the day they bought, and a follow-up
+    /// due the day of the first reminder is never asked for (the next run is
+    /// a day later).
+    fn check(c: &Config) -> Result<(), String> {
+        check::at_least("after_days", c.after_days, 1)?;
+        check::at_least("followup_days", c.followup_days, 1)?;
+        check::channel("channel", &c.channel)?;
+        check::template("template", &c.template)?;
+        check::template("followup_template", &c.followup_template)?;
+        c.coupon.check("coupon")
+    }
+
     fn audience(c: &Config) -> Audience {
         let steps = FirstThenFollowUp { after_days: c.followup_days };
         // First and latest order on the same day: nothing on any later day.
@@ -78,6 +91,25 @@ mod tests {
 
     fn steps(run: &Run<Config>, member: MemberBuilder) -> Vec<String> {
         SecondPurchaseNudge::decide(run, &member.build(run, &[])).into_iter().map(|t| t.step).collect()
+    }
+
+    #[test]
+    fn the_default_config_passes_the_check() {
+        assert_eq!(SecondPurchaseNudge::check(&Config::default()), Ok(()));
+    }
+
+    #[test]
+    fn zero_days_a_coupon_worth_nothing_and_an_empty_channel_or_template_are_refused_naming_the_key() {
+        let refused = |config: Config| SecondPurchaseNudge::check(&config).unwrap_err();
+        let d = Config::default;
+        assert_eq!(refused(Config { after_days: 0, ..d() }), "after_days: must be at least 1 (is 0)");
+        assert_eq!(refused(Config { followup_days: 0, ..d() }), "followup_days: must be at least 1 (is 0)");
+        let negative = Config { coupon: BenefitSpec::coupon(-5.0), ..d() };
+        assert_eq!(refused(negative), "coupon.value: must be from 0.01 to 100000000 yuan (is -5)");
+        assert!(refused(Config { channel: "".into(), ..d() }).starts_with("channel: must not be empty"));
+        assert!(refused(Config { template: "".into(), ..d() }).starts_with("template: must not be empty"));
+        let no_followup = Config { followup_template: "".into(), ..d() };
+        assert!(refused(no_followup).starts_with("followup_template: must not be empty"));
     }
 
     #[test]

@@ -351,3 +351,28 @@ fn simulate_quiet_says_why_it_exits_2_when_a_plugin_refuses_its_config() {
     let stderr = String::from_utf8_lossy(&simulated.stderr);
     assert!(stderr.contains("refused: strategies.dormant-recall.config") && stderr.contains("after_dayz"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_the_plugin_finds_out_of_range_is_refused_when_set_naming_the_key() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with(&dir, &birthdays());
+    install(&store, &[plugin("birthday-tiered"), plugin("dormant-recall")]);
+    let s = start_at(service_config(&dir, "", ""), store, "2026-03-01T08:00:00+08:00", 1.0).await;
+    for (id, keys, expected) in [
+        ("birthday-tiered", json!({ "levels": { "1": { "kind": "coupon", "value": -30 } } }), "levels.1.value"),
+        (
+            "birthday-tiered",
+            json!({ "levels": { "7": { "kind": "coupon", "value": 30 } } }),
+            "levels.7: unknown member level",
+        ),
+        ("dormant-recall", json!({ "after_days": 0 }), "after_days: must be at least 1"),
+    ] {
+        let (status, refused) = s.put(&format!("/api/v1/plugins/{id}/config"), keys).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+        assert!(refused["error"].as_str().unwrap().contains(expected), "{refused}");
+    }
+    let (status, ran) = s.post("/api/v1/runs", json!({ "at": MARCH_1 }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    let birthday = ran["runs"].as_array().unwrap().iter().find(|r| r["strategy"] == "birthday-tiered").unwrap().clone();
+    assert_eq!(birthday["decisions"], 2, "the refused keys were not kept: the next run went as before");
+}

@@ -15,7 +15,8 @@
 //! an instant ([`app::Selection`]) and runs them. `canvas run`, `serve`,
 //! `simulate`, `plugin test` and the benchmark all start there.
 //!
-//! - [`app`]: the composition root (above);
+//! - [`app`]: the composition root (above), with the one check of what an
+//!   operator may ask to run (`app::ask`) and of the strategy ids the config names;
 //! - [`model`]: the records (members, orders, events, products, proposals, decisions, runs);
 //! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is, a run's clock);
 //! - [`import`]: the CSV/JSON contract, all-or-nothing, errors with file:line:column;

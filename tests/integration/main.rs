@@ -12,6 +12,7 @@ mod import;
 mod import_guard;
 mod import_json;
 mod import_strict;
+mod on_record;
 mod operator_rules;
 mod plugin_tools;
 mod polyglot;

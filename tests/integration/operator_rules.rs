@@ -138,7 +138,7 @@ fn a_runs_queued_touches_can_be_cancelled_and_are_then_never_sent() {
     assert!(!touches.exists() || std::fs::read_to_string(&touches).unwrap().is_empty(), "nothing was sent");
     let list = canvas_on(&store, &config, &["outbox", "list", "--state", "cancelled"]);
     assert!(text(&list).contains("2 entries"), "{}", text(&list));
-    assert!(text(&list).contains("cancelled by an operator at"), "{}", text(&list));
+    assert!(text(&list).contains("cancelled by cli:"), "{}", text(&list));
 }
 
 #[test]

@@ -134,7 +134,7 @@ pub(crate) struct Served {
     child: std::process::Child,
     pub(crate) addr: String,
     pub(crate) stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
+    pub(crate) stderr: Arc<Mutex<String>>,
 }
 
 impl Served {

@@ -56,6 +56,32 @@ impl Auth {
             Auth::Open => None,
         }
     }
+
+    /// Every token the API takes, with who it names: this one as `admin`,
+    /// then `[serve.tokens]`. Empty when the API is open.
+    pub(crate) fn accepted(&self, settings: &ServeSettings) -> anyhow::Result<Vec<(String, Caller)>> {
+        let Some(admin) = self.token() else { return Ok(Vec::new()) };
+        let mut accepted = vec![(admin.to_string(), Caller { name: "admin".into(), read_only: false })];
+        for (name, named) in &settings.tokens {
+            anyhow::ensure!(!named.token.trim().is_empty(), "[serve.tokens.{name}] token is empty");
+            anyhow::ensure!(
+                accepted.iter().all(|(token, _)| *token != named.token),
+                "[serve.tokens.{name}] token is the same as another token's: each must be its own"
+            );
+            accepted.push((named.token.clone(), Caller { name: name.clone(), read_only: named.read_only }));
+        }
+        Ok(accepted)
+    }
+}
+
+/// Who made a request: the name of the token it carried (`admin` for the
+/// main one, `open` on an API without tokens), as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's name.
+    pub name: String,
+    /// A read-only token may look, not change.
+    pub read_only: bool,
 }
 
 /// How the service at `addr` protects its API; `store` is where the token

@@ -52,7 +52,8 @@ pub(crate) struct Canvas {
     clock: Arc<dyn Clock>,
     metrics: Metrics,
     dispatcher: Dispatcher,
-    token: Option<String>,
+    /// The tokens the API takes and who each names; empty: the API is open.
+    tokens: Vec<(String, auth::Caller)>,
     /// One run at a time, for the run's whole life: each run's blocking work
     /// owns the guard (see [`runs`]), never a caller that may go away.
     run_lock: Arc<Mutex<()>>,
@@ -91,7 +92,7 @@ impl Canvas {
                 self.app.config.strategy(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
             match Schedule::parse(&expression) {
                 Ok(schedule) => schedules.push((entry.id, schedule)),
-                Err(e) => eprintln!("canvas serve: {}: {e}", entry.id),
+                Err(e) => tracing::warn!(strategy = %entry.id, error = %e, "not scheduled: its schedule does not read"),
             }
         }
         Ok(schedules)
@@ -145,6 +146,7 @@ pub async fn start(
     let addr = listener.local_addr()?;
     refuse_bad_config(&app, &store)?;
     let auth = auth::resolve(&app.config.serve, &app.config.store, addr)?;
+    let tokens = auth.accepted(&app.config.serve)?;
     let dispatcher = app.dispatcher(store.clone())?;
     let canvas = Arc::new(Canvas {
         store,
@@ -152,7 +154,7 @@ pub async fn start(
         clock,
         metrics: Metrics::default(),
         dispatcher,
-        token: auth.token().map(str::to_string),
+        tokens,
         run_lock: Arc::new(Mutex::new(())),
         runs_waiting: Default::default(),
         phase: watch::Sender::new(Phase::Serving),
@@ -187,8 +189,8 @@ pub async fn start(
             canvas.app.engine.cancel_calls();
             let unwound = tokio::time::timeout(ANSWER_TIME, canvas.run_lock.clone().lock_owned()).await;
             let what = if unwound.is_ok() { "was stopped" } else { "did not finish" };
-            eprintln!(
-                "canvas serve: the run in flight {what} within shutdown_grace_ms ({} ms): stopping without it \
+            tracing::warn!(
+                "the run in flight {what} within shutdown_grace_ms ({} ms): stopping without it \
                  (it is not recorded; a scheduled run is caught up at the next start)",
                 grace.as_millis()
             );
@@ -202,7 +204,7 @@ pub async fn start(
                 Ok(served) => served?.context("the admin API"),
                 Err(_) => {
                     server.abort();
-                    eprintln!("canvas serve: closed the API connections still open after shutdown_grace_ms");
+                    tracing::warn!("closed the API connections still open after shutdown_grace_ms");
                     Ok(())
                 }
             };
@@ -284,7 +286,9 @@ async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
                 };
                 match records {
                     Err(e) if e.is::<RunRefused>() => return Ok(()),
-                    Err(e) => eprintln!("canvas serve: the run at {} failed: {e:#}", calendar.format(at)),
+                    Err(e) => {
+                        tracing::error!(at = %calendar.format(at), error = %format!("{e:#}"), "scheduled run failed")
+                    }
                     Ok(_) => {}
                 }
                 after = at;
@@ -326,7 +330,7 @@ async fn dispatch_continuously(canvas: Arc<Canvas>, mut stop: watch::Receiver<bo
             _ = canvas.dispatch_now.notified() => {}
         }
         if let Err(e) = canvas.dispatch().await {
-            eprintln!("canvas serve: dispatching: {e:#}");
+            tracing::error!(error = %format!("{e:#}"), "dispatching failed");
         }
     }
     let flush = Duration::from_millis(canvas.app.config.serve.shutdown_flush_ms);

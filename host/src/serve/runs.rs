@@ -129,7 +129,7 @@ impl Canvas {
     ) -> anyhow::Result<Vec<RunRecord>> {
         let loaded = self.app.strategies(PluginSource::Installed(&self.store), None)?;
         for refusal in &loaded.refused {
-            eprintln!("canvas serve: {refusal}");
+            tracing::warn!(%refusal, "a plugin is refused");
         }
         let selection = match (trigger, ids) {
             // An operator's request is checked (schedules, ids, how far ahead).
@@ -149,6 +149,7 @@ impl Canvas {
             return Ok(failed);
         }
         let _in_flight = self.metrics.run_in_flight();
+        tracing::info!(at = %self.app.calendar().format(at), ?trigger, ids = ?ids, force, "run started");
         // Read before the data: an ingest landing during the load makes it stale.
         let generation = self.data_generation.load(Ordering::SeqCst);
         let (loan, warm) = self.warm.lend();
@@ -163,11 +164,12 @@ impl Canvas {
             self.metrics.record_decision(d)
         })?;
         if let Err((_, (_, stale))) = self.warm.give_back(loan, (generation, runner.into_state())) {
-            eprintln!("canvas serve: a later run started before this one ended; its runner state is dropped");
+            tracing::warn!("a later run started before this one ended; its runner state is dropped");
             stale.drop_in_background();
         }
         for record in &records {
             self.metrics.record_run(record);
+            log_run(&self.app.calendar(), record);
         }
         failed.extend(records);
         Ok(failed)
@@ -195,7 +197,7 @@ impl Canvas {
             record.outcome = RunOutcome::Failed { error: reason.clone() };
             self.store.record_run(&record)?;
             self.metrics.record_run(&record);
-            eprintln!("canvas serve: the run of {id} at {} failed: {reason}", calendar.format(at));
+            tracing::error!(strategy = %id, at = %calendar.format(at), ?trigger, error = %reason, "run failed");
             failed.push(record);
         }
         Ok(failed)
@@ -205,12 +207,24 @@ impl Canvas {
     fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
         let loading = std::time::Instant::now();
         let state = self.app.stored_runner_state(&self.store)?;
-        eprintln!(
-            "canvas serve: member base loaded ({} members) in {:.1} s",
-            state.base.len(),
-            loading.elapsed().as_secs_f64()
-        );
+        let seconds = loading.elapsed().as_secs_f64();
+        tracing::info!(members = state.base.len(), seconds, "member base loaded");
         Ok(state)
+    }
+}
+
+/// A run's end, in the service log: what it decided, or why it failed.
+fn log_run(calendar: &crate::calendar::BrandCalendar, r: &RunRecord) {
+    let (at, ms) = (calendar.format(r.run_at), r.duration_micros / 1000);
+    match &r.outcome {
+        RunOutcome::Completed => tracing::info!(
+            strategy = %r.strategy, at = %at, trigger = ?r.trigger, audience = r.audience, decisions = r.decisions,
+            failed_members = r.failed_members, duration_ms = ms, "run completed"
+        ),
+        RunOutcome::Failed { error } => tracing::error!(
+            strategy = %r.strategy, at = %at, trigger = ?r.trigger, decisions = r.decisions, error = %error,
+            duration_ms = ms, "run failed"
+        ),
     }
 }
 

@@ -2,6 +2,7 @@
 //! shuts down. Its own type, so the canvas config can hold it without
 //! depending on the service.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +33,34 @@ pub struct ServeSettings {
     pub shutdown_grace_ms: u64,
     /// How long shutdown may spend delivering what is due.
     pub shutdown_flush_ms: u64,
+    /// More tokens, by name (`[serve.tokens.<name>]`): the name is what the
+    /// audit log records as who made a change; a `read_only` token may look
+    /// but not change. The token above (or generated) is named `admin`.
+    pub tokens: BTreeMap<String, NamedToken>,
+    /// `text` (default) or `json`: how the service logs, on stderr.
+    pub log_format: LogFormat,
+}
+
+/// One of `[serve.tokens]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedToken {
+    /// The bearer token.
+    pub token: String,
+    /// May only read (GET): every change is refused with 403.
+    #[serde(default)]
+    pub read_only: bool,
+}
+
+/// How the service writes its log lines.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// One line per event, for people.
+    #[default]
+    Text,
+    /// One JSON object per event, for log collectors.
+    Json,
 }
 
 impl Default for ServeSettings {
@@ -46,6 +75,8 @@ impl Default for ServeSettings {
             dispatch_interval_ms: 1_000,
             shutdown_grace_ms: 10_000,
             shutdown_flush_ms: 10_000,
+            tokens: BTreeMap::new(),
+            log_format: LogFormat::Text,
         }
     }
 }

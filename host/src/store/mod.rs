@@ -10,15 +10,17 @@
 //! | `outbox_updates` | decision key → its outbox entry's state since it was queued | [`outbox`] |
 //! | `runs` | run instant, id, strategy → a run record (postcard) | [`runs`] |
 //! | `plugins`, `plugin_wasm`, `plugin_compiled` | plugin id → its registry entry (JSON); SHA-256 → a build's bytes, its compiled code | [`plugins`] |
+//! | `audit` | instant, id → an operator's change, who, before → after (JSON) | [`audit`] |
 //!
 //! Values are postcard (JSON for the few small ones people may read: plugin
-//! entries, the import marker). Postcard is neither self-describing nor
+//! entries, the import marker, the audit log). Postcard is neither self-describing nor
 //! versioned: a type kept here is its on-disk format, field for field, and
 //! changes only in ways the readers here still decode (see [`runs`] for one
 //! that grew). The types the store holds are defined with their tree (the
 //! outbox entry, the plugin entry), so the store imports none of the
 //! modules that use it: dispatch, the registry, the runner.
 
+mod audit;
 mod decisions;
 mod import;
 mod ledger;
@@ -35,6 +37,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use serde::de::DeserializeOwned;
 
+pub use audit::AuditEntry;
 pub use decisions::Queue;
 use import::UNDO_TREE;
 pub use import::{Discarded, ImportCounts, ImportInProgress, ImportInterrupted, ImportReport};
@@ -66,6 +69,8 @@ pub struct Store {
     plugins: sled::Tree,
     plugin_wasm: sled::Tree,
     plugin_compiled: sled::Tree,
+    /// What operators changed (see [`audit`]).
+    audit: sled::Tree,
 }
 
 impl Store {
@@ -112,6 +117,7 @@ impl Store {
             outbox_updates: db.open_tree("outbox_updates")?,
             ledger: Mutex::new(None),
             last_page: Mutex::new(None),
+            audit: db.open_tree("audit")?,
             plugins: db.open_tree("plugins")?,
             plugin_wasm: db.open_tree("plugin_wasm")?,
             plugin_compiled: db.open_tree("plugin_compiled")?,

@@ -1,6 +1,7 @@
 //! What more than one command shares: the `--format` choice, the exit code
-//! of a command that finished with failures, and the folder of plugins
-//! `make demo` builds (the default of `simulate`).
+//! of a command that finished with failures, who a command's changes are
+//! recorded as, and the folder of plugins `make demo` builds (the default
+//! of `simulate`).
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,11 @@ pub const FINISHED_WITH_FAILURES: u8 = 2;
 pub enum OutputFormat {
     Table,
     Json,
+}
+
+/// Who a command run on this machine is, as the audit log records it: `cli:<user>`.
+pub fn cli_actor() -> String {
+    format!("cli:{}", std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into()))
 }
 
 /// The plugins `make demo` builds sit in target/plugins, beside target/release.

@@ -11,13 +11,17 @@
 //! - `plugin_test.rs`: `canvas plugin test`, one plugin on a fixture;
 //! - `serve.rs`: `canvas serve`, the service until SIGTERM;
 //! - `gen.rs`: `canvas gen`, a generated data set;
+//! - `audit.rs`: `canvas audit`, the operators' changes;
+//! - `logs.rs`: where log events go (stderr, text or JSON);
 //! - `common.rs`: what several of them share (the output format, exit code 2,
 //!   the demo's plugin folder).
 
+mod audit;
 mod common;
 mod dispatch;
 mod gen;
 mod import;
+mod logs;
 mod outbox;
 mod plugin;
 mod plugin_test;
@@ -32,6 +36,8 @@ use clap::{Parser, Subcommand};
 
 use canvas::app::user_compile_cache;
 use canvas::config::CanvasConfig;
+use canvas::serve::settings::LogFormat;
+use tracing_subscriber::filter::LevelFilter;
 
 // The member base is tens of millions of small allocations; glibc malloc
 // spent a fifth of a 1 M-member simulation allocating and freeing them.
@@ -78,12 +84,15 @@ enum Command {
     Serve(serve::Args),
     /// Generate a realistic, deterministic data set of an apparel brand.
     Gen(gen::Args),
+    /// What operators changed, newest first: when, who, what, before → after.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if !matches!(cli.command, Command::Serve(_)) {
         end_quietly_on_broken_pipe();
+        logs::init(LogFormat::Text, LevelFilter::WARN);
     }
     match run(cli) {
         Ok(code) => code,
@@ -137,5 +146,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin { command, store } => plugin::execute(command, store, config),
         Command::Serve(args) => serve::execute(args, config),
         Command::Gen(args) => gen::execute(args),
+        Command::Audit(args) => audit::execute(args, &config),
     }
 }

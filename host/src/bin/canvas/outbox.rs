@@ -11,8 +11,10 @@ use clap::Subcommand;
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
 use canvas::model::now_millis;
-use canvas::store::OutboxState;
+
+use crate::common::cli_actor;
 use canvas::store::Store;
+use canvas::store::{AuditEntry, OutboxState};
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -91,14 +93,21 @@ pub fn execute(command: Command, config: &CanvasConfig) -> anyhow::Result<ExitCo
             anyhow::ensure!(all || !keys.is_empty(), "name the keys to re-drive, or pass --all");
             let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
             let count = store.redrive(&keys, now_millis())?;
+            let after = serde_json::json!({ "keys": keys, "redriven": count });
+            let entry =
+                AuditEntry::new(now_millis(), &cli_actor(), "redrive", "dead-letters", serde_json::Value::Null, after);
+            store.record_audit(&entry)?;
             println!("{count} dead letters queued again; `canvas dispatch` delivers them");
             Ok(ExitCode::SUCCESS)
         }
         Command::Cancel { strategy, run_at, store } => {
             let at = parse_instant(&run_at).map_err(|e| anyhow::anyhow!("--run-at: {e}"))?;
             let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
-            let reason = format!("cancelled by an operator at {}", config.calendar().format(now_millis()));
+            let (actor, now) = (cli_actor(), now_millis());
+            let reason = format!("cancelled by {actor} at {}", config.calendar().format(now));
             let count = store.cancel_run(&strategy, at, &reason)?;
+            let after = serde_json::json!({ "run_at": run_at, "cancelled": count });
+            store.record_audit(&AuditEntry::new(now, &actor, "cancel", &strategy, serde_json::Value::Null, after))?;
             println!("{count} touches of {strategy}'s run at {run_at} cancelled; they will not be sent");
             Ok(ExitCode::SUCCESS)
         }

@@ -1,7 +1,8 @@
 //! `canvas serve`: the service — every enabled strategy on its schedule,
 //! missed runs caught up, the outbox delivered continuously, the admin API —
 //! until SIGTERM or Ctrl-C, which give the run in flight its grace and flush
-//! the outbox. Prints where it listens and how the admin API is guarded.
+//! the outbox. Prints where it listens and how the admin API is guarded;
+//! logs runs and operators' changes on stderr, as text or JSON (`logs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +13,9 @@ use anyhow::Context;
 use canvas::app::App;
 use canvas::config::CanvasConfig;
 use canvas::serve;
+use canvas::serve::settings::LogFormat;
 use canvas::store::Store;
+use tracing_subscriber::filter::LevelFilter;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,12 +27,16 @@ pub struct Args {
     /// Serve the admin API without a token (loopback addresses only; for local development).
     #[arg(long)]
     no_token: bool,
+    /// How to log on stderr (default: `[serve] log_format`, text); the level is `CANVAS_LOG` (default info).
+    #[arg(long, value_enum)]
+    log_format: Option<LogFormat>,
 }
 
 pub fn execute(args: Args, mut config: CanvasConfig) -> anyhow::Result<ExitCode> {
     // The store in use is where the generated token goes.
     config.store = args.store.unwrap_or(config.store.clone());
     config.serve.allow_no_token |= args.no_token;
+    crate::logs::init(args.log_format.unwrap_or(config.serve.log_format), LevelFilter::INFO);
     let store = Arc::new(Store::open_existing(&config.store)?);
     let listen = args.listen.unwrap_or(config.serve.listen.clone());
     let runtime = tokio::runtime::Runtime::new()?;

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, Request, State};
+use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -13,6 +13,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod plugins;
+
+use plugins::{
+    audit, configure_plugin, disable_plugin, enable_plugin, install_plugin, list_audit, list_plugins, rollback_plugin,
+    show_plugin,
+};
+
+use super::auth::Caller;
 use super::runs::RunRefused;
 use super::Canvas;
 use crate::app::AskRefused;
@@ -24,10 +32,8 @@ use crate::registry::RegistryError;
 use crate::report::run_json;
 use crate::store::ImportInterrupted;
 use crate::store::OutboxState;
-use crate::store::PluginEntry;
-use crate::strategy::Off;
 
-const OPENAPI: &str = include_str!("openapi.json");
+const OPENAPI: &str = include_str!("../openapi.json");
 /// Python and JavaScript components are 12–18 MB.
 const MAX_BODY: usize = 64 << 20;
 
@@ -43,6 +49,7 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/plugins/{id}/rollback", post(rollback_plugin))
         .route("/api/v1/runs", get(list_runs).post(run_now))
         .route("/api/v1/runs/cancel", post(cancel_run))
+        .route("/api/v1/audit", get(list_audit))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
         .route("/api/v1/dead-letters", get(dead_letters))
         .route("/api/v1/dead-letters/redrive", post(redrive))
@@ -134,20 +141,43 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || work(&canvas)).await?
 }
 
-async fn require_token(State(canvas): State<Arc<Canvas>>, request: Request, next: Next) -> Response {
-    let Some(token) = &canvas.token else { return next.run(request).await };
+/// Lets a request in with a token the API takes, and tells the handlers
+/// who sent it ([`Caller`], for the audit log); a read-only token's
+/// changes (anything but GET) are refused with 403.
+async fn require_token(State(canvas): State<Arc<Canvas>>, mut request: Request, next: Next) -> Response {
+    if canvas.tokens.is_empty() {
+        request.extensions_mut().insert(Caller { name: "open".into(), read_only: false });
+        return next.run(request).await;
+    }
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
-        return next.run(request).await;
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    // Every token is compared, so timing tells nothing of which one matched.
+    let mut matched = None;
+    for (token, caller) in &canvas.tokens {
+        if given.as_ref().is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
+            matched = Some(caller.clone());
+        }
     }
-    let mut response =
-        ApiError::new(StatusCode::UNAUTHORIZED, "a valid `Authorization: Bearer <token>` is required").into_response();
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
-    response
+    match matched {
+        Some(caller) if caller.read_only && !matches!(*request.method(), Method::GET | Method::HEAD) => {
+            let message = format!("the token `{}` is read-only: it may look, not change", caller.name);
+            ApiError::new(StatusCode::FORBIDDEN, message).into_response()
+        }
+        Some(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        None => {
+            let message = "a valid `Authorization: Bearer <token>` is required";
+            let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
+            response
+        }
+    }
 }
 
 /// Compares without stopping at the first difference, so timing tells nothing.
@@ -166,88 +196,6 @@ async fn metrics(State(canvas): State<Arc<Canvas>>) -> Response {
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
-/// An installed plugin as the API lists it: `enabled` is whether it runs
-/// (the store's flag, unless canvas.toml switches it off), `off` why not.
-fn plugin_summary(canvas: &Canvas, entry: &PluginEntry) -> Value {
-    let active = entry.active_version();
-    let off = Off::of_installed(entry.enabled, &canvas.app.settings(&entry.id));
-    json!({
-        "id": entry.id,
-        "name": active.name,
-        "version": active.version,
-        "api_version": active.api_version,
-        "sha256": active.sha256,
-        "enabled": off.is_none(),
-        "off": off.map(|why| why.to_string()),
-        "schedule": active.schedule,
-        "versions": entry.versions.len(),
-    })
-}
-
-async fn list_plugins(State(canvas): State<Arc<Canvas>>) -> ApiResult {
-    let entries = blocking(&canvas, |c| Ok(c.registry().list()?)).await?;
-    Ok(Json(entries.iter().map(|e| plugin_summary(&canvas, e)).collect::<Vec<_>>()).into_response())
-}
-
-async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
-    let shown = blocking(&canvas, move |c| {
-        let entry = c.registry().get(&id)?;
-        let active = entry.active_version();
-        let schedule = c.app.config.strategy(&id).schedule.unwrap_or_else(|| active.schedule.clone());
-        let effective =
-            crate::registry::effective_config(&active.default_config, &c.app.config.strategy(&id), &entry.config);
-        Ok(json!({
-            "plugin": plugin_summary(c, &entry),
-            "description": active.description,
-            "default_config": active.default_config,
-            "config": entry.config,
-            "effective_config": effective,
-            "schedule": schedule,
-            "versions": entry.versions,
-            "previously_active": entry.previously_active,
-        }))
-    })
-    .await?;
-    Ok(Json(shown).into_response())
-}
-
-async fn install_plugin(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
-    let installed = blocking(&canvas, move |c| {
-        Ok(c.registry().install("upload", &body, &|id| c.app.settings(id), c.clock.now())?)
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(installed)).into_response())
-}
-
-async fn set_enabled(canvas: Arc<Canvas>, id: String, enabled: bool) -> ApiResult {
-    let entry = blocking(&canvas, move |c| Ok(c.registry().set_enabled(&id, enabled, c.clock.now())?)).await?;
-    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
-}
-
-async fn enable_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
-    set_enabled(canvas, id, true).await
-}
-
-async fn disable_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
-    set_enabled(canvas, id, false).await
-}
-
-async fn configure_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>, body: Bytes) -> ApiResult {
-    let keys: serde_json::Map<String, Value> = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the config must be a JSON object: {e}")))?;
-    let effective = blocking(&canvas, move |c| {
-        Ok(c.registry().set_config(&id, keys, &c.app.config.strategy(&id), c.clock.now())?)
-    })
-    .await?;
-    Ok(Json(json!({ "effective_config": effective })).into_response())
-}
-
-async fn rollback_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
-    let entry =
-        blocking(&canvas, move |c| Ok(c.registry().rollback(&id, &c.app.settings(&id), c.clock.now())?)).await?;
-    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -281,7 +229,7 @@ struct RunRequest {
     force: bool,
 }
 
-async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+async fn run_now(State(canvas): State<Arc<Canvas>>, Extension(caller): Extension<Caller>, body: Bytes) -> ApiResult {
     let request: RunRequest = if body.is_empty() {
         RunRequest::default()
     } else {
@@ -292,6 +240,7 @@ async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
         None => canvas.clock.now(),
     };
     let only = request.strategies;
+    let asked = json!({ "at": canvas.app.calendar().format(at), "strategies": only, "force": request.force });
     // The run is the service's, not this request's: a client that hangs up
     // leaves it going, and it shows in the run history.
     let records = canvas.run(at, RunTrigger::Manual, only, request.force).await.map_err(|e| {
@@ -306,6 +255,9 @@ async fn run_now(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
     })?;
     let calendar = canvas.app.config.calendar();
     let runs: Vec<Value> = records.iter().filter_map(|r| serde_json::from_str(&run_json(&calendar, r)).ok()).collect();
+    let ran: Vec<String> = records.iter().map(|r| r.strategy.clone()).collect();
+    let target = if ran.is_empty() { "none due".to_string() } else { ran.join(",") };
+    blocking(&canvas, move |c| audit(c, &caller, "run", &target, asked, json!({ "runs": ran.len() }))).await?;
     Ok(Json(json!({ "runs": runs })).into_response())
 }
 
@@ -319,13 +271,16 @@ struct CancelRequest {
 }
 
 /// Takes back the touches of one run not delivered yet.
-async fn cancel_run(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+async fn cancel_run(State(canvas): State<Arc<Canvas>>, Extension(caller): Extension<Caller>, body: Bytes) -> ApiResult {
     let request: CancelRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?;
     let at = parse_instant(&request.at).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
     let cancelled = blocking(&canvas, move |c| {
-        let reason = format!("cancelled by an operator at {}", c.app.calendar().format(c.clock.now()));
-        Ok(c.store.cancel_run(&request.strategy, at, &reason)?)
+        let reason = format!("cancelled by {} at {}", caller.name, c.app.calendar().format(c.clock.now()));
+        let cancelled = c.store.cancel_run(&request.strategy, at, &reason)?;
+        let after = json!({ "run_at": request.at, "cancelled": cancelled });
+        audit(c, &caller, "cancel", &request.strategy, Value::Null, after)?;
+        Ok(cancelled)
     })
     .await?;
     Ok(Json(json!({ "cancelled": cancelled })).into_response())
@@ -366,14 +321,19 @@ struct RedriveRequest {
     keys: Option<Vec<String>>,
 }
 
-async fn redrive(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+async fn redrive(State(canvas): State<Arc<Canvas>>, Extension(caller): Extension<Caller>, body: Bytes) -> ApiResult {
     let request: RedriveRequest = if body.is_empty() {
         RedriveRequest::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("{e}")))?
     };
-    let count =
-        blocking(&canvas, move |c| Ok(c.store.redrive(&request.keys.unwrap_or_default(), c.clock.now())?)).await?;
+    let count = blocking(&canvas, move |c| {
+        let keys = request.keys.unwrap_or_default();
+        let count = c.store.redrive(&keys, c.clock.now())?;
+        audit(c, &caller, "redrive", "dead-letters", Value::Null, json!({ "keys": keys, "redriven": count }))?;
+        Ok(count)
+    })
+    .await?;
     canvas.dispatch_now.notify_one();
     Ok(Json(json!({ "redriven": count })).into_response())
 }

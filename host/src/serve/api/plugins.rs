@@ -1,0 +1,178 @@
+//! The plugin lifecycle over the API — list, show, install, enable,
+//! disable, configure, roll back — and the audit log every change of it
+//! (and every run asked for, cancel and redrive) is recorded in, with the
+//! name of the token that made it.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{blocking, ApiError, ApiResult};
+use crate::serve::auth::Caller;
+use crate::serve::Canvas;
+use crate::store::{AuditEntry, PluginEntry};
+use crate::strategy::Off;
+
+/// An installed plugin as the API lists it: `enabled` is whether it runs
+/// (the store's flag, unless canvas.toml switches it off), `off` why not.
+fn plugin_summary(canvas: &Canvas, entry: &PluginEntry) -> Value {
+    let active = entry.active_version();
+    let off = Off::of_installed(entry.enabled, &canvas.app.settings(&entry.id));
+    json!({
+        "id": entry.id,
+        "name": active.name,
+        "version": active.version,
+        "api_version": active.api_version,
+        "sha256": active.sha256,
+        "enabled": off.is_none(),
+        "off": off.map(|why| why.to_string()),
+        "schedule": active.schedule,
+        "versions": entry.versions.len(),
+    })
+}
+
+pub(super) async fn list_plugins(State(canvas): State<Arc<Canvas>>) -> ApiResult {
+    let entries = blocking(&canvas, |c| Ok(c.registry().list()?)).await?;
+    Ok(Json(entries.iter().map(|e| plugin_summary(&canvas, e)).collect::<Vec<_>>()).into_response())
+}
+
+pub(super) async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
+    let shown = blocking(&canvas, move |c| {
+        let entry = c.registry().get(&id)?;
+        let active = entry.active_version();
+        let schedule = c.app.config.strategy(&id).schedule.unwrap_or_else(|| active.schedule.clone());
+        let effective =
+            crate::registry::effective_config(&active.default_config, &c.app.config.strategy(&id), &entry.config);
+        Ok(json!({
+            "plugin": plugin_summary(c, &entry),
+            "description": active.description,
+            "default_config": active.default_config,
+            "config": entry.config,
+            "effective_config": effective,
+            "schedule": schedule,
+            "versions": entry.versions,
+            "previously_active": entry.previously_active,
+        }))
+    })
+    .await?;
+    Ok(Json(shown).into_response())
+}
+
+/// Records a change `caller` made, in the store's audit log (and the service log).
+pub(super) fn audit(
+    c: &Canvas,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    before: Value,
+    after: Value,
+) -> Result<(), ApiError> {
+    Ok(c.store.record_audit(&AuditEntry::new(c.clock.now(), &caller.name, action, target, before, after))?)
+}
+
+/// A plugin's active build, as the audit log names it.
+fn build_of(entry: &PluginEntry) -> Value {
+    json!({ "version": entry.active_version().version, "sha256": entry.active })
+}
+
+pub(super) async fn install_plugin(
+    State(canvas): State<Arc<Canvas>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult {
+    let installed = blocking(&canvas, move |c| {
+        let installed = c.registry().install("upload", &body, &|id| c.app.settings(id), c.clock.now())?;
+        let before = installed.replaced.as_ref().map_or(Value::Null, |version| json!({ "version": version }));
+        let after = json!({ "version": installed.version, "sha256": installed.sha256 });
+        audit(c, &caller, "install", &installed.id, before, after)?;
+        Ok(installed)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(installed)).into_response())
+}
+
+async fn set_enabled(canvas: Arc<Canvas>, caller: Caller, id: String, enabled: bool) -> ApiResult {
+    let entry = blocking(&canvas, move |c| {
+        let before = c.registry().get(&id)?.enabled;
+        let entry = c.registry().set_enabled(&id, enabled, c.clock.now())?;
+        audit(c, &caller, if enabled { "enable" } else { "disable" }, &id, json!(before), json!(enabled))?;
+        Ok(entry)
+    })
+    .await?;
+    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
+}
+
+pub(super) async fn enable_plugin(
+    State(c): State<Arc<Canvas>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    set_enabled(c, caller, id, true).await
+}
+
+pub(super) async fn disable_plugin(
+    State(c): State<Arc<Canvas>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    set_enabled(c, caller, id, false).await
+}
+
+pub(super) async fn configure_plugin(
+    State(canvas): State<Arc<Canvas>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let keys: serde_json::Map<String, Value> = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the config must be a JSON object: {e}")))?;
+    let effective = blocking(&canvas, move |c| {
+        let before = Value::Object(c.registry().get(&id)?.config);
+        let after = Value::Object(keys.clone());
+        let effective = c.registry().set_config(&id, keys, &c.app.config.strategy(&id), c.clock.now())?;
+        audit(c, &caller, "config", &id, before, after)?;
+        Ok(effective)
+    })
+    .await?;
+    Ok(Json(json!({ "effective_config": effective })).into_response())
+}
+
+pub(super) async fn rollback_plugin(
+    State(canvas): State<Arc<Canvas>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let entry = blocking(&canvas, move |c| {
+        let before = build_of(&c.registry().get(&id)?);
+        let entry = c.registry().rollback(&id, &c.app.settings(&id), c.clock.now())?;
+        audit(c, &caller, "rollback", &id, before, build_of(&entry))?;
+        Ok(entry)
+    })
+    .await?;
+    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct AuditQuery {
+    limit: Option<usize>,
+}
+
+/// What operators changed, newest first.
+pub(super) async fn list_audit(State(canvas): State<Arc<Canvas>>, Query(query): Query<AuditQuery>) -> ApiResult {
+    let entries = blocking(&canvas, move |c| Ok(c.store.audit(query.limit.unwrap_or(100))?)).await?;
+    let calendar = canvas.app.calendar();
+    let shown: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({ "at": calendar.format(e.at), "actor": e.actor, "action": e.action, "target": e.target,
+                    "before": e.before, "after": e.after })
+        })
+        .collect();
+    Ok(Json(shown).into_response())
+}

@@ -53,7 +53,13 @@ async fn changes_over_the_api_are_audited_with_the_tokens_name_and_a_read_only_t
 
     let (_, audit) = as_token(VIEWER, reqwest::Method::GET, "/api/v1/audit", None).await;
     let entries = audit.as_array().unwrap();
-    assert_eq!(entries.len(), 2, "the refused change left no entry: {audit}");
+    assert_eq!(entries.len(), 3, "the refused change left no entry: {audit}");
+    assert_eq!(
+        (entries[2]["actor"].as_str(), entries[2]["action"].as_str()),
+        (Some("canvas.toml"), Some("config-file"))
+    );
+    assert_eq!(entries[2]["before"], Value::Null, "the first start: no earlier config");
+    assert!(entries[2]["after"].get("serve").is_none(), "no tokens in the audit log: {audit}");
     assert_eq!((entries[0]["actor"].as_str(), entries[0]["action"].as_str()), (Some("admin"), Some("disable")));
     assert_eq!((&entries[0]["before"], &entries[0]["after"]), (&json!(true), &json!(false)));
     assert_eq!((entries[1]["actor"].as_str(), entries[1]["action"].as_str()), (Some("ops"), Some("config")));
@@ -129,4 +135,23 @@ async fn the_service_logs_runs_as_json_when_asked() {
     assert_eq!(completed["fields"]["decisions"], 2);
     served.terminate();
     assert!(served.exits_within(Duration::from_secs(30)).success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_canvas_toml_is_audited_when_the_service_starts_with_it() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with(&dir, &birthdays());
+    install(&store, &[plugin("birthday-tiered")]);
+    let changes = |store: &canvas::store::Store| {
+        store.audit(100).unwrap().into_iter().filter(|e| e.action == "config-file").collect::<Vec<_>>()
+    };
+    for extra in ["", "", "[strategies.birthday-tiered]\nholdout_percent = 5\n"] {
+        let s = start_at(service_config(&dir, "", extra), store.clone(), "2026-03-01T08:00:00+08:00", 1.0).await;
+        s.service.shutdown().await.unwrap();
+    }
+    let recorded = changes(&store);
+    assert_eq!(recorded.len(), 2, "the first start, then the change; not the unchanged restart");
+    assert_eq!(recorded[0].before["strategies"], json!({}));
+    assert_eq!(recorded[0].after["strategies"]["birthday-tiered"]["holdout_percent"], 5.0);
+    assert_eq!(recorded[0].actor, "canvas.toml");
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use canvas::config::CanvasConfig;
-use canvas::model::{Millis, RunOutcome, RunRecord, RunTrigger};
+use canvas::model::{Millis, RunRecord, RunTrigger};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -225,22 +225,7 @@ fn catch_up_fixture(dir: &TempDir, members: usize) -> (Millis, Vec<Millis>) {
     let now = canvas::model::now_millis();
     let last = now - now.rem_euclid(hour) - 3 * hour;
     let calendar = CanvasConfig::default().calendar();
-    let record = RunRecord {
-        strategy: "slow".into(),
-        trigger: RunTrigger::Schedule,
-        plugin_version: "0.1.0".into(),
-        run_at: last,
-        day: calendar.day_of(last),
-        audience: 0,
-        batches: 0,
-        decisions: 0,
-        already_decided: 0,
-        fuel_used: 0,
-        duration_micros: 0,
-        outcome: RunOutcome::Completed,
-        held_back: 0,
-        failed_members: 0,
-    };
+    let record = RunRecord::starting("slow", RunTrigger::Schedule, "0.1.0", last, calendar.day_of(last));
     store.record_run(&record).unwrap();
     store.flush().unwrap();
     (last, (1..=3).map(|h| last + h * hour).collect())

@@ -41,7 +41,7 @@ use crate::model::{Millis, RunTrigger};
 use crate::registry::Registry;
 use crate::runner::RunnerState;
 use crate::schedule::Schedule;
-use crate::store::{PluginEntry, Store};
+use crate::store::{AuditEntry, PluginEntry, Store};
 use crate::strategy::Off;
 
 /// What the scheduler, the dispatcher and the API share.
@@ -145,6 +145,7 @@ pub async fn start(
 ) -> anyhow::Result<Service> {
     let addr = listener.local_addr()?;
     refuse_bad_config(&app, &store)?;
+    record_config_file(&app, &store, clock.now())?;
     let auth = auth::resolve(&app.config.serve, &app.config.store, addr)?;
     let tokens = auth.accepted(&app.config.serve)?;
     let dispatcher = app.dispatcher(store.clone())?;
@@ -232,6 +233,28 @@ fn refuse_bad_config(app: &App, store: &Store) -> anyhow::Result<()> {
     anyhow::ensure!(refused.is_empty(), "not starting: {}", refused.join("; "));
     Ok(())
 }
+
+/// What the service runs with from canvas.toml, in the audit log whenever
+/// it differs from what the last start ran with (actor `canvas.toml`): the
+/// file has no API, so its changes are seen when they take effect. The
+/// `[serve]` and `[dispatch]` sections are left out, as they hold secrets
+/// (tokens, webhook URLs).
+fn record_config_file(app: &App, store: &Store, now: Millis) -> anyhow::Result<()> {
+    let c = &app.config;
+    let current = serde_json::json!({
+        "timezone": c.timezone, "run": c.run, "sandbox": c.sandbox, "governance": c.governance,
+        "report": c.report, "strategies": c.strategies,
+    });
+    let last = store.audit(usize::MAX)?.into_iter().find(|e| e.action == CONFIG_FILE).map(|e| e.after);
+    if last.as_ref() != Some(&current) {
+        let before = last.unwrap_or(serde_json::Value::Null);
+        store.record_audit(&AuditEntry::new(now, "canvas.toml", CONFIG_FILE, "canvas.toml", before, current))?;
+    }
+    Ok(())
+}
+
+/// The audit action of a canvas.toml that changed between two starts.
+const CONFIG_FILE: &str = "config-file";
 
 /// Runs strategies when they are due; first catches up (or skips) the runs
 /// missed while the service was down. Stops at [`Canvas::stop_runs`]

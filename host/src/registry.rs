@@ -12,8 +12,10 @@ use sha2::{Digest, Sha256};
 
 use crate::model::Millis;
 use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
-use crate::store::{InstalledVersion, PluginEntry, Store};
-use crate::strategy::{merge_config, Loaded, Off, Strategy, StrategySettings};
+use serde_json::{json, Value};
+
+use crate::store::{AuditEntry, InstalledVersion, PluginEntry, Store};
+use crate::strategy::{merge_config, Loaded, Off, StrategySettings};
 
 /// Why a registry operation failed; the admin API maps each to its status code.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,13 @@ pub struct Installed {
 pub struct Registry<'a> {
     store: &'a Store,
     engine: &'a Arc<PluginEngine>,
+    /// Who makes the changes, for the audit log (see [`Registry::acting_as`]).
+    actor: Option<String>,
+}
+
+/// A plugin's active build, as the audit log names it.
+fn active_build(entry: &PluginEntry) -> Value {
+    json!({ "version": entry.active_version().version, "sha256": entry.active })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -83,7 +92,24 @@ fn sha256_hex(bytes: &[u8]) -> String {
 impl<'a> Registry<'a> {
     /// The registry kept in `store`; `engine` compiles and runs its plugins.
     pub fn new(store: &'a Store, engine: &'a Arc<PluginEngine>) -> Self {
-        Registry { store, engine }
+        Registry { store, engine, actor: None }
+    }
+
+    /// An operator's registry: each change it makes (install, enable,
+    /// disable, config, rollback) lands in the store's audit log as made by
+    /// `actor` (an API token's name, `cli:<user>`), with the state before
+    /// and after. Without it (set-up code, tests) changes are not audited.
+    pub fn acting_as(mut self, actor: &str) -> Self {
+        self.actor = Some(actor.to_string());
+        self
+    }
+
+    /// Records a change in the audit log, when an operator makes it.
+    fn audit(&self, now: Millis, action: &str, id: &str, before: Value, after: Value) -> Result<(), RegistryError> {
+        if let Some(actor) = &self.actor {
+            self.store.record_audit(&AuditEntry::new(now, actor, action, id, before, after))?;
+        }
+        Ok(())
     }
 
     /// Checks a component, pins it by hash, compiles it once, and makes it
@@ -148,6 +174,8 @@ impl<'a> Registry<'a> {
         entry.active = sha256.clone();
         entry.updated_at = now;
         self.store.put_plugin_entry(&entry)?;
+        let before = replaced.as_ref().map_or(Value::Null, |version| json!({ "version": version }));
+        self.audit(now, "install", &m.id, before, json!({ "version": m.version, "sha256": sha256 }))?;
         Ok(Installed { id: m.id.clone(), version: m.version.clone(), sha256, replaced })
     }
 
@@ -164,9 +192,11 @@ impl<'a> Registry<'a> {
     /// Enables or disables a plugin, from the next run on. Returns the entry as stored.
     pub fn set_enabled(&self, id: &str, enabled: bool, now: Millis) -> Result<PluginEntry, RegistryError> {
         let mut entry = self.get(id)?;
+        let before = entry.enabled;
         entry.enabled = enabled;
         entry.updated_at = now;
         self.store.put_plugin_entry(&entry)?;
+        self.audit(now, if enabled { "enable" } else { "disable" }, id, json!(before), json!(enabled))?;
         Ok(entry)
     }
 
@@ -181,9 +211,10 @@ impl<'a> Registry<'a> {
     ) -> Result<serde_json::Value, RegistryError> {
         let mut entry = self.get(id)?;
         let effective = self.accepted(&self.load(&entry)?, settings, &keys)?;
-        entry.config = keys;
+        let before = std::mem::replace(&mut entry.config, keys);
         entry.updated_at = now;
         self.store.put_plugin_entry(&entry)?;
+        self.audit(now, "config", id, Value::Object(before), Value::Object(entry.config.clone()))?;
         Ok(effective)
     }
 
@@ -212,11 +243,13 @@ impl<'a> Registry<'a> {
     /// it accepts the config it will run with (`settings`, and the keys set).
     pub fn rollback(&self, id: &str, settings: &StrategySettings, now: Millis) -> Result<PluginEntry, RegistryError> {
         let mut entry = self.get(id)?;
+        let before = active_build(&entry);
         let previous = entry.previously_active.pop().ok_or_else(|| RegistryError::NothingToRollBack(id.to_string()))?;
         entry.active = previous;
         self.accepted(&self.load(&entry)?, settings, &entry.config)?;
         entry.updated_at = now;
         self.store.put_plugin_entry(&entry)?;
+        self.audit(now, "rollback", id, before, active_build(&entry))?;
         Ok(entry)
     }
 
@@ -243,21 +276,12 @@ impl<'a> Registry<'a> {
                 loaded.off.push((entry.id, why));
                 continue;
             }
-            let plugin = match self.load(&entry) {
-                Ok(plugin) => plugin,
-                Err(e) => {
-                    loaded.refused.push(e.to_string());
-                    loaded.off.push((entry.id, Off::Refused(e.to_string())));
-                    continue;
+            match self.load(&entry) {
+                Ok(plugin) => {
+                    settings.config = merge_maps(&settings.config, &entry.config);
+                    loaded.add(plugin, &settings);
                 }
-            };
-            settings.config = merge_maps(&settings.config, &entry.config);
-            match Strategy::new(plugin, &settings) {
-                Ok(strategy) => loaded.strategies.push(strategy),
-                Err(e) => {
-                    loaded.refused.push(e.to_string());
-                    loaded.off.push((entry.id, Off::Refused(e.to_string())));
-                }
+                Err(e) => loaded.refuse(entry.id, e.to_string()),
             }
         }
         Ok(loaded)

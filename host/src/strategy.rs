@@ -119,6 +119,22 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Sets `plugin` up with `settings` as a strategy that runs, or, if the
+    /// plugin refuses its config, records it as refused.
+    pub fn add(&mut self, plugin: LoadedPlugin, settings: &StrategySettings) {
+        let id = plugin.id().to_string();
+        match Strategy::new(plugin, settings) {
+            Ok(strategy) => self.strategies.push(strategy),
+            Err(e) => self.refuse(id, e.to_string()),
+        }
+    }
+
+    /// A plugin `id` that is there but cannot run, and why.
+    pub fn refuse(&mut self, id: String, reason: String) {
+        self.refused.push(reason.clone());
+        self.off.push((id, Off::Refused(reason)));
+    }
+
     /// Every plugin id there, running or not.
     pub fn known_ids(&self) -> Vec<&str> {
         let mut ids: Vec<&str> =

@@ -117,14 +117,7 @@ impl App {
                 loaded.off.push((plugin.id().to_string(), Off::SwitchedOff));
                 continue;
             }
-            let id = plugin.id().to_string();
-            match Strategy::new(plugin, &settings) {
-                Ok(strategy) => loaded.strategies.push(strategy),
-                Err(e) => {
-                    loaded.refused.push(e.to_string());
-                    loaded.off.push((id, Off::Refused(e.to_string())));
-                }
-            }
+            loaded.add(plugin, &settings);
         }
         Ok(loaded)
     }

@@ -14,9 +14,9 @@ use canvas::config::CanvasConfig;
 use canvas::model::now_millis;
 use canvas::printable::{printable, printable_line};
 use canvas::scaffold::Language;
-use canvas::store::{AuditEntry, PluginEntry, Store};
+use canvas::store::Store;
 use canvas::strategy::{merge_config, Off};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::common::cli_actor;
 use crate::plugin_test;
@@ -128,25 +128,13 @@ fn unset_at(keys: &mut Map<String, Value>, path: &str) {
 pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -> anyhow::Result<ExitCode> {
     let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
     let app = App::new(config)?;
-    let registry = app.registry(&store);
+    let registry = app.registry(&store).acting_as(&cli_actor());
     let now = now_millis();
-    let actor = cli_actor();
-    let audit = |action: &str, target: &str, before: Value, after: Value| {
-        store.record_audit(&AuditEntry::new(now, &actor, action, target, before, after))
-    };
-    let build = |entry: &PluginEntry| json!({ "version": entry.active_version().version, "sha256": entry.active });
     match command {
         Command::Install { files } => {
             for file in files {
                 let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
                 let installed = registry.install(&file.display().to_string(), &bytes, &|id| app.settings(id), now)?;
-                let before = installed.replaced.as_ref().map_or(Value::Null, |version| json!({ "version": version }));
-                audit(
-                    "install",
-                    &installed.id,
-                    before,
-                    json!({ "version": installed.version, "sha256": installed.sha256 }),
-                )?;
                 let replaced = installed.replaced.map(|v| format!(", replacing {v}")).unwrap_or_default();
                 println!(
                     "installed {} {} (sha256 {}){replaced}",
@@ -199,18 +187,14 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
             }
         }
         Command::Enable { id } => {
-            let before = registry.get(&id)?.enabled;
             registry.set_enabled(&id, true, now)?;
-            audit("enable", &id, json!(before), json!(true))?;
             match Off::of_installed(true, &app.settings(&id)) {
                 None => println!("{id} enabled"),
                 Some(why) => println!("{id} enabled in the store, but it does not run: {why}"),
             }
         }
         Command::Disable { id } => {
-            let before = registry.get(&id)?.enabled;
             registry.set_enabled(&id, false, now)?;
-            audit("disable", &id, json!(before), json!(false))?;
             println!("{id} disabled");
         }
         Command::Config { id, set, unset, replace } => {
@@ -229,15 +213,11 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
             for key in unset {
                 unset_at(&mut keys, &key);
             }
-            let (before, after) = (Value::Object(registry.get(&id)?.config), Value::Object(keys.clone()));
             let effective = registry.set_config(&id, keys, &app.settings(&id), now)?;
-            audit("config", &id, before, after)?;
             println!("{id}: effective config from the next run: {effective}");
         }
         Command::Rollback { id } => {
-            let before = build(&registry.get(&id)?);
             let entry = registry.rollback(&id, &app.settings(&id), now)?;
-            audit("rollback", &id, before, build(&entry))?;
             println!("{id}: {} is active again", entry.active_version().version);
         }
         Command::Test(_) | Command::New { .. } => unreachable!("handled before the store is opened"),

@@ -76,22 +76,14 @@ pub(super) fn audit(
     Ok(c.store.record_audit(&AuditEntry::new(c.clock.now(), &caller.name, action, target, before, after))?)
 }
 
-/// A plugin's active build, as the audit log names it.
-fn build_of(entry: &PluginEntry) -> Value {
-    json!({ "version": entry.active_version().version, "sha256": entry.active })
-}
-
 pub(super) async fn install_plugin(
     State(canvas): State<Arc<Canvas>>,
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> ApiResult {
     let installed = blocking(&canvas, move |c| {
-        let installed = c.registry().install("upload", &body, &|id| c.app.settings(id), c.clock.now())?;
-        let before = installed.replaced.as_ref().map_or(Value::Null, |version| json!({ "version": version }));
-        let after = json!({ "version": installed.version, "sha256": installed.sha256 });
-        audit(c, &caller, "install", &installed.id, before, after)?;
-        Ok(installed)
+        let registry = c.registry().acting_as(&caller.name);
+        Ok(registry.install("upload", &body, &|id| c.app.settings(id), c.clock.now())?)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(installed)).into_response())
@@ -99,10 +91,7 @@ pub(super) async fn install_plugin(
 
 async fn set_enabled(canvas: Arc<Canvas>, caller: Caller, id: String, enabled: bool) -> ApiResult {
     let entry = blocking(&canvas, move |c| {
-        let before = c.registry().get(&id)?.enabled;
-        let entry = c.registry().set_enabled(&id, enabled, c.clock.now())?;
-        audit(c, &caller, if enabled { "enable" } else { "disable" }, &id, json!(before), json!(enabled))?;
-        Ok(entry)
+        Ok(c.registry().acting_as(&caller.name).set_enabled(&id, enabled, c.clock.now())?)
     })
     .await?;
     Ok(Json(plugin_summary(&canvas, &entry)).into_response())
@@ -133,11 +122,8 @@ pub(super) async fn configure_plugin(
     let keys: serde_json::Map<String, Value> = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("the config must be a JSON object: {e}")))?;
     let effective = blocking(&canvas, move |c| {
-        let before = Value::Object(c.registry().get(&id)?.config);
-        let after = Value::Object(keys.clone());
-        let effective = c.registry().set_config(&id, keys, &c.app.config.strategy(&id), c.clock.now())?;
-        audit(c, &caller, "config", &id, before, after)?;
-        Ok(effective)
+        let registry = c.registry().acting_as(&caller.name);
+        Ok(registry.set_config(&id, keys, &c.app.config.strategy(&id), c.clock.now())?)
     })
     .await?;
     Ok(Json(json!({ "effective_config": effective })).into_response())
@@ -149,10 +135,7 @@ pub(super) async fn rollback_plugin(
     Path(id): Path<String>,
 ) -> ApiResult {
     let entry = blocking(&canvas, move |c| {
-        let before = build_of(&c.registry().get(&id)?);
-        let entry = c.registry().rollback(&id, &c.app.settings(&id), c.clock.now())?;
-        audit(c, &caller, "rollback", &id, before, build_of(&entry))?;
-        Ok(entry)
+        Ok(c.registry().acting_as(&caller.name).rollback(&id, &c.app.settings(&id), c.clock.now())?)
     })
     .await?;
     Ok(Json(plugin_summary(&canvas, &entry)).into_response())

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::Millis;
@@ -59,7 +59,7 @@ pub enum RegistryError {
 }
 
 /// What an install did.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Installed {
     /// The plugin's id, from its manifest.
     pub id: String,

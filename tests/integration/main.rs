@@ -5,6 +5,7 @@
 //! target/polyglot).
 
 mod audience_edges;
+mod beside_the_service;
 mod dispatch;
 mod governance;
 mod hardening;

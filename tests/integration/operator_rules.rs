@@ -315,7 +315,9 @@ async fn the_service_does_not_start_on_a_config_a_plugin_refuses_or_a_mistyped_s
 #[test]
 fn commands_in_the_wrong_folder_say_there_is_no_store_instead_of_creating_one() {
     let dir = TempDir::new().unwrap();
-    for args in [&["plugin", "list"][..], &["outbox", "list"], &["dispatch"], &["run", "--at", MARCH_1]] {
+    let commands =
+        [&["plugin", "list"][..], &["outbox", "list"], &["dispatch"], &["run", "--at", MARCH_1], &["audit"], &["runs"]];
+    for args in commands {
         let output = canvas().args(args).current_dir(dir.path()).output().unwrap();
         assert_eq!(output.status.code(), Some(1), "{args:?}: {}", text(&output));
         assert!(text(&output).contains("there is no store at canvas-store"), "{args:?}: {}", text(&output));

@@ -115,6 +115,21 @@ pub fn resolve(settings: &ServeSettings, store: &Path, addr: SocketAddr) -> anyh
     Ok(Auth::File { path, token })
 }
 
+/// The token a command on this machine sends the service holding `store`:
+/// `CANVAS_TOKEN`, `[serve] token`, or the token file the service generated
+/// (when this user may read it); None when there is none, for an open API.
+pub fn client_token(settings: &ServeSettings, store: &Path) -> anyhow::Result<Option<String>> {
+    let from_env = std::env::var("CANVAS_TOKEN").ok().filter(|t| !t.is_empty());
+    if let Some(token) = from_env.or(settings.token.clone()) {
+        return Ok(Some(token));
+    }
+    let path = settings.token_file.clone().unwrap_or_else(|| store.join(TOKEN_FILE));
+    match path.exists() {
+        true => read(&path).map(Some),
+        false => Ok(None),
+    }
+}
+
 /// The token in `path`, written there first if the file does not exist.
 fn read_or_generate(path: &Path) -> anyhow::Result<String> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -149,6 +149,7 @@ pub async fn start(
     let auth = auth::resolve(&app.config.serve, &app.config.store, addr)?;
     let tokens = auth.accepted(&app.config.serve)?;
     let dispatcher = app.dispatcher(store.clone())?;
+    store.announce_service(addr)?;
     let canvas = Arc::new(Canvas {
         store,
         app,
@@ -211,6 +212,7 @@ pub async fn start(
             };
         let _ = stop_dispatch.send(true);
         dispatcher.await?.context("the dispatcher")?;
+        canvas.store.withdraw_service();
         canvas.store.flush()?;
         scheduled?;
         served?;

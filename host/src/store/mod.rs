@@ -11,6 +11,7 @@
 //! | `runs` | run instant, id, strategy → a run record (postcard) | [`runs`] |
 //! | `plugins`, `plugin_wasm`, `plugin_compiled` | plugin id → its registry entry (JSON); SHA-256 → a build's bytes, its compiled code | [`plugins`] |
 //! | `audit` | instant, id → an operator's change, who, before → after (JSON) | [`audit`] |
+//! | (file `serve.json`) | where the service holding the store listens | [`holder`] |
 //!
 //! Values are postcard (JSON for the few small ones people may read: plugin
 //! entries, the import marker, the audit log). Postcard is neither self-describing nor
@@ -22,6 +23,7 @@
 
 mod audit;
 mod decisions;
+mod holder;
 mod import;
 mod ledger;
 mod marker;
@@ -31,7 +33,7 @@ mod plugins;
 mod records;
 mod runs;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -39,6 +41,7 @@ use serde::de::DeserializeOwned;
 
 pub use audit::AuditEntry;
 pub use decisions::Queue;
+pub use holder::{ServiceAddress, StoreInUse, SERVICE_FILE};
 use import::UNDO_TREE;
 pub use import::{Discarded, ImportCounts, ImportInProgress, ImportInterrupted, ImportReport};
 use ledger::{Ledger, Page};
@@ -49,6 +52,8 @@ pub use plugins::{InstalledVersion, PluginEntry};
 /// One process at a time; within it, shared by reference (or `Arc`).
 pub struct Store {
     db: sled::Db,
+    /// The store's folder (where the service leaves its address: [`holder`]).
+    path: PathBuf,
     /// Imported records and the host's own events (see [`records`]).
     records: sled::Tree,
     /// The running or interrupted import's undo log (see [`import`]).
@@ -95,7 +100,7 @@ impl Store {
         let db = sled::open(path).map_err(|e| match e {
             // sled says so in its message only (an `Other` I/O error).
             sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                anyhow::anyhow!("the store at {} is in use by another canvas process", path.display())
+                anyhow::Error::new(StoreInUse { path: path.to_path_buf(), service: holder::service_holding(path) })
             }
             other => anyhow::Error::new(other).context(format!("cannot open the store at {}", path.display())),
         })?;
@@ -122,6 +127,7 @@ impl Store {
             plugin_wasm: db.open_tree("plugin_wasm")?,
             plugin_compiled: db.open_tree("plugin_compiled")?,
             db,
+            path: path.to_path_buf(),
         })
     }
 

@@ -5,6 +5,7 @@
 //! - `import.rs`: `canvas import`, discarding an interrupted one, and `canvas init`;
 //! - `simulate.rs`: `canvas simulate`, the dry run with its summary and backtest;
 //! - `run.rs`: `canvas run`, one real run at an instant;
+//! - `runs.rs`: `canvas runs`, the run history;
 //! - `dispatch.rs`: `canvas dispatch`, delivering the outbox;
 //! - `outbox.rs`: `canvas outbox list | redrive`;
 //! - `plugin.rs`: `canvas plugin install | list | show | enable | disable | config | rollback | new`;
@@ -13,6 +14,8 @@
 //! - `gen.rs`: `canvas gen`, a generated data set;
 //! - `audit.rs`: `canvas audit`, the operators' changes;
 //! - `logs.rs`: where log events go (stderr, text or JSON);
+//! - `reach.rs`: the store, or the service's API while the service holds it;
+//! - `lifecycle.rs`: the plugin lifecycle, in the store or through the service;
 //! - `common.rs`: what several of them share (the output format, exit code 2,
 //!   the demo's plugin folder).
 
@@ -21,11 +24,14 @@ mod common;
 mod dispatch;
 mod gen;
 mod import;
+mod lifecycle;
 mod logs;
 mod outbox;
 mod plugin;
 mod plugin_test;
+mod reach;
 mod run;
+mod runs;
 mod serve;
 mod simulate;
 
@@ -66,6 +72,8 @@ enum Command {
     Simulate(simulate::Args),
     /// One real run at INSTANT against the store: every enabled strategy due then, then dispatch.
     Run(run::Args),
+    /// The run history, newest first: strategy, build, trigger, audience, touches, failures.
+    Runs(runs::Args),
     /// Deliver every queued touch that is due, with retries, until each is delivered or dead.
     Dispatch(dispatch::Args),
     /// Look into the outbox, and re-drive dead letters.
@@ -141,6 +149,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Init(args) => import::init(args, &config),
         Command::Simulate(args) => simulate::execute(args, config),
         Command::Run(args) => run::execute(args, config),
+        Command::Runs(args) => runs::execute(args, &config),
         Command::Dispatch(args) => dispatch::execute(args, config),
         Command::Outbox { command } => outbox::execute(command, &config),
         Command::Plugin { command, store } => plugin::execute(command, store, config),

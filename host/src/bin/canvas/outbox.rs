@@ -1,7 +1,8 @@
 //! `canvas outbox`: looks into the store's outbox — `list` prints its
 //! entries (all, or of one state) with their attempts, due time, channel and
 //! last error — `redrive` queues dead letters again for `canvas dispatch`,
-//! and `cancel` takes back the touches of a run not delivered yet.
+//! and `cancel` takes back the touches of a run not delivered yet; on the
+//! store, or through the service holding it (`reach`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +13,12 @@ use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
 use canvas::model::now_millis;
 
-use crate::common::cli_actor;
-use canvas::store::Store;
+use canvas::app::App;
 use canvas::store::{AuditEntry, OutboxState};
+use serde_json::{json, Value};
+
+use crate::common::cli_actor;
+use crate::reach::{store_or_service, Reach};
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -67,49 +71,71 @@ impl From<StateArg> for OutboxState {
 }
 
 pub fn execute(command: Command, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
+    let store_path = match &command {
+        Command::List { store, .. } | Command::Redrive { store, .. } | Command::Cancel { store, .. } => store,
+    };
+    let reach = store_or_service(&store_path.clone().unwrap_or(config.store.clone()), config)?;
     match command {
-        Command::List { state, store } => {
-            let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
-            let calendar = config.calendar();
-            let items = store.outbox_items(&calendar, state.map(OutboxState::from))?;
+        Command::List { state, .. } => {
+            let items = match reach {
+                Reach::Store(store) => {
+                    let app = App::new(config.clone())?;
+                    let items = store.outbox_items(&config.calendar(), state.map(OutboxState::from))?;
+                    items.iter().map(|i| app.outbox_item_shown(i)).collect()
+                }
+                Reach::Service(service) => {
+                    let query = state.map(|s| format!("?state={}", OutboxState::from(s).as_str())).unwrap_or_default();
+                    serde_json::from_value::<Vec<Value>>(service.get(&format!("/api/v1/outbox{query}"))?)?
+                }
+            };
             println!("{:<9}  {:>8}  {:<25}  {:<10}  key / last error", "state", "attempts", "due", "channel");
             for item in &items {
-                println!(
-                    "{:<9}  {:>8}  {:<25}  {:<10}  {}",
-                    item.state.as_str(),
-                    item.attempts,
-                    calendar.format(item.due_at),
-                    item.channel,
-                    item.key
-                );
-                if let Some(error) = &item.last_error {
+                let [state, due, channel, key] =
+                    ["state", "due_at", "channel", "key"].map(|k| item[k].as_str().unwrap_or(""));
+                println!("{state:<9}  {:>8}  {due:<25}  {channel:<10}  {key}", item["attempts"]);
+                if let Some(error) = item["last_error"].as_str() {
                     println!("{:>58}{error}", "");
                 }
             }
             println!("{} entries", items.len());
-            Ok(ExitCode::SUCCESS)
         }
-        Command::Redrive { keys, all, store } => {
+        Command::Redrive { keys, all, .. } => {
             anyhow::ensure!(all || !keys.is_empty(), "name the keys to re-drive, or pass --all");
-            let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
-            let count = store.redrive(&keys, now_millis())?;
-            let after = serde_json::json!({ "keys": keys, "redriven": count });
-            let entry =
-                AuditEntry::new(now_millis(), &cli_actor(), "redrive", "dead-letters", serde_json::Value::Null, after);
-            store.record_audit(&entry)?;
-            println!("{count} dead letters queued again; `canvas dispatch` delivers them");
-            Ok(ExitCode::SUCCESS)
+            let (count, delivers) = match reach {
+                Reach::Store(store) => {
+                    let count = store.redrive(&keys, now_millis())?;
+                    let after = json!({ "keys": keys, "redriven": count });
+                    let entry =
+                        AuditEntry::new(now_millis(), &cli_actor(), "redrive", "dead-letters", Value::Null, after);
+                    store.record_audit(&entry)?;
+                    (count as u64, "`canvas dispatch` delivers them")
+                }
+                Reach::Service(service) => {
+                    let body = (!all).then(|| json!({ "keys": keys }));
+                    let answer = service.post("/api/v1/dead-letters/redrive", body.as_ref())?;
+                    (answer["redriven"].as_u64().unwrap_or(0), "the service delivers them")
+                }
+            };
+            println!("{count} dead letters queued again; {delivers}");
         }
-        Command::Cancel { strategy, run_at, store } => {
+        Command::Cancel { strategy, run_at, .. } => {
             let at = parse_instant(&run_at).map_err(|e| anyhow::anyhow!("--run-at: {e}"))?;
-            let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
-            let (actor, now) = (cli_actor(), now_millis());
-            let reason = format!("cancelled by {actor} at {}", config.calendar().format(now));
-            let count = store.cancel_run(&strategy, at, &reason)?;
-            let after = serde_json::json!({ "run_at": run_at, "cancelled": count });
-            store.record_audit(&AuditEntry::new(now, &actor, "cancel", &strategy, serde_json::Value::Null, after))?;
+            let count = match reach {
+                Reach::Store(store) => {
+                    let (actor, now) = (cli_actor(), now_millis());
+                    let reason = format!("cancelled by {actor} at {}", config.calendar().format(now));
+                    let count = store.cancel_run(&strategy, at, &reason)?;
+                    let after = json!({ "run_at": run_at, "cancelled": count });
+                    store.record_audit(&AuditEntry::new(now, &actor, "cancel", &strategy, Value::Null, after))?;
+                    count as u64
+                }
+                Reach::Service(service) => {
+                    let body = json!({ "strategy": strategy, "at": run_at });
+                    service.post("/api/v1/runs/cancel", Some(&body))?["cancelled"].as_u64().unwrap_or(0)
+                }
+            };
             println!("{count} touches of {strategy}'s run at {run_at} cancelled; they will not be sent");
-            Ok(ExitCode::SUCCESS)
         }
     }
+    Ok(ExitCode::SUCCESS)
 }

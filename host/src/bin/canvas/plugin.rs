@@ -11,15 +11,14 @@ use clap::Subcommand;
 
 use canvas::app::App;
 use canvas::config::CanvasConfig;
-use canvas::model::now_millis;
 use canvas::printable::{printable, printable_line};
 use canvas::scaffold::Language;
-use canvas::store::Store;
-use canvas::strategy::{merge_config, Off};
+use canvas::strategy::merge_config;
 use serde_json::{Map, Value};
 
-use crate::common::cli_actor;
+use crate::lifecycle::Plugins;
 use crate::plugin_test;
+use crate::reach::store_or_service;
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -124,17 +123,16 @@ fn unset_at(keys: &mut Map<String, Value>, path: &str) {
     at.remove(leaf);
 }
 
-/// The lifecycle commands, on the store at `store` (default: the config's).
+/// The lifecycle commands, on the store at `store` (default: the config's),
+/// or through the service that holds it.
 pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -> anyhow::Result<ExitCode> {
-    let store = Store::open_existing(&store.unwrap_or(config.store.clone()))?;
-    let app = App::new(config)?;
-    let registry = app.registry(&store).acting_as(&cli_actor());
-    let now = now_millis();
+    let reach = store_or_service(&store.unwrap_or(config.store.clone()), &config)?;
+    let plugins = Plugins::new(reach, || App::new(config))?;
     match command {
         Command::Install { files } => {
             for file in files {
                 let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-                let installed = registry.install(&file.display().to_string(), &bytes, &|id| app.settings(id), now)?;
+                let installed = plugins.install(&file.display().to_string(), bytes)?;
                 let replaced = installed.replaced.map(|v| format!(", replacing {v}")).unwrap_or_default();
                 println!(
                     "installed {} {} (sha256 {}){replaced}",
@@ -147,54 +145,59 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
         }
         Command::List => {
             println!("{:<24} {:<9} {:<10} {:<18} {:<16} versions", "id", "version", "enabled", "schedule", "sha256");
-            for entry in registry.list()? {
-                let v = entry.active_version();
+            for p in plugins.list()? {
+                let enabled = match (p["enabled"].as_bool(), p["off"].as_str()) {
+                    (Some(true), _) => "yes",
+                    (_, Some(off)) if off.contains("canvas.toml") => "off (toml)",
+                    _ => "no",
+                };
                 println!(
-                    "{:<24} {:<9} {:<10} {:<18} {:<16} {}",
-                    entry.id,
-                    printable_line(&v.version),
-                    match Off::of_installed(entry.enabled, &app.settings(&entry.id)) {
-                        None => "yes",
-                        Some(Off::SwitchedOff) => "off (toml)",
-                        Some(_) => "no",
-                    },
-                    app.settings(&entry.id).schedule.unwrap_or(v.schedule.clone()),
-                    &v.sha256[..16],
-                    entry.versions.len()
+                    "{:<24} {:<9} {enabled:<10} {:<18} {:<16} {}",
+                    text(&p["id"]),
+                    printable_line(&text(&p["version"])),
+                    text(&p["schedule"]),
+                    text(&p["sha256"]).get(..16).unwrap_or_default(),
+                    p["versions"]
                 );
             }
         }
         Command::Show { id } => {
-            let entry = registry.get(&id)?;
-            let v = entry.active_version();
-            let effective = canvas::registry::effective_config(&v.default_config, &app.settings(&id), &entry.config);
-            println!("{} {} — {}", entry.id, printable_line(&v.version), printable_line(&v.name));
-            println!("{}", printable(&v.description));
-            match Off::of_installed(entry.enabled, &app.settings(&id)) {
+            let shown = plugins.show(&id)?;
+            let p = &shown["plugin"];
+            println!(
+                "{} {} — {}",
+                text(&p["id"]),
+                printable_line(&text(&p["version"])),
+                printable_line(&text(&p["name"]))
+            );
+            println!("{}", printable(&text(&shown["description"])));
+            match p["off"].as_str() {
                 None => println!("enabled:   yes"),
                 Some(why) => println!("enabled:   no — {why}"),
             }
-            println!("schedule:  {}", app.settings(&id).schedule.unwrap_or(v.schedule.clone()));
-            println!("api:       canvas:strategy@{}", v.api_version);
-            println!("sha256:    {}", v.sha256);
-            println!("default config:   {}", v.default_config);
-            println!("operator config:  {}", serde_json::Value::Object(entry.config.clone()));
-            println!("effective config: {effective}");
+            println!("schedule:  {}", text(&p["schedule"]));
+            println!("api:       canvas:strategy@{}", text(&p["api_version"]));
+            println!("sha256:    {}", text(&p["sha256"]));
+            println!("default config:   {}", shown["default_config"]);
+            println!("operator config:  {}", shown["config"]);
+            println!("effective config: {}", shown["effective_config"]);
             println!("versions:");
-            for version in &entry.versions {
-                let active = if version.sha256 == entry.active { " (active)" } else { "" };
-                println!("  {} sha256 {}{active}", printable_line(&version.version), &version.sha256[..16]);
+            for version in shown["versions"].as_array().into_iter().flatten() {
+                let sha256 = text(&version["sha256"]);
+                let active = if sha256 == text(&shown["active"]) { " (active)" } else { "" };
+                println!(
+                    "  {} sha256 {}{active}",
+                    printable_line(&text(&version["version"])),
+                    sha256.get(..16).unwrap_or_default()
+                );
             }
         }
-        Command::Enable { id } => {
-            registry.set_enabled(&id, true, now)?;
-            match Off::of_installed(true, &app.settings(&id)) {
-                None => println!("{id} enabled"),
-                Some(why) => println!("{id} enabled in the store, but it does not run: {why}"),
-            }
-        }
+        Command::Enable { id } => match plugins.set_enabled(&id, true)?["off"].as_str() {
+            None => println!("{id} enabled"),
+            Some(why) => println!("{id} enabled in the store, but it does not run: {why}"),
+        },
         Command::Disable { id } => {
-            registry.set_enabled(&id, false, now)?;
+            plugins.set_enabled(&id, false)?;
             println!("{id} disabled");
         }
         Command::Config { id, set, unset, replace } => {
@@ -203,7 +206,7 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
                     serde_json::Value::Object(map) => map,
                     _ => anyhow::bail!("--replace takes a JSON object"),
                 },
-                None => registry.get(&id)?.config,
+                None => plugins.config(&id)?,
             };
             for pair in set {
                 let (key, value) = pair.split_once('=').with_context(|| format!("--set `{pair}`: use KEY=VALUE"))?;
@@ -213,14 +216,22 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
             for key in unset {
                 unset_at(&mut keys, &key);
             }
-            let effective = registry.set_config(&id, keys, &app.settings(&id), now)?;
+            let effective = plugins.set_config(&id, keys)?;
             println!("{id}: effective config from the next run: {effective}");
         }
         Command::Rollback { id } => {
-            let entry = registry.rollback(&id, &app.settings(&id), now)?;
-            println!("{id}: {} is active again", entry.active_version().version);
+            let summary = plugins.rollback(&id)?;
+            println!("{id}: {} is active again", text(&summary["version"]));
         }
         Command::Test(_) | Command::New { .. } => unreachable!("handled before the store is opened"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A JSON string's text (anything else as JSON).
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }

@@ -5,6 +5,7 @@
 //! unless `--no-dispatch`, the outbox delivered. Prints who ran and the
 //! summary table, or that nothing was due and the schedules. A request the
 //! rules refuse (`app::AskRefused`) exits 1 naming why, with nothing run.
+//! While the service holds the store, the run is asked of it (`reach`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,6 +21,9 @@ use canvas::strategy::Strategy;
 
 use crate::common::FINISHED_WITH_FAILURES;
 use crate::dispatch;
+use crate::reach::{store_or_service, Reach, ServiceClient};
+use crate::runs::print_runs;
+use serde_json::json;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,7 +49,10 @@ pub struct Args {
 
 pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
     let at = parse_instant(&args.at).map_err(|e| anyhow::anyhow!("--at: {e}"))?;
-    let store = Arc::new(Store::open_existing(&args.store.unwrap_or(config.store.clone()))?);
+    let store = match store_or_service(&args.store.clone().unwrap_or(config.store.clone()), &config)? {
+        Reach::Store(store) => Arc::new(store),
+        Reach::Service(service) => return ask_the_service(&service, &args),
+    };
     // The installed plugins, unless a folder is asked for.
     let plugins = args.plugins.or(config.plugins.clone());
     if plugins.is_none() && !store.has_installed_plugins()? {
@@ -100,6 +107,26 @@ fn run_once(app: &App, store: &Store, plugins: Option<&Path>, at: Millis, ask: R
     }
     runner.into_state().drop_in_background();
     let failed = summary.any_failed() || !loaded.refused.is_empty();
+    Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS })
+}
+
+/// Beside the service holding the store, the run is the service's to make
+/// (`POST /api/v1/runs`, the same rules); it delivers continuously.
+fn ask_the_service(service: &ServiceClient, args: &Args) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.plugins.is_none(),
+        "development mode (--plugins) runs a folder against the store itself: stop the service first"
+    );
+    let asked = json!({ "at": args.at, "strategies": args.strategies, "force": args.force });
+    let answer = service.post("/api/v1/runs", Some(&asked))?;
+    let runs = answer["runs"].as_array().cloned().unwrap_or_default();
+    if runs.is_empty() {
+        println!("no strategy is due at {} (`canvas plugin list` shows the schedules)", args.at);
+        return Ok(ExitCode::SUCCESS);
+    }
+    print_runs(&runs);
+    println!("the service delivers the touches as they are due");
+    let failed = runs.iter().any(|r| r["status"] != "completed");
     Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS })
 }
 

@@ -51,6 +51,7 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/runs/cancel", post(cancel_run))
         .route("/api/v1/audit", get(list_audit))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
+        .route("/api/v1/outbox", get(outbox))
         .route("/api/v1/dead-letters", get(dead_letters))
         .route("/api/v1/dead-letters/redrive", post(redrive))
         .route("/api/v1/members", post(ingest_members))
@@ -298,20 +299,29 @@ async fn member_decisions(State(canvas): State<Arc<Canvas>>, Path(id): Path<Stri
     Ok(Json(decisions).into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboxQuery {
+    /// Only the entries in this state.
+    state: Option<OutboxState>,
+}
+
+/// The outbox entries (of one state), in the order they are delivered.
+async fn outbox(State(canvas): State<Arc<Canvas>>, Query(query): Query<OutboxQuery>) -> ApiResult {
+    outbox_of(canvas, query.state).await
+}
+
 async fn dead_letters(State(canvas): State<Arc<Canvas>>) -> ApiResult {
-    let dead = blocking(&canvas, |c| {
-        let calendar = c.app.config.calendar();
-        let items = c.store.outbox_items(&calendar, Some(OutboxState::Dead))?;
-        Ok(items
-            .iter()
-            .map(|i| {
-                json!({ "key": i.key, "channel": i.channel, "attempts": i.attempts,
-                        "due_at": calendar.format(i.due_at), "last_error": i.last_error })
-            })
-            .collect::<Vec<_>>())
+    outbox_of(canvas, Some(OutboxState::Dead)).await
+}
+
+async fn outbox_of(canvas: Arc<Canvas>, state: Option<OutboxState>) -> ApiResult {
+    let items = blocking(&canvas, move |c| {
+        let items = c.store.outbox_items(&c.app.config.calendar(), state)?;
+        Ok(items.iter().map(|i| c.app.outbox_item_shown(i)).collect::<Vec<_>>())
     })
     .await?;
-    Ok(Json(dead).into_response())
+    Ok(Json(items).into_response())
 }
 
 #[derive(Deserialize, Default)]

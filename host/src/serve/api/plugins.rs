@@ -16,51 +16,15 @@ use serde_json::{json, Value};
 use super::{blocking, ApiError, ApiResult};
 use crate::serve::auth::Caller;
 use crate::serve::Canvas;
-use crate::store::{AuditEntry, PluginEntry};
-use crate::strategy::Off;
-
-/// An installed plugin as the API lists it: `enabled` is whether it runs
-/// (the store's flag, unless canvas.toml switches it off), `off` why not.
-fn plugin_summary(canvas: &Canvas, entry: &PluginEntry) -> Value {
-    let active = entry.active_version();
-    let off = Off::of_installed(entry.enabled, &canvas.app.settings(&entry.id));
-    json!({
-        "id": entry.id,
-        "name": active.name,
-        "version": active.version,
-        "api_version": active.api_version,
-        "sha256": active.sha256,
-        "enabled": off.is_none(),
-        "off": off.map(|why| why.to_string()),
-        "schedule": active.schedule,
-        "versions": entry.versions.len(),
-    })
-}
+use crate::store::AuditEntry;
 
 pub(super) async fn list_plugins(State(canvas): State<Arc<Canvas>>) -> ApiResult {
     let entries = blocking(&canvas, |c| Ok(c.registry().list()?)).await?;
-    Ok(Json(entries.iter().map(|e| plugin_summary(&canvas, e)).collect::<Vec<_>>()).into_response())
+    Ok(Json(entries.iter().map(|e| canvas.app.plugin_summary(e)).collect::<Vec<_>>()).into_response())
 }
 
 pub(super) async fn show_plugin(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
-    let shown = blocking(&canvas, move |c| {
-        let entry = c.registry().get(&id)?;
-        let active = entry.active_version();
-        let schedule = c.app.config.strategy(&id).schedule.unwrap_or_else(|| active.schedule.clone());
-        let effective =
-            crate::registry::effective_config(&active.default_config, &c.app.config.strategy(&id), &entry.config);
-        Ok(json!({
-            "plugin": plugin_summary(c, &entry),
-            "description": active.description,
-            "default_config": active.default_config,
-            "config": entry.config,
-            "effective_config": effective,
-            "schedule": schedule,
-            "versions": entry.versions,
-            "previously_active": entry.previously_active,
-        }))
-    })
-    .await?;
+    let shown = blocking(&canvas, move |c| Ok(c.app.plugin_details(&c.registry().get(&id)?))).await?;
     Ok(Json(shown).into_response())
 }
 
@@ -94,7 +58,7 @@ async fn set_enabled(canvas: Arc<Canvas>, caller: Caller, id: String, enabled: b
         Ok(c.registry().acting_as(&caller.name).set_enabled(&id, enabled, c.clock.now())?)
     })
     .await?;
-    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
+    Ok(Json(canvas.app.plugin_summary(&entry)).into_response())
 }
 
 pub(super) async fn enable_plugin(
@@ -138,7 +102,7 @@ pub(super) async fn rollback_plugin(
         Ok(c.registry().acting_as(&caller.name).rollback(&id, &c.app.settings(&id), c.clock.now())?)
     })
     .await?;
-    Ok(Json(plugin_summary(&canvas, &entry)).into_response())
+    Ok(Json(canvas.app.plugin_summary(&entry)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -149,13 +113,6 @@ pub(super) struct AuditQuery {
 /// What operators changed, newest first.
 pub(super) async fn list_audit(State(canvas): State<Arc<Canvas>>, Query(query): Query<AuditQuery>) -> ApiResult {
     let entries = blocking(&canvas, move |c| Ok(c.store.audit(query.limit.unwrap_or(100))?)).await?;
-    let calendar = canvas.app.calendar();
-    let shown: Vec<Value> = entries
-        .iter()
-        .map(|e| {
-            json!({ "at": calendar.format(e.at), "actor": e.actor, "action": e.action, "target": e.target,
-                    "before": e.before, "after": e.after })
-        })
-        .collect();
+    let shown: Vec<Value> = entries.iter().map(|e| canvas.app.audit_shown(e)).collect();
     Ok(Json(shown).into_response())
 }

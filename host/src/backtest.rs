@@ -326,6 +326,7 @@ mod tests {
             key: format!("s/x/p/{member}"),
             strategy: "s".into(),
             plugin_version: "1".into(),
+            plugin_sha256: "".into(),
             run_at: at,
             day: 0,
             member_id: member.into(),

@@ -38,6 +38,8 @@ struct DecisionLine<'a> {
     run_at: String,
     strategy: &'a str,
     plugin_version: &'a str,
+    /// The build that decided it; "" for decisions stored before builds were kept.
+    plugin_sha256: &'a str,
     step: &'a str,
     member_id: &'a str,
     action: ActionKind,
@@ -71,6 +73,7 @@ pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
         run_at: calendar.format(d.run_at),
         strategy: &d.strategy,
         plugin_version: &d.plugin_version,
+        plugin_sha256: &d.plugin_sha256,
         step: &d.step,
         member_id: &d.member_id,
         action: d.action,
@@ -89,9 +92,10 @@ pub fn decision_json(calendar: &BrandCalendar, d: &Decision) -> String {
     // be reallocated several times for each line, and a line is made for
     // every decision queued.
     let strings = [&d.key, &d.strategy, &d.plugin_version, &d.step, &d.member_id, &d.channel, &d.template];
+    let text = d.plugin_sha256.len();
     let optional = [&d.coupon_id, &d.guide_id, &d.reason].map(|s| s.as_ref().map_or(0, String::len));
     let variables: usize = d.variables.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
-    let text = strings.iter().map(|s| s.len()).sum::<usize>() + optional.iter().sum::<usize>() + variables;
+    let text = text + strings.iter().map(|s| s.len()).sum::<usize>() + optional.iter().sum::<usize>() + variables;
     let mut json = Vec::with_capacity(LINE_FIELDS + text);
     serde_json::to_writer(&mut json, &line).expect("decisions serialize");
     String::from_utf8(json).expect("serde_json writes UTF-8")

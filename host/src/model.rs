@@ -8,6 +8,8 @@
 //! One file, a little over 400 lines (430): every record is here so a reader finds
 //! the whole vocabulary in one place, and most of its length is field docs.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -251,6 +253,12 @@ pub struct Decision {
     pub strategy: String,
     /// The plugin's version (from its manifest) at the run.
     pub plugin_version: String,
+    /// The SHA-256 of the plugin build that decided it (lowercase hex): the
+    /// version names a build, this is the build. One per run, shared. Not in
+    /// this type's encoding: the store keeps it beside the decision, so
+    /// decisions stored before it read as "" (see `store::ledger::Entry`).
+    #[serde(skip)]
+    pub plugin_sha256: Arc<str>,
     /// The run instant.
     pub run_at: Millis,
     /// The run's local date in the brand's calendar.
@@ -314,6 +322,8 @@ pub struct Proposal {
     pub strategy: String,
     /// [`Decision::plugin_version`].
     pub plugin_version: String,
+    /// [`Decision::plugin_sha256`].
+    pub plugin_sha256: Arc<str>,
     /// [`Decision::run_at`]: the run instant.
     pub run_at: Millis,
     /// [`Decision::day`]: the run's local date.
@@ -409,15 +419,26 @@ pub struct RunRecord {
     /// Members the plugin failed on alone (each has a `failed` decision
     /// naming why); the others were decided. Last, so older records read as 0.
     pub failed_members: u64,
+    /// The SHA-256 of the plugin build that ran (lowercase hex). Last, so
+    /// older records read as "".
+    pub plugin_sha256: String,
 }
 
 impl RunRecord {
-    /// A run of `strategy` at `at` (on `day`) that has done nothing yet.
-    pub fn starting(strategy: &str, trigger: RunTrigger, plugin_version: &str, at: Millis, day: Day) -> RunRecord {
+    /// A run of `strategy`'s build (version, SHA-256) at `at` (on `day`)
+    /// that has done nothing yet.
+    pub fn starting(
+        strategy: &str,
+        trigger: RunTrigger,
+        (plugin_version, plugin_sha256): (&str, &str),
+        at: Millis,
+        day: Day,
+    ) -> RunRecord {
         RunRecord {
             strategy: strategy.to_string(),
             trigger,
             plugin_version: plugin_version.to_string(),
+            plugin_sha256: plugin_sha256.to_string(),
             run_at: at,
             day,
             audience: 0,

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::model::Millis;
 use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
@@ -85,10 +84,6 @@ fn active_build(entry: &PluginEntry) -> Value {
     json!({ "version": entry.active_version().version, "sha256": entry.active })
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl<'a> Registry<'a> {
     /// The registry kept in `store`; `engine` compiles and runs its plugins.
     pub fn new(store: &'a Store, engine: &'a Arc<PluginEngine>) -> Self {
@@ -124,7 +119,7 @@ impl<'a> Registry<'a> {
         now: Millis,
     ) -> Result<Installed, RegistryError> {
         let plugin = LoadedPlugin::from_bytes(self.engine, source, wasm)?;
-        let sha256 = sha256_hex(wasm);
+        let sha256 = plugin.sha256.to_string();
         let existing = self.store.plugin_entry(&plugin.manifest.id)?;
         let taken = existing.iter().flat_map(|e| &e.versions).find(|v| v.version == plugin.manifest.version);
         if let Some(taken) = taken.filter(|v| v.sha256 != sha256) {
@@ -189,9 +184,22 @@ impl<'a> Registry<'a> {
         self.store.plugin_entry(id)?.ok_or_else(|| RegistryError::Unknown(id.to_string()))
     }
 
-    /// Enables or disables a plugin, from the next run on. Returns the entry as stored.
-    pub fn set_enabled(&self, id: &str, enabled: bool, now: Millis) -> Result<PluginEntry, RegistryError> {
+    /// Enables or disables a plugin, from the next run on; enabling checks
+    /// that it accepts the config it will run with (`settings`, the keys set).
+    /// Returns the entry as stored.
+    pub fn set_enabled(
+        &self,
+        id: &str,
+        enabled: bool,
+        settings: &StrategySettings,
+        now: Millis,
+    ) -> Result<PluginEntry, RegistryError> {
         let mut entry = self.get(id)?;
+        if enabled && !entry.enabled {
+            // Its config may predate the plugin's checks (a store an earlier
+            // canvas wrote): found now, not at its next run.
+            self.accepted(&self.load(&entry)?, settings, &entry.config)?;
+        }
         let before = entry.enabled;
         entry.enabled = enabled;
         entry.updated_at = now;

@@ -31,15 +31,13 @@ fn cli(config: &Path, args: &[&str], token: Option<&str>) -> (Option<i32>, Strin
 #[test]
 fn read_and_lifecycle_commands_reach_the_service_holding_the_store() {
     let dir = TempDir::new().unwrap();
-    let store = store_with(&dir, &birthdays());
-    install(&store, &[plugin("birthday-tiered")]);
-    drop(store);
+    let store = installed_store(&dir, &birthdays(), &["birthday-tiered"]);
     let config = dir.path().join("canvas.toml");
     let text = format!(
         "store = {:?}\n[governance]\nholdout_percent = 0\n\
          [serve]\ndispatch_interval_ms = 100\n[serve.tokens.viewer]\ntoken = \"{VIEWER}\"\nread_only = true\n\
          [dispatch.channels.\"*\"]\nkind = \"file\"\npath = {:?}\n",
-        dir.path().join("store").display().to_string(),
+        store.display().to_string(),
         dir.path().join("touches.jsonl").display().to_string(),
     );
     std::fs::write(&config, text).unwrap();

@@ -169,7 +169,7 @@ async fn while_an_import_stands_interrupted_ingest_and_runs_answer_409_and_canno
         &|_| Default::default(),
         0,
     );
-    Registry::new(&store, &engine).set_enabled(&installed.unwrap().id, true, 0).unwrap();
+    Registry::new(&store, &engine).set_enabled(&installed.unwrap().id, true, &Default::default(), 0).unwrap();
     let api = Api::start(store.clone(), s.work.path()).await;
     let newcomer = json!([member(json!("NEW1"))]).to_string();
     let (status, answer) = api.post("/api/v1/members", newcomer).await;

@@ -71,10 +71,7 @@ async fn changes_over_the_api_are_audited_with_the_tokens_name_and_a_read_only_t
 #[test]
 fn changes_from_the_command_line_are_audited_as_the_user() {
     let dir = TempDir::new().unwrap();
-    let store = store_with(&dir, &birthdays());
-    install(&store, &[plugin("birthday-tiered")]);
-    drop(store);
-    let store = dir.path().join("store");
+    let store = installed_store(&dir, &birthdays(), &["birthday-tiered"]);
     let canvas_on = |args: &[&str]| {
         let output = canvas().args(args).arg("--store").arg(&store).env("USER", "lin").output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -145,8 +142,11 @@ async fn a_changed_canvas_toml_is_audited_when_the_service_starts_with_it() {
     let changes = |store: &canvas::store::Store| {
         store.audit(100).unwrap().into_iter().filter(|e| e.action == "config-file").collect::<Vec<_>>()
     };
-    for extra in ["", "", "[strategies.birthday-tiered]\nholdout_percent = 5\n"] {
-        let s = start_at(service_config(&dir, "", extra), store.clone(), "2026-03-01T08:00:00+08:00", 1.0).await;
+    // Each start an hour after the last: the audit log is in time order.
+    let starts = [("08", ""), ("09", ""), ("10", "[strategies.birthday-tiered]\nholdout_percent = 5\n")];
+    for (hour, extra) in starts {
+        let clock = format!("2026-03-01T{hour}:00:00+08:00");
+        let s = start_at(service_config(&dir, "", extra), store.clone(), &clock, 1.0).await;
         s.service.shutdown().await.unwrap();
     }
     let recorded = changes(&store);

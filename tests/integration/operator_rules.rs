@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
+use sha2::Digest;
 use tempfile::TempDir;
 
 use crate::service::*;
@@ -19,15 +20,6 @@ const MARCH_15: &str = "2026-03-15T10:00:00+08:00";
 
 fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-/// A store holding `data` at `dir/store`, with `plugins` installed and
-/// enabled; closed, so the `canvas` binary can open it.
-fn installed_store(dir: &TempDir, data: &Data, plugins: &[&str]) -> std::path::PathBuf {
-    let store = store_with(dir, data);
-    install(&store, &plugins.iter().map(|p| plugin(p)).collect::<Vec<_>>());
-    drop(store);
-    dir.path().join("store")
 }
 
 fn canvas_on(store: &Path, config: &str, args: &[&str]) -> Output {
@@ -142,7 +134,7 @@ fn a_runs_queued_touches_can_be_cancelled_and_are_then_never_sent() {
 }
 
 #[test]
-fn other_bytes_under_an_installed_version_are_refused() {
+fn builds_are_known_by_content_other_bytes_under_a_version_are_refused_and_runs_and_decisions_name_theirs() {
     let dir = TempDir::new().unwrap();
     let store = installed_store(&dir, &birthdays(), &["birthday-tiered"]);
     // The same component with a custom section appended: valid, same
@@ -155,6 +147,24 @@ fn other_bytes_under_an_installed_version_are_refused() {
     assert_eq!(install.status.code(), Some(1), "{}", text(&install));
     assert!(text(&install).contains("is installed already as another build"), "{}", text(&install));
     assert!(text(&install).contains("give the changed plugin a new version"), "{}", text(&install));
+
+    // Every run and decision names the build that made it.
+    let installed: String = sha2::Sha256::digest(std::fs::read(plugin("birthday-tiered")).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let run = canvas_on(&store, "", &["run", "--at", MARCH_1, "--no-dispatch"]);
+    assert!(run.status.success(), "{}", text(&run));
+    let runs = canvas_on(&store, "", &["runs", "--format", "json"]);
+    let line: Value = serde_json::from_str(String::from_utf8_lossy(&runs.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(line["plugin_sha256"], installed.as_str(), "{line}");
+    let opened = Store::open(&store).unwrap();
+    let decided = opened.decisions_of_member("M1").unwrap();
+    assert!(!decided.is_empty());
+    assert!(decided.iter().all(|d| *d.plugin_sha256 == installed), "{decided:?}");
+    let line: Value =
+        serde_json::from_str(&canvas::decision_line::decision_json(&Default::default(), &decided[0])).unwrap();
+    assert_eq!(line["plugin_sha256"], installed.as_str(), "decisions.jsonl and the sinks say so too");
 }
 
 #[test]
@@ -286,6 +296,54 @@ fn config_set_merges_at_the_leaf_and_keeps_the_other_keys() {
     assert_eq!(effective["levels"]["4"]["value"], 100.0, "the default");
     let unset = set(&["--unset", "levels.2"]);
     assert!(unset.contains(r#""2":{"kind":"coupon","value":50.0}"#), "back to the default: {unset}");
+}
+
+/// A due strategy whose config its plugin refuses at run time (here from
+/// canvas.toml, which `canvas run` reads as it starts) does not run, and that
+/// is a failed run on record with the plugin's reason, not a silence.
+#[test]
+fn a_due_strategy_whose_config_is_refused_at_run_time_is_a_failed_run_on_record() {
+    let dir = TempDir::new().unwrap();
+    let store = installed_store(&dir, &birthdays(), &["birthday-tiered"]);
+    let config = "[strategies.birthday-tiered]\nconfig = { levels = { 1 = { kind = \"coupon\", value = -30 } } }\n";
+    let run = canvas_on(&store, config, &["run", "--at", MARCH_1, "--no-dispatch"]);
+    assert_eq!(run.status.code(), Some(2), "{}", text(&run));
+    assert!(text(&run).contains("birthday-tiered did not run"), "{}", text(&run));
+    let runs = canvas_on(&store, "", &["runs", "--format", "json"]);
+    let line: Value = serde_json::from_str(String::from_utf8_lossy(&runs.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!((line["strategy"].as_str(), line["status"].as_str()), (Some("birthday-tiered"), Some("failed")));
+    assert!(line["error"].as_str().unwrap().contains("levels.1.value"), "{line}");
+    assert_eq!(line["plugin_sha256"].as_str().map(str::len), Some(64), "{line}");
+}
+
+/// A store an earlier canvas wrote may hold a config the plugin now refuses
+/// (`value = -30` was accepted once): enabling the strategy finds it, naming
+/// the key, instead of its next run failing.
+#[test]
+fn enabling_a_strategy_checks_the_config_it_would_run_with() {
+    let dir = TempDir::new().unwrap();
+    let store = installed_store(&dir, &birthdays(), &["birthday-tiered"]);
+    let disable = canvas_on(&store, "", &["plugin", "disable", "birthday-tiered"]);
+    assert!(disable.status.success(), "{}", text(&disable));
+    {
+        // As the earlier canvas stored it: the entry's JSON, config and all.
+        let db = sled::open(&store).unwrap();
+        let plugins = db.open_tree("plugins").unwrap();
+        let mut entry: Value = serde_json::from_slice(&plugins.get("birthday-tiered").unwrap().unwrap()).unwrap();
+        entry["config"] = json!({ "levels": { "1": { "kind": "coupon", "value": -30 } } });
+        plugins.insert("birthday-tiered", serde_json::to_vec(&entry).unwrap()).unwrap();
+        db.flush().unwrap();
+    }
+    let enable = canvas_on(&store, "", &["plugin", "enable", "birthday-tiered"]);
+    assert_eq!(enable.status.code(), Some(1), "{}", text(&enable));
+    assert!(text(&enable).contains("levels.1.value") && text(&enable).contains("-30"), "{}", text(&enable));
+    let list = canvas_on(&store, "", &["plugin", "list"]);
+    assert!(text(&list).lines().nth(1).unwrap().contains(" no "), "still disabled: {}", text(&list));
+
+    let fixed = canvas_on(&store, "", &["plugin", "config", "birthday-tiered", "--unset", "levels.1"]);
+    assert!(fixed.status.success(), "{}", text(&fixed));
+    let enable = canvas_on(&store, "", &["plugin", "enable", "birthday-tiered"]);
+    assert!(enable.status.success(), "{}", text(&enable));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,12 +17,19 @@ fn sample_data() -> std::path::PathBuf {
     repo_root().join("sample-data")
 }
 
-/// Simulates `from..=to` with one plugin and returns its decisions.
+/// Simulates `from..=to` with one plugin and returns its decisions, each
+/// without the build that made it (twins are other builds by definition).
 fn decisions_of(plugin: std::path::PathBuf, from: &str, to: &str) -> Vec<serde_json::Value> {
     let sim = simulate_with(&sample_data(), &[plugin], from, to, cached_config());
     let failed: Vec<_> = sim.runs.iter().filter(|r| r["status"] != "completed").collect();
     assert!(failed.is_empty(), "failed runs: {failed:?}");
-    sim.decisions
+    let build = sim.runs[0]["plugin_sha256"].clone();
+    let mut decisions = sim.decisions;
+    for decision in &mut decisions {
+        let made_by = decision.as_object_mut().unwrap().remove("plugin_sha256");
+        assert_eq!(made_by.as_ref(), Some(&build), "the build of its run");
+    }
+    decisions
 }
 
 #[test]

@@ -225,7 +225,7 @@ fn catch_up_fixture(dir: &TempDir, members: usize) -> (Millis, Vec<Millis>) {
     let now = canvas::model::now_millis();
     let last = now - now.rem_euclid(hour) - 3 * hour;
     let calendar = CanvasConfig::default().calendar();
-    let record = RunRecord::starting("slow", RunTrigger::Schedule, "0.1.0", last, calendar.day_of(last));
+    let record = RunRecord::starting("slow", RunTrigger::Schedule, ("0.1.0", ""), last, calendar.day_of(last));
     store.record_run(&record).unwrap();
     store.flush().unwrap();
     (last, (1..=3).map(|h| last + h * hour).collect())

@@ -93,12 +93,21 @@ pub(crate) fn birthdays() -> Data {
     Data::new().member("M1", 1, "1990-03-14").member("M2", 3, "1990-03-20").order("M2", "2026-01-10T12:00:00+08:00")
 }
 
+/// A store holding `data` at `dir/store`, with `plugins` installed and
+/// enabled; closed, so the `canvas` binary can open it.
+pub(crate) fn installed_store(dir: &TempDir, data: &Data, plugins: &[&str]) -> std::path::PathBuf {
+    let store = store_with(dir, data);
+    install(&store, &plugins.iter().map(|p| plugin(p)).collect::<Vec<_>>());
+    drop(store);
+    dir.path().join("store")
+}
+
 /// Installs and enables plugins straight into the store, before the service starts.
 pub(crate) fn install(store: &Store, files: &[std::path::PathBuf]) {
     let engine = Arc::new(PluginEngine::new(Default::default()).unwrap());
     let registry = Registry::new(store, &engine);
     for file in files {
         let installed = registry.install("test", &std::fs::read(file).unwrap(), &|_| Default::default(), 0).unwrap();
-        registry.set_enabled(&installed.id, true, 0).unwrap();
+        registry.set_enabled(&installed.id, true, &Default::default(), 0).unwrap();
     }
 }

@@ -27,6 +27,7 @@ use crate::strategy::{Loaded, Off, Strategy, StrategySettings};
 
 mod ask;
 mod known_ids;
+mod refused;
 mod shown;
 pub use ask::{AskRefused, RunAsk};
 pub use known_ids::UnknownStrategyId;

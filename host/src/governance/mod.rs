@@ -228,6 +228,7 @@ mod tests {
             key: format!("{strategy}/s/p/{member}"),
             strategy: strategy.into(),
             plugin_version: "1".into(),
+            plugin_sha256: "".into(),
             run_at: at,
             day: 0,
             member_id: member.into(),

@@ -15,6 +15,8 @@ struct RunLine<'a> {
     strategy: &'a str,
     trigger: RunTrigger,
     plugin_version: &'a str,
+    /// The build that ran; "" for runs recorded before builds were kept.
+    plugin_sha256: &'a str,
     audience: u64,
     batches: u32,
     decisions: u64,
@@ -39,6 +41,7 @@ pub fn run_json(calendar: &BrandCalendar, r: &RunRecord) -> String {
         strategy: &r.strategy,
         trigger: r.trigger,
         plugin_version: &r.plugin_version,
+        plugin_sha256: &r.plugin_sha256,
         audience: r.audience,
         batches: r.batches,
         decisions: r.decisions,

@@ -178,8 +178,8 @@ impl<'a> Runner<'a> {
         let mut held_back = Vec::new();
         for strategy in strategies {
             let started = Instant::now();
-            let version = &strategy.plugin.manifest.version;
-            let mut record = RunRecord::starting(strategy.id(), trigger, version, at, clock.today);
+            let build = (strategy.plugin.manifest.version.as_str(), &*strategy.plugin.sha256);
+            let mut record = RunRecord::starting(strategy.id(), trigger, build, at, clock.today);
             let proposed = &mut Proposed { batches: &mut batches, failed: &mut failed, held_back: &mut held_back };
             match self.propose(strategy, clock, &mut record, proposed) {
                 Ok(()) => {}

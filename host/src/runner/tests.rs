@@ -27,6 +27,7 @@ fn sent(strategy: &str, member: &str, run_at: Millis) -> Decision {
         key: format!("{strategy}/invite/p/{member}"),
         strategy: strategy.into(),
         plugin_version: "1.0.0".into(),
+        plugin_sha256: "".into(),
         run_at,
         day: BrandCalendar::default().day_of(run_at),
         member_id: member.into(),

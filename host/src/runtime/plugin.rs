@@ -55,6 +55,9 @@ pub struct LoadedPlugin {
     pub source: String,
     /// What the plugin said about itself when loaded, checked.
     pub manifest: Manifest,
+    /// The SHA-256 of its bytes, lowercase hex: the build, as every run and
+    /// decision of it records, and as the registry pins it.
+    pub sha256: Arc<str>,
     engine: Arc<PluginEngine>,
     pre: InstancePre<SandboxState>,
     exports: StrategyExports,
@@ -157,6 +160,12 @@ fn check_manifest(m: api::Manifest, exported_version: &str) -> Result<Manifest, 
     })
 }
 
+/// A build's SHA-256, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl LoadedPlugin {
     /// Loads and checks a plugin file.
     pub fn load(engine: &Arc<PluginEngine>, path: &Path) -> Result<LoadedPlugin, PluginRejected> {
@@ -179,7 +188,7 @@ impl LoadedPlugin {
         }
         let component =
             Component::new(engine.wasmtime(), bytes).map_err(|e| reject(format!("does not compile: {e:#}")))?;
-        Self::from_component(engine, source, component)
+        Self::from_component(engine, source, sha256_hex(bytes), component)
     }
 
     /// Loads a plugin compiled earlier by this engine — milliseconds, where
@@ -197,7 +206,7 @@ impl LoadedPlugin {
         // kept in the operator's own store; wasmtime checks that it matches
         // this engine's version and configuration before using it.
         match unsafe { Component::deserialize(engine.wasmtime(), compiled) } {
-            Ok(component) => Ok((Self::from_component(engine, source, component)?, true)),
+            Ok(component) => Ok((Self::from_component(engine, source, sha256_hex(wasm), component)?, true)),
             Err(_) => Ok((Self::from_bytes(engine, source, wasm)?, false)),
         }
     }
@@ -241,6 +250,7 @@ impl LoadedPlugin {
     fn from_component(
         engine: &Arc<PluginEngine>,
         source: &str,
+        sha256: String,
         component: Component,
     ) -> Result<LoadedPlugin, PluginRejected> {
         let reject = |reason: String| PluginRejected { file: source.to_string(), reason };
@@ -264,6 +274,7 @@ impl LoadedPlugin {
         Ok(LoadedPlugin {
             source: source.to_string(),
             manifest,
+            sha256: sha256.into(),
             engine: engine.clone(),
             pre,
             exports,

@@ -25,7 +25,7 @@ use super::Canvas;
 use crate::app::{select, PluginSource, RunAsk, Selection};
 use crate::model::{Millis, RunOutcome, RunRecord, RunTrigger};
 use crate::runner::RunnerState;
-use crate::strategy::{Loaded, Off};
+use crate::strategy::Loaded;
 
 /// Where the service is in its life, as runs see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,8 +176,8 @@ impl Canvas {
     }
 
     /// A scheduled strategy whose plugin refuses its config (or whose build
-    /// no longer loads) does not run: that is a failed run, recorded with
-    /// the reason, counted in the metrics and logged, not a silence.
+    /// no longer loads) does not run: a failed run (`App::record_refused`),
+    /// counted in the metrics and logged.
     fn record_refused(
         &self,
         loaded: &Loaded,
@@ -185,20 +185,10 @@ impl Canvas {
         at: Millis,
         trigger: RunTrigger,
     ) -> anyhow::Result<Vec<RunRecord>> {
-        let calendar = self.app.calendar();
-        let mut failed = Vec::new();
-        for (id, off) in &loaded.off {
-            let Off::Refused(reason) = off else { continue };
-            if !ids.contains(id) {
-                continue;
-            }
-            let version = self.registry().get(id)?.active_version().version.clone();
-            let mut record = RunRecord::starting(id, trigger, &version, at, calendar.day_of(at));
-            record.outcome = RunOutcome::Failed { error: reason.clone() };
-            self.store.record_run(&record)?;
-            self.metrics.record_run(&record);
-            tracing::error!(strategy = %id, at = %calendar.format(at), ?trigger, error = %reason, "run failed");
-            failed.push(record);
+        let failed = self.app.record_refused(&self.store, loaded, at, trigger, Selection::Named(ids))?;
+        for record in &failed {
+            self.metrics.record_run(record);
+            log_run(&self.app.calendar(), record);
         }
         Ok(failed)
     }
@@ -216,14 +206,15 @@ impl Canvas {
 /// A run's end, in the service log: what it decided, or why it failed.
 fn log_run(calendar: &crate::calendar::BrandCalendar, r: &RunRecord) {
     let (at, ms) = (calendar.format(r.run_at), r.duration_micros / 1000);
+    let build = format!("{} {}", r.plugin_version, r.plugin_sha256.get(..12).unwrap_or_default());
     match &r.outcome {
         RunOutcome::Completed => tracing::info!(
             strategy = %r.strategy, at = %at, trigger = ?r.trigger, audience = r.audience, decisions = r.decisions,
-            failed_members = r.failed_members, duration_ms = ms, "run completed"
+            failed_members = r.failed_members, duration_ms = ms, build = %build, "run completed"
         ),
         RunOutcome::Failed { error } => tracing::error!(
             strategy = %r.strategy, at = %at, trigger = ?r.trigger, decisions = r.decisions, error = %error,
-            duration_ms = ms, "run failed"
+            duration_ms = ms, build = %build, "run failed"
         ),
     }
 }

@@ -223,7 +223,7 @@ impl Store {
 /// What a page holds of a decision: it, and its outbox entry if it is
 /// `queued` and to be sent.
 fn entry_of(decision: &Decision, queued: bool) -> EntryRef<'_> {
-    EntryRef { decision, queued: if queued { Queued::for_decision(decision) } else { None } }
+    EntryRef::new(decision, if queued { Queued::for_decision(decision) } else { None })
 }
 
 fn page_id(key: &[u8]) -> anyhow::Result<u64> {

@@ -15,10 +15,10 @@ use std::collections::BTreeSet;
 
 use anyhow::Context;
 use rustc_hash::FxHashMap;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::outbox_entry::Queued;
-use crate::model::{Decision, Millis};
+use crate::model::{Decision, Event, Millis};
 use crate::parallel;
 
 /// Where a record sits: its page and its place in the page.
@@ -28,12 +28,21 @@ pub(crate) struct Slot {
     pub index: u32,
 }
 
-/// A decision and, when it is to be sent, its outbox entry as first queued.
+/// A decision and, when it is to be sent, its outbox entry as first queued;
+/// then the build that decided it (`Decision::plugin_sha256`), last, so the
+/// entries written before it was kept still read.
 #[derive(Serialize)]
 pub(crate) struct EntryRef<'a> {
     pub decision: &'a Decision,
     /// Made while encoding (see `store::Queue`).
     pub queued: Option<Queued>,
+    pub plugin_sha256: &'a str,
+}
+
+impl<'a> EntryRef<'a> {
+    pub fn new(decision: &'a Decision, queued: Option<Queued>) -> Self {
+        EntryRef { decision, queued, plugin_sha256: &decision.plugin_sha256 }
+    }
 }
 
 /// [`EntryRef`] read back (the same encoding, owned).
@@ -41,6 +50,28 @@ pub(crate) struct EntryRef<'a> {
 pub(crate) struct Entry {
     pub decision: Decision,
     pub queued: Option<Queued>,
+    plugin_sha256: String,
+}
+
+/// A record kept in pages, from its body (its bytes in the page).
+pub(crate) trait PageRecord: Sized {
+    fn from_body(body: &[u8]) -> anyhow::Result<Self>;
+}
+
+impl PageRecord for Entry {
+    /// An entry written before the build was kept lacks its last field: read
+    /// as "" (an empty string is one 0 byte in postcard).
+    fn from_body(body: &[u8]) -> anyhow::Result<Entry> {
+        let mut entry: Entry = postcard::from_bytes(body).or_else(|_| super::decode(&[body, &[0]].concat()))?;
+        entry.decision.plugin_sha256 = std::mem::take(&mut entry.plugin_sha256).into();
+        Ok(entry)
+    }
+}
+
+impl PageRecord for Event {
+    fn from_body(body: &[u8]) -> anyhow::Result<Event> {
+        super::decode(body)
+    }
 }
 
 /// Encodes records as one page: a count, each record's end offset, the
@@ -92,15 +123,15 @@ impl Page {
         u32::from_le_bytes(self.framed[at..at + 4].try_into().unwrap()) as usize
     }
 
-    pub fn get<T: DeserializeOwned>(&self, index: usize) -> anyhow::Result<T> {
+    pub fn get<T: PageRecord>(&self, index: usize) -> anyhow::Result<T> {
         anyhow::ensure!(index < self.count, "record {index} is not in a page of {}", self.count);
         let bodies = &self.framed[4 + 4 * self.count..];
         let start = if index == 0 { 0 } else { self.end(index - 1) };
         let body = bodies.get(start..self.end(index)).context("a page's offsets are out of bounds")?;
-        super::decode(body)
+        T::from_body(body)
     }
 
-    pub fn all<T: DeserializeOwned>(&self) -> anyhow::Result<Vec<T>> {
+    pub fn all<T: PageRecord>(&self) -> anyhow::Result<Vec<T>> {
         (0..self.count).map(|i| self.get(i)).collect()
     }
 }

@@ -174,6 +174,7 @@ mod tests {
             key: format!("birthday-tiered/birthday/2026-03-01/{member_id}"),
             strategy: "birthday-tiered".into(),
             plugin_version: "0.1.0".into(),
+            plugin_sha256: "".into(),
             run_at: 1_772_330_400_000,
             day: 20_513,
             member_id: member_id.into(),
@@ -203,10 +204,7 @@ mod tests {
         let (kept, made) = (decision("M1"), decision("M2"));
         let mut earlier = Queued::for_decision(&kept).unwrap();
         earlier.kept_body = Some(r#"{"kept":"as queued"}"#.into());
-        let entries = [
-            EntryRef { decision: &kept, queued: Some(earlier) },
-            EntryRef { decision: &made, queued: Queued::for_decision(&made) },
-        ];
+        let entries = [EntryRef::new(&kept, Some(earlier)), EntryRef::new(&made, Queued::for_decision(&made))];
         store.decision_pages.insert(1u64.to_be_bytes(), encode_page(entries).unwrap()).unwrap();
 
         let calendar = BrandCalendar::default();

@@ -32,12 +32,14 @@ fn sortable(at: i64) -> [u8; 8] {
     ((at as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-/// A run record; one recorded before `held_back` or `failed_members` (its
-/// last fields) were counted lacks their bytes, and reads them as 0.
+/// A run record; one recorded before `held_back`, `failed_members` or
+/// `plugin_sha256` (its last fields) were kept lacks their bytes, and reads
+/// them as 0 and "" (a 0 byte is either in postcard).
 fn decode_run(bytes: &[u8]) -> anyhow::Result<RunRecord> {
     postcard::from_bytes(bytes)
         .or_else(|_| postcard::from_bytes(&[bytes, &[0]].concat()))
-        .or_else(|_| decode(&[bytes, &[0, 0]].concat()))
+        .or_else(|_| postcard::from_bytes(&[bytes, &[0, 0]].concat()))
+        .or_else(|_| decode(&[bytes, &[0, 0, 0]].concat()))
 }
 
 #[cfg(test)]
@@ -62,13 +64,15 @@ mod tests {
             outcome: RunOutcome::Completed,
             held_back: 0,
             failed_members: 0,
+            plugin_sha256: String::new(),
         };
         let bytes = postcard::to_stdvec(&run).unwrap();
         assert_eq!(decode_run(&bytes).unwrap(), run);
-        let older = &bytes[..bytes.len() - 1];
-        assert_eq!(decode_run(older).unwrap(), run);
-        let oldest = &bytes[..bytes.len() - 2];
-        assert_eq!(decode_run(oldest).unwrap(), run);
+        for missing in 1..=3 {
+            assert_eq!(decode_run(&bytes[..bytes.len() - missing]).unwrap(), run, "{missing} fields missing");
+        }
+        let built = RunRecord { plugin_sha256: "ab".repeat(32), ..run.clone() };
+        assert_eq!(decode_run(&postcard::to_stdvec(&built).unwrap()).unwrap(), built);
         let held = RunRecord { held_back: 300, ..run };
         assert_eq!(decode_run(&postcard::to_stdvec(&held).unwrap()).unwrap(), held);
     }

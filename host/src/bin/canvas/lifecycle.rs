@@ -66,7 +66,7 @@ impl Plugins {
         match self {
             Plugins::Store { app, store } => {
                 let registry = app.registry(store).acting_as(&cli_actor());
-                Ok(app.plugin_summary(&registry.set_enabled(id, enabled, now_millis())?))
+                Ok(app.plugin_summary(&registry.set_enabled(id, enabled, &app.settings(id), now_millis())?))
             }
             Plugins::Service(service) => {
                 let action = if enabled { "enable" } else { "disable" };

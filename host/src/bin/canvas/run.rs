@@ -87,13 +87,17 @@ fn run_once(app: &App, store: &Store, plugins: Option<&Path>, at: Millis, ask: R
     for refusal in &loaded.refused {
         println!("refused: {refusal}");
     }
+    let mut summary = Summary::default();
+    for record in app.record_refused(store, &loaded, at, RunTrigger::Manual, selection)? {
+        println!("{} did not run at {}: recorded as a failed run", record.strategy, calendar.format(at));
+        summary.add_run(&record);
+    }
     if due.is_empty() {
         println!("no strategy is due at {} (schedules: {})", calendar.format(at), schedules(&loaded.strategies));
         let failed = !loaded.refused.is_empty();
         return Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS });
     }
     let mut runner = app.runner(app.stored_runner_state(store)?, store, true);
-    let mut summary = Summary::default();
     let records = app
         .run_at(&mut runner, &loaded.strategies, at, RunTrigger::Manual, selection, &mut |d| summary.add_decision(d))?;
     let already: u64 = records.iter().map(|r| r.already_decided).sum();

@@ -55,7 +55,7 @@ pub(super) async fn install_plugin(
 
 async fn set_enabled(canvas: Arc<Canvas>, caller: Caller, id: String, enabled: bool) -> ApiResult {
     let entry = blocking(&canvas, move |c| {
-        Ok(c.registry().acting_as(&caller.name).set_enabled(&id, enabled, c.clock.now())?)
+        Ok(c.registry().acting_as(&caller.name).set_enabled(&id, enabled, &c.app.settings(&id), c.clock.now())?)
     })
     .await?;
     Ok(Json(canvas.app.plugin_summary(&entry)).into_response())

@@ -37,11 +37,11 @@ pub fn execute(args: Args, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string(&entries)?),
         OutputFormat::Table => {
-            println!("{:<25}  {:<14}  {:<9}  {:<24}  before → after", "at", "who", "what", "on");
+            println!("{:<29}  {:<14}  {:<11}  {:<24}  before → after", "at", "who", "what", "on");
             for e in &entries {
                 let [at, actor, action, target] =
                     ["at", "actor", "action", "target"].map(|k| e[k].as_str().unwrap_or(""));
-                println!("{at:<25}  {actor:<14}  {action:<9}  {target:<24}  {} → {}", e["before"], e["after"]);
+                println!("{at:<29}  {actor:<14}  {action:<11}  {target:<24}  {} → {}", e["before"], e["after"]);
             }
             println!("{} changes", entries.len());
         }

@@ -92,7 +92,7 @@ pub fn execute(command: Command, config: &CanvasConfig) -> anyhow::Result<ExitCo
             for item in &items {
                 let [state, due, channel, key] =
                     ["state", "due_at", "channel", "key"].map(|k| item[k].as_str().unwrap_or(""));
-                println!("{state:<9}  {:>8}  {due:<25}  {channel:<10}  {key}", item["attempts"]);
+                println!("{state:<9}  {:>8}  {due:<25}  {channel:<10}  {key}", item["attempts"].as_u64().unwrap_or(0));
                 if let Some(error) = item["last_error"].as_str() {
                     println!("{:>58}{error}", "");
                 }

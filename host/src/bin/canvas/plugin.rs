@@ -157,7 +157,7 @@ pub fn execute(command: Command, store: Option<PathBuf>, config: CanvasConfig) -
                     printable_line(&text(&p["version"])),
                     text(&p["schedule"]),
                     text(&p["sha256"]).get(..16).unwrap_or_default(),
-                    p["versions"]
+                    p["versions"].as_u64().unwrap_or(0)
                 );
             }
         }

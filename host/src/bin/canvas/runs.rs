@@ -49,6 +49,11 @@ pub fn execute(args: Args, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A count as JSON, as a number (serde_json's `Display` ignores widths).
+fn count(value: &Value) -> u64 {
+    value.as_u64().unwrap_or(0)
+}
+
 /// Runs as runs.jsonl spells them, one row each, a failed run's reason under it.
 pub fn print_runs(runs: &[Value]) {
     println!(
@@ -61,7 +66,10 @@ pub fn print_runs(runs: &[Value]) {
         let sha = run["plugin_sha256"].as_str().and_then(|s| s.get(..12)).unwrap_or("");
         println!(
             "{at:<25}  {strategy:<22}  {trigger:<9}  {status:<9}  {:>8}  {:>9}  {:>9}  {:>6}  {version} {sha}",
-            run["audience"], run["decisions"], run["held_back"], run["failed_members"]
+            count(&run["audience"]),
+            count(&run["decisions"]),
+            count(&run["held_back"]),
+            count(&run["failed_members"])
         );
         if let Some(error) = run["error"].as_str() {
             println!("{:>27}{error}", "");

@@ -35,6 +35,7 @@
 //! config = { levels = { 1 = { kind = "coupon", value = 30 } } }
 //! on_cap = "defer"                 # governance overrides for this strategy
 //! coupon_budget_per_day = 20000    # yuan
+//! fallback_channels = ["sms"]      # when WeCom cannot reach the member
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -132,6 +133,9 @@ impl CanvasConfig {
             if settings.coupon_budget_per_day.is_some_and(|b| b < 0.0) {
                 anyhow::bail!("strategies.{id}.coupon_budget_per_day must not be negative");
             }
+            if let Some(i) = settings.fallback_channels.iter().position(|c| c.trim().is_empty()) {
+                anyhow::bail!("strategies.{id}.fallback_channels[{i}] is empty: name a channel");
+            }
         }
         Ok(())
     }
@@ -152,6 +156,7 @@ impl CanvasConfig {
                     on_cap: s.on_cap.unwrap_or(g.on_cap),
                     max_defer_hours: s.max_defer_hours.unwrap_or(g.max_defer_hours),
                     coupon_budget_per_day: s.coupon_budget_per_day.map(|yuan| (yuan * 100.0).round() as i64),
+                    fallback_channels: s.fallback_channels.clone(),
                 };
                 (id.clone(), rules)
             })

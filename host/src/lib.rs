@@ -22,7 +22,9 @@
 //! - [`import`]: the CSV/JSON contract, all-or-nothing, errors with file:line:column;
 //! - [`store`]: the operator's sled store, a file per tree — imported records, decision pages, runs,
 //!   the outbox, installed plugins — with the types those trees hold (outbox and plugin entries);
-//! - [`member_base`]: the member base in memory, time-indexed, with day indexes (`build.rs` makes it);
+//! - [`member_base`]: the member base in memory, time-indexed, with day indexes (`build.rs` makes it),
+//!   and whether a channel reaches a member as of an instant (`reachability.rs`);
+//! - [`do_not_contact`]: an operator's do-not-contact mark, kept as an event of the member's;
 //! - [`decision_log`]: each strategy's earlier decisions, for audiences and plugin history;
 //! - [`audience`]: evaluates a plugin's declarative audience (index ranges, conditions) and gathers member facts;
 //! - [`runtime`]: wasmtime — loading, sandboxing and calling plugins, one module per WIT version, and the
@@ -32,7 +34,8 @@
 //! - [`schedule`]: cron schedules in the brand's time zone;
 //! - [`runner`]: a run instant — each strategy due proposes (`propose.rs`, batches isolated by
 //!   `isolate.rs`), the governor decides, all is recorded at once;
-//! - [`governance`]: arbitration, holdouts, quiet hours, fatigue caps, the WeCom limit, budgets —
+//! - [`governance`]: arbitration, holdouts, reachability and fallback channels, quiet hours, fatigue
+//!   caps, the WeCom limit, budgets —
 //!   typed outcomes and reasons, worded only when a decision is made;
 //! - [`dispatch`]: delivering the store's outbox — sinks (webhook, JSONL file), retries and dead letters;
 //! - [`decision_line`]: a decision as one JSON line, in decisions.jsonl and as the touch dispatch sends;
@@ -65,6 +68,7 @@ pub mod config;
 pub mod decision_line;
 pub mod decision_log;
 pub mod dispatch;
+pub mod do_not_contact;
 pub mod fixture;
 pub mod governance;
 pub mod import;

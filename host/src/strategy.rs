@@ -29,6 +29,10 @@ pub struct StrategySettings {
     pub max_defer_hours: Option<u32>,
     /// Yuan of coupons a day; no cap when absent.
     pub coupon_budget_per_day: Option<f64>,
+    /// Channels to use, in order, when the member cannot be reached on the
+    /// touch's own (deleted the brand on WeCom, unsubscribed): the first
+    /// reachable one carries it. None: such a touch is suppressed.
+    pub fallback_channels: Vec<String>,
 }
 
 impl Default for StrategySettings {
@@ -41,6 +45,7 @@ impl Default for StrategySettings {
             on_cap: None,
             max_defer_hours: None,
             coupon_budget_per_day: None,
+            fallback_channels: Vec::new(),
         }
     }
 }

@@ -59,8 +59,10 @@ fn holdouts_are_a_stable_tenth_of_each_strategys_members() {
 #[test]
 fn quiet_hours_defer_a_touch_to_the_morning_in_the_members_own_time_zone() {
     let data = Data::new()
-        .raw_member("UK,会员UK,1,1990-03-14,2025-01-01T10:00:00+08:00,,S01,G0101,Europe/London")
-        .raw_member("SH,会员SH,1,1990-03-14,2025-01-01T10:00:00+08:00,,S01,G0101,");
+        .raw_member(
+            "UK,会员UK,1,1990-03-14,2025-01-01T10:00:00+08:00,2025-01-01T10:00:00+08:00,S01,G0101,Europe/London",
+        )
+        .raw_member("SH,会员SH,1,1990-03-14,2025-01-01T10:00:00+08:00,2025-01-01T10:00:00+08:00,S01,G0101,");
     let s = sim(&data, &["birthday-tiered"], "2026-03-01", "2026-03-01", NO_HOLDOUT);
     let uk = s.decisions.iter().find(|d| d["member_id"] == "UK").unwrap();
     assert_eq!(uk["status"], "deferred");

@@ -84,14 +84,16 @@ impl Data {
         Data::default()
     }
 
-    /// A member who joined on 1 January 2025.
+    /// A member who joined on 1 January 2025, and added the brand on WeCom then.
     pub fn member(mut self, id: &str, level: u8, birthday: &str) -> Self {
-        self.members.push(format!("{id},会员{id},{level},{birthday},2025-01-01T10:00:00+08:00,,S01,G0101,"));
+        let joined = "2025-01-01T10:00:00+08:00";
+        self.members.push(format!("{id},会员{id},{level},{birthday},{joined},{joined},S01,G0101,"));
         self
     }
 
+    /// A member who joined at `joined_at`, and added the brand on WeCom then.
     pub fn member_joined(mut self, id: &str, birthday: &str, joined_at: &str) -> Self {
-        self.members.push(format!("{id},会员{id},1,{birthday},{joined_at},,S01,G0101,"));
+        self.members.push(format!("{id},会员{id},1,{birthday},{joined_at},{joined_at},S01,G0101,"));
         self
     }
 

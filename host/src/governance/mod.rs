@@ -5,12 +5,16 @@
 //!    run, the highest priority wins; the others are `suppressed`, naming it;
 //! 2. **holdout** — a stable share of each strategy's members is `holdout`:
 //!    selected, recorded, never touched (the control group for uplift);
-//! 3. **quiet hours** in the member's time zone defer a touch to the morning;
-//! 4. **fatigue caps and the WeCom limit** — a touch that would break one is
+//! 3. **reachability** — a touch on a channel that cannot reach the member
+//!    (do not contact, unsubscribed, deleted the brand on WeCom: see
+//!    `member_base::reachability`) goes by the strategy's first reachable
+//!    `fallback_channels`, or is `suppressed` naming why and since when;
+//! 4. **quiet hours** in the member's time zone defer a touch to the morning;
+//! 5. **fatigue caps and the WeCom limit** — a touch that would break one is
 //!    dropped (`suppressed`) or `deferred` to the first moment all allow,
 //!    per strategy (service strategies in `exempt_from_caps` skip the caps,
 //!    not the WeCom limit);
-//! 5. **budget** — a strategy's coupons beyond its daily budget are `suppressed`.
+//! 6. **budget** — a strategy's coupons beyond its daily budget are `suppressed`.
 //!
 //! What passes is `dispatched` (now) or `deferred` (with `send_at`).
 //!
@@ -33,17 +37,67 @@ use rustc_hash::FxHashMap;
 use caps::first_violation;
 pub use caps::PlannedTouch;
 pub use holdout::in_holdout;
-pub use outcome::held_back_by_caps;
+pub use outcome::{held_back_by_caps, unreachable};
 use outcome::{Outcome, Reason, Wait};
 pub use policy::{GovernancePolicy, OnCap, StrategyRules};
 
 use crate::calendar::BrandCalendar;
 use crate::keyed;
+use crate::member_base::{MemberBase, Unreachable};
 use crate::model::{BenefitKind, Day, Decision, Fen, Millis, Proposal};
 
 const HOUR: i64 = 3_600_000;
 /// Deferral search gives up after this many rule checks (each moves the time forward).
 const MAX_SLOT_SEARCH: usize = 64;
+
+/// What the governor asks about a member: their own time zone, and whether
+/// a channel reaches them at an instant (`via_wecom`: WeCom carries it).
+pub trait Members {
+    /// The member's own time zone, if they have one.
+    fn time_zone(&self, member: &str) -> Option<Tz>;
+    /// Why `channel` cannot reach the member at `at`, if it cannot.
+    fn unreachable(&self, member: &str, channel: &str, via_wecom: bool, at: Millis) -> Option<Unreachable>;
+}
+
+impl Members for MemberBase {
+    fn time_zone(&self, member: &str) -> Option<Tz> {
+        self.time_zone_of(member)
+    }
+
+    fn unreachable(&self, member: &str, channel: &str, via_wecom: bool, at: Millis) -> Option<Unreachable> {
+        MemberBase::unreachable(self, self.index_of(member)?, channel, via_wecom, at)
+    }
+}
+
+/// Members known by their time zones alone, every channel reaching each
+/// (the governor's unit tests).
+impl<F: Fn(&str) -> Option<Tz>> Members for F {
+    fn time_zone(&self, member: &str) -> Option<Tz> {
+        self(member)
+    }
+
+    fn unreachable(&self, _: &str, _: &str, _: bool, _: Millis) -> Option<Unreachable> {
+        None
+    }
+}
+
+/// A touch sent on a fallback channel: the channel, and the words the
+/// decision's reason starts with.
+struct Fallback {
+    channel: String,
+    note: String,
+}
+
+impl Fallback {
+    /// The decision goes by the fallback channel (which the caps then count), and says why.
+    fn apply(self, decision: &mut Decision) {
+        decision.reason = Some(match decision.reason.take() {
+            None => self.note,
+            Some(wait) => format!("{}; {wait}", self.note),
+        });
+        decision.channel = self.channel;
+    }
+}
 
 /// Applies the touch policy to a run instant's proposals, remembering every
 /// touch and coupon decided so far (from the store, then from each run) for
@@ -51,6 +105,8 @@ const MAX_SLOT_SEARCH: usize = 64;
 pub struct Governor {
     policy: GovernancePolicy,
     rules: HashMap<String, StrategyRules>,
+    /// A strategy's rules when `rules` has none: `[governance]`'s.
+    default_rules: StrategyRules,
     calendar: BrandCalendar,
     /// Each member's touches, sent or planned (dispatched and deferred
     /// decisions). Fx: looked up for every proposal; member ids come from the
@@ -64,7 +120,21 @@ pub struct Governor {
 impl Governor {
     /// `rules`: each strategy's holdout, cap handling and budget.
     pub fn new(policy: GovernancePolicy, rules: HashMap<String, StrategyRules>, calendar: BrandCalendar) -> Self {
-        Governor { policy, rules, calendar, touches: FxHashMap::default(), coupons_spent: HashMap::new() }
+        let default_rules = StrategyRules {
+            holdout_percent: policy.holdout_percent,
+            on_cap: policy.on_cap,
+            max_defer_hours: policy.max_defer_hours,
+            coupon_budget_per_day: None,
+            fallback_channels: Vec::new(),
+        };
+        Governor {
+            policy,
+            rules,
+            default_rules,
+            calendar,
+            touches: FxHashMap::default(),
+            coupons_spent: HashMap::new(),
+        }
     }
 
     /// Takes earlier decisions into account (caps count them, budgets spend them).
@@ -79,13 +149,8 @@ impl Governor {
         }
     }
 
-    fn rules_for(&self, strategy: &str) -> StrategyRules {
-        self.rules.get(strategy).cloned().unwrap_or(StrategyRules {
-            holdout_percent: self.policy.holdout_percent,
-            on_cap: self.policy.on_cap,
-            max_defer_hours: self.policy.max_defer_hours,
-            coupon_budget_per_day: None,
-        })
+    fn rules_for(&self, strategy: &str) -> &StrategyRules {
+        self.rules.get(strategy).unwrap_or(&self.default_rules)
     }
 
     /// Decides every touch proposed at one run instant `at`, given batch by
@@ -94,13 +159,13 @@ impl Governor {
     /// strategy) pairs the caps still hold back from a touch of the strategy,
     /// not asked again (see [`Governor::caps_hold_back`]); they are not
     /// decided again, but win arbitration as their proposals would have.
-    /// `timezone_of` gives a member's own time zone, if any.
+    /// `members` gives a member's own time zone and reachability.
     pub fn decide(
         &mut self,
         at: Millis,
         batches: Vec<Vec<Proposal>>,
         held_back: &[(String, String)],
-        timezone_of: impl Fn(&str) -> Option<Tz>,
+        members: &impl Members,
     ) -> Vec<Decision> {
         let proposals = arbitration::in_arbitration_order(&self.policy, batches);
         let mut first_held: HashMap<&str, &str> = HashMap::new();
@@ -124,12 +189,15 @@ impl Governor {
                 winner.clear();
                 winner.push_str(strategy);
             }
-            let outcome = if winner != p.strategy {
-                Outcome::Suppressed(Reason::Arbitration { winner: &winner })
+            let (outcome, fallback) = if winner != p.strategy {
+                (Outcome::Suppressed(Reason::Arbitration { winner: &winner }), None)
             } else {
-                self.outcome(&p, at, &timezone_of)
+                self.outcome(&p, at, members)
             };
-            let decision = outcome.worded(&self.calendar).decision(p);
+            let mut decision = outcome.worded(&self.calendar).decision(p);
+            if let Some(fallback) = fallback {
+                fallback.apply(&mut decision);
+            }
             self.remember(&decision);
             decided.push(decision);
         }
@@ -137,20 +205,34 @@ impl Governor {
     }
 
     /// What becomes of a proposal that won arbitration: its strategy's
-    /// control group, then quiet hours and the caps, then the budget.
-    fn outcome<'p>(&self, d: &'p Proposal, at: Millis, timezone_of: impl Fn(&str) -> Option<Tz>) -> Outcome<'p> {
+    /// control group, then the channel that reaches the member (a fallback,
+    /// returned, when not its own), then quiet hours and the caps on that
+    /// channel, then the budget.
+    fn outcome<'p>(&'p self, d: &'p Proposal, at: Millis, members: &impl Members) -> (Outcome<'p>, Option<Fallback>) {
         let rules = self.rules_for(&d.strategy);
         if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
-            return Outcome::Holdout { percent: rules.holdout_percent };
+            return (Outcome::Holdout { percent: rules.holdout_percent }, None);
         }
-        let tz = timezone_of(&d.member_id).unwrap_or(self.calendar.tz());
-        let sent = match self.slot(&d.strategy, &d.member_id, Some(&d.channel), at, tz, &rules) {
-            Ok(sent) => sent,
-            Err(reason) => return Outcome::Suppressed(reason),
+        let via_wecom = |channel: &str| self.policy.wecom_limit.channels.iter().any(|c| c == channel);
+        let reach = |channel: &str| members.unreachable(&d.member_id, channel, via_wecom(channel), at);
+        let (channel, fallback) = match reach(&d.channel) {
+            None => (d.channel.as_str(), None),
+            Some(why) => match rules.fallback_channels.iter().find(|c| reach(c).is_none()) {
+                Some(other) => {
+                    let note = format!("by {other}: {} cannot reach the member ({})", d.channel, why.on(&d.channel));
+                    (other.as_str(), Some(Fallback { channel: other.clone(), note }))
+                }
+                None => return (Outcome::Suppressed(Reason::Unreachable { channel: &d.channel, why }), None),
+            },
         };
-        match self.over_budget(d, sent.send_at().unwrap_or(at), &rules) {
-            Some(reason) => Outcome::Suppressed(reason),
-            None => sent,
+        let tz = members.time_zone(&d.member_id).unwrap_or(self.calendar.tz());
+        let sent = match self.slot(&d.strategy, &d.member_id, Some(channel), at, tz, rules) {
+            Ok(sent) => sent,
+            Err(reason) => return (Outcome::Suppressed(reason), None),
+        };
+        match self.over_budget(d, sent.send_at().unwrap_or(at), rules) {
+            Some(reason) => (Outcome::Suppressed(reason), None),
+            None => (sent, fallback),
         }
     }
 
@@ -161,7 +243,7 @@ impl Governor {
     pub fn caps_hold_back(&self, strategy: &str, member: &str, at: Millis, tz: Tz) -> bool {
         let rules = self.rules_for(strategy);
         !in_holdout(strategy, member, rules.holdout_percent)
-            && matches!(self.slot(strategy, member, None, at, tz, &rules), Err(reason) if reason.is_cap())
+            && matches!(self.slot(strategy, member, None, at, tz, rules), Err(reason) if reason.is_cap())
     }
 
     /// When a touch on `channel` (`None`: checked against the rules over all
@@ -267,7 +349,7 @@ mod tests {
             at,
             vec![vec![proposal("dormant-recall", "M1", at)], vec![proposal("birthday-tiered", "M1", at)]],
             &[],
-            |_| None,
+            &|_: &str| None,
         );
         let by = |s: &str| out.iter().find(|d| d.strategy == s).unwrap();
         assert_eq!(by("birthday-tiered").status, DecisionStatus::Dispatched);
@@ -286,7 +368,7 @@ mod tests {
             .flat_map(|m| [proposal("dormant-recall", m, at), proposal("birthday-tiered", m, at)])
             .map(|d| vec![d])
             .collect();
-        let out = no_holdout().decide(at, batches, &[], |_| None);
+        let out = no_holdout().decide(at, batches, &[], &|_: &str| None);
         let order: Vec<(&str, &str)> = out.iter().map(|d| (d.member_id.as_str(), d.strategy.as_str())).collect();
         let mut expected = order.clone();
         expected.sort_by_key(|&(member, strategy)| (member, strategy != "birthday-tiered"));
@@ -299,7 +381,8 @@ mod tests {
     fn quiet_hours_defer_to_the_morning_in_the_members_zone() {
         let at = parse_instant(TEN).unwrap();
         let london: Tz = "Europe/London".parse().unwrap();
-        let out = no_holdout().decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], |_| Some(london));
+        let out =
+            no_holdout().decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], &|_: &str| Some(london));
         assert_eq!(out[0].status, DecisionStatus::Deferred);
         assert_eq!(out[0].send_at, Some(parse_instant("2026-03-01T09:00:00+00:00").unwrap()));
         assert!(
@@ -318,6 +401,7 @@ mod tests {
             on_cap: OnCap::Drop,
             max_defer_hours: 48,
             coupon_budget_per_day: None,
+            fallback_channels: Vec::new(),
         };
         dropper.insert("dormant-recall".to_string(), drop);
         let mut g = Governor::new(
@@ -331,7 +415,7 @@ mod tests {
             at,
             vec![vec![proposal("dormant-recall", "M1", at)], vec![proposal("second-purchase-nudge", "M2", at)]],
             &[],
-            |_| None,
+            &|_: &str| None,
         );
         assert_eq!(out[0].status, DecisionStatus::Suppressed);
         assert_eq!(out[0].reason.as_deref(), Some("fatigue: less than 48h since another touch"));
@@ -339,7 +423,7 @@ mod tests {
 
         let mut deferring = no_holdout();
         deferring.remember(&earlier);
-        let out = deferring.decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], |_| None);
+        let out = deferring.decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], &|_: &str| None);
         assert_eq!(out[0].status, DecisionStatus::Deferred);
         assert_eq!(out[0].send_at, Some(at + 24 * HOUR), "48h after the earlier touch");
     }
@@ -366,7 +450,7 @@ mod tests {
         let held =
             [("M1".to_string(), "birthday-tiered".to_string()), ("M2".to_string(), "group-buy-referral".to_string())];
         let proposals = vec![proposal("dormant-recall", "M1", at), proposal("dormant-recall", "M2", at)];
-        let out = no_holdout().decide(at, vec![proposals], &held, |_| None);
+        let out = no_holdout().decide(at, vec![proposals], &held, &|_: &str| None);
         assert_eq!(out.len(), 2, "held-back members are not decided again");
         assert_eq!(out[0].reason.as_deref(), Some("arbitration: birthday-tiered has priority"));
         assert_eq!(out[1].status, DecisionStatus::Dispatched, "group-buy-referral ranks below dormant-recall");
@@ -380,13 +464,65 @@ mod tests {
             on_cap: OnCap::Defer,
             max_defer_hours: 48,
             coupon_budget_per_day: Some(5_000),
+            fallback_channels: Vec::new(),
         };
         let rules = HashMap::from([("birthday-tiered".to_string(), budget)]);
         let mut g = Governor::new(GovernancePolicy::default(), rules, BrandCalendar::default());
         let members = ["M1", "M2", "M3"].map(|m| proposal("birthday-tiered", m, at));
-        let out = g.decide(at, vec![members.to_vec()], &[], |_| None);
+        let out = g.decide(at, vec![members.to_vec()], &[], &|_: &str| None);
         let statuses: Vec<DecisionStatus> = out.iter().map(|d| d.status).collect();
         assert_eq!(statuses, [DecisionStatus::Dispatched, DecisionStatus::Dispatched, DecisionStatus::Suppressed]);
         assert_eq!(out[2].reason.as_deref(), Some("budget: 50 yuan of coupons a day, 40 yuan spent"));
+    }
+
+    /// Members some channels cannot reach: (member, channel) → why.
+    struct Unreached(Vec<(&'static str, &'static str, Unreachable)>);
+
+    impl Members for Unreached {
+        fn time_zone(&self, _: &str) -> Option<Tz> {
+            None
+        }
+
+        fn unreachable(&self, member: &str, channel: &str, _: bool, _: Millis) -> Option<Unreachable> {
+            self.0.iter().find(|(m, c, _)| *m == member && *c == channel).map(|(_, _, why)| *why)
+        }
+    }
+
+    #[test]
+    fn a_touch_no_channel_reaches_is_suppressed_and_a_fallback_carries_it_when_one_does() {
+        let at = parse_instant(TEN).unwrap();
+        let deleted = Unreachable::DeletedOnWecom { since: BrandCalendar::default().day_of(at - 3_600_000) };
+        let sms_off = Unreachable::Unsubscribed { every_channel: false, since: 20_000 };
+        let members = Unreached(vec![("M1", "wecom", deleted), ("M2", "wecom", deleted), ("M2", "sms", sms_off)]);
+        let with_sms = |fallback: &[&str]| {
+            let rules = StrategyRules {
+                holdout_percent: 0.0,
+                on_cap: OnCap::Defer,
+                max_defer_hours: 48,
+                coupon_budget_per_day: None,
+                fallback_channels: fallback.iter().map(|c| c.to_string()).collect(),
+            };
+            Governor::new(
+                GovernancePolicy { holdout_percent: 0.0, ..Default::default() },
+                HashMap::from([("dormant-recall".to_string(), rules)]),
+                BrandCalendar::default(),
+            )
+        };
+        let proposals = || vec![["M1", "M2", "M3"].map(|m| proposal("dormant-recall", m, at)).to_vec()];
+
+        let out = with_sms(&[]).decide(at, proposals(), &[], &members);
+        assert_eq!(out[0].status, DecisionStatus::Suppressed);
+        assert_eq!(out[0].reason.as_deref(), Some("unreachable: deleted the brand on WeCom on 2026-03-01"));
+        assert_eq!((out[2].status, out[2].channel.as_str()), (DecisionStatus::Dispatched, "wecom"));
+
+        let mut g = with_sms(&["sms", "app-push"]);
+        let out = g.decide(at, proposals(), &[], &members);
+        assert_eq!((out[0].status, out[0].channel.as_str()), (DecisionStatus::Dispatched, "sms"));
+        assert_eq!(
+            out[0].reason.as_deref(),
+            Some("by sms: wecom cannot reach the member (deleted the brand on WeCom on 2026-03-01)")
+        );
+        assert_eq!(out[1].channel, "app-push", "M2 unsubscribed from SMS: the next fallback");
+        assert_eq!(g.touches["M1"][0].channel, "sms", "the caps count the channel used");
     }
 }

@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 
 use super::caps::Rule;
 use crate::calendar::BrandCalendar;
+use crate::member_base::Unreachable;
 use crate::model::{Decision, DecisionStatus, Fen, Millis, Proposal};
 
 /// What becomes of a proposed touch. Borrows the names it gives (a channel,
@@ -48,6 +49,8 @@ pub enum Reason<'a> {
     /// The coupon would take the strategy's coupons of its sending day over
     /// the daily budget; both in fen.
     OverBudget { budget: Fen, spent: Fen },
+    /// Neither the touch's channel nor a fallback reaches the member: why, on its channel.
+    Unreachable { channel: &'a str, why: Unreachable },
 }
 
 /// What first made a deferred touch wait.
@@ -63,6 +66,15 @@ pub enum Wait<'a> {
 /// naming the WeCom limit with [`WECOM_LIMIT`]: [`held_back_by_caps`] reads them.
 const FATIGUE: &str = "fatigue:";
 const WECOM_LIMIT: &str = "WeCom limit:";
+/// Every reason naming a channel that cannot reach the member starts with
+/// this: the summary counts them ([`unreachable`]).
+const UNREACHABLE: &str = "unreachable:";
+
+/// Whether a recorded decision was suppressed because its channel (and every
+/// fallback) could not reach the member, from its status and reason.
+pub fn unreachable(status: DecisionStatus, reason: Option<&str>) -> bool {
+    status == DecisionStatus::Suppressed && reason.is_some_and(|text| text.starts_with(UNREACHABLE))
+}
 
 /// An outcome as a decision stores it: its status, its reason in words,
 /// and a deferred touch's sending time.
@@ -183,6 +195,7 @@ impl fmt::Display for Reason<'_> {
             Reason::OverBudget { budget, spent } => {
                 write!(f, "budget: {} yuan of coupons a day, {} yuan spent", budget / 100, spent / 100)
             }
+            Reason::Unreachable { channel, why } => write!(f, "{UNREACHABLE} {}", why.on(channel)),
         }
     }
 }

@@ -184,6 +184,8 @@ pub struct StrategyRules {
     pub max_defer_hours: u32,
     /// Fen (the config says yuan) of coupon value a brand-calendar day, if capped.
     pub coupon_budget_per_day: Option<i64>,
+    /// Channels tried in order when the member cannot be reached on a touch's own.
+    pub fallback_channels: Vec<String>,
 }
 
 impl GovernancePolicy {

@@ -15,6 +15,9 @@ use crate::keyed;
 use crate::model::{DataSet, Day, Event, Fen, Member, Millis, Order, Product};
 
 mod build;
+pub mod reachability;
+
+pub use reachability::{Friendship, Unreachable};
 
 /// A member with their derived days.
 #[derive(Clone, Debug)]

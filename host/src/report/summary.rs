@@ -35,6 +35,11 @@ pub struct StrategyTotals {
     pub held_back: u64,
     /// Members the plugin failed on alone (each a `failed` decision), summed over runs.
     pub failed_members: u64,
+    /// Touches suppressed because no channel reached the member (deleted the
+    /// brand on WeCom, unsubscribed, do not contact): part of `suppressed`.
+    pub unreachable: u64,
+    /// Those by the touch's channel.
+    pub unreachable_by_channel: BTreeMap<String, u64>,
     /// The first failure's message, if any run failed.
     pub first_error: Option<String>,
     /// Members selected, summed per local day (dated in the report).
@@ -63,9 +68,16 @@ pub struct Summary {
     pub touches_per_member: HashMap<String, u32>,
 }
 
-/// A reason without its particulars ("…; sends at …"), for counting.
+/// A reason without its particulars ("…; sends at …", the day a member
+/// deleted the brand or unsubscribed), for counting.
 fn reason_kind(reason: &str) -> &str {
-    reason.split("; ").next().unwrap_or(reason)
+    let kind = reason.split("; ").next().unwrap_or(reason);
+    // "unreachable: deleted the brand on WeCom on 2026-05-03",
+    // "by sms: wecom cannot reach the member (…)": counted without the day or why.
+    if !kind.starts_with("unreachable:") && !kind.starts_with("by ") {
+        return kind;
+    }
+    [" on 2", " (set on ", " ("].iter().filter_map(|cut| kind.find(cut)).min().map_or(kind, |end| &kind[..end])
 }
 
 impl Summary {
@@ -90,6 +102,10 @@ impl Summary {
         let t = self.strategies.entry(d.strategy.clone()).or_default();
         t.decisions += 1;
         *t.by_status.entry(d.status).or_default() += 1;
+        if crate::governance::unreachable(d.status, d.reason.as_deref()) {
+            t.unreachable += 1;
+            *t.unreachable_by_channel.entry(d.channel.clone()).or_default() += 1;
+        }
         if let Some(reason) = &d.reason {
             // A failure's particulars name the member: counted by what failed.
             let kind = match d.status {
@@ -120,6 +136,10 @@ impl Summary {
             total.fuel_used += t.fuel_used;
             total.held_back += t.held_back;
             total.failed_members += t.failed_members;
+            total.unreachable += t.unreachable;
+            for (channel, n) in &t.unreachable_by_channel {
+                *total.unreachable_by_channel.entry(channel.clone()).or_default() += n;
+            }
             for (status, n) in &t.by_status {
                 *total.by_status.entry(*status).or_default() += n;
             }
@@ -171,6 +191,7 @@ impl Summary {
             "deferred",
             "holdout",
             "suppressed",
+            "unreachable",
             "members",
             "benefits ¥",
         ];
@@ -178,6 +199,7 @@ impl Summary {
             let mut cells = vec![name.to_string()];
             cells.extend([t.runs, t.failed_runs, t.audience, t.decisions].map(|n| n.to_string()));
             cells.extend([Dispatched, Deferred, Holdout, Suppressed].map(|s| t.count(s).to_string()));
+            cells.push(t.unreachable.to_string());
             cells.push(t.members_touched.to_string());
             cells.push(format!("{:.0}", t.benefit_value));
             cells
@@ -218,8 +240,13 @@ impl Summary {
         if !held.is_empty() {
             reasons.insert("not asked: the caps still hold them back, as at their last decision", held);
         }
+        let overall_unreachable = self.overall().unreachable_by_channel;
+        if !overall_unreachable.is_empty() {
+            let by: Vec<String> = overall_unreachable.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(out, "\nunreachable by channel (no fallback reached them): {}", by.join(", "));
+        }
         if !reasons.is_empty() {
-            out.push_str("\nnot sent now, and why:\n");
+            out.push_str("\nnot sent now (or not on their own channel), and why:\n");
             for (reason, by) in reasons {
                 let total: u64 = by.iter().map(|(_, n)| n).sum();
                 let who: Vec<String> = by.iter().map(|(id, n)| format!("{id} {n}")).collect();

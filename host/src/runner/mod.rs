@@ -201,7 +201,7 @@ impl<'a> Runner<'a> {
         }
         self.store.retain_undecided(&mut failed, |d| &d.key, |d| already_decided(&d.strategy))?;
         let base = &self.base;
-        let mut decided = self.governor.decide(at, batches, &held_back, |member| base.time_zone_of(member));
+        let mut decided = self.governor.decide(at, batches, &held_back, base);
         // Failed decisions touch nobody: they pass the governor by.
         decided.append(&mut failed);
         self.timings.governance += governing.elapsed();

@@ -83,8 +83,13 @@ fn capped_member(run: Millis) -> (MemberBase, Governor) {
     let base =
         MemberBase::build(BrandCalendar::default(), DataSet { members: vec![bare_member("A")], ..Default::default() });
     // No control group, so the caps alone decide.
-    let rules =
-        StrategyRules { holdout_percent: 0.0, on_cap: OnCap::Defer, max_defer_hours: 48, coupon_budget_per_day: None };
+    let rules = StrategyRules {
+        holdout_percent: 0.0,
+        on_cap: OnCap::Defer,
+        max_defer_hours: 48,
+        coupon_budget_per_day: None,
+        fallback_channels: Vec::new(),
+    };
     let mut governor =
         Governor::new(GovernancePolicy::default(), HashMap::from([(STRATEGY.into(), rules)]), base.calendar);
     governor.remember(&sent("dormant-recall", "A", run - 30 * HOUR));

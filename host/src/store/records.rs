@@ -79,6 +79,11 @@ impl Store {
         Ok(records)
     }
 
+    /// Whether a member with this id was imported.
+    pub fn has_member(&self, id: &str) -> anyhow::Result<bool> {
+        Ok(self.records.contains_key(key(MEMBER, id))?)
+    }
+
     /// Records events the host itself produced (coupons issued by decisions),
     /// as one page. Written before the decisions they follow from: if the
     /// process dies between the two, the instant is decided again and the

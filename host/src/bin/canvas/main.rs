@@ -7,7 +7,8 @@
 //! - `run.rs`: `canvas run`, one real run at an instant;
 //! - `runs.rs`: `canvas runs`, the run history;
 //! - `dispatch.rs`: `canvas dispatch`, delivering the outbox;
-//! - `outbox.rs`: `canvas outbox list | redrive`;
+//! - `outbox.rs`: `canvas outbox list | redrive | cancel`;
+//! - `member.rs`: `canvas member do-not-contact`;
 //! - `plugin.rs`: `canvas plugin install | list | show | enable | disable | config | rollback | new`;
 //! - `plugin_test.rs`: `canvas plugin test`, one plugin on a fixture;
 //! - `serve.rs`: `canvas serve`, the service until SIGTERM;
@@ -26,6 +27,7 @@ mod gen;
 mod import;
 mod lifecycle;
 mod logs;
+mod member;
 mod outbox;
 mod plugin;
 mod plugin_test;
@@ -80,6 +82,11 @@ enum Command {
     Outbox {
         #[command(subcommand)]
         command: outbox::Command,
+    },
+    /// A member's do-not-contact mark: no touch reaches them on any channel while it stands.
+    Member {
+        #[command(subcommand)]
+        command: member::Command,
     },
     /// Install, list, configure, enable, disable, roll back plugins (kept in the store).
     Plugin {
@@ -152,6 +159,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Runs(args) => runs::execute(args, &config),
         Command::Dispatch(args) => dispatch::execute(args, config),
         Command::Outbox { command } => outbox::execute(command, &config),
+        Command::Member { command } => member::execute(command, &config),
         Command::Plugin { command, store } => plugin::execute(command, store, config),
         Command::Serve(args) => serve::execute(args, config),
         Command::Gen(args) => gen::execute(args),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -13,8 +13,10 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod members;
 mod plugins;
 
+use members::{clear_do_not_contact, member_decisions, set_do_not_contact};
 use plugins::{
     audit, configure_plugin, disable_plugin, enable_plugin, install_plugin, list_audit, list_plugins, rollback_plugin,
     show_plugin,
@@ -25,7 +27,6 @@ use super::runs::RunRefused;
 use super::Canvas;
 use crate::app::AskRefused;
 use crate::calendar::parse_instant;
-use crate::decision_line::decision_json;
 use crate::import::{parse_json, ImportRefused, RecordKind};
 use crate::model::RunTrigger;
 use crate::registry::RegistryError;
@@ -51,6 +52,7 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/runs/cancel", post(cancel_run))
         .route("/api/v1/audit", get(list_audit))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
+        .route("/api/v1/members/{id}/do-not-contact", post(set_do_not_contact).delete(clear_do_not_contact))
         .route("/api/v1/outbox", get(outbox))
         .route("/api/v1/dead-letters", get(dead_letters))
         .route("/api/v1/dead-letters/redrive", post(redrive))
@@ -285,18 +287,6 @@ async fn cancel_run(State(canvas): State<Arc<Canvas>>, Extension(caller): Extens
     })
     .await?;
     Ok(Json(json!({ "cancelled": cancelled })).into_response())
-}
-
-async fn member_decisions(State(canvas): State<Arc<Canvas>>, Path(id): Path<String>) -> ApiResult {
-    let decisions = blocking(&canvas, move |c| {
-        let calendar = c.app.config.calendar();
-        let mut found = c.store.decisions_of_member(&id)?;
-        found.sort_by_key(|d| std::cmp::Reverse(d.run_at));
-        let lines = found.iter().map(|d| serde_json::from_str::<Value>(&decision_json(&calendar, d)));
-        Ok(lines.collect::<Result<Vec<_>, _>>().map_err(anyhow::Error::from)?)
-    })
-    .await?;
-    Ok(Json(decisions).into_response())
 }
 
 #[derive(Deserialize)]

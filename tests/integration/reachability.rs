@@ -1,0 +1,149 @@
+//! Reachability: no touch goes down a path that no longer exists. A member
+//! who deleted the brand on WeCom (删粉), never added it, unsubscribed, or is
+//! marked do-not-contact is not sent a touch on that channel — as of the run
+//! instant, never later — unless the strategy names a fallback channel that
+//! reaches them; the reason says why and since when.
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+use crate::service::*;
+use crate::support::*;
+
+const RUN: &str = "2026-03-01T10:00:00+08:00";
+
+/// March birthdays (birthday-tiered runs on the 1st at 10:00), each with a
+/// WeCom story; M2 never added the brand.
+fn march() -> Data {
+    let mut data = Data::new()
+        .member("M1", 1, "1990-03-14")
+        .raw_member("M2,会员M2,1,1990-03-14,2025-01-01T10:00:00+08:00,,S01,G0101,");
+    for id in ["M3", "M4", "M5", "M6", "M7", "M8"] {
+        data = data.member(id, 1, "1990-03-14");
+    }
+    data.raw_event("E1,M3,wecom_deleted,2026-03-01T09:59:00+08:00,")
+        .raw_event("E2,M4,wecom_deleted,2026-03-01T10:00:01+08:00,")
+        .raw_event("E3,M5,wecom_deleted,2026-02-20T12:00:00+08:00,")
+        .raw_event("E4,M5,wecom_added,2026-02-21T12:00:00+08:00,")
+        .raw_event("E5,M6,wecom_deleted,2026-02-28T17:30:00Z,")
+        .raw_event(r#"E6,M7,unsubscribed,2026-02-01T12:00:00+08:00,"{""channel"":""wecom""}""#)
+        .raw_event("E7,M8,wecom_deleted,2026-02-10T12:00:00+08:00,")
+        .raw_event("E8,M8,unsubscribed,2026-02-11T12:00:00+08:00,")
+}
+
+/// member → (status, channel, reason) of each birthday-tiered decision.
+fn outcomes(sim: &Simulated) -> std::collections::BTreeMap<String, (String, String, String)> {
+    sim.decisions
+        .iter()
+        .map(|d| {
+            let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
+            (text("member_id"), (text("status"), text("channel"), text("reason")))
+        })
+        .collect()
+}
+
+#[test]
+fn unreachable_members_are_suppressed_naming_why_and_since_when_as_of_the_run_instant() {
+    let data = march().write();
+    let sim = simulate_with(
+        data.path(),
+        &[plugin("birthday-tiered")],
+        "2026-03-01",
+        "2026-03-01",
+        config("[governance]\nholdout_percent = 0\n"),
+    );
+    let got = outcomes(&sim);
+    let of = |m: &str| (got[m].0.as_str(), got[m].2.as_str());
+    assert_eq!(of("M1"), ("dispatched", ""));
+    assert_eq!(of("M2"), ("suppressed", "unreachable: not a WeCom friend"));
+    assert_eq!(
+        of("M3"),
+        ("suppressed", "unreachable: deleted the brand on WeCom on 2026-03-01"),
+        "09:59, before the run"
+    );
+    assert_eq!(of("M4"), ("dispatched", ""), "deleted at 10:00:01: the run does not see the future");
+    assert_eq!(of("M5"), ("dispatched", ""), "added the brand again the next day");
+    assert_eq!(of("M6"), ("suppressed", "unreachable: deleted the brand on WeCom on 2026-03-01"), "UTC-stamped");
+    assert_eq!(of("M7"), ("suppressed", "unreachable: unsubscribed from wecom on 2026-02-01"));
+    assert_eq!(of("M8"), ("suppressed", "unreachable: unsubscribed from every channel on 2026-02-11"));
+
+    let totals = &sim.result.summary.strategies["birthday-tiered"];
+    assert_eq!(totals.unreachable, 5);
+    assert_eq!(totals.unreachable_by_channel["wecom"], 5);
+    let table = sim.result.summary.table();
+    assert!(table.contains("unreachable"), "{table}");
+    assert!(table.contains("suppressed: unreachable: deleted the brand on WeCom  (birthday-tiered 2)"), "{table}");
+}
+
+#[test]
+fn a_fallback_channel_carries_the_touch_when_it_reaches_the_member_and_the_caps_count_it() {
+    let data = march().write();
+    let toml = "[governance]\nholdout_percent = 0\n[strategies.birthday-tiered]\nfallback_channels = [\"sms\"]\n";
+    let sim = simulate_with(data.path(), &[plugin("birthday-tiered")], "2026-03-01", "2026-03-01", config(toml));
+    let got = outcomes(&sim);
+    assert_eq!(
+        got["M3"],
+        (
+            "dispatched".into(),
+            "sms".into(),
+            "by sms: wecom cannot reach the member (deleted the brand on WeCom on 2026-03-01)".into()
+        )
+    );
+    assert_eq!((got["M7"].0.as_str(), got["M7"].1.as_str()), ("dispatched", "sms"), "unsubscribed from WeCom only");
+    assert_eq!(got["M8"].2, "unreachable: unsubscribed from every channel on 2026-02-11", "no channel reaches them");
+    assert_eq!(got["M1"].1, "wecom", "a reachable member keeps the touch's own channel");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operators_do_not_contact_mark_stops_every_channel_until_cleared_and_is_on_record() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with(&dir, &march());
+    install(&store, &[plugin("birthday-tiered")]);
+    let s = start_at(service_config(&dir, "", ""), store.clone(), "2026-03-01T09:00:00+08:00", 1.0).await;
+
+    let (status, marked) =
+        s.post("/api/v1/members/M1/do-not-contact", json!({ "reason": "asked by phone" }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{marked}");
+    let (status, _) = s.post("/api/v1/members/nobody/do-not-contact", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, ran) = s.post("/api/v1/runs", json!({ "at": RUN }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    let (_, decided) = s.get("/api/v1/members/M1/decisions").await;
+    assert_eq!(decided[0]["status"], "suppressed", "{decided}");
+    assert_eq!(decided[0]["reason"], "unreachable: do not contact (set on 2026-03-01)");
+
+    let cleared = s.client.delete(s.url("/api/v1/members/M1/do-not-contact")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(cleared.status(), StatusCode::OK);
+    let (_, audit) = s.get("/api/v1/audit").await;
+    let marks: Vec<&Value> = audit.as_array().unwrap().iter().filter(|e| e["action"] == "do-not-contact").collect();
+    assert_eq!(marks.len(), 2, "{audit}");
+    assert_eq!(marks[1]["after"], json!({ "do_not_contact": true, "reason": "asked by phone" }));
+    s.service.shutdown().await.unwrap();
+
+    // The mark is an event of the member's: a dry run over the store's data sees it from when it was set.
+    let events = store.dataset().unwrap().events;
+    let kinds: Vec<&str> = events.iter().filter(|e| e.member_id == "M1").map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["do_not_contact", "do_not_contact_cleared"]);
+}
+
+#[test]
+fn canvas_member_do_not_contact_marks_and_clears_from_the_command_line() {
+    let dir = TempDir::new().unwrap();
+    let store = installed_store(&dir, &march(), &["birthday-tiered"]);
+    let member = |args: &[&str]| {
+        canvas().args(["member", "do-not-contact"]).args(args).arg("--store").arg(&store).output().unwrap()
+    };
+    let set = member(&["M1", "--reason", "complaint"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    assert!(String::from_utf8_lossy(&set.stdout).contains("M1: do not contact"));
+    let unknown = member(&["nobody"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no member `nobody`"));
+    let clear = member(&["M1", "--clear"]);
+    assert!(clear.status.success());
+    let audit = canvas().args(["audit", "--format", "json", "--store"]).arg(&store).output().unwrap();
+    let entries: Vec<Value> = serde_json::from_slice(&audit.stdout).unwrap();
+    assert_eq!(entries.iter().filter(|e| e["action"] == "do-not-contact").count(), 2);
+}

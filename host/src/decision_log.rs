@@ -7,7 +7,7 @@ use std::sync::Arc;
 use fixedbitset::FixedBitSet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::governance::held_back_by_caps;
+use crate::governance::{held_back_by_caps, unreachable};
 use crate::keyed;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
@@ -37,6 +37,8 @@ pub struct LoggedDecision {
     pub benefit: Option<Benefit>,
     /// Suppressed by a fatigue cap or the WeCom limit.
     pub held_back_by_caps: bool,
+    /// Suppressed because no channel reached the member.
+    pub unreachable: bool,
 }
 
 /// A decision as the day index holds it: enough to tell whether it meets an
@@ -128,6 +130,7 @@ impl StrategyLog {
             variables: d.variables.iter().map(|(k, v)| (self.name(k), v.clone())).collect(),
             benefit: d.benefit.clone(),
             held_back_by_caps: held_back_by_caps(d.status, d.reason.as_deref()),
+            unreachable: unreachable(d.status, d.reason.as_deref()),
         };
         self.add(member, logged);
     }

@@ -192,6 +192,7 @@ mod tests {
             variables: Vec::new(),
             benefit: None,
             held_back_by_caps: false,
+            unreachable: false,
         }
     }
 

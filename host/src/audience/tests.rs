@@ -98,6 +98,7 @@ fn decision(
         variables: vars.iter().map(|&(k, v)| (k.into(), v.to_string())).collect(),
         benefit: None,
         held_back_by_caps: false,
+        unreachable: false,
     }
 }
 

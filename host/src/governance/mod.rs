@@ -246,6 +246,23 @@ impl Governor {
             && matches!(self.slot(strategy, member, None, at, tz, rules), Err(reason) if reason.is_cap())
     }
 
+    /// Whether neither `channel` nor any of the strategy's fallbacks reaches
+    /// `member` at `at`.
+    pub fn still_unreachable(
+        &self,
+        strategy: &str,
+        member: &str,
+        channel: &str,
+        at: Millis,
+        members: &impl Members,
+    ) -> bool {
+        let via_wecom = |c: &str| self.policy.wecom_limit.channels.iter().any(|w| w == c);
+        let fallbacks = &self.rules_for(strategy).fallback_channels;
+        std::iter::once(channel)
+            .chain(fallbacks.iter().map(String::as_str))
+            .all(|c| members.unreachable(member, c, via_wecom(c), at).is_some())
+    }
+
     /// When a touch on `channel` (`None`: checked against the rules over all
     /// channels only) can be sent: `Dispatched` now, or `Deferred` to a later
     /// moment quiet hours and caps allow, with what first made it wait; the

@@ -238,7 +238,7 @@ impl Summary {
         let held: Vec<(&str, u64)> =
             self.strategies.iter().filter(|(_, t)| t.held_back > 0).map(|(id, t)| (id.as_str(), t.held_back)).collect();
         if !held.is_empty() {
-            reasons.insert("not asked: the caps still hold them back, as at their last decision", held);
+            reasons.insert("not asked: still held back (caps, or unreachable), as at their last decision", held);
         }
         let overall_unreachable = self.overall().unreachable_by_channel;
         if !overall_unreachable.is_empty() {

@@ -131,10 +131,11 @@ pub(super) struct Proposed<'a> {
 const SCREENED_PER_TASK: usize = 4_096;
 
 /// Whether the caps held `member` back at `strategy`'s latest decision and
-/// still hold back any touch of it. Whatever the plugin proposed, the caps
-/// would suppress it, and a daily strategy would record one more suppression
-/// every day until they have room — so the member is left out and that
-/// decision stands. The first time is always decided and recorded.
+/// still hold back any touch of it, or no channel reached them then and none
+/// does now. Whatever the plugin proposed would be suppressed, and a daily
+/// strategy would record one more suppression every day until the caps have
+/// room or the member can be reached again — so the member is left out and
+/// that decision stands. The first time is always decided and recorded.
 pub(super) fn still_held_back(
     base: &MemberBase,
     governor: &Governor,
@@ -143,11 +144,16 @@ pub(super) fn still_held_back(
     member: u32,
     at: Millis,
 ) -> bool {
-    if !log.latest(member).is_some_and(|d| d.held_back_by_caps) {
+    let Some(latest) = log.latest(member) else { return false };
+    let id = &base.member(member).member.id;
+    if latest.unreachable {
+        return governor.still_unreachable(strategy, id, &latest.channel, at, base);
+    }
+    if !latest.held_back_by_caps {
         return false;
     }
     let tz = base.time_zone(member).unwrap_or(base.calendar.tz());
-    governor.caps_hold_back(strategy, &base.member(member).member.id, at, tz)
+    governor.caps_hold_back(strategy, id, at, tz)
 }
 
 /// What deciding one batch gave; `error` fails the run.

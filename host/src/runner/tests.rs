@@ -109,6 +109,7 @@ fn logged(status: DecisionStatus, held_back_by_caps: bool, run_at: Millis) -> Lo
         variables: Vec::new(),
         benefit: None,
         held_back_by_caps,
+        unreachable: false,
     }
 }
 
@@ -134,4 +135,26 @@ fn a_member_is_always_asked_when_the_caps_did_not_hold_back_their_latest_decisio
     log.add(0, logged(DecisionStatus::Suppressed, true, run - 48 * HOUR));
     log.add(0, logged(DecisionStatus::Holdout, false, run - 24 * HOUR));
     assert!(!still_held_back(&base, &governor, STRATEGY, &log, 0, run));
+}
+
+#[test]
+fn a_member_no_channel_reached_last_time_is_not_asked_again_until_they_add_the_brand_again() {
+    let run = at("2026-03-10T10:00:00+08:00");
+    let mut member = bare_member("A");
+    member.wecom_added_at = Some(run - 100 * 24 * HOUR);
+    let event = |id: &str, kind: &str, at: Millis| crate::model::Event {
+        id: id.into(),
+        member_id: "A".into(),
+        kind: kind.into(),
+        at,
+        attrs: "{}".into(),
+    };
+    let events = vec![event("E1", "wecom_deleted", run - 48 * HOUR), event("E2", "wecom_added", run + 24 * HOUR)];
+    let base =
+        MemberBase::build(BrandCalendar::default(), DataSet { members: vec![member], events, ..Default::default() });
+    let governor = Governor::new(GovernancePolicy::default(), HashMap::new(), base.calendar);
+    let mut log = StrategyLog::default();
+    log.add(0, LoggedDecision { unreachable: true, ..logged(DecisionStatus::Suppressed, false, run - 24 * HOUR) });
+    assert!(still_held_back(&base, &governor, STRATEGY, &log, 0, run), "still deleted: not asked");
+    assert!(!still_held_back(&base, &governor, STRATEGY, &log, 0, run + 48 * HOUR), "a friend again: asked");
 }

@@ -24,7 +24,8 @@
 //!   the outbox, installed plugins — with the types those trees hold (outbox and plugin entries);
 //! - [`member_base`]: the member base in memory, time-indexed, with day indexes (`build.rs` makes it),
 //!   and whether a channel reaches a member as of an instant (`reachability.rs`);
-//! - [`do_not_contact`]: an operator's do-not-contact mark, kept as an event of the member's;
+//! - [`contact`]: changes in reachability as they come in — the operator's do-not-contact mark (an
+//!   event of the member's), and queued touches they make undeliverable taken back;
 //! - [`decision_log`]: each strategy's earlier decisions, for audiences and plugin history;
 //! - [`audience`]: evaluates a plugin's declarative audience (index ranges, conditions) and gathers member facts;
 //! - [`runtime`]: wasmtime — loading, sandboxing and calling plugins, one module per WIT version, and the
@@ -65,10 +66,10 @@ pub mod audience;
 pub mod backtest;
 pub mod calendar;
 pub mod config;
+pub mod contact;
 pub mod decision_line;
 pub mod decision_log;
 pub mod dispatch;
-pub mod do_not_contact;
 pub mod fixture;
 pub mod governance;
 pub mod import;

@@ -147,3 +147,35 @@ fn canvas_member_do_not_contact_marks_and_clears_from_the_command_line() {
     let entries: Vec<Value> = serde_json::from_slice(&audit.stdout).unwrap();
     assert_eq!(entries.iter().filter(|e| e["action"] == "do-not-contact").count(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_touch_whose_member_deletes_the_brand_before_it_is_sent_is_cancelled_saying_why() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with(&dir, &march());
+    install(&store, &[plugin("birthday-tiered")]);
+    let s = start_at(service_config(&dir, "", ""), store, "2027-03-01T21:30:00+08:00", 1.0).await;
+    // At 22:00 quiet hours defer every touch to 09:00. (In 2027: the
+    // dispatcher goes by the later of the service's clock and the real one.)
+    let (status, ran) =
+        s.post("/api/v1/runs", json!({ "at": "2027-03-01T22:00:00+08:00", "force": true }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    let (_, pending) = s.get("/api/v1/outbox?state=pending").await;
+    let keys = |list: &Value, member: &str| {
+        list.as_array().unwrap().iter().filter(|e| e["key"].as_str().unwrap().ends_with(member)).count()
+    };
+    assert_eq!((keys(&pending, "/M1"), keys(&pending, "/M5")), (1, 1), "{pending}");
+
+    let events = json!([
+        { "event_id": "X1", "member_id": "M1", "kind": "wecom_deleted", "at": "2027-03-01T23:00:00+08:00", "attrs": {} },
+        { "event_id": "X2", "member_id": "M5", "kind": "wecom_deleted", "at": "2027-03-01T23:00:00+08:00", "attrs": {} },
+        { "event_id": "X3", "member_id": "M5", "kind": "wecom_added", "at": "2027-03-01T23:30:00+08:00", "attrs": {} },
+    ]);
+    let (status, ingested) = s.post("/api/v1/events", events.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{ingested}");
+    let (_, cancelled) = s.get("/api/v1/outbox?state=cancelled").await;
+    let entries = cancelled.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "M5 added the brand again: their touch stays: {cancelled}");
+    assert!(entries[0]["key"].as_str().unwrap().ends_with("/M1"));
+    assert_eq!(entries[0]["last_error"], "cancelled: M1 deleted the brand on WeCom on 2027-03-01");
+    s.service.shutdown().await.unwrap();
+}

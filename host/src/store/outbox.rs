@@ -129,6 +129,41 @@ impl Store {
         Ok(count)
     }
 
+    /// Takes back a member's touches not delivered yet whose channel
+    /// `affected` names (a deletion on WeCom, an unsubscribe, a
+    /// do-not-contact mark made them undeliverable): each pending entry is
+    /// `cancelled` with `reason` and never sent. Returns how many were.
+    pub fn cancel_member(
+        &self,
+        member_id: &str,
+        affected: impl Fn(&str) -> bool,
+        reason: &str,
+    ) -> anyhow::Result<usize> {
+        let slots = self.with_ledger(|ledger| ledger.of_member(member_id).to_vec())?;
+        let mut count = 0;
+        for slot in slots {
+            let entry = self.entry(slot)?;
+            let Some(queued) = entry.queued else { continue };
+            if !affected(&entry.decision.channel) {
+                continue;
+            }
+            let mut item = self.current(queued)?;
+            if item.state != OutboxState::Pending {
+                continue;
+            }
+            let previous = item.next_attempt_at;
+            item.state = OutboxState::Cancelled;
+            item.last_error = Some(reason.to_string());
+            item.kept_body = None;
+            self.put_update(previous, &item)?;
+            count += 1;
+        }
+        if count > 0 {
+            self.flush()?;
+        }
+        Ok(count)
+    }
+
     /// Takes back the touches of one run not delivered yet: every pending
     /// outbox entry of `strategy`'s decisions made at `run_at` is
     /// `cancelled` (with `reason` as its last error) and never sent.

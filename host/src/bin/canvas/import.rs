@@ -48,14 +48,14 @@ pub fn init(args: InitArgs, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
 pub fn execute(args: Args, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
     let store_path = args.store.unwrap_or(config.store.clone());
     match args.data {
-        Some(data) if !args.discard_interrupted => import(&data, &store_path),
+        Some(data) if !args.discard_interrupted => import(&data, &store_path, config),
         _ => discard_interrupted_import(&store_path),
     }
 }
 
 /// `canvas import --data DIR`: counts per file on stdout; progress, and
 /// whether this completes an interrupted import, on stderr.
-fn import(data: &Path, store_path: &Path) -> anyhow::Result<ExitCode> {
+fn import(data: &Path, store_path: &Path, config: &CanvasConfig) -> anyhow::Result<ExitCode> {
     let parsed = canvas::import::read_dir(data)?;
     let store = Store::open(store_path)?;
     if let Some(Some(interrupted)) = store.interrupted_import()? {
@@ -72,6 +72,11 @@ fn import(data: &Path, store_path: &Path) -> anyhow::Result<ExitCode> {
     line("orders.csv", report.orders);
     line("events.csv", report.events);
     line("products.csv", report.products);
+    let channels = &config.governance.wecom_limit.channels;
+    let withdrawn = canvas::contact::withdraw_undeliverable(&store, &parsed.data.events, channels, &config.calendar())?;
+    if withdrawn > 0 {
+        println!("{withdrawn} queued touches cancelled: their members can no longer be reached on their channel");
+    }
     let verdict = if report.changed_anything() { "imported into" } else { "nothing new for" };
     println!("{verdict} {}", store_path.display());
     Ok(ExitCode::SUCCESS)

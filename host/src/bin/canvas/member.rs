@@ -10,7 +10,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use canvas::config::CanvasConfig;
-use canvas::do_not_contact;
+use canvas::contact;
 use canvas::model::now_millis;
 use canvas::store::AuditEntry;
 
@@ -40,7 +40,7 @@ pub fn execute(command: Command, config: &CanvasConfig) -> anyhow::Result<ExitCo
     match store_or_service(&store.unwrap_or(config.store.clone()), config)? {
         Reach::Store(store) => {
             let (actor, now) = (cli_actor(), now_millis());
-            do_not_contact::mark(&store, &id, on, now, &actor, &reason)?;
+            contact::mark(&store, &id, on, now, &actor, &reason)?;
             let after = json!({ "do_not_contact": on, "reason": reason });
             store.record_audit(&AuditEntry::new(now, &actor, "do-not-contact", &id, serde_json::Value::Null, after))?;
         }

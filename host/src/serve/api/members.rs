@@ -1,7 +1,7 @@
 //! One member over the API: their decisions by every strategy, newest
 //! first, and the operator's do-not-contact mark (set with `POST`, cleared
 //! with `DELETE`, each audited and kept as an event of the member's: see
-//! `crate::do_not_contact`).
+//! `crate::contact`).
 
 use std::sync::Arc;
 
@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{audit, blocking, ApiError, ApiResult};
+use crate::contact::{self, UnknownMember};
 use crate::decision_line::decision_json;
-use crate::do_not_contact::{self, UnknownMember};
 use crate::serve::auth::Caller;
 use crate::serve::Canvas;
 
@@ -65,13 +65,12 @@ async fn mark(canvas: Arc<Canvas>, caller: Caller, id: String, on: bool, body: B
     };
     let event = blocking(&canvas, move |c| {
         let at = c.clock.now();
-        let event =
-            do_not_contact::mark(&c.store, &id, on, at, &caller.name, &request.reason).map_err(|e| match e
-                .downcast::<UnknownMember>()
-            {
-                Ok(unknown) => ApiError::new(StatusCode::NOT_FOUND, unknown.to_string()),
-                Err(e) => ApiError::from(e),
-            })?;
+        let event = contact::mark(&c.store, &id, on, at, &caller.name, &request.reason).map_err(|e| match e
+            .downcast::<UnknownMember>(
+        ) {
+            Ok(unknown) => ApiError::new(StatusCode::NOT_FOUND, unknown.to_string()),
+            Err(e) => ApiError::from(e),
+        })?;
         let after = json!({ "do_not_contact": on, "reason": request.reason });
         audit(c, &caller, "do-not-contact", &id, Value::Null, after)?;
         c.data_changed();

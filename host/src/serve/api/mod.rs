@@ -349,7 +349,10 @@ async fn ingest(canvas: Arc<Canvas>, kind: RecordKind, body: Bytes) -> ApiResult
         let parsed = parse_json(kind, &text).map_err(anyhow::Error::from)?;
         let imported = c.store.import(&parsed);
         c.data_changed(); // even a failed import may have written part of its records
-        Ok(imported?)
+        let imported = imported?;
+        let channels = &c.app.config.governance.wecom_limit.channels;
+        crate::contact::withdraw_undeliverable(&c.store, &parsed.data.events, channels, &c.app.calendar())?;
+        Ok(imported)
     })
     .await?;
     let counts = match kind {

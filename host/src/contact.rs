@@ -115,10 +115,11 @@ pub fn withdraw_undeliverable(
         for (channel, e) in change.consent {
             let Some(e) = e else { continue };
             let date = crate::calendar::date_of_day(day(e));
-            let (why, affected): (String, Box<dyn Fn(&str) -> bool>) = match &channel {
-                Some(channel) => (format!("unsubscribed from {channel} on {date}"), Box::new(move |c| c == channel)),
-                None => (format!("unsubscribed from every channel on {date}"), Box::new(|_| true)),
+            let why = match &channel {
+                Some(channel) => format!("unsubscribed from {channel} on {date}"),
+                None => format!("unsubscribed from every channel on {date}"),
             };
+            let affected = |c: &str| channel.as_deref().is_none_or(|channel| channel == c);
             cancelled += store.cancel_member(member, affected, &reason(why))?;
         }
     }

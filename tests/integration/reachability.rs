@@ -179,3 +179,31 @@ async fn a_queued_touch_whose_member_deletes_the_brand_before_it_is_sent_is_canc
     assert_eq!(entries[0]["last_error"], "cancelled: M1 deleted the brand on WeCom on 2027-03-01");
     s.service.shutdown().await.unwrap();
 }
+
+/// first-purchase-nudge asks for members who added the brand on WeCom
+/// exactly `after_days` (30) ago: the day their *current* friendship began.
+#[test]
+fn first_purchase_nudge_selects_current_friends_by_the_day_the_current_friendship_began() {
+    let member =
+        |id: &str, added: &str| format!("{id},会员{id},1,1990-05-01,2025-01-01T10:00:00+08:00,{added},S01,G0101,");
+    let data = Data::new()
+        .raw_member(&member("F1", "2026-03-01T12:00:00+08:00"))
+        .raw_member(&member("F2", "2026-03-01T12:00:00+08:00"))
+        .raw_member(&member("F3", "2025-06-01T12:00:00+08:00"))
+        .raw_member(&member("F4", "2026-03-01T12:00:00+08:00"))
+        .raw_event("E1,F2,wecom_deleted,2026-03-20T12:00:00+08:00,")
+        .raw_event("E2,F3,wecom_deleted,2026-02-01T12:00:00+08:00,")
+        .raw_event("E3,F3,wecom_added,2026-03-01T12:00:00+08:00,")
+        .raw_event("E4,F4,wecom_deleted,2026-03-31T10:30:00+08:00,")
+        .write();
+    let sim = simulate_with(
+        data.path(),
+        &[plugin("first-purchase-nudge")],
+        "2026-03-31",
+        "2026-03-31",
+        config("[governance]\nholdout_percent = 0\n"),
+    );
+    let members: Vec<String> = sim.decided("first-purchase-nudge").into_iter().map(|(_, m)| m).collect();
+    assert_eq!(members, ["F1", "F3", "F4"], "F2 deleted the brand before the run; F3 added it again 30 days ago");
+    assert!(sim.decisions.iter().all(|d| d["step"] == "first" && d["status"] == "dispatched"), "{:?}", sim.decisions);
+}

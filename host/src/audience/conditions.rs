@@ -8,7 +8,7 @@ use super::index::{DecidedMembers, LaunchedCategories};
 use super::{RunClock, MILLIS_PER_HOUR};
 use crate::calendar::date_of_day;
 use crate::decision_log::{LoggedDecision, StrategyLog};
-use crate::member_base::{MemberBase, OrderRow};
+use crate::member_base::{Friendship, MemberBase, OrderRow};
 use crate::model::{self, Day, Millis};
 use crate::runtime::api;
 
@@ -62,8 +62,10 @@ pub(super) fn holds(checks: &Checks<'_>, condition: &api::Condition, subject: &S
     let orders = || subject.orders();
     match condition {
         C::Joined(ago) => in_range(row.joined_day, clock.days(ago)),
-        C::WecomAdded(ago) => match (row.member.wecom_added_at, row.wecom_added_day) {
-            (Some(at), Some(day)) => at <= clock.at && in_range(day, clock.days(ago)),
+        // The current friendship's first day: a member who deleted the brand
+        // is not one who added it, until they add it again.
+        C::WecomAdded(ago) => match base.friendship(subject.m, clock.at) {
+            Friendship::Since(at) => in_range(base.calendar.day_of(at), clock.days(ago)),
             _ => false,
         },
         C::FirstOrder(ago) => orders().first().is_some_and(|o| in_range(o.day, clock.days(ago))),

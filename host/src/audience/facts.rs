@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use super::conditions::spend;
 use super::{RunClock, MILLIS_PER_HOUR};
 use crate::decision_log::StrategyLog;
-use crate::member_base::{MemberBase, OrderRow};
+use crate::member_base::{Friendship, MemberBase, OrderRow};
 use crate::runtime::api;
 
 /// Everything the plugin is given about one member, as of the run.
@@ -21,7 +21,12 @@ pub fn member_facts(
 ) -> api::Member {
     let row = base.member(m);
     let member = &row.member;
-    let wecom_visible = member.wecom_added_at.is_some_and(|at| at <= clock.at);
+    // The current friendship, as of the run: none for a member who never
+    // added the brand, or deleted it and has not added it again.
+    let friend_since = match base.friendship(m, clock.at) {
+        Friendship::Since(at) => Some(at),
+        _ => None,
+    };
     let profile = api::Profile {
         id: member.id.clone(),
         name: member.name.clone(),
@@ -29,8 +34,8 @@ pub fn member_facts(
         birthday: member.birthday.map(api::Date::from),
         joined_at: member.joined_at,
         joined_day: row.joined_day,
-        wecom_added_at: member.wecom_added_at.filter(|_| wecom_visible),
-        wecom_added_day: row.wecom_added_day.filter(|_| wecom_visible),
+        wecom_added_at: friend_since,
+        wecom_added_day: friend_since.map(|at| base.calendar.day_of(at)),
         store_id: member.store_id.clone(),
         guide_id: member.guide_id.clone(),
         timezone: member.tz.clone(),

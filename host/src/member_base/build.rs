@@ -53,9 +53,14 @@ impl MemberBase {
         }
         let enumerate = || members.iter().enumerate().map(|(i, row)| (i as u32, row));
         let orders_of = || order_start.windows(2).enumerate().map(|(i, w)| (i as u32, &order_rows[w[0]..w[1]]));
+        // Every day a member added the brand on WeCom: the first (their row's),
+        // and each time again after deleting it (`wecom_added` events).
+        let first_adds = enumerate().filter_map(|(i, r)| Some((r.wecom_added_day?, i)));
+        let re_adds = events_by_kind.get(super::reachability::WECOM_ADDED).into_iter().flatten();
+        let wecom_days = first_adds.chain(re_adds.map(|&(at, i)| (calendar.day_of(at), i))).collect();
         MemberBase {
             by_joined_day: DayIndex::build(enumerate().map(|(i, r)| (r.joined_day, i)).collect()),
-            by_wecom_day: DayIndex::build(enumerate().filter_map(|(i, r)| Some((r.wecom_added_day?, i))).collect()),
+            by_wecom_day: DayIndex::build(wecom_days),
             by_order_day: DayIndex::build(orders_of().flat_map(|(i, o)| o.iter().map(move |o| (o.day, i))).collect()),
             by_first_order_day: DayIndex::build(orders_of().filter_map(|(i, o)| Some((o.first()?.day, i))).collect()),
             by_first_order_in_category: first_order_in_category(orders_of(), categories.names.len()),

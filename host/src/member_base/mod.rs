@@ -121,7 +121,8 @@ pub struct MemberBase {
     categories: Vec<String>,
     /// (day joined, member).
     pub by_joined_day: DayIndex,
-    /// (day they added the brand on WeCom, member), for those who did.
+    /// (day they added the brand on WeCom, member), for those who did: the
+    /// first add and every add again (a member may be there more than once).
     pub by_wecom_day: DayIndex,
     /// (day of an order, member), once per day a member ordered on.
     pub by_order_day: DayIndex,

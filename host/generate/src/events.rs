@@ -1,5 +1,5 @@
 //! A member's events — mini-program visits, coupons issued and redeemed, group buys joined, a
-//! WeCom contact deleted — and, once every member has lived, who referred each group buy.
+//! WeCom contact deleted (and added again), unsubscribes and resubscribes — and, once every member has lived, who referred each group buy.
 //!
 //! Events are drawn after the member's orders, because most follow from them: a product page
 //! viewed before an online order, a coupon redeemed on an order, a group buy behind an online
@@ -30,7 +30,17 @@ pub(crate) enum EventKind {
     CouponRedeemed,
     GroupBuyJoined,
     WecomDeleted,
+    WecomAdded,
+    Unsubscribed,
+    Resubscribed,
 }
+
+/// `a` of a consent event: the channel, or every channel.
+pub(crate) const EVERY_CHANNEL: u32 = 0;
+pub(crate) const SMS: u32 = 1;
+/// Mixed into the seed for the stream of changes in how members are reached,
+/// added after the rest: a seed's other rows stay as they were.
+const CONTACT_STREAM: u64 = 0xC0A7_AC75;
 
 /// `a` and `b`: the page (index into PAGES, or PAGES.len() + product); the coupon's number and
 /// value; the group buy's referrer and product.
@@ -125,6 +135,45 @@ impl Life<'_> {
                 self.event(at, EventKind::Visit, page, 0);
             }
         }
+    }
+
+    /// Changes in how the member may be reached, each a few percent a year
+    /// as operators report them: a quarter of those who deleted the brand on
+    /// WeCom add it again (after about a month); 2% unsubscribe from SMS and
+    /// 1% from everything, a quarter of them subscribing again (after about
+    /// two months).
+    pub(crate) fn add_contact_changes(&mut self, deleted: Option<i64>) {
+        let mut rng = crate::sampling::stream_rng(self.seed ^ CONTACT_STREAM, self.m.index as u64);
+        let end = self.world.cal.end;
+        if let Some(deleted) = deleted.filter(|_| rng.random_bool(0.25)) {
+            let at = deleted + (exp(&mut rng, 30.0) * DAY as f64) as i64 + HOUR;
+            if at <= end {
+                self.push_event(&mut rng, at, EventKind::WecomAdded, 0);
+            }
+        }
+        let channel = match rng.random::<f64>() {
+            x if x < 0.02 => SMS,
+            x if x < 0.03 => EVERY_CHANNEL,
+            _ => return,
+        };
+        let from = self.m.joined + DAY;
+        if from >= end {
+            return;
+        }
+        let at = rng.random_range(from..=end);
+        self.push_event(&mut rng, at, EventKind::Unsubscribed, channel);
+        if rng.random_bool(0.25) {
+            let again = at + (exp(&mut rng, 60.0) * DAY as f64) as i64 + HOUR;
+            if again <= end {
+                self.push_event(&mut rng, again, EventKind::Resubscribed, channel);
+            }
+        }
+    }
+
+    /// [`Life::event`] drawing from `rng` instead of the member's main stream.
+    fn push_event(&mut self, rng: &mut impl Rng, at: i64, kind: EventKind, a: u32) {
+        let utc = rng.random_bool(UTC_SHARE_EVENTS);
+        self.events.push(GeneratedEvent { at, member: self.m.index, kind, utc, a, b: 0 });
     }
 
     pub(crate) fn event(&mut self, at: i64, kind: EventKind, a: u32, b: u32) {

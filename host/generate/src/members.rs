@@ -60,6 +60,8 @@ pub(crate) struct Life<'a> {
     /// Where this member's orders start in `orders`.
     pub(crate) own_orders: usize,
     pub(crate) coupons: u32,
+    /// The data set's seed: changes in how the member is reached draw from a stream of their own.
+    pub(crate) seed: u64,
 }
 
 impl<'a> Life<'a> {
@@ -84,7 +86,7 @@ impl<'a> Life<'a> {
         let mut m =
             GeneratedMember { index, kind, joined, in_store, wecom: None, online_share, stop: cal.end, favourites };
         m.wecom = wecom_add(cal, &mut rng, &m);
-        Life { world, rng, m, own_orders: orders.len(), orders, events, coupons: 0 }
+        Life { world, rng, m, own_orders: orders.len(), orders, events, coupons: 0, seed }
     }
 
     pub(crate) fn simulate(&mut self) {
@@ -93,12 +95,15 @@ impl<'a> Life<'a> {
         self.add_group_buys();
         self.add_coupons();
         self.add_visits();
+        let mut deleted = None;
         if let Some(added) = self.m.wecom.filter(|_| self.rng.random_bool(0.03)) {
             let at = added + (exp(&mut self.rng, 120.0) * DAY as f64) as i64 + HOUR;
             if at <= self.world.cal.end {
                 self.event(at, EventKind::WecomDeleted, 0, 0);
+                deleted = Some(at);
             }
         }
+        self.add_contact_changes(deleted);
     }
 
     /// Writes the member's row; name, birthday, store and time zone are drawn only here.

@@ -71,6 +71,9 @@ pub(crate) fn write_events(world: &World, events: &[GeneratedEvent], dir: &Path)
             EventKind::CouponRedeemed => "coupon_redeemed",
             EventKind::GroupBuyJoined => "group_buy_joined",
             EventKind::WecomDeleted => "wecom_deleted",
+            EventKind::WecomAdded => "wecom_added",
+            EventKind::Unsubscribed => "unsubscribed",
+            EventKind::Resubscribed => "resubscribed",
         };
         let (id, member, at) = (i + 1, e.member + 1, world.cal.rfc3339(e.at, e.utc));
         write!(w, "E{id:07},M{member:06},{kind},{at},")?;
@@ -99,7 +102,11 @@ fn write_attrs(json: &mut String, world: &World, e: &GeneratedEvent) -> fmt::Res
             let sku = Sku(world.product(e.b as u16));
             write!(json, r#"{{"referrer":"M{referrer:06}","group_id":"GB{yymmdd}{referrer:06}","sku":"{sku}"}}"#)
         }
-        EventKind::WecomDeleted => Ok(()),
+        EventKind::WecomDeleted | EventKind::WecomAdded => Ok(()),
+        EventKind::Unsubscribed | EventKind::Resubscribed => match e.a {
+            crate::events::SMS => write!(json, r#"{{"channel":"sms"}}"#),
+            _ => Ok(()),
+        },
     }
 }
 

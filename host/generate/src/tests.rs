@@ -69,6 +69,10 @@ fn rows_reference_existing_members_and_products_in_time() {
 
     let events = read(&dir, "events.csv", "event_id,member_id,kind,at,attrs");
     let mut coupons = HashSet::new();
+    let (mut deleted, mut unsubscribed) = (HashSet::new(), HashSet::new());
+    let mut events = events;
+    // In time order, so an add again or a resubscribe comes after what it follows.
+    events.sort_by_key(|e| instant(&e[3]));
     for e in &events {
         let at = instant(&e[3]);
         assert!(at >= joined[&e[1]], "event before joining: {e:?}");
@@ -83,7 +87,19 @@ fn rows_reference_existing_members_and_products_in_time() {
                 assert!(product.contains_key(attrs["sku"].as_str().unwrap()), "{e:?}");
             }
             "mini_program_visit" => assert!(attrs["page"].is_string(), "{e:?}"),
-            kind => assert!(kind == "wecom_deleted" && e[4].is_empty(), "{e:?}"),
+            "wecom_deleted" => assert!(e[4].is_empty(), "{e:?}"),
+            // Only after a deletion, and with nothing to say; consent for SMS, or every channel.
+            "wecom_added" => assert!(e[4].is_empty() && deleted.contains(&e[1]), "{e:?}"),
+            "unsubscribed" | "resubscribed" => {
+                assert!(e[4].is_empty() || attrs["channel"] == "sms", "{e:?}");
+                assert!(e[2] == *"unsubscribed" || unsubscribed.contains(&e[1]), "{e:?}");
+            }
+            _ => panic!("an event kind the contract does not know: {e:?}"),
+        }
+        match &e[2] {
+            "wecom_deleted" => drop(deleted.insert(e[1].to_string())),
+            "unsubscribed" => drop(unsubscribed.insert(e[1].to_string())),
+            _ => {}
         }
     }
     let rows = [members.len(), orders.len(), events.len(), products.len()].map(|n| n as u64);

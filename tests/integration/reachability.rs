@@ -74,6 +74,8 @@ fn unreachable_members_are_suppressed_naming_why_and_since_when_as_of_the_run_in
     let table = sim.result.summary.table();
     assert!(table.contains("unreachable"), "{table}");
     assert!(table.contains("suppressed: unreachable: deleted the brand on WeCom  (birthday-tiered 2)"), "{table}");
+    let html = std::fs::read_to_string(sim.out.path().join("report.html")).unwrap();
+    assert!(html.contains(r#"<td title="wecom 5">5</td>"#), "the report counts them per strategy and channel");
 }
 
 #[test]

@@ -99,6 +99,7 @@ fn overview(out: &mut String, overall: &Section) {
     card(out, &format::yuan((t.benefit_value * 100.0).round() as i64), "权益 benefits sent");
     card(out, &format::count(t.count(DecisionStatus::Holdout)), "对照组 held out");
     card(out, &format::count(t.count(DecisionStatus::Suppressed)), "拦截 suppressed");
+    card(out, &format::count(t.unreachable), "无法触达 unreachable");
     card(out, &b.touched.conversion().map(format::percent).unwrap_or("–".into()), "触达转化 touch conversion");
     let uplift = b.uplift.as_ref().map(|u| format::points(u.difference)).unwrap_or("–".into());
     card(out, &uplift, "提升 uplift vs holdout");
@@ -132,7 +133,7 @@ fn charts_section(out: &mut String, report: &SimulationReport) {
     for (_, name) in STATUSES {
         let _ = write!(out, "<th>{name}</th>");
     }
-    out.push_str("<th>members</th><th>benefits</th></tr>");
+    out.push_str("<th>无法触达 unreachable</th><th>members</th><th>benefits</th></tr>");
     let mut row = |name: &str, s: &Section| {
         let t = &s.totals;
         let _ = write!(
@@ -147,9 +148,13 @@ fn charts_section(out: &mut String, report: &SimulationReport) {
         for (status, _) in STATUSES {
             let _ = write!(out, "<td>{}</td>", format::count(t.count(status)));
         }
+        let by_channel: Vec<String> =
+            t.unreachable_by_channel.iter().map(|(c, n)| format!("{} {}", escape(c), format::count(*n))).collect();
         let _ = write!(
             out,
-            "<td>{}</td><td>{}</td></tr>",
+            r#"<td title="{}">{}</td><td>{}</td><td>{}</td></tr>"#,
+            by_channel.join(", "),
+            format::count(t.unreachable),
             format::count(t.members_touched),
             format::yuan((t.benefit_value * 100.0).round() as i64)
         );

@@ -144,19 +144,9 @@ impl Store {
         for slot in slots {
             let entry = self.entry(slot)?;
             let Some(queued) = entry.queued else { continue };
-            if !affected(&entry.decision.channel) {
-                continue;
+            if affected(&entry.decision.channel) && self.cancel(queued, reason)? {
+                count += 1;
             }
-            let mut item = self.current(queued)?;
-            if item.state != OutboxState::Pending {
-                continue;
-            }
-            let previous = item.next_attempt_at;
-            item.state = OutboxState::Cancelled;
-            item.last_error = Some(reason.to_string());
-            item.kept_body = None;
-            self.put_update(previous, &item)?;
-            count += 1;
         }
         if count > 0 {
             self.flush()?;
@@ -173,22 +163,27 @@ impl Store {
         for entry in self.entries() {
             let entry = entry?;
             let Some(queued) = entry.queued else { continue };
-            if entry.decision.strategy != strategy || entry.decision.run_at != run_at {
-                continue;
+            if entry.decision.strategy == strategy && entry.decision.run_at == run_at && self.cancel(queued, reason)? {
+                count += 1;
             }
-            let mut item = self.current(queued)?;
-            if item.state != OutboxState::Pending {
-                continue;
-            }
-            let previous = item.next_attempt_at;
-            item.state = OutboxState::Cancelled;
-            item.last_error = Some(reason.to_string());
-            item.kept_body = None;
-            self.put_update(previous, &item)?;
-            count += 1;
         }
         self.flush()?;
         Ok(count)
+    }
+
+    /// Cancels one outbox entry if it is still pending, `reason` as its last
+    /// error; whether it was.
+    fn cancel(&self, queued: Queued, reason: &str) -> anyhow::Result<bool> {
+        let mut item = self.current(queued)?;
+        if item.state != OutboxState::Pending {
+            return Ok(false);
+        }
+        let previous = item.next_attempt_at;
+        item.state = OutboxState::Cancelled;
+        item.last_error = Some(reason.to_string());
+        item.kept_body = None;
+        self.put_update(previous, &item)?;
+        Ok(true)
     }
 }
 

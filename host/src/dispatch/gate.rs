@@ -31,8 +31,7 @@ pub enum Wait {
 
 /// One channel's rate limit and pause.
 pub struct Gate {
-    /// Deliveries per minute; `None`: no limit.
-    rate_per_minute: Option<NonZeroU32>,
+    /// `None`: no limit.
     limiter: Option<DefaultDirectRateLimiter>,
     /// Not before this instant (ms since the epoch; 0: not paused).
     paused_until: AtomicI64,
@@ -43,12 +42,7 @@ impl Gate {
     pub fn new(rate_per_minute: Option<NonZeroU32>) -> Gate {
         let one = NonZeroU32::MIN;
         let limiter = rate_per_minute.map(|rate| RateLimiter::direct(Quota::per_minute(rate).allow_burst(one)));
-        Gate { rate_per_minute, limiter, paused_until: AtomicI64::new(0) }
-    }
-
-    /// The channel's rate, `None` for no limit.
-    pub fn rate_per_minute(&self) -> Option<NonZeroU32> {
-        self.rate_per_minute
+        Gate { limiter, paused_until: AtomicI64::new(0) }
     }
 
     /// Takes the channel's next turn if it is `now` (ms since the epoch);

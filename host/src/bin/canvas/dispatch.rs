@@ -30,7 +30,7 @@ pub fn deliver(app: &App, store: Arc<Store>) -> anyhow::Result<ExitCode> {
     // Rate-limited deliveries are not attempts: said apart, and only when there were any.
     let rate_limited = match report.rate_limited {
         0 => String::new(),
-        n => format!(", {n} turned away by the receiver's rate limit (429) and sent after the wait it asked for"),
+        n => format!(", {n} turned away by a receiver's rate limit (429) and tried again after the wait it asked for"),
     };
     println!(
         "dispatch: {} delivered, {} failed attempts retried, {} dead letters, {} waiting for their send time{rate_limited}",

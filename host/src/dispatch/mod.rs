@@ -294,9 +294,9 @@ impl Dispatcher {
             };
             item.next_attempt_at = now.saturating_add(wait);
             let asked = retry_after.map(|a| format!(" (Retry-After {} s)", a.as_secs())).unwrap_or_default();
-            item.last_error = Some(format!("rate limited{asked}, the channel waits until {}: {message}", {
-                self.calendar.format(item.next_attempt_at)
-            }));
+            let until = self.calendar.format(item.next_attempt_at);
+            item.last_error =
+                Some(format!("rate limited{asked}, not counted as an attempt; waits until {until}: {message}"));
             self.gate(&item.channel).pause_until(item.next_attempt_at);
             report.rate_limited += 1;
             return self.store.update_outbox(previous, &item);

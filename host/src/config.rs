@@ -28,6 +28,7 @@
 //! [dispatch.channels.wecom]
 //! kind = "webhook"
 //! url = "https://gateway.example/touches"
+//! rate_per_minute = 10_000         # WeCom's limit, its default; other channels unlimited unless set
 //!
 //! [strategies.birthday-tiered]
 //! enabled = true                   # false switches it off whatever the store says

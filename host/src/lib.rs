@@ -38,7 +38,8 @@
 //! - [`governance`]: arbitration, holdouts, reachability and fallback channels, quiet hours, fatigue
 //!   caps, the WeCom limit, budgets —
 //!   typed outcomes and reasons, worded only when a decision is made;
-//! - [`dispatch`]: delivering the store's outbox — sinks (webhook, JSONL file), retries and dead letters;
+//! - [`dispatch`]: delivering the store's outbox — sinks (webhook, JSONL file), each channel at its
+//!   rate (429s honoured), retries and dead letters, the backlog per channel;
 //! - [`decision_line`]: a decision as one JSON line, in decisions.jsonl and as the touch dispatch sends;
 //! - [`report`]: runs.jsonl, the summary table and the HTML report;
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;

@@ -17,6 +17,7 @@ mod on_record;
 mod operator_rules;
 mod plugin_tools;
 mod polyglot;
+mod rate_limits;
 mod reachability;
 mod receiver;
 mod report;

@@ -1,14 +1,16 @@
 //! A real webhook receiver on 127.0.0.1:0 that honours `Idempotency-Key`
 //! the way a provider would: the first request with a key is accepted, a
 //! repeat is answered 200 and counted as a redelivery. Its behaviour can be
-//! switched to fail, stall or refuse.
+//! switched to fail, stall, refuse or rate-limit (429); it logs when each
+//! request came, for which channel, and what it answered.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use serde_json::Value;
@@ -24,6 +26,22 @@ pub enum Mode {
     Slow(Duration),
     /// Accept after a random pause of up to this long (to spread a crash test).
     Jitter(Duration),
+    /// Answer 429 to the first `first` requests, with this `Retry-After` if
+    /// given, then accept.
+    TooManyFirst {
+        first: u64,
+        retry_after: Option<&'static str>,
+    },
+}
+
+/// A request as it came.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub at: Instant,
+    /// The touch's channel, from its body.
+    pub channel: String,
+    pub key: String,
+    pub status: u16,
 }
 
 #[derive(Default)]
@@ -33,6 +51,8 @@ pub struct Received {
     pub keys: HashSet<String>,
     pub requests: u64,
     pub redeliveries: u64,
+    /// Every request, in the order it came.
+    pub log: Vec<Request>,
     attempts: std::collections::HashMap<String, u32>,
 }
 
@@ -77,17 +97,21 @@ impl Receiver {
     }
 }
 
-async fn touch(State(shared): State<Shared>, headers: HeaderMap, body: String) -> StatusCode {
+async fn touch(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    let at = Instant::now();
     let Some(key) = headers.get("idempotency-key").and_then(|k| k.to_str().ok()).map(str::to_string) else {
-        return StatusCode::BAD_REQUEST;
+        return StatusCode::BAD_REQUEST.into_response();
     };
+    let channel = serde_json::from_str::<Value>(&body).ok().and_then(|b| b["channel"].as_str().map(str::to_string));
+    let mut retry_after = None;
     let (pause, status) = {
         let mut guard = shared.lock().unwrap();
         let (mode, received) = &mut *guard;
         received.requests += 1;
+        let request = received.requests;
         let attempt = received.attempts.entry(key.clone()).or_default();
         *attempt += 1;
-        match *mode {
+        let answer = match *mode {
             Mode::Accept => (None, StatusCode::OK),
             Mode::Fail(code) => (None, StatusCode::from_u16(code).unwrap()),
             Mode::FailFirst(n) if *attempt <= n => (None, StatusCode::INTERNAL_SERVER_ERROR),
@@ -97,7 +121,15 @@ async fn touch(State(shared): State<Shared>, headers: HeaderMap, body: String) -
                 let spread = (received.requests.wrapping_mul(2_654_435_761) % 1_000) as f64 / 1_000.0;
                 (Some(max.mul_f64(spread)), StatusCode::OK)
             }
-        }
+            Mode::TooManyFirst { first, retry_after: asked } if request <= first => {
+                retry_after = asked;
+                (None, StatusCode::TOO_MANY_REQUESTS)
+            }
+            Mode::TooManyFirst { .. } => (None, StatusCode::OK),
+        };
+        let channel = channel.unwrap_or_default();
+        received.log.push(Request { at, channel, key: key.clone(), status: answer.1.as_u16() });
+        answer
     };
     if status.is_success() {
         let mut guard = shared.lock().unwrap();
@@ -111,5 +143,8 @@ async fn touch(State(shared): State<Shared>, headers: HeaderMap, body: String) -
     if let Some(pause) = pause {
         tokio::time::sleep(pause).await;
     }
-    status
+    match retry_after {
+        Some(wait) => (status, [(header::RETRY_AFTER, wait)]).into_response(),
+        None => status.into_response(),
+    }
 }

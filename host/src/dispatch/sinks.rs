@@ -1,13 +1,14 @@
 //! Where touches go: an HTTP webhook or a JSONL file. Both are idempotent by
 //! the decision key — the webhook through the `Idempotency-Key` header, the
-//! file by never writing a key it already holds.
+//! file by never writing a key it already holds. A webhook's 429 is told
+//! apart from a failure, with the wait its `Retry-After` asks for.
 
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -35,8 +36,17 @@ pub enum SinkConfig {
 pub enum Delivery {
     /// The receiver has it (a 2xx, a 409 for a key it holds, or a line the file already had).
     Delivered,
-    /// Worth trying again later (timeout, connection refused, 5xx, 429).
+    /// Worth trying again later (timeout, connection refused, 5xx, 408).
     Retry(String),
+    /// The receiver is over its rate limit (HTTP 429): not the touch's
+    /// failure. `retry_after`: the wait its `Retry-After` header asks for,
+    /// if it sent one that reads (seconds, or an HTTP date).
+    RateLimited {
+        /// What the receiver said, for the entry's last error.
+        message: String,
+        /// From now; `None` without a readable `Retry-After`.
+        retry_after: Option<Duration>,
+    },
     /// Refused for good (e.g. 400): straight to the dead letters.
     Refused(String),
 }
@@ -89,11 +99,15 @@ async fn post(client: &reqwest::Client, url: &str, item: &OutboxItem) -> Deliver
             if status.is_success() || status == reqwest::StatusCode::CONFLICT {
                 return Delivery::Delivered;
             }
+            let retry_after = response.headers().get(reqwest::header::RETRY_AFTER).cloned();
             let body = response.text().await.unwrap_or_default();
             let message = format!("HTTP {}: {}", status.as_u16(), body.chars().take(200).collect::<String>());
-            let transient = status.is_server_error()
-                || status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                || status == reqwest::StatusCode::REQUEST_TIMEOUT;
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let retry_after =
+                    retry_after.and_then(|v| v.to_str().ok().and_then(|v| wait_asked(v, SystemTime::now())));
+                return Delivery::RateLimited { message, retry_after };
+            }
+            let transient = status.is_server_error() || status == reqwest::StatusCode::REQUEST_TIMEOUT;
             if transient {
                 Delivery::Retry(message)
             } else {
@@ -104,6 +118,18 @@ async fn post(client: &reqwest::Client, url: &str, item: &OutboxItem) -> Deliver
         Err(e) if e.is_connect() => Delivery::Retry(format!("cannot connect to {url}")),
         Err(e) => Delivery::Retry(format!("{e}")),
     }
+}
+
+/// The wait a `Retry-After` value asks for at `now` (RFC 9110 §10.2.3):
+/// whole seconds, or an HTTP date (a date already past: no wait). `None`
+/// when it reads as neither.
+pub fn wait_asked(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// Appends one JSON line per touch; a key already in the file is not written again.
@@ -150,5 +176,22 @@ impl FileSink {
             }
             Err(e) => Delivery::Retry(format!("writing {}: {e}", self.path.display())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_as_seconds_or_an_http_date() {
+        let now = httpdate::parse_http_date("Sun, 01 Mar 2026 02:00:00 GMT").unwrap();
+        assert_eq!(wait_asked("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(wait_asked(" 120 ", now), Some(Duration::from_secs(120)));
+        assert_eq!(wait_asked("Sun, 01 Mar 2026 02:00:30 GMT", now), Some(Duration::from_secs(30)));
+        assert_eq!(wait_asked("Sun, 01 Mar 2026 01:59:00 GMT", now), Some(Duration::ZERO), "a date past: go on");
+        assert_eq!(wait_asked("soon", now), None);
+        assert_eq!(wait_asked("-1", now), None);
+        assert_eq!(wait_asked("1.5", now), None, "delta-seconds are whole");
     }
 }

@@ -59,7 +59,11 @@ impl Default for Metrics {
         let plugin_errors = Family::<StrategyLabel, Counter>::default();
         registry.register("plugin_errors", "Runs a plugin failed (trap, limit, error)", plugin_errors.clone());
         let deliveries = Family::<DeliveryLabels, Counter>::default();
-        registry.register("deliveries", "Delivery attempts, by outcome", deliveries.clone());
+        registry.register(
+            "deliveries",
+            "Deliveries, by outcome (rate_limited: turned away with a 429, not counted as an attempt)",
+            deliveries.clone(),
+        );
         let dispatch_latency = Histogram::new([0.05, 0.25, 1.0, 5.0, 30.0, 60.0, 300.0, 1_800.0, 3_600.0, 86_400.0]);
         registry.register(
             "dispatch_latency_seconds",
@@ -124,7 +128,13 @@ impl Metrics {
     }
 
     pub fn record_dispatch(&self, report: &DispatchReport) {
-        for (outcome, n) in [("delivered", report.delivered), ("retried", report.retried), ("dead", report.dead)] {
+        let outcomes = [
+            ("delivered", report.delivered),
+            ("retried", report.retried),
+            ("dead", report.dead),
+            ("rate_limited", report.rate_limited),
+        ];
+        for (outcome, n) in outcomes {
             self.deliveries.get_or_create(&DeliveryLabels { outcome: outcome.into() }).inc_by(n);
         }
         for &latency in &report.latencies {

@@ -145,9 +145,15 @@ pub(crate) struct Ledger {
     /// grow: a million of them on a busy day, every byte fresh memory.
     slots: FxHashMap<Box<str>, Slot>,
     by_member: FxHashMap<Box<str>, Vec<Slot>>,
-    /// Pending outbox entries by next attempt, then place (no key copied).
-    due: BTreeSet<(Millis, Slot)>,
+    /// Pending outbox entries by channel, then by next attempt and place (no
+    /// key copied): each channel is delivered at its own rate, so the
+    /// dispatcher reads each channel's due entries on their own, and the
+    /// backlog is counted per channel without reading an entry.
+    due: FxHashMap<Box<str>, BTreeSet<(Millis, Slot)>>,
 }
+
+/// Where a channel's due entries were read up to: an entry's next attempt and place.
+pub(crate) type DuePosition = (Millis, Slot);
 
 impl Ledger {
     pub fn slot(&self, key: &str) -> Option<Slot> {
@@ -181,29 +187,56 @@ impl Ledger {
             }
         }
         if let Some(at) = pending_at {
-            self.due.insert((at, slot));
+            self.channel_due(&decision.channel).insert((at, slot));
         }
+    }
+
+    /// A channel's due index, made on its first entry.
+    fn channel_due(&mut self, channel: &str) -> &mut BTreeSet<(Millis, Slot)> {
+        // Looked up before inserting: a busy day adds a million entries to a
+        // handful of channels, and a key is boxed only for a new channel.
+        if !self.due.contains_key(channel) {
+            self.due.insert(channel.into(), BTreeSet::new());
+        }
+        self.due.get_mut(channel).expect("inserted above")
     }
 
     /// Keeps the due index in step with an outbox entry's new state:
     /// `pending_at`, its next attempt while it is pending.
-    pub fn reschedule(&mut self, previous_next_attempt: Millis, key: &str, pending_at: Option<Millis>) {
+    pub fn reschedule(&mut self, previous_next_attempt: Millis, key: &str, channel: &str, pending_at: Option<Millis>) {
         let Some(slot) = self.slot(key) else { return };
-        self.due.remove(&(previous_next_attempt, slot));
+        let due = self.channel_due(channel);
+        due.remove(&(previous_next_attempt, slot));
         if let Some(at) = pending_at {
-            self.due.insert((at, slot));
+            due.insert((at, slot));
         }
     }
 
-    /// Where the pending entries are, in order of next attempt, up to `until`
-    /// (exclusive) if given.
-    pub fn due(&self, until: Option<Millis>) -> impl Iterator<Item = Slot> + '_ {
-        let first = Slot { page: 0, index: 0 };
-        let until = until.map_or(std::ops::Bound::Unbounded, |at| std::ops::Bound::Excluded((at, first)));
-        self.due.range((std::ops::Bound::Unbounded, until)).map(|&(_, slot)| slot)
+    /// Where a channel's pending entries are, in order of next attempt:
+    /// those after `after` if given, up to `until` (exclusive) if given.
+    pub fn due(
+        &self,
+        channel: &str,
+        after: Option<DuePosition>,
+        until: Option<Millis>,
+    ) -> impl Iterator<Item = DuePosition> + '_ {
+        use std::ops::Bound;
+        let from = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let until = until.map_or(Bound::Unbounded, |at| Bound::Excluded((at, Slot { page: 0, index: 0 })));
+        // An empty range when `after` is past `until` (BTreeSet::range would panic).
+        let empty = matches!((from, until), (Bound::Excluded(a), Bound::Excluded(u)) if a >= u);
+        self.due.get(channel).filter(|_| !empty).into_iter().flat_map(move |due| due.range((from, until)).copied())
+    }
+
+    /// The channels with pending entries, in name order.
+    pub fn channels(&self) -> Vec<&str> {
+        let mut channels: Vec<&str> =
+            self.due.iter().filter(|(_, due)| !due.is_empty()).map(|(channel, _)| &**channel).collect();
+        channels.sort_unstable();
+        channels
     }
 
     pub fn pending(&self) -> usize {
-        self.due.len()
+        self.due.values().map(BTreeSet::len).sum()
     }
 }

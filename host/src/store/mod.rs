@@ -45,6 +45,7 @@ pub use holder::{ServiceAddress, StoreInUse, SERVICE_FILE};
 use import::UNDO_TREE;
 pub use import::{Discarded, ImportCounts, ImportInProgress, ImportInterrupted, ImportReport};
 use ledger::{Ledger, Page};
+pub use outbox::{DueCursor, PendingCount};
 pub use outbox_entry::{OutboxItem, OutboxState};
 pub use plugins::{InstalledVersion, PluginEntry};
 

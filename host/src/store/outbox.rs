@@ -16,12 +16,27 @@
 
 use anyhow::Context;
 
-use super::ledger::Slot;
+use super::ledger::{DuePosition, Slot};
 use super::outbox_entry::{OutboxItem, OutboxState, Queued};
 use super::{decode, Store};
 use crate::calendar::BrandCalendar;
 use crate::decision_line::decision_json;
 use crate::model::{Decision, Millis};
+
+/// Where reading a channel's due outbox items got to ([`Store::due_outbox`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DueCursor(Option<DuePosition>);
+
+/// A channel's pending outbox items ([`Store::outbox_backlog`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingCount {
+    /// The channel (`wecom`, `sms`...).
+    pub channel: String,
+    /// Items whose next attempt is due now.
+    pub due: u64,
+    /// Items whose next attempt is later: deferred touches, failed attempts waiting for their retry.
+    pub later: u64,
+}
 
 impl Store {
     /// The outbox entry of the decision at `slot` as it is now (its last
@@ -48,25 +63,73 @@ impl Store {
         }
     }
 
-    /// Pending items whose next attempt is due by `now`, earliest first,
-    /// each with its body rendered in `calendar`.
-    pub fn due_outbox(&self, calendar: &BrandCalendar, now: Millis, limit: usize) -> anyhow::Result<Vec<OutboxItem>> {
-        let due: Vec<Slot> =
-            self.with_ledger(|ledger| ledger.due(Some(now.saturating_add(1))).take(limit).collect())?;
-        due.into_iter().filter_map(|slot| self.outbox_item(calendar, slot).transpose()).collect()
+    /// A channel's pending items whose next attempt is due by `now`,
+    /// earliest first, each with its body rendered in `calendar`: up to
+    /// `limit` of them after `cursor`, which is moved past them, so the next
+    /// call goes on where this one ended (entries still in flight are not
+    /// read twice).
+    pub fn due_outbox(
+        &self,
+        calendar: &BrandCalendar,
+        channel: &str,
+        now: Millis,
+        cursor: &mut DueCursor,
+        limit: usize,
+    ) -> anyhow::Result<Vec<OutboxItem>> {
+        let due: Vec<DuePosition> = self
+            .with_ledger(|ledger| ledger.due(channel, cursor.0, Some(now.saturating_add(1))).take(limit).collect())?;
+        if let Some(&last) = due.last() {
+            cursor.0 = Some(last);
+        }
+        due.into_iter().filter_map(|(_, slot)| self.outbox_item(calendar, slot).transpose()).collect()
+    }
+
+    /// The channels with a pending item due by `now`, in name order.
+    pub fn outbox_channels_due(&self, now: Millis) -> anyhow::Result<Vec<String>> {
+        self.with_ledger(|ledger| {
+            let channels = ledger.channels();
+            let due = |channel: &&str| ledger.due(channel, None, Some(now.saturating_add(1))).next().is_some();
+            channels.into_iter().filter(due).map(str::to_string).collect()
+        })
     }
 
     /// The earliest next attempt of a pending item that was due by `horizon`.
     pub fn next_retry(&self, horizon: Millis) -> anyhow::Result<Option<Millis>> {
-        let pending: Vec<Slot> = self.with_ledger(|ledger| ledger.due(None).collect())?;
-        for slot in pending {
-            if let Some(item) = self.outbox_state(slot)? {
-                if item.due_at <= horizon {
-                    return Ok(Some(item.next_attempt_at));
+        let pending: Vec<Vec<Slot>> = self.with_ledger(|ledger| {
+            let channels = ledger.channels();
+            channels.iter().map(|channel| ledger.due(channel, None, None).map(|(_, slot)| slot).collect()).collect()
+        })?;
+        // Each channel's first such item, in its order of next attempt; the earliest of those.
+        let mut earliest = None;
+        for slots in pending {
+            for slot in slots {
+                if let Some(item) = self.outbox_state(slot)? {
+                    if item.due_at <= horizon {
+                        earliest = Some(earliest.map_or(item.next_attempt_at, |e: Millis| e.min(item.next_attempt_at)));
+                        break;
+                    }
                 }
             }
         }
-        Ok(None)
+        Ok(earliest)
+    }
+
+    /// The pending items of each channel that has any, in name order: how
+    /// many are due by `now`, and how many wait for a later attempt
+    /// (deferred, or retried after a failure). Counted from the index,
+    /// without reading an entry.
+    pub fn outbox_backlog(&self, now: Millis) -> anyhow::Result<Vec<PendingCount>> {
+        self.with_ledger(|ledger| {
+            let channels = ledger.channels();
+            channels
+                .into_iter()
+                .map(|channel| {
+                    let due = ledger.due(channel, None, Some(now.saturating_add(1))).count() as u64;
+                    let all = ledger.due(channel, None, None).count() as u64;
+                    PendingCount { channel: channel.to_string(), due, later: all - due }
+                })
+                .collect()
+        })
     }
 
     /// Stores an item's new state, keeping the due index in step. The body
@@ -78,7 +141,7 @@ impl Store {
     fn put_update(&self, previous_next_attempt: Millis, state: &Queued) -> anyhow::Result<()> {
         self.outbox_updates.insert(state.key.as_bytes(), postcard::to_stdvec(state)?).context("updating the outbox")?;
         let pending_at = (state.state == OutboxState::Pending).then_some(state.next_attempt_at);
-        self.with_ledger(|ledger| ledger.reschedule(previous_next_attempt, &state.key, pending_at))
+        self.with_ledger(|ledger| ledger.reschedule(previous_next_attempt, &state.key, &state.channel, pending_at))
     }
 
     /// How many items wait to be delivered (now or later).
@@ -248,7 +311,7 @@ mod tests {
             bodies
         };
         let now = kept.run_at + 1;
-        let due = store.due_outbox(&calendar, now, 10).unwrap();
+        let due = store.due_outbox(&calendar, "wecom", now, &mut DueCursor::default(), 10).unwrap();
         assert_eq!(bodies(&due), expected);
 
         for item in due {
@@ -256,10 +319,52 @@ mod tests {
             let retry = OutboxItem { attempts: 1, last_error: Some("HTTP 503".into()), ..item };
             store.update_outbox(previous, &retry).unwrap();
         }
-        let again = store.due_outbox(&calendar, now, 10).unwrap();
+        let again = store.due_outbox(&calendar, "wecom", now, &mut DueCursor::default(), 10).unwrap();
         assert!(again.iter().all(|i| i.attempts == 1), "the updates are read");
         assert_eq!(bodies(&again), expected);
         assert_eq!(bodies(&store.outbox_items(&calendar, None).unwrap()), expected);
+    }
+
+    /// Each channel's due entries are read on their own, a few at a time
+    /// from where the last read ended, and counted without reading them.
+    #[test]
+    fn each_channel_is_read_and_counted_on_its_own() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let on = |member: &str, channel: &str| Decision { channel: channel.into(), ..decision(member) };
+        let deferred =
+            Decision { status: DecisionStatus::Deferred, send_at: Some(2_000_000_000_000), ..on("M6", "sms") };
+        let decisions = [on("M1", "wecom"), on("M2", "wecom"), on("M3", "wecom"), on("M4", "sms"), deferred];
+        store.record_decisions(&decisions, crate::store::Queue::ToBeSent).unwrap();
+        let (calendar, now) = (BrandCalendar::default(), decisions[0].run_at + 1);
+
+        assert_eq!(store.outbox_channels_due(now).unwrap(), ["sms", "wecom"]);
+        let mut cursor = DueCursor::default();
+        let mut read = Vec::new();
+        for _ in 0..3 {
+            let items = store.due_outbox(&calendar, "wecom", now, &mut cursor, 2).unwrap();
+            assert!(items.iter().all(|i| i.channel == "wecom"));
+            read.push(items.into_iter().map(|i| i.key).collect::<Vec<_>>());
+        }
+        let keys: Vec<String> = decisions[..3].iter().map(|d| d.key.clone()).collect();
+        assert_eq!(read, [keys[..2].to_vec(), keys[2..].to_vec(), vec![]], "each entry read once, in order");
+
+        let counts = |store: &Store| -> Vec<(String, u64, u64)> {
+            store.outbox_backlog(now).unwrap().into_iter().map(|c| (c.channel, c.due, c.later)).collect()
+        };
+        assert_eq!(counts(&store), [("sms".into(), 1, 1), ("wecom".into(), 3, 0)]);
+        // One wecom entry failed and waits for its retry; one sms entry was delivered.
+        let mut cursor = DueCursor::default();
+        let first = store.due_outbox(&calendar, "wecom", now, &mut cursor, 1).unwrap().remove(0);
+        let retry = OutboxItem { attempts: 1, next_attempt_at: now + 60_000, ..first.clone() };
+        store.update_outbox(first.next_attempt_at, &retry).unwrap();
+        let sent = store.due_outbox(&calendar, "sms", now, &mut DueCursor::default(), 1).unwrap().remove(0);
+        let delivered = OutboxItem { state: OutboxState::Delivered, delivered_at: Some(now), ..sent.clone() };
+        store.update_outbox(sent.next_attempt_at, &delivered).unwrap();
+        assert_eq!(counts(&store), [("sms".into(), 0, 1), ("wecom".into(), 2, 1)]);
+        assert_eq!(store.outbox_channels_due(now).unwrap(), ["wecom"]);
+        assert_eq!(store.next_retry(now).unwrap(), Some(first.next_attempt_at), "the earliest, of any channel");
+        assert_eq!(store.pending_outbox().unwrap(), 4);
     }
 
     /// The pages and updates of every store so far hold entries in this

@@ -27,8 +27,13 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
 pub fn deliver(app: &App, store: Arc<Store>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime.block_on(async { app.dispatcher(store)?.drain().await })?;
+    // Rate-limited deliveries are not attempts: said apart, and only when there were any.
+    let rate_limited = match report.rate_limited {
+        0 => String::new(),
+        n => format!(", {n} turned away by a receiver's rate limit (429) and tried again after the wait it asked for"),
+    };
     println!(
-        "dispatch: {} delivered, {} failed attempts retried, {} dead letters, {} waiting for their send time",
+        "dispatch: {} delivered, {} failed attempts retried, {} dead letters, {} waiting for their send time{rate_limited}",
         report.delivered, report.retried, report.dead, report.waiting
     );
     if report.dead > 0 {

@@ -78,7 +78,7 @@ enum Command {
     Runs(runs::Args),
     /// Deliver every queued touch that is due, with retries, until each is delivered or dead.
     Dispatch(dispatch::Args),
-    /// Look into the outbox, and re-drive dead letters.
+    /// Look into the outbox (its entries, each channel's backlog), and re-drive dead letters.
     Outbox {
         #[command(subcommand)]
         command: outbox::Command,

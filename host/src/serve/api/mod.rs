@@ -54,6 +54,7 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
         .route("/api/v1/members/{id}/do-not-contact", post(set_do_not_contact).delete(clear_do_not_contact))
         .route("/api/v1/outbox", get(outbox))
+        .route("/api/v1/outbox/status", get(outbox_status))
         .route("/api/v1/dead-letters", get(dead_letters))
         .route("/api/v1/dead-letters/redrive", post(redrive))
         .route("/api/v1/members", post(ingest_members))
@@ -299,6 +300,17 @@ struct OutboxQuery {
 /// The outbox entries (of one state), in the order they are delivered.
 async fn outbox(State(canvas): State<Arc<Canvas>>, Query(query): Query<OutboxQuery>) -> ApiResult {
     outbox_of(canvas, query.state).await
+}
+
+/// The backlog per channel: due now, later, the rate, the drain time, a pause a 429 asked for.
+async fn outbox_status(State(canvas): State<Arc<Canvas>>) -> ApiResult {
+    let backlog = blocking(&canvas, |c| {
+        // Due as the dispatcher sees it: by the service's clock, if that runs ahead.
+        let now = crate::model::now_millis().max(c.clock.now());
+        Ok(c.dispatcher.backlog(now)?)
+    })
+    .await?;
+    Ok(Json(backlog).into_response())
 }
 
 async fn dead_letters(State(canvas): State<Arc<Canvas>>) -> ApiResult {

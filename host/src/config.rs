@@ -36,6 +36,7 @@
 //! on_cap = "defer"                 # governance overrides for this strategy
 //! coupon_budget_per_day = 20000    # yuan
 //! fallback_channels = ["sms"]      # when WeCom cannot reach the member
+//! on_guide_full = "defer"          # or "drop": a staff task for a guide whose day is full
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -157,6 +158,7 @@ impl CanvasConfig {
                     max_defer_hours: s.max_defer_hours.unwrap_or(g.max_defer_hours),
                     coupon_budget_per_day: s.coupon_budget_per_day.map(|yuan| (yuan * 100.0).round() as i64),
                     fallback_channels: s.fallback_channels.clone(),
+                    on_guide_full: s.on_guide_full.unwrap_or(g.on_guide_full),
                 };
                 (id.clone(), rules)
             })

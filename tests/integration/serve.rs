@@ -374,9 +374,10 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/orders",
         "/api/v1/events",
         "/api/v1/products",
+        "/api/v1/guides",
     ] {
         assert!(paths.contains_key(route), "{route} is not documented");
     }
-    assert_eq!(paths.len(), 21, "a documented path that does not exist");
+    assert_eq!(paths.len(), 22, "a documented path that does not exist");
     s.service.shutdown().await.unwrap();
 }

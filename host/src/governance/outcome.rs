@@ -98,8 +98,9 @@ const GUIDE: &str = "guide ";
 /// went to someone else, or to no one.
 const GOES_TO: &str = ": task goes to ";
 const NO_ONE: &str = ": no one to take the task";
-/// What a full guide's reason says after the guide.
-const TASKS_ON: &str = " tasks on ";
+/// What a full guide's reason says after the guide, and how it ends.
+const HAS: &str = " has ";
+const ALREADY: &str = " already";
 
 /// Who took the task of a guide who left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,7 +126,9 @@ pub fn reassigned_note(guide: &str, left_on: Day, to: &str, taker: Taker<'_>) ->
 /// day or the count: what the summary counts, so that 12,000 guides make
 /// three lines, not thousands. `None` for any other reason.
 pub fn guide_reason_kind(reason: &str) -> Option<&'static str> {
-    let about_guide = reason.strip_prefix(GUIDE)?;
+    // Its first part: what follows "; " is what the touch waited for, or
+    // that it found no slot.
+    let about_guide = reason.split("; ").next()?.strip_prefix(GUIDE)?;
     if about_guide.contains(GOES_TO) {
         let to_hq = about_guide.ends_with("(the brand's HQ account)");
         Some(if to_hq {
@@ -135,7 +138,7 @@ pub fn guide_reason_kind(reason: &str) -> Option<&'static str> {
         })
     } else if about_guide.contains(NO_ONE) {
         Some("guide left: no one to take the task")
-    } else if about_guide.contains(TASKS_ON) {
+    } else if about_guide.contains(HAS) && about_guide.ends_with(ALREADY) {
         Some("guide at daily task capacity")
     } else {
         None
@@ -293,7 +296,8 @@ impl fmt::Display for Wait<'_> {
 
 impl fmt::Display for GuideFull<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{GUIDE}{} has {}{TASKS_ON}{} already", self.guide, self.tasks, date_of_day(self.day))
+        let tasks = if self.tasks == 1 { "task" } else { "tasks" };
+        write!(f, "{GUIDE}{}{HAS}{} {tasks} on {}{ALREADY}", self.guide, self.tasks, date_of_day(self.day))
     }
 }
 
@@ -379,6 +383,9 @@ mod tests {
         let text = deferred.reason_text(&BrandCalendar::default()).unwrap();
         assert!(text.starts_with("guide G0101 has 30 tasks on 2026-03-01 already; sends at "), "{text}");
         assert_eq!(guide_reason_kind("guidelines: a plugin's words"), None);
+        let one = GuideFull { tasks: 1, ..FULL };
+        assert_eq!(one.to_string(), "guide G0101 has 1 task on 2026-03-01 already");
+        assert_eq!(guide_reason_kind(&one.to_string()), full);
     }
 
     #[test]

@@ -190,6 +190,28 @@ mod tests {
     }
 
     #[test]
+    fn guides_are_configured_under_governance_and_a_fallback_that_is_no_guide_id_is_refused_by_its_key() {
+        let config = CanvasConfig::parse(
+            "[governance.guides]\ndefault_daily_capacity = 30\nhq_account = \"HQ\"\nstore_fallback = { S01 = \"G0100\" }\n\
+             [strategies.first-purchase-nudge]\non_guide_full = \"drop\"\n",
+        )
+        .unwrap();
+        let guides = &config.governance.guides;
+        assert_eq!((guides.default_daily_capacity, guides.hq_account.as_deref()), (Some(30), Some("HQ")));
+        assert_eq!(guides.store_fallback["S01"], "G0100");
+        let rules = config.strategy_rules();
+        assert_eq!(rules["first-purchase-nudge"].on_guide_full, crate::governance::OnCap::Drop);
+        assert_eq!(CanvasConfig::default().governance.guides, Default::default(), "nothing set by default");
+
+        let refused = |toml: &str| format!("{:#}", CanvasConfig::parse(toml).unwrap_err());
+        let empty = refused("[governance.guides]\nstore_fallback = { S01 = \" \" }\n");
+        assert!(empty.contains("governance.guides.store_fallback.S01 is empty"), "{empty}");
+        let long = refused(&format!("[governance.guides]\nhq_account = \"{}\"\n", "H".repeat(65)));
+        assert!(long.contains("governance.guides.hq_account is 65 bytes long; a guide id is at most 64"), "{long}");
+        assert!(refused("[governance.guides]\nhq = \"HQ\"\n").contains("hq"), "an unknown key");
+    }
+
+    #[test]
     fn strategy_config_is_read_from_toml() {
         let config = CanvasConfig::parse(
             "[strategies.birthday-tiered]\nschedule = \"0 9 1 * *\"\nconfig = { levels = { 1 = { kind = \"coupon\", value = 30 } } }\n",

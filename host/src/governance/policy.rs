@@ -221,7 +221,8 @@ pub struct StrategyRules {
 
 impl GovernancePolicy {
     /// What the types cannot say, checked when the config loads: the holdout
-    /// within 0–100 and no fatigue window of 0 hours. `Err` names the key.
+    /// within 0–100, no fatigue window of 0 hours, and the guides' fallbacks
+    /// guide ids. `Err` names the key.
     pub fn check(&self) -> Result<(), String> {
         if !(0.0..=100.0).contains(&self.holdout_percent) {
             return Err(format!("governance.holdout_percent {} is not within 0–100", self.holdout_percent));

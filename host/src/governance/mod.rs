@@ -25,8 +25,8 @@
 //! The [`Governor`] is here; the order it decides proposals in is in
 //! `arbitration`, the rules in `holdout`, `guides`, `quiet_hours` and
 //! `caps`, and what becomes of a proposal — and the words for it — in
-//! `outcome`. A little over 400 lines without its tests: the slot search
-//! and the order of the rules are one story, best read in one file.
+//! `outcome`. About 400 lines without its tests: the slot search and the
+//! order of the rules are one story, best read in one file.
 
 mod arbitration;
 mod caps;

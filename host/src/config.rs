@@ -37,6 +37,7 @@
 //! on_cap = "defer"                 # governance overrides for this strategy
 //! coupon_budget_per_day = 20000    # yuan
 //! fallback_channels = ["sms"]      # when WeCom cannot reach the member
+//! on_guide_full = "defer"          # or "drop": a staff task for a guide whose day is full
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -158,6 +159,7 @@ impl CanvasConfig {
                     max_defer_hours: s.max_defer_hours.unwrap_or(g.max_defer_hours),
                     coupon_budget_per_day: s.coupon_budget_per_day.map(|yuan| (yuan * 100.0).round() as i64),
                     fallback_channels: s.fallback_channels.clone(),
+                    on_guide_full: s.on_guide_full.unwrap_or(g.on_guide_full),
                 };
                 (id.clone(), rules)
             })
@@ -186,6 +188,28 @@ mod tests {
         assert!(format!("{error:#}").contains("fuell"), "{error:#}");
         let error = CanvasConfig::parse("timezone = \"Asia/Shangai\"").unwrap_err();
         assert!(format!("{error:#}").contains("Asia/Shangai"), "{error:#}");
+    }
+
+    #[test]
+    fn guides_are_configured_under_governance_and_a_fallback_that_is_no_guide_id_is_refused_by_its_key() {
+        let config = CanvasConfig::parse(
+            "[governance.guides]\ndefault_daily_capacity = 30\nhq_account = \"HQ\"\nstore_fallback = { S01 = \"G0100\" }\n\
+             [strategies.first-purchase-nudge]\non_guide_full = \"drop\"\n",
+        )
+        .unwrap();
+        let guides = &config.governance.guides;
+        assert_eq!((guides.default_daily_capacity, guides.hq_account.as_deref()), (Some(30), Some("HQ")));
+        assert_eq!(guides.store_fallback["S01"], "G0100");
+        let rules = config.strategy_rules();
+        assert_eq!(rules["first-purchase-nudge"].on_guide_full, crate::governance::OnCap::Drop);
+        assert_eq!(CanvasConfig::default().governance.guides, Default::default(), "nothing set by default");
+
+        let refused = |toml: &str| format!("{:#}", CanvasConfig::parse(toml).unwrap_err());
+        let empty = refused("[governance.guides]\nstore_fallback = { S01 = \" \" }\n");
+        assert!(empty.contains("governance.guides.store_fallback.S01 is empty"), "{empty}");
+        let long = refused(&format!("[governance.guides]\nhq_account = \"{}\"\n", "H".repeat(65)));
+        assert!(long.contains("governance.guides.hq_account is 65 bytes long; a guide id is at most 64"), "{long}");
+        assert!(refused("[governance.guides]\nhq = \"HQ\"\n").contains("hq"), "an unknown key");
     }
 
     #[test]

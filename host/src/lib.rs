@@ -17,7 +17,7 @@
 //!
 //! - [`app`]: the composition root (above), with the one check of what an
 //!   operator may ask to run (`app::ask`) and of the strategy ids the config names;
-//! - [`model`]: the records (members, orders, events, products, proposals, decisions, runs);
+//! - [`model`]: the records (members, orders, events, products, guides, proposals, decisions, runs);
 //! - [`calendar`]: the brand's calendar (what day an instant is, when a day's run is, a run's clock);
 //! - [`import`]: the CSV/JSON contract, all-or-nothing, errors with file:line:column;
 //! - [`store`]: the operator's sled store, a file per tree — imported records, decision pages, runs,
@@ -35,8 +35,8 @@
 //! - [`schedule`]: cron schedules in the brand's time zone;
 //! - [`runner`]: a run instant — each strategy due proposes (`propose.rs`, batches isolated by
 //!   `isolate.rs`), the governor decides, all is recorded at once;
-//! - [`governance`]: arbitration, holdouts, reachability and fallback channels, quiet hours, fatigue
-//!   caps, the WeCom limit, budgets —
+//! - [`governance`]: arbitration, holdouts, reachability and fallback channels, guides (who takes
+//!   a staff task, how many a day), quiet hours, fatigue caps, the WeCom limit, budgets —
 //!   typed outcomes and reasons, worded only when a decision is made;
 //! - [`dispatch`]: delivering the store's outbox — sinks (webhook, JSONL file), each channel at its
 //!   rate (429s honoured), retries and dead letters, the backlog per channel;

@@ -5,7 +5,7 @@
 //! (1 yuan = 100 fen), days are local dates in the brand's calendar counted
 //! from 1970-01-01 — the same units as the WIT contract.
 //!
-//! One file, a little over 400 lines (430): every record is here so a reader finds
+//! One file, a little over 400 lines (480): every record is here so a reader finds
 //! the whole vocabulary in one place, and most of its length is field docs.
 
 use std::sync::Arc;
@@ -135,6 +135,33 @@ pub struct Product {
     pub tags: Vec<String>,
 }
 
+/// A store guide (导购), who confirms each staff task by hand: a row of
+/// guides.csv (or the ingest API). A member's guide need not have one —
+/// such a guide is taken as active, with the brand's default capacity.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guide {
+    /// `guide_id`: unique among guides; members name their guide by it.
+    pub id: String,
+    /// `store_id`: the store the guide works in.
+    pub store_id: String,
+    /// `name`, possibly empty.
+    pub name: String,
+    /// `left_at`, for status `left`: when the guide left; `None`: active.
+    /// A run before this instant still sees the guide active.
+    pub left_at: Option<Millis>,
+    /// `daily_task_capacity`: at most this many staff tasks a brand-local
+    /// day; `None` (empty): `[governance.guides] default_daily_capacity`.
+    pub daily_task_capacity: Option<u32>,
+}
+
+impl Guide {
+    /// When the guide left, if they had by `at`: a run never sees a
+    /// departure after its instant.
+    pub fn left_by(&self, at: Millis) -> Option<Millis> {
+        self.left_at.filter(|&left| left <= at)
+    }
+}
+
 /// Everything one import brings in.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DataSet {
@@ -146,6 +173,8 @@ pub struct DataSet {
     pub events: Vec<Event>,
     /// products.csv's rows.
     pub products: Vec<Product>,
+    /// guides.csv's rows (optional: a brand without it has every guide active).
+    pub guides: Vec<Guide>,
 }
 
 /// What a touch does, as decisions.jsonl's `action` names it; the WIT

@@ -121,7 +121,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
     let runs_file = options.out.join("runs.jsonl");
     let mut decisions_out = create(&decisions_file)?;
     let mut runs_out = create(&runs_file)?;
-    let mut summary = Summary::default();
+    let mut summary = Summary::new(calendar);
     for id in strategies.iter().map(Strategy::id) {
         summary.strategies.entry(id.to_string()).or_default();
     }

@@ -33,6 +33,9 @@ pub struct StrategySettings {
     /// touch's own (deleted the brand on WeCom, unsubscribed): the first
     /// reachable one carries it. None: such a touch is suppressed.
     pub fallback_channels: Vec<String>,
+    /// Whether a staff task for a guide whose day is full is deferred to a
+    /// day with room or dropped; `[governance]` gives the default.
+    pub on_guide_full: Option<OnCap>,
 }
 
 impl Default for StrategySettings {
@@ -46,6 +49,7 @@ impl Default for StrategySettings {
             max_defer_hours: None,
             coupon_budget_per_day: None,
             fallback_channels: Vec::new(),
+            on_guide_full: None,
         }
     }
 }

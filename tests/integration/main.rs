@@ -8,6 +8,7 @@ mod audience_edges;
 mod beside_the_service;
 mod dispatch;
 mod governance;
+mod guides;
 mod hardening;
 mod import;
 mod import_guard;

@@ -377,6 +377,7 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/orders",
         "/api/v1/events",
         "/api/v1/products",
+        "/api/v1/guides",
     ] {
         assert!(paths.contains_key(route), "{route} is not documented");
     }

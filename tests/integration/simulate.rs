@@ -183,7 +183,7 @@ fn the_sample_data_is_what_the_seeded_generator_makes() {
         out.path().to_str().unwrap(),
     ]);
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    for file in ["members.csv", "orders.csv", "events.csv", "products.csv"] {
+    for file in ["members.csv", "orders.csv", "events.csv", "products.csv", "guides.csv"] {
         let made = std::fs::read(out.path().join(file)).unwrap();
         let committed = std::fs::read(sample_data().join(file)).unwrap();
         assert!(made == committed, "sample-data/{file} differs from `canvas gen` output: regenerate it (see README)");

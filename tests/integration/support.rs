@@ -69,6 +69,7 @@ pub const MEMBERS_HEADER: &str = "member_id,name,level,birthday,joined_at,wecom_
 pub const ORDERS_HEADER: &str = "order_id,member_id,placed_at,amount,channel,category,sku";
 pub const EVENTS_HEADER: &str = "event_id,member_id,kind,at,attrs";
 pub const PRODUCTS_HEADER: &str = "sku,name,category,price,launched_at,tags";
+pub const GUIDES_HEADER: &str = "guide_id,store_id,name,status,left_at,daily_task_capacity";
 
 /// A small data set written row by row.
 #[derive(Default, Clone)]
@@ -77,6 +78,7 @@ pub struct Data {
     orders: Vec<String>,
     events: Vec<String>,
     products: Vec<String>,
+    guides: Vec<String>,
 }
 
 impl Data {
@@ -123,6 +125,12 @@ impl Data {
         self
     }
 
+    /// A row of guides.csv; with none, the file is not written (it is optional).
+    pub fn raw_guide(mut self, line: &str) -> Self {
+        self.guides.push(line.to_string());
+        self
+    }
+
     pub fn write_to(&self, dir: &Path) {
         std::fs::create_dir_all(dir).unwrap();
         let write = |name: &str, header: &str, rows: &[String]| {
@@ -139,6 +147,9 @@ impl Data {
         let mut products = self.products.clone();
         products.push("DR-1,Dress,dress,199,2025-06-01T00:00:00+08:00,hot;group_buy".into());
         write("products.csv", PRODUCTS_HEADER, &products);
+        if !self.guides.is_empty() {
+            write("guides.csv", GUIDES_HEADER, &self.guides);
+        }
     }
 
     pub fn write(&self) -> TempDir {

@@ -1,16 +1,18 @@
 //! The deterministic, seeded generator of realistic data sets behind `canvas gen`: the members,
-//! orders, events and products of an apparel brand, written as the CSV files `canvas import`
-//! reads, for trying strategies at any scale.
+//! orders, events and products of an apparel brand, and its stores' guides, written as the CSV
+//! files `canvas import` reads, for trying strategies at any scale.
 //!
-//! [`generate`] writes `members.csv`, `orders.csv`, `events.csv` and `products.csv` covering the
-//! `months` calendar months that end on `end` (Asia/Shanghai).
+//! [`generate`] writes `members.csv`, `orders.csv`, `events.csv`, `products.csv` and
+//! `guides.csv` covering the `months` calendar months that end on `end` (Asia/Shanghai).
 //!
 //! # What it guarantees
 //!
 //! - **The same options always give byte-identical files.** Every member draws from its own
 //!   ChaCha8 stream (seed, member index), so the member loop could be split across threads
 //!   without changing the output; the catalogue and stores, and the group-buy referrers, draw from
-//!   two streams of their own (`u64::MAX - 1` and `u64::MAX`). `sample-data/` is this crate's
+//!   two streams of their own (`u64::MAX - 1` and `u64::MAX`); WeCom re-adds and consent
+//!   changes, and the guides, from streams of a seed of their own (the seed mixed with a
+//!   constant), so adding them changed nothing else. `sample-data/` is this crate's
 //!   output, and a host test regenerates it and compares the bytes: any change to what is drawn,
 //!   or in what order, shows there.
 //! - **The rows hold together:** an order is placed by a member who had joined, for a product
@@ -39,6 +41,7 @@
 //! | `members` | who each member is, their life simulated on their own stream, and their CSV row |
 //! | `orders` | a member's orders: the first purchase, the purchases after it, the prices paid |
 //! | `events` | a member's visits, coupons, group buys and WeCom deletion; the group-buy referrers |
+//! | `guides` | the stores' guides: who left and when, and how many staff tasks a day each takes |
 //! | `sampling` | the random streams, weighted picks, exponential gaps, times of day |
 //! | `output` | the CSV files: RFC 3339 instants, amounts, SKUs, quoting |
 
@@ -52,6 +55,7 @@ use chrono::NaiveDate;
 
 mod calendar;
 mod events;
+mod guides;
 mod members;
 mod orders;
 mod output;
@@ -92,9 +96,11 @@ pub struct GenerateSummary {
     pub events: u64,
     /// Rows of products.csv.
     pub products: u64,
+    /// Rows of guides.csv.
+    pub guides: u64,
 }
 
-/// Writes the four CSV files into `out` (created if need be), replacing any already there.
+/// Writes the five CSV files into `out` (created if need be), replacing any already there.
 pub fn generate(options: &GenerateOptions, out: &Path) -> Result<GenerateSummary> {
     let world = World::new(options)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -115,11 +121,13 @@ pub fn generate(options: &GenerateOptions, out: &Path) -> Result<GenerateSummary
     write_products(&world, out)?;
     write_orders(&world, &orders, out)?;
     write_events(&world, &events, out)?;
+    let guides = guides::write_guides(&world, options.seed, out)?;
     let count = |n: usize| n as u64;
     Ok(GenerateSummary {
         members: options.members as u64,
         orders: count(orders.len()),
         events: count(events.len()),
         products: count(world.products.len()),
+        guides,
     })
 }

@@ -1,4 +1,4 @@
-//! The generator's tests: the same options give identical files, and the rows of the four files
+//! The generator's tests: the same options give identical files, and the rows of the five files
 //! hold together (references, time order, the CSV headers the importer expects).
 //!
 //! They read the files back with a CSV reader and a JSON parser rather than through the
@@ -33,7 +33,7 @@ fn same_options_give_identical_files() {
     let (a, b) = (temp_dir("a"), temp_dir("b"));
     generate(&options(), &a).unwrap();
     generate(&options(), &b).unwrap();
-    for file in ["members.csv", "orders.csv", "events.csv", "products.csv"] {
+    for file in ["members.csv", "orders.csv", "events.csv", "products.csv", "guides.csv"] {
         assert!(std::fs::read(a.join(file)).unwrap() == std::fs::read(b.join(file)).unwrap(), "{file} differs");
     }
     std::fs::remove_dir_all(a).unwrap();
@@ -102,7 +102,21 @@ fn rows_reference_existing_members_and_products_in_time() {
             _ => {}
         }
     }
-    let rows = [members.len(), orders.len(), events.len(), products.len()].map(|n| n as u64);
-    assert_eq!([summary.members, summary.orders, summary.events, summary.products], rows);
+    let guides = read(&dir, "guides.csv", "guide_id,store_id,name,status,left_at,daily_task_capacity");
+    let (first, last) = (instant("2025-08-01T00:00:00+08:00"), instant("2026-04-01T00:00:00+08:00"));
+    for g in &guides {
+        assert!(g[0][1..3] == g[1][1..] && !g[2].is_empty(), "{g:?}");
+        match &g[3] {
+            "active" => assert!(g[4].is_empty(), "{g:?}"),
+            "left" => assert!((first..last).contains(&instant(&g[4])), "left within the period: {g:?}"),
+            _ => panic!("a status the contract does not know: {g:?}"),
+        }
+        assert!(g[5].is_empty() || (20..=50).contains(&g[5].parse::<u32>().unwrap()), "{g:?}");
+    }
+    let listed: HashSet<&str> = guides.iter().map(|g| &g[0]).collect();
+    assert_eq!(listed.len(), guides.len(), "each guide once");
+    assert!(members.iter().all(|m| listed.contains(&m[7])), "every member's guide is in guides.csv");
+    let rows = [members.len(), orders.len(), events.len(), products.len(), guides.len()].map(|n| n as u64);
+    assert_eq!([summary.members, summary.orders, summary.events, summary.products, summary.guides], rows);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -9,21 +9,28 @@
 //!    (do not contact, unsubscribed, deleted the brand on WeCom: see
 //!    `member_base::reachability`) goes by the strategy's first reachable
 //!    `fallback_channels`, or is `suppressed` naming why and since when;
-//! 4. **quiet hours** in the member's time zone defer a touch to the morning;
-//! 5. **fatigue caps and the WeCom limit** — a touch that would break one is
+//! 4. **guides** — a staff task whose guide has left goes to the store's
+//!    fallback or the HQ account, or is `suppressed` when no one is there
+//!    (see `guides`); the guide's daily capacity is checked with the caps;
+//! 5. **quiet hours** in the member's time zone defer a touch to the morning;
+//! 6. **fatigue caps and the WeCom limit** — a touch that would break one is
 //!    dropped (`suppressed`) or `deferred` to the first moment all allow,
 //!    per strategy (service strategies in `exempt_from_caps` skip the caps,
-//!    not the WeCom limit);
-//! 6. **budget** — a strategy's coupons beyond its daily budget are `suppressed`.
+//!    not the WeCom limit); so is a staff task for a guide whose day is
+//!    full (`on_guide_full`), deferred to a day the guide has room;
+//! 7. **budget** — a strategy's coupons beyond its daily budget are `suppressed`.
 //!
 //! What passes is `dispatched` (now) or `deferred` (with `send_at`).
 //!
 //! The [`Governor`] is here; the order it decides proposals in is in
-//! `arbitration`, the rules in `holdout`, `quiet_hours` and `caps`, and what
-//! becomes of a proposal — and the words for it — in `outcome`.
+//! `arbitration`, the rules in `holdout`, `guides`, `quiet_hours` and
+//! `caps`, and what becomes of a proposal — and the words for it — in
+//! `outcome`. About 400 lines without its tests: the slot search and the
+//! order of the rules are one story, best read in one file.
 
 mod arbitration;
 mod caps;
+mod guides;
 mod holdout;
 mod outcome;
 pub mod policy;
@@ -36,27 +43,38 @@ use rustc_hash::FxHashMap;
 
 use caps::first_violation;
 pub use caps::PlannedTouch;
+use guides::{Assignee, GuideTasks, Reassigned};
 pub use holdout::in_holdout;
-pub use outcome::{held_back_by_caps, unreachable};
+pub use outcome::{guide_reason_kind, held_back_by_caps, unreachable};
 use outcome::{Outcome, Reason, Wait};
-pub use policy::{GovernancePolicy, OnCap, StrategyRules};
+pub use policy::{GovernancePolicy, GuidesPolicy, OnCap, StrategyRules};
 
-use crate::calendar::BrandCalendar;
+use crate::calendar::{date_of_day, BrandCalendar};
 use crate::keyed;
 use crate::member_base::{MemberBase, Unreachable};
-use crate::model::{BenefitKind, Day, Decision, Fen, Millis, Proposal};
+use crate::model::{ActionKind, BenefitKind, Day, Decision, Fen, Guide, Millis, Proposal};
 
 const HOUR: i64 = 3_600_000;
 /// Deferral search gives up after this many rule checks (each moves the time forward).
 const MAX_SLOT_SEARCH: usize = 64;
 
-/// What the governor asks about a member: their own time zone, and whether
-/// a channel reaches them at an instant (`via_wecom`: WeCom carries it).
+/// What the governor asks about a member: their own time zone, whether
+/// a channel reaches them at an instant (`via_wecom`: WeCom carries it),
+/// their store, and the guides staff tasks go to.
 pub trait Members {
     /// The member's own time zone, if they have one.
     fn time_zone(&self, member: &str) -> Option<Tz>;
     /// Why `channel` cannot reach the member at `at`, if it cannot.
     fn unreachable(&self, member: &str, channel: &str, via_wecom: bool, at: Millis) -> Option<Unreachable>;
+    /// The member's store; none by default.
+    fn store_of(&self, _member: &str) -> Option<&str> {
+        None
+    }
+    /// The guide with this id as guides.csv lists them; none by default
+    /// (every guide active, with the brand's default capacity).
+    fn guide(&self, _id: &str) -> Option<&Guide> {
+        None
+    }
 }
 
 impl Members for MemberBase {
@@ -66,6 +84,14 @@ impl Members for MemberBase {
 
     fn unreachable(&self, member: &str, channel: &str, via_wecom: bool, at: Millis) -> Option<Unreachable> {
         MemberBase::unreachable(self, self.index_of(member)?, channel, via_wecom, at)
+    }
+
+    fn store_of(&self, member: &str) -> Option<&str> {
+        MemberBase::store_of(self, member)
+    }
+
+    fn guide(&self, id: &str) -> Option<&Guide> {
+        MemberBase::guide(self, id)
     }
 }
 
@@ -88,14 +114,33 @@ struct Fallback {
     note: String,
 }
 
-impl Fallback {
-    /// The decision goes by the fallback channel (which the caps then count), and says why.
+/// What a sent touch took instead of what it proposed: a fallback channel,
+/// a fallback guide, or both.
+#[derive(Default)]
+struct Rerouted {
+    channel: Option<Fallback>,
+    guide: Option<Reassigned>,
+}
+
+impl Rerouted {
+    /// The decision goes by the fallback channel (which the caps then
+    /// count), to the fallback guide (whose capacity then counts), and its
+    /// reason says why, channel first, before what made it wait.
     fn apply(self, decision: &mut Decision) {
-        decision.reason = Some(match decision.reason.take() {
-            None => self.note,
-            Some(wait) => format!("{}; {wait}", self.note),
-        });
-        decision.channel = self.channel;
+        let mut notes: Vec<String> = Vec::new();
+        if let Some(fallback) = self.channel {
+            decision.channel = fallback.channel;
+            notes.push(fallback.note);
+        }
+        if let Some(reassigned) = self.guide {
+            decision.guide_id = Some(reassigned.to);
+            notes.push(reassigned.note);
+        }
+        if notes.is_empty() {
+            return;
+        }
+        notes.extend(decision.reason.take());
+        decision.reason = Some(notes.join("; "));
     }
 }
 
@@ -115,6 +160,8 @@ pub struct Governor {
     /// Coupon value per strategy and day the coupon is sent (by strategy
     /// first, so a lookup needs no key built).
     coupons_spent: HashMap<String, HashMap<Day, Fen>>,
+    /// Staff tasks per guide and day they are sent, for guides' capacities.
+    guide_tasks: GuideTasks,
 }
 
 impl Governor {
@@ -126,6 +173,7 @@ impl Governor {
             max_defer_hours: policy.max_defer_hours,
             coupon_budget_per_day: None,
             fallback_channels: Vec::new(),
+            on_guide_full: policy.on_guide_full,
         };
         Governor {
             policy,
@@ -134,14 +182,19 @@ impl Governor {
             calendar,
             touches: FxHashMap::default(),
             coupons_spent: HashMap::new(),
+            guide_tasks: GuideTasks::default(),
         }
     }
 
-    /// Takes earlier decisions into account (caps count them, budgets spend them).
+    /// Takes earlier decisions into account (caps count them, budgets spend
+    /// them, staff tasks fill their guide's day).
     pub fn remember(&mut self, decision: &Decision) {
         let Some(send_at) = decision.planned_send_at() else { return };
         let touch = PlannedTouch { at: send_at, channel: decision.channel.clone() };
         keyed::value_for(&mut self.touches, &decision.member_id).push(touch);
+        if let (ActionKind::StaffTask, Some(guide)) = (decision.action, &decision.guide_id) {
+            self.guide_tasks.add(guide, self.calendar.day_of(send_at));
+        }
         if let Some(b) = decision.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon) {
             let day = self.calendar.day_of(send_at);
             let spent = keyed::value_for(&mut self.coupons_spent, &decision.strategy).entry(day).or_default();
@@ -189,15 +242,13 @@ impl Governor {
                 winner.clear();
                 winner.push_str(strategy);
             }
-            let (outcome, fallback) = if winner != p.strategy {
-                (Outcome::Suppressed(Reason::Arbitration { winner: &winner }), None)
+            let (outcome, rerouted) = if winner != p.strategy {
+                (Outcome::Suppressed(Reason::Arbitration { winner: &winner }), Rerouted::default())
             } else {
                 self.outcome(&p, at, members)
             };
             let mut decision = outcome.worded(&self.calendar).decision(p);
-            if let Some(fallback) = fallback {
-                fallback.apply(&mut decision);
-            }
+            rerouted.apply(&mut decision);
             self.remember(&decision);
             decided.push(decision);
         }
@@ -205,13 +256,15 @@ impl Governor {
     }
 
     /// What becomes of a proposal that won arbitration: its strategy's
-    /// control group, then the channel that reaches the member (a fallback,
-    /// returned, when not its own), then quiet hours and the caps on that
-    /// channel, then the budget.
-    fn outcome<'p>(&'p self, d: &'p Proposal, at: Millis, members: &impl Members) -> (Outcome<'p>, Option<Fallback>) {
+    /// control group, then the channel that reaches the member (a fallback
+    /// when not its own), then — for a staff task — the guide who takes it
+    /// (a fallback when the member's own left), then quiet hours, the caps
+    /// on that channel and the guide's day, then the budget. What it took
+    /// instead of what it proposed comes back with it.
+    fn outcome<'p>(&'p self, d: &'p Proposal, at: Millis, members: &'p impl Members) -> (Outcome<'p>, Rerouted) {
         let rules = self.rules_for(&d.strategy);
         if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
-            return (Outcome::Holdout { percent: rules.holdout_percent }, None);
+            return (Outcome::Holdout { percent: rules.holdout_percent }, Rerouted::default());
         }
         let via_wecom = |channel: &str| self.policy.wecom_limit.channels.iter().any(|c| c == channel);
         let reach = |channel: &str| members.unreachable(&d.member_id, channel, via_wecom(channel), at);
@@ -222,17 +275,29 @@ impl Governor {
                     let note = format!("by {other}: {} cannot reach the member ({})", d.channel, why.on(&d.channel));
                     (other.as_str(), Some(Fallback { channel: other.clone(), note }))
                 }
-                None => return (Outcome::Suppressed(Reason::Unreachable { channel: &d.channel, why }), None),
+                None => {
+                    let reason = Reason::Unreachable { channel: &d.channel, why };
+                    return (Outcome::Suppressed(reason), Rerouted::default());
+                }
             },
         };
+        let (assignee, reassigned) = match (d.action, d.guide_id.as_deref()) {
+            (ActionKind::StaffTask, Some(guide)) => {
+                match guides::assign(&self.policy.guides, &self.calendar, members, &d.member_id, guide, at) {
+                    Ok((assignee, reassigned)) => (Some(assignee), reassigned),
+                    Err(reason) => return (Outcome::Suppressed(reason), Rerouted::default()),
+                }
+            }
+            _ => (None, None),
+        };
         let tz = members.time_zone(&d.member_id).unwrap_or(self.calendar.tz());
-        let sent = match self.slot(&d.strategy, &d.member_id, Some(channel), at, tz, rules) {
+        let sent = match self.slot(&d.strategy, &d.member_id, Some(channel), assignee, at, tz, rules) {
             Ok(sent) => sent,
-            Err(reason) => return (Outcome::Suppressed(reason), None),
+            Err(reason) => return (Outcome::Suppressed(reason), Rerouted::default()),
         };
         match self.over_budget(d, sent.send_at().unwrap_or(at), rules) {
-            Some(reason) => (Outcome::Suppressed(reason), None),
-            None => (sent, fallback),
+            Some(reason) => (Outcome::Suppressed(reason), Rerouted::default()),
+            None => (sent, Rerouted { channel: fallback, guide: reassigned }),
         }
     }
 
@@ -243,7 +308,7 @@ impl Governor {
     pub fn caps_hold_back(&self, strategy: &str, member: &str, at: Millis, tz: Tz) -> bool {
         let rules = self.rules_for(strategy);
         !in_holdout(strategy, member, rules.holdout_percent)
-            && matches!(self.slot(strategy, member, None, at, tz, rules), Err(reason) if reason.is_cap())
+            && matches!(self.slot(strategy, member, None, None, at, tz, rules), Err(reason) if reason.is_cap())
     }
 
     /// Whether neither `channel` nor any of the strategy's fallbacks reaches
@@ -264,16 +329,19 @@ impl Governor {
     }
 
     /// When a touch on `channel` (`None`: checked against the rules over all
-    /// channels only) can be sent: `Dispatched` now, or `Deferred` to a later
-    /// moment quiet hours and caps allow, with what first made it wait; the
+    /// channels only), a staff task for `task`'s guide if one, can be sent:
+    /// `Dispatched` now, or `Deferred` to a later moment quiet hours, caps
+    /// and the guide's day allow, with what first made it wait; the
     /// `Reason` it cannot within the rules. Nothing is worded here:
     /// screening members asks this for every member held back and needs no
     /// words.
+    #[allow(clippy::too_many_arguments)]
     fn slot<'c>(
         &self,
         strategy: &str,
         member: &str,
         channel: Option<&'c str>,
+        task: Option<Assignee<'c>>,
         at: Millis,
         tz: Tz,
         rules: &StrategyRules,
@@ -290,18 +358,31 @@ impl Governor {
                 wait.get_or_insert(Wait::QuietHours(tz));
                 t = end;
             }
-            let Some(v) = first_violation(fatigue, &self.policy.wecom_limit, &self.calendar, touches, t, channel)
-            else {
+            if let Some(v) = first_violation(fatigue, &self.policy.wecom_limit, &self.calendar, touches, t, channel) {
+                if rules.on_cap == OnCap::Drop {
+                    return Err(Reason::Capped(v.rule));
+                }
+                if v.retry_at > latest {
+                    return Err(Reason::CappedTooLong { rule: v.rule, max_defer_hours: rules.max_defer_hours });
+                }
+                wait.get_or_insert(Wait::Capped(v.rule));
+                t = v.retry_at;
+                continue;
+            }
+            let Some(full) = task.and_then(|guide| guide.full_on(&self.guide_tasks, self.calendar.day_of(t))) else {
                 return Ok(wait.map_or(Outcome::Dispatched, |wait| Outcome::Deferred { send_at: t, wait }));
             };
-            if rules.on_cap == OnCap::Drop {
-                return Err(Reason::Capped(v.rule));
+            if rules.on_guide_full == OnCap::Drop {
+                return Err(Reason::GuideFull(full));
             }
-            if v.retry_at > latest {
-                return Err(Reason::CappedTooLong { rule: v.rule, max_defer_hours: rules.max_defer_hours });
+            // The guide's next day, from its start: quiet hours (checked
+            // again above) then move it to the morning, the member's.
+            let next_day = self.calendar.start_of(date_of_day(full.day + 1));
+            if next_day > latest {
+                return Err(Reason::GuideFullTooLong { full, max_defer_hours: rules.max_defer_hours });
             }
-            wait.get_or_insert(Wait::Capped(v.rule));
-            t = v.retry_at;
+            wait.get_or_insert(Wait::GuideFull(full));
+            t = next_day;
         }
         Err(Reason::NoSlotFound { max_defer_hours: rules.max_defer_hours })
     }
@@ -419,6 +500,7 @@ mod tests {
             max_defer_hours: 48,
             coupon_budget_per_day: None,
             fallback_channels: Vec::new(),
+            on_guide_full: OnCap::Defer,
         };
         dropper.insert("dormant-recall".to_string(), drop);
         let mut g = Governor::new(
@@ -482,6 +564,7 @@ mod tests {
             max_defer_hours: 48,
             coupon_budget_per_day: Some(5_000),
             fallback_channels: Vec::new(),
+            on_guide_full: OnCap::Defer,
         };
         let rules = HashMap::from([("birthday-tiered".to_string(), budget)]);
         let mut g = Governor::new(GovernancePolicy::default(), rules, BrandCalendar::default());
@@ -518,6 +601,7 @@ mod tests {
                 max_defer_hours: 48,
                 coupon_budget_per_day: None,
                 fallback_channels: fallback.iter().map(|c| c.to_string()).collect(),
+                on_guide_full: OnCap::Defer,
             };
             Governor::new(
                 GovernancePolicy { holdout_percent: 0.0, ..Default::default() },

@@ -15,9 +15,9 @@ use std::fmt;
 use chrono_tz::Tz;
 
 use super::caps::Rule;
-use crate::calendar::BrandCalendar;
+use crate::calendar::{date_of_day, BrandCalendar};
 use crate::member_base::Unreachable;
-use crate::model::{Decision, DecisionStatus, Fen, Millis, Proposal};
+use crate::model::{Day, Decision, DecisionStatus, Fen, Millis, Proposal};
 
 /// What becomes of a proposed touch. Borrows the names it gives (a channel,
 /// the winning strategy) until it is worded.
@@ -51,6 +51,25 @@ pub enum Reason<'a> {
     OverBudget { budget: Fen, spent: Fen },
     /// Neither the touch's channel nor a fallback reaches the member: why, on its channel.
     Unreachable { channel: &'a str, why: Unreachable },
+    /// A staff task whose guide had left by the run instant, and no store
+    /// fallback nor HQ account who is there to take it.
+    GuideLeft { guide: &'a str, left_on: Day, store: &'a str },
+    /// A staff task for a guide whose day is full, and the strategy drops those.
+    GuideFull(GuideFull<'a>),
+    /// A staff task for a guide whose days are full until after the
+    /// strategy's longest deferral.
+    GuideFullTooLong { full: GuideFull<'a>, max_defer_hours: u32 },
+}
+
+/// A guide with as many staff tasks on a brand-local day as they take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuideFull<'a> {
+    /// The guide the task would go to (a fallback, when the member's own left).
+    pub guide: &'a str,
+    /// The tasks they have that day already.
+    pub tasks: u32,
+    /// The day, in the brand's calendar.
+    pub day: Day,
 }
 
 /// What first made a deferred touch wait.
@@ -60,6 +79,8 @@ pub enum Wait<'a> {
     QuietHours(Tz),
     /// A fatigue cap or the WeCom limit.
     Capped(Rule<'a>),
+    /// The guide's day is full.
+    GuideFull(GuideFull<'a>),
 }
 
 /// Every reason naming a fatigue cap starts with this, and every reason
@@ -69,6 +90,60 @@ const WECOM_LIMIT: &str = "WeCom limit:";
 /// Every reason naming a channel that cannot reach the member starts with
 /// this: the summary counts them ([`unreachable`]).
 const UNREACHABLE: &str = "unreachable:";
+
+/// Every reason about a guide starts with this: the summary counts them by
+/// kind ([`guide_reason_kind`]), not by guide (a brand has thousands).
+const GUIDE: &str = "guide ";
+/// What a left guide's reason says after the guide and the day: the task
+/// went to someone else, or to no one.
+const GOES_TO: &str = ": task goes to ";
+const NO_ONE: &str = ": no one to take the task";
+/// What a full guide's reason says after the guide, and how it ends.
+const HAS: &str = " has ";
+const ALREADY: &str = " already";
+
+/// Who took the task of a guide who left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Taker<'a> {
+    /// The fallback guide of the member's store.
+    StoreFallback { store: &'a str },
+    /// The brand's HQ account.
+    Hq,
+}
+
+/// The words a dispatched or deferred staff task's reason starts with when
+/// it went to `to` because `guide` left on `left_on`:
+/// `guide G0101 left on 2026-02-28: task goes to G0100 (store S01's fallback)`.
+pub fn reassigned_note(guide: &str, left_on: Day, to: &str, taker: Taker<'_>) -> String {
+    let whose = match taker {
+        Taker::StoreFallback { store } => format!("store {store}'s fallback"),
+        Taker::Hq => "the brand's HQ account".to_string(),
+    };
+    format!("{GUIDE}{guide} left on {}{GOES_TO}{to} ({whose})", date_of_day(left_on))
+}
+
+/// A reason about a guide — left, or at capacity — without the guide, the
+/// day or the count: what the summary counts, so that 12,000 guides make
+/// three lines, not thousands. `None` for any other reason.
+pub fn guide_reason_kind(reason: &str) -> Option<&'static str> {
+    // Its first part: what follows "; " is what the touch waited for, or
+    // that it found no slot.
+    let about_guide = reason.split("; ").next()?.strip_prefix(GUIDE)?;
+    if about_guide.contains(GOES_TO) {
+        let to_hq = about_guide.ends_with("(the brand's HQ account)");
+        Some(if to_hq {
+            "guide left: task goes to the HQ account"
+        } else {
+            "guide left: task goes to the store's fallback"
+        })
+    } else if about_guide.contains(NO_ONE) {
+        Some("guide left: no one to take the task")
+    } else if about_guide.contains(HAS) && about_guide.ends_with(ALREADY) {
+        Some("guide at daily task capacity")
+    } else {
+        None
+    }
+}
 
 /// Whether a recorded decision was suppressed because its channel (and every
 /// fallback) could not reach the member, from its status and reason.
@@ -196,6 +271,15 @@ impl fmt::Display for Reason<'_> {
                 write!(f, "budget: {} yuan of coupons a day, {} yuan spent", budget / 100, spent / 100)
             }
             Reason::Unreachable { channel, why } => write!(f, "{UNREACHABLE} {}", why.on(channel)),
+            Reason::GuideLeft { guide, left_on, store } => write!(
+                f,
+                "{GUIDE}{guide} left on {}{NO_ONE} (no active fallback for store {store}, no active HQ account)",
+                date_of_day(*left_on)
+            ),
+            Reason::GuideFull(full) => write!(f, "{full}"),
+            Reason::GuideFullTooLong { full, max_defer_hours } => {
+                write!(f, "{full}; no slot within {max_defer_hours}h")
+            }
         }
     }
 }
@@ -205,7 +289,15 @@ impl fmt::Display for Wait<'_> {
         match self {
             Wait::QuietHours(tz) => write!(f, "quiet hours in {}", tz.name()),
             Wait::Capped(rule) => write!(f, "{rule}"),
+            Wait::GuideFull(full) => write!(f, "{full}"),
         }
+    }
+}
+
+impl fmt::Display for GuideFull<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tasks = if self.tasks == 1 { "task" } else { "tasks" };
+        write!(f, "{GUIDE}{}{HAS}{} {tasks} on {}{ALREADY}", self.guide, self.tasks, date_of_day(self.day))
     }
 }
 
@@ -233,6 +325,9 @@ mod tests {
     const WECOM_MONTH: Rule<'static> = Rule::Touches { max: 4, hours: 720, channel: Some("wecom") };
     const GAP: Rule<'static> = Rule::Gap { hours: 48 };
     const PLATFORM: Rule<'static> = Rule::Wecom { limit: 31, period: "this month" };
+    /// 2026-03-01, and the day before.
+    const MARCH_1: Day = 20_513;
+    const FULL: GuideFull<'static> = GuideFull { guide: "G0101", tasks: 30, day: MARCH_1 };
 
     /// One reason of each kind, with the text decisions have always stored for it.
     fn every_reason() -> Vec<(Reason<'static>, &'static str)> {
@@ -255,7 +350,42 @@ mod tests {
             ),
             (Reason::NoSlotFound { max_defer_hours: 48 }, "no slot found within 48h"),
             (Reason::OverBudget { budget: 5_099, spent: 4_000 }, "budget: 50 yuan of coupons a day, 40 yuan spent"),
+            (
+                Reason::GuideLeft { guide: "G0101", left_on: MARCH_1 - 1, store: "S01" },
+                "guide G0101 left on 2026-02-28: no one to take the task \
+                 (no active fallback for store S01, no active HQ account)",
+            ),
+            (Reason::GuideFull(FULL), "guide G0101 has 30 tasks on 2026-03-01 already"),
+            (
+                Reason::GuideFullTooLong { full: FULL, max_defer_hours: 48 },
+                "guide G0101 has 30 tasks on 2026-03-01 already; no slot within 48h",
+            ),
         ]
+    }
+
+    #[test]
+    fn reasons_about_guides_are_counted_by_kind_not_by_guide_or_day() {
+        let kinds: Vec<(String, Option<&str>)> = every_reason()
+            .into_iter()
+            .map(|(_, text)| (text.to_string(), guide_reason_kind(text)))
+            .filter(|(_, kind)| kind.is_some())
+            .collect();
+        let no_one = Some("guide left: no one to take the task");
+        let full = Some("guide at daily task capacity");
+        assert_eq!(kinds.iter().map(|(_, k)| *k).collect::<Vec<_>>(), [no_one, full, full], "{kinds:?}");
+        let store = reassigned_note("G0101", MARCH_1 - 1, "G0100", Taker::StoreFallback { store: "S01" });
+        assert_eq!(store, "guide G0101 left on 2026-02-28: task goes to G0100 (store S01's fallback)");
+        assert_eq!(guide_reason_kind(&store), Some("guide left: task goes to the store's fallback"));
+        let hq = reassigned_note("G0101", MARCH_1 - 1, "HQ", Taker::Hq);
+        assert_eq!(hq, "guide G0101 left on 2026-02-28: task goes to HQ (the brand's HQ account)");
+        assert_eq!(guide_reason_kind(&hq), Some("guide left: task goes to the HQ account"));
+        let deferred = Outcome::Deferred { send_at: 0, wait: Wait::GuideFull(FULL) };
+        let text = deferred.reason_text(&BrandCalendar::default()).unwrap();
+        assert!(text.starts_with("guide G0101 has 30 tasks on 2026-03-01 already; sends at "), "{text}");
+        assert_eq!(guide_reason_kind("guidelines: a plugin's words"), None);
+        let one = GuideFull { tasks: 1, ..FULL };
+        assert_eq!(one.to_string(), "guide G0101 has 1 task on 2026-03-01 already");
+        assert_eq!(guide_reason_kind(&one.to_string()), full);
     }
 
     #[test]

@@ -32,6 +32,12 @@ pub struct GovernancePolicy {
     /// How far past the run instant a deferred touch may be sent; beyond it,
     /// suppressed.
     pub max_defer_hours: u32,
+    /// What becomes of a staff task for a guide who has a full day of tasks
+    /// (a per-strategy default, like `on_cap`).
+    pub on_guide_full: OnCap,
+    /// `[governance.guides]`: who takes a left guide's tasks, and how many
+    /// tasks a guide takes a day.
+    pub guides: GuidesPolicy,
 }
 
 impl Default for GovernancePolicy {
@@ -54,6 +60,8 @@ impl Default for GovernancePolicy {
             holdout_percent: 10.0,
             on_cap: OnCap::Defer,
             max_defer_hours: 48,
+            on_guide_full: OnCap::Defer,
+            guides: GuidesPolicy::default(),
         }
     }
 }
@@ -163,7 +171,26 @@ fn hhmm_out<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.format("%H:%M").to_string())
 }
 
-/// What happens to a touch a cap stops.
+/// Store guides as people (`[governance.guides]`): a staff task for a
+/// member whose guide has left goes to the member's store's fallback, else
+/// to the brand's HQ account; a guide takes at most so many tasks a day.
+/// Nothing is set by default: without guides.csv every guide is there and
+/// takes any number of tasks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuidesPolicy {
+    /// Staff tasks a guide takes a brand-local day when guides.csv gives
+    /// them no `daily_task_capacity` (or does not list them); none: no limit.
+    pub default_daily_capacity: Option<u32>,
+    /// The guide id of the brand's HQ account, which takes a left guide's
+    /// tasks when the member's store has no fallback who is there.
+    pub hq_account: Option<String>,
+    /// Per store id, the guide who takes the tasks of the store's guides who left.
+    pub store_fallback: BTreeMap<String, String>,
+}
+
+/// What happens to a touch a cap stops (`on_cap`), or to a staff task for
+/// a guide whose day is full (`on_guide_full`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnCap {
@@ -186,11 +213,16 @@ pub struct StrategyRules {
     pub coupon_budget_per_day: Option<i64>,
     /// Channels tried in order when the member cannot be reached on a touch's own.
     pub fallback_channels: Vec<String>,
+    /// What becomes of its staff tasks for a guide whose day is full:
+    /// deferred to the next day the guide has room (within
+    /// `max_defer_hours`), or dropped.
+    pub on_guide_full: OnCap,
 }
 
 impl GovernancePolicy {
     /// What the types cannot say, checked when the config loads: the holdout
-    /// within 0–100 and no fatigue window of 0 hours. `Err` names the key.
+    /// within 0–100, no fatigue window of 0 hours, and the guides' fallbacks
+    /// guide ids. `Err` names the key.
     pub fn check(&self) -> Result<(), String> {
         if !(0.0..=100.0).contains(&self.holdout_percent) {
             return Err(format!("governance.holdout_percent {} is not within 0–100", self.holdout_percent));
@@ -198,12 +230,32 @@ impl GovernancePolicy {
         if self.fatigue.window_hours == 0 || self.fatigue.channels.values().any(|c| c.window_hours == 0) {
             return Err("governance.fatigue windows must be at least 1 hour".to_string());
         }
-        Ok(())
+        self.guides.check()
     }
 
     /// The rank of a strategy in arbitration: lower wins.
     pub fn rank<'s>(&self, strategy: &'s str) -> (usize, &'s str) {
         let listed = self.priority.iter().position(|id| id == strategy).unwrap_or(self.priority.len());
         (listed, strategy)
+    }
+}
+
+impl GuidesPolicy {
+    /// No guide id that is empty or over the import's id limit: such a
+    /// fallback could never be a guide.
+    fn check(&self) -> Result<(), String> {
+        let max = crate::import::columns::MAX_ID_BYTES;
+        let named = self.hq_account.iter().map(|id| ("governance.guides.hq_account".to_string(), id));
+        let fallbacks =
+            self.store_fallback.iter().map(|(store, id)| (format!("governance.guides.store_fallback.{store}"), id));
+        for (key, id) in named.chain(fallbacks) {
+            if id.trim().is_empty() {
+                return Err(format!("{key} is empty: name a guide id"));
+            }
+            if id.len() > max {
+                return Err(format!("{key} is {} bytes long; a guide id is at most {max} bytes", id.len()));
+            }
+        }
+        Ok(())
     }
 }

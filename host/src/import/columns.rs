@@ -12,7 +12,7 @@
 use std::borrow::Cow;
 
 use crate::calendar::{parse_date, parse_instant, BrandCalendar};
-use crate::model::{Event, Fen, Member, Order, OrderChannel, Product, MAX_AMOUNT_FEN};
+use crate::model::{Event, Fen, Guide, Member, Order, OrderChannel, Product, MAX_AMOUNT_FEN};
 
 use super::RowError;
 
@@ -31,6 +31,9 @@ pub const MAX_ATTRS_BYTES: usize = 4_096;
 pub const MAX_TAGS_BYTES: usize = 1_024;
 /// One tag.
 pub const MAX_TAG_BYTES: usize = 64;
+/// The most staff tasks a guide's `daily_task_capacity` may allow: each is
+/// confirmed by hand, so more than this is a typo, not a guide.
+pub const MAX_DAILY_TASKS: u32 = 10_000;
 
 /// What a column holds, which decides the JSON types the ingest API takes for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,6 +104,16 @@ pub const PRODUCT_COLUMNS: &[Column] = &[
     column("price", Number, MAX_VALUE_BYTES),
     column("launched_at", Text, MAX_VALUE_BYTES),
     column("tags", Text, MAX_TAGS_BYTES),
+];
+
+/// guides.csv's columns, the id first.
+pub const GUIDE_COLUMNS: &[Column] = &[
+    column("guide_id", Text, MAX_ID_BYTES),
+    column("store_id", Text, MAX_ID_BYTES),
+    column("name", Text, MAX_NAME_BYTES),
+    column("status", Text, MAX_VALUE_BYTES),
+    column("left_at", Text, MAX_VALUE_BYTES),
+    column("daily_task_capacity", Number, MAX_VALUE_BYTES),
 ];
 
 /// One record's fields, wherever they come from: a CSV row or a JSON object.
@@ -221,6 +234,25 @@ pub(crate) fn product(r: &Record<'_>) -> Result<Product, RowError> {
     })
 }
 
+/// A guide: `status` is `active` or `left`, and `left_at` is set exactly
+/// when the guide left — a row saying both, or neither, is refused rather
+/// than guessed at.
+pub(crate) fn guide(r: &Record<'_>) -> Result<Guide, RowError> {
+    let (id, store_id, name) = (r.required("guide_id")?, r.required("store_id")?, r.text("name")?);
+    let left = r.parsed("status", parse_status)?;
+    let left_at = r.parsed_optional("left_at", parse_instant)?;
+    let mismatch = match (left, left_at) {
+        (true, None) => Some("is empty: a guide whose status is `left` needs the instant they left"),
+        (false, Some(_)) => Some("is set, but the status is `active` (a guide who left has status `left`)"),
+        _ => None,
+    };
+    if let Some(message) = mismatch {
+        return Err(r.error(r.column("left_at"), message.to_string()));
+    }
+    let daily_task_capacity = r.parsed_optional("daily_task_capacity", parse_capacity)?;
+    Ok(Guide { id, store_id, name, left_at, daily_task_capacity })
+}
+
 /// A value as error messages quote it: in backticks, cut short when long.
 pub(crate) fn shown(text: &str) -> String {
     const SHOWN_CHARS: usize = 64;
@@ -280,6 +312,22 @@ pub fn parse_yuan(text: &str) -> Result<Fen, String> {
         return Err(too_large());
     }
     Ok(amount)
+}
+
+/// `left`: true; `active`: false.
+fn parse_status(text: &str) -> Result<bool, String> {
+    match text {
+        "active" => Ok(false),
+        "left" => Ok(true),
+        _ => Err(format!("{} is not `active` or `left`", shown(text))),
+    }
+}
+
+fn parse_capacity(text: &str) -> Result<u32, String> {
+    match text.parse::<u32>() {
+        Ok(n) if n <= MAX_DAILY_TASKS => Ok(n),
+        _ => Err(format!("{} is not a number of tasks a day from 0 to {MAX_DAILY_TASKS}", shown(text))),
+    }
 }
 
 fn parse_attrs(text: &str) -> Result<String, String> {

@@ -29,6 +29,7 @@ pub fn parse_json(kind: RecordKind, body: &str) -> Result<ParsedImport, ImportRe
         RecordKind::Orders => (lines.orders, data.orders) = rows(kind, &objects, columns::order, &mut errors),
         RecordKind::Events => (lines.events, data.events) = rows(kind, &objects, columns::event, &mut errors),
         RecordKind::Products => (lines.products, data.products) = rows(kind, &objects, columns::product, &mut errors),
+        RecordKind::Guides => (lines.guides, data.guides) = rows(kind, &objects, columns::guide, &mut errors),
     }
     check_unique_ids(&parsed, &mut errors);
     if errors.is_empty() {

@@ -1,6 +1,6 @@
 //! Reads the CSV contract (`members.csv`, `orders.csv`, `events.csv`,
-//! `products.csv`) into a [`ParsedImport`]; [`parse_json`] reads the same
-//! records sent as JSON.
+//! `products.csv`, `guides.csv`) into a [`ParsedImport`]; [`parse_json`]
+//! reads the same records sent as JSON.
 //!
 //! Policy: an import is all or nothing. Every row of every file is checked
 //! first; if any row is bad, the whole import is refused with an error for
@@ -32,6 +32,8 @@ pub const ORDERS_CSV: &str = "orders.csv";
 pub const EVENTS_CSV: &str = "events.csv";
 /// The products file (columns: [`columns::PRODUCT_COLUMNS`]).
 pub const PRODUCTS_CSV: &str = "products.csv";
+/// The guides file (columns: [`columns::GUIDE_COLUMNS`]); optional, like every file.
+pub const GUIDES_CSV: &str = "guides.csv";
 
 /// How many row errors an import reports before summarising the rest.
 pub const MAX_REPORTED_ERRORS: usize = 50;
@@ -47,13 +49,16 @@ pub enum RecordKind {
     Events,
     /// `products.csv`: what the brand sells, and when each launched.
     Products,
+    /// `guides.csv`: the store guides staff tasks go to, who left, and how
+    /// many tasks a day each can take.
+    Guides,
 }
 
 impl RecordKind {
     /// Every kind, in the order an import reads them (members first: the
     /// others refer to them).
-    pub const ALL: [RecordKind; 4] =
-        [RecordKind::Members, RecordKind::Orders, RecordKind::Events, RecordKind::Products];
+    pub const ALL: [RecordKind; 5] =
+        [RecordKind::Members, RecordKind::Orders, RecordKind::Events, RecordKind::Products, RecordKind::Guides];
 
     /// `members`, `orders`…: the kind as the ingest API's routes and JSON errors name it.
     pub fn name(self) -> &'static str {
@@ -62,6 +67,7 @@ impl RecordKind {
             RecordKind::Orders => "orders",
             RecordKind::Events => "events",
             RecordKind::Products => "products",
+            RecordKind::Guides => "guides",
         }
     }
 
@@ -72,6 +78,7 @@ impl RecordKind {
             RecordKind::Orders => ORDERS_CSV,
             RecordKind::Events => EVENTS_CSV,
             RecordKind::Products => PRODUCTS_CSV,
+            RecordKind::Guides => GUIDES_CSV,
         }
     }
 
@@ -82,6 +89,7 @@ impl RecordKind {
             RecordKind::Orders => columns::ORDER_COLUMNS,
             RecordKind::Events => columns::EVENT_COLUMNS,
             RecordKind::Products => columns::PRODUCT_COLUMNS,
+            RecordKind::Guides => columns::GUIDE_COLUMNS,
         }
     }
 
@@ -201,6 +209,7 @@ struct SourceLines {
     orders: Vec<u64>,
     events: Vec<u64>,
     products: Vec<u64>,
+    guides: Vec<u64>,
 }
 
 impl SourceLines {
@@ -210,6 +219,7 @@ impl SourceLines {
             RecordKind::Orders => &self.orders,
             RecordKind::Events => &self.events,
             RecordKind::Products => &self.products,
+            RecordKind::Guides => &self.guides,
         }
     }
 }
@@ -284,7 +294,7 @@ impl ParsedImport {
     }
 }
 
-/// Reads and checks all four files in `dir`.
+/// Reads and checks every file of the contract in `dir`.
 pub fn read_dir(dir: &Path) -> Result<ParsedImport, ImportRefused> {
     let whole_folder = |message: String| ImportRefused {
         errors: vec![csv_file::csv_error(&dir.display().to_string(), 0, None, message)],
@@ -307,9 +317,12 @@ pub fn read_dir(dir: &Path) -> Result<ParsedImport, ImportRefused> {
     let read = csv_file::read_file(dir, RecordKind::Products, columns::product, files, &mut errors);
     (parsed.lines.products, parsed.data.products) = (read.lines, read.records);
     parsed.columns.insert(RecordKind::Products, read.columns);
+    let read = csv_file::read_file(dir, RecordKind::Guides, columns::guide, files, &mut errors);
+    (parsed.lines.guides, parsed.data.guides) = (read.lines, read.records);
+    parsed.columns.insert(RecordKind::Guides, read.columns);
     if parsed.files.is_empty() && errors.is_empty() {
         return Err(whole_folder(format!(
-            "no {MEMBERS_CSV}, {ORDERS_CSV}, {EVENTS_CSV} or {PRODUCTS_CSV} in this folder"
+            "no {MEMBERS_CSV}, {ORDERS_CSV}, {EVENTS_CSV}, {PRODUCTS_CSV} or {GUIDES_CSV} in this folder"
         )));
     }
     check_unique_ids(&parsed, &mut errors);
@@ -324,11 +337,12 @@ pub fn read_dir(dir: &Path) -> Result<ParsedImport, ImportRefused> {
 /// an error naming both.
 fn check_unique_ids(parsed: &ParsedImport, errors: &mut Vec<RowError>) {
     let d = &parsed.data;
-    let ids: [(RecordKind, Vec<&str>); 4] = [
+    let ids: [(RecordKind, Vec<&str>); 5] = [
         (RecordKind::Members, d.members.iter().map(|m| m.id.as_str()).collect()),
         (RecordKind::Orders, d.orders.iter().map(|o| o.id.as_str()).collect()),
         (RecordKind::Events, d.events.iter().map(|e| e.id.as_str()).collect()),
         (RecordKind::Products, d.products.iter().map(|p| p.sku.as_str()).collect()),
+        (RecordKind::Guides, d.guides.iter().map(|g| g.id.as_str()).collect()),
     ];
     for (kind, ids) in ids {
         let lines = parsed.lines.of(kind);

@@ -75,6 +75,7 @@ impl MemberBase {
             events,
             products,
             categories: categories.names,
+            guides: data.guides.into_iter().map(|g| (g.id.clone(), g)).collect(),
         }
     }
 }

@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 
 use crate::calendar::BrandCalendar;
 use crate::keyed;
-use crate::model::{DataSet, Day, Event, Fen, Member, Millis, Order, Product};
+use crate::model::{DataSet, Day, Event, Fen, Guide, Member, Millis, Order, Product};
 
 mod build;
 pub mod reachability;
@@ -119,6 +119,8 @@ pub struct MemberBase {
     /// Sorted by launch instant.
     products: Vec<ProductRow>,
     categories: Vec<String>,
+    /// guides.csv's guides by id (Fx: looked up for every staff task decided).
+    guides: FxHashMap<String, Guide>,
     /// (day joined, member).
     pub by_joined_day: DayIndex,
     /// (day they added the brand on WeCom, member), for those who did: the
@@ -220,6 +222,17 @@ impl MemberBase {
     /// The latest order in the data, whoever placed it.
     pub fn last_order_at(&self) -> Option<Millis> {
         self.order_rows.iter().map(|o| o.at).max()
+    }
+
+    /// The guide with this id as guides.csv has them; `None` for a guide it
+    /// does not list (such a guide is taken as active).
+    pub fn guide(&self, id: &str) -> Option<&Guide> {
+        self.guides.get(id)
+    }
+
+    /// The store of the member with this id; `None` for an unknown member.
+    pub fn store_of(&self, member_id: &str) -> Option<&str> {
+        Some(&self.member(self.index_of(member_id)?).member.store_id)
     }
 
     /// The name of a category, from its index in an order or product row.

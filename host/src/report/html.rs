@@ -59,6 +59,7 @@ pub fn render_html(report: &SimulationReport) -> String {
     );
     overview(&mut out, &report.overall);
     charts_section(&mut out, report);
+    guide_tasks_section(&mut out, report);
     backtest_section(&mut out, report);
     reasons_section(&mut out, report);
     let r = &report.referrals;
@@ -169,6 +170,32 @@ fn charts_section(out: &mut String, report: &SimulationReport) {
     out.push_str(r#"<h3>每位会员的触达次数 · Touches per member (members touched at least once)</h3>"#);
     out.push_str(&charts::columns("Members by number of touches", &labels, &values));
     out.push_str("</section>");
+}
+
+/// Staff tasks per guide per day: a histogram of guide-days and the
+/// busiest ones, which read the same at 10 guides and at 12,000.
+fn guide_tasks_section(out: &mut String, report: &SimulationReport) {
+    let g = &report.guide_tasks;
+    if g.tasks == 0 {
+        return;
+    }
+    let _ = write!(
+        out,
+        r#"<h2>导购任务 · Staff tasks per guide per day</h2><section class="panel"><p>{} tasks to {} guides on {} guide-days (a guide-day: one guide's tasks sent on one day).</p>"#,
+        format::count(g.tasks),
+        format::count(g.guides),
+        format::count(g.guide_days)
+    );
+    let labels: Vec<String> = g.histogram.iter().map(|b| b.tasks_a_day.clone()).collect();
+    let values: Vec<f64> = g.histogram.iter().map(|b| b.guide_days as f64).collect();
+    out.push_str(&charts::columns("Guide-days by the tasks sent that day", &labels, &values));
+    out.push_str(
+        r#"<h3>最忙的导购日 · Busiest guide-days</h3><table><tr><th>guide 导购</th><th>date</th><th>tasks</th></tr>"#,
+    );
+    for b in &g.busiest {
+        let _ = write!(out, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&b.guide), b.date, b.tasks);
+    }
+    out.push_str("</table></section>");
 }
 
 fn backtest_section(out: &mut String, report: &SimulationReport) {

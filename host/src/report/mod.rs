@@ -4,10 +4,12 @@
 
 mod charts;
 pub mod format;
+mod guide_tasks;
 mod html;
 pub(crate) mod lines;
 mod summary;
 
+pub use guide_tasks::{BusiestDay, GuideDayBucket, GuideDays, GuideTasks};
 pub use html::render_html;
 pub use lines::run_json;
 pub use summary::{StrategyTotals, Summary};
@@ -45,6 +47,8 @@ pub struct SimulationReport {
     pub strategies: BTreeMap<String, Section>,
     /// Members by the number of touches they were sent, over all strategies.
     pub touches_per_member: Vec<Bucket>,
+    /// Staff tasks per guide per day: a histogram and the busiest guide-days.
+    pub guide_tasks: GuideTasks,
     /// Group-buy joins in the simulated period, and who they brought.
     pub referrals: ReferralTotals,
     /// Plugins refused and configs rejected.
@@ -131,6 +135,7 @@ impl SimulationReport {
                 .into_iter()
                 .map(|(touches, members)| Bucket { touches, members })
                 .collect(),
+            guide_tasks: summary.guide_days.totals(),
             referrals: ReferralTotals {
                 joins: referrals.joins(),
                 referrers: referrals.by_referrer.len() as u64,

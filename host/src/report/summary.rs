@@ -6,8 +6,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::guide_tasks::GuideDays;
 use super::lines::yuan;
-use crate::model::{Day, Decision, DecisionStatus, RunOutcome, RunRecord};
+use crate::calendar::BrandCalendar;
+use crate::model::{ActionKind, Day, Decision, DecisionStatus, RunOutcome, RunRecord};
 
 /// Per-strategy totals over many runs.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -66,6 +68,10 @@ pub struct Summary {
     pub strategies: BTreeMap<String, StrategyTotals>,
     /// Touches sent to each member, over all strategies.
     pub touches_per_member: HashMap<String, u32>,
+    /// Staff tasks sent to each guide on each day they are sent.
+    pub guide_days: GuideDays,
+    /// The brand's calendar, which those days are in.
+    calendar: BrandCalendar,
 }
 
 /// A reason without its particulars ("…; sends at …", the day a member
@@ -74,6 +80,9 @@ fn reason_kind(reason: &str) -> &str {
     let kind = reason.split("; ").next().unwrap_or(reason);
     // "unreachable: deleted the brand on WeCom on 2026-05-03",
     // "by sms: wecom cannot reach the member (…)": counted without the day or why.
+    if let Some(about_guide) = crate::governance::guide_reason_kind(kind) {
+        return about_guide;
+    }
     if !kind.starts_with("unreachable:") && !kind.starts_with("by ") {
         return kind;
     }
@@ -81,6 +90,12 @@ fn reason_kind(reason: &str) -> &str {
 }
 
 impl Summary {
+    /// An empty summary whose days are `calendar`'s (the default: the
+    /// default time zone's).
+    pub fn new(calendar: BrandCalendar) -> Self {
+        Summary { calendar, ..Default::default() }
+    }
+
     /// Counts a run record into its strategy's totals.
     pub fn add_run(&mut self, run: &RunRecord) {
         let t = self.strategies.entry(run.strategy.clone()).or_default();
@@ -121,6 +136,9 @@ impl Summary {
             }
             *t.sent_by_day.entry(d.day).or_default() += 1;
             *self.touches_per_member.entry(d.member_id.clone()).or_default() += 1;
+        }
+        if let (Some(send_at), ActionKind::StaffTask, Some(guide)) = (d.planned_send_at(), d.action, &d.guide_id) {
+            self.guide_days.add(guide, self.calendar.day_of(send_at));
         }
     }
 
@@ -244,6 +262,10 @@ impl Summary {
         if !overall_unreachable.is_empty() {
             let by: Vec<String> = overall_unreachable.iter().map(|(c, n)| format!("{c} {n}")).collect();
             let _ = writeln!(out, "\nunreachable by channel (no fallback reached them): {}", by.join(", "));
+        }
+        let guide_lines = self.guide_days.totals().lines();
+        if !guide_lines.is_empty() {
+            let _ = write!(out, "\n{guide_lines}");
         }
         if !reasons.is_empty() {
             out.push_str("\nnot sent now (or not on their own channel), and why:\n");

@@ -89,6 +89,7 @@ fn capped_member(run: Millis) -> (MemberBase, Governor) {
         max_defer_hours: 48,
         coupon_budget_per_day: None,
         fallback_channels: Vec::new(),
+        on_guide_full: OnCap::Defer,
     };
     let mut governor =
         Governor::new(GovernancePolicy::default(), HashMap::from([(STRATEGY.into(), rules)]), base.calendar);

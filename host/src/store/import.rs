@@ -31,7 +31,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 pub use super::marker::{Discarded, ImportInProgress, ImportInterrupted};
-use super::records::{key, EVENT, MEMBER, ORDER, PRODUCT};
+use super::records::{key, EVENT, GUIDE, MEMBER, ORDER, PRODUCT};
 use super::Store;
 use crate::import::{ImportRefused, ImportSource, ParsedImport, RecordKind, MEMBERS_CSV};
 use crate::model::DataSet;
@@ -57,7 +57,7 @@ pub struct ImportCounts {
     pub unchanged: u64,
 }
 
-/// What an import did, for each of the four files. A completed interrupted
+/// What an import did, for each of the files. A completed interrupted
 /// import counts against the store as it was before that import began.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
@@ -69,12 +69,14 @@ pub struct ImportReport {
     pub events: ImportCounts,
     /// Of the product records (`products.csv`, or an ingest request's products).
     pub products: ImportCounts,
+    /// Of the guide records (`guides.csv`, or an ingest request's guides).
+    pub guides: ImportCounts,
 }
 
 impl ImportReport {
     /// Whether any record was new or changed: false when the same data was imported again.
     pub fn changed_anything(&self) -> bool {
-        [self.members, self.orders, self.events, self.products].iter().any(|c| c.new + c.changed > 0)
+        [self.members, self.orders, self.events, self.products, self.guides].iter().any(|c| c.new + c.changed > 0)
     }
 }
 
@@ -148,6 +150,7 @@ impl Store {
                 u,
                 progress,
             )?,
+            guides: self.stage(GUIDE, RecordKind::Guides, data.guides.iter().map(|g| (&g.id, g)), u, progress)?,
         };
         self.db.flush().context("flushing the import to disk")?;
         self.records.remove(IMPORT_MARKER)?;
@@ -239,6 +242,7 @@ impl Store {
             orders: by_id(data.orders, |o| &o.id),
             events: by_id(data.events, |e| &e.id),
             products: by_id(data.products, |p| &p.sku),
+            guides: by_id(data.guides, |g| &g.id),
         })
     }
 

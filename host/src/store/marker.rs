@@ -21,6 +21,10 @@ pub struct ImportInProgress {
     pub started_at: Millis,
     /// Records of each kind: members, orders, events, products.
     pub records: [u64; 4],
+    /// Guide records: a field of its own, so a marker written before
+    /// guides.csv existed still reads (as 0).
+    #[serde(default)]
+    pub guides: u64,
 }
 
 impl ImportInProgress {
@@ -34,7 +38,8 @@ impl ImportInProgress {
             }
             request => request.to_string(),
         };
-        Ok(ImportInProgress { fingerprint: fingerprint(d)?, source, started_at, records })
+        let guides = d.guides.len() as u64;
+        Ok(ImportInProgress { fingerprint: fingerprint(d)?, source, started_at, records, guides })
     }
 }
 
@@ -43,9 +48,10 @@ impl fmt::Display for ImportInProgress {
         let started = chrono::DateTime::from_timestamp_millis(self.started_at)
             .map_or_else(|| self.started_at.to_string(), |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
         let [m, o, e, p] = self.records;
+        let guides = if self.guides > 0 { format!(", {} guides", self.guides) } else { String::new() };
         write!(
             f,
-            "the import of {} started {started} ({m} members, {o} orders, {e} events, {p} products; sha256 {})",
+            "the import of {} started {started} ({m} members, {o} orders, {e} events, {p} products{guides}; sha256 {})",
             self.source,
             &self.fingerprint[..16.min(self.fingerprint.len())]
         )
@@ -120,5 +126,11 @@ fn fingerprint(data: &DataSet) -> anyhow::Result<String> {
     add(&mut hash, b'o', &data.orders, &mut buffer)?;
     add(&mut hash, b'e', &data.events, &mut buffer)?;
     add(&mut hash, b'p', &data.products, &mut buffer)?;
+    // Only when there are guides: an import without any keeps the
+    // fingerprint it had before guides.csv existed, so an import interrupted
+    // under an earlier canvas is still known as the same one.
+    if !data.guides.is_empty() {
+        add(&mut hash, b'g', &data.guides, &mut buffer)?;
+    }
     Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }

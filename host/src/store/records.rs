@@ -1,8 +1,8 @@
 //! The `records` tree: what the brand imported, and the events the host
 //! itself produced.
 //!
-//! - `m/`, `o/`, `e/`, `p/` followed by the record's id → a [`Member`],
-//!   [`Order`], [`Event`] or [`Product`], postcard-encoded. Keyed by id, so
+//! - `m/`, `o/`, `e/`, `p/`, `g/` followed by the record's id → a [`Member`],
+//!   [`Order`], [`Event`], [`Product`] or [`Guide`], postcard-encoded. Keyed by id, so
 //!   importing a record again replaces it (see [`super::import`]); one tree
 //!   with a prefix per kind, so an import writes all its kinds in one sled
 //!   batch.
@@ -24,13 +24,14 @@ use serde::de::DeserializeOwned;
 
 use super::ledger::{self, Page};
 use super::{decode, Store};
-use crate::model::{DataSet, Event, Member, Order, Product};
+use crate::model::{DataSet, Event, Guide, Member, Order, Product};
 use crate::parallel::{self, all_cores};
 
 pub(super) const MEMBER: &[u8] = b"m/";
 pub(super) const ORDER: &[u8] = b"o/";
 pub(super) const EVENT: &[u8] = b"e/";
 pub(super) const PRODUCT: &[u8] = b"p/";
+pub(super) const GUIDE: &[u8] = b"g/";
 /// Pages of events the host produced (coupons issued), by page id.
 const EVENT_PAGE: &[u8] = b"E/";
 /// Key ranges a scan is split into, per core.
@@ -57,6 +58,7 @@ impl Store {
             orders: self.scan::<Order>(ORDER)?,
             events,
             products: self.scan::<Product>(PRODUCT)?,
+            guides: self.scan::<Guide>(GUIDE)?,
         })
     }
 

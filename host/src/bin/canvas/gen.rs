@@ -28,11 +28,12 @@ pub fn execute(args: Args) -> anyhow::Result<ExitCode> {
     let Args { members, months, seed, end, out } = args;
     let summary = generate(&GenerateOptions { members, months, seed, end }, &out)?;
     println!(
-        "{} members, {} orders, {} events, {} products in {}",
+        "{} members, {} orders, {} events, {} products, {} guides in {}",
         summary.members,
         summary.orders,
         summary.events,
         summary.products,
+        summary.guides,
         out.display()
     );
     Ok(ExitCode::SUCCESS)

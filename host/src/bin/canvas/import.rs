@@ -1,5 +1,5 @@
-//! `canvas import`: reads members.csv, orders.csv, events.csv and
-//! products.csv from a folder into the store, all or nothing, and prints the
+//! `canvas import`: reads members.csv, orders.csv, events.csv,
+//! products.csv and guides.csv from a folder into the store, all or nothing, and prints the
 //! counts per file; `--discard-interrupted` rolls an interrupted import back
 //! instead and says what went back to what it was. `canvas init` creates an
 //! empty store (for a service fed by the ingest API): these two are the only
@@ -72,6 +72,10 @@ fn import(data: &Path, store_path: &Path, config: &CanvasConfig) -> anyhow::Resu
     line("orders.csv", report.orders);
     line("events.csv", report.events);
     line("products.csv", report.products);
+    // Optional: a brand without guides.csv is not told of a file it has no use for.
+    if report.guides.read > 0 {
+        line("guides.csv", report.guides);
+    }
     let channels = &config.governance.wecom_limit.channels;
     let withdrawn = canvas::contact::withdraw_undeliverable(&store, &parsed.data.events, channels, &config.calendar())?;
     if withdrawn > 0 {

@@ -87,7 +87,7 @@ fn run_once(app: &App, store: &Store, plugins: Option<&Path>, at: Millis, ask: R
     for refusal in &loaded.refused {
         println!("refused: {refusal}");
     }
-    let mut summary = Summary::default();
+    let mut summary = Summary::new(calendar);
     for record in app.record_refused(store, &loaded, at, RunTrigger::Manual, selection)? {
         println!("{} did not run at {}: recorded as a failed run", record.strategy, calendar.format(at));
         summary.add_run(&record);

@@ -61,6 +61,7 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/orders", post(ingest_orders))
         .route("/api/v1/events", post(ingest_events))
         .route("/api/v1/products", post(ingest_products))
+        .route("/api/v1/guides", post(ingest_guides))
         .layer(middleware::from_fn_with_state(canvas.clone(), require_token))
         .layer(DefaultBodyLimit::max(MAX_BODY));
     Router::new().route("/healthz", get(healthz)).merge(guarded).with_state(canvas)
@@ -372,6 +373,7 @@ async fn ingest(canvas: Arc<Canvas>, kind: RecordKind, body: Bytes) -> ApiResult
         RecordKind::Orders => report.orders,
         RecordKind::Events => report.events,
         RecordKind::Products => report.products,
+        RecordKind::Guides => report.guides,
     };
     Ok(Json(
         json!({ "read": counts.read, "new": counts.new, "changed": counts.changed, "unchanged": counts.unchanged }),
@@ -393,4 +395,8 @@ async fn ingest_events(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiRes
 
 async fn ingest_products(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
     ingest(canvas, RecordKind::Products, body).await
+}
+
+async fn ingest_guides(State(canvas): State<Arc<Canvas>>, body: Bytes) -> ApiResult {
+    ingest(canvas, RecordKind::Guides, body).await
 }

@@ -77,8 +77,10 @@ fn a_task_for_a_member_whose_guide_left_yesterday_goes_to_the_stores_fallback_or
         assert!(table.contains(line), "no {line:?} in\n{table}");
     }
 
-    // With no one set to take them, the tasks of guides who left are suppressed, naming why.
-    let sim = simulate_with(data.path(), &nudge, "2026-03-01", "2026-03-01", config(NO_HOLDOUT));
+    // With no one there to take them (the HQ account named is a guide who
+    // left), the tasks of guides who left are suppressed, naming why.
+    let no_hq = format!("{NO_HOLDOUT}[governance.guides]\nhq_account = \"G0101\"\n");
+    let sim = simulate_with(data.path(), &nudge, "2026-03-01", "2026-03-01", config(&no_hq));
     let got = tasks(&sim);
     let no_one = "guide G0101 left on 2026-02-28: no one to take the task \
                   (no active fallback for store S01, no active HQ account)";

@@ -381,6 +381,6 @@ async fn the_openapi_document_describes_every_route() {
     ] {
         assert!(paths.contains_key(route), "{route} is not documented");
     }
-    assert_eq!(paths.len(), 22, "a documented path that does not exist");
+    assert_eq!(paths.len(), 23, "a documented path that does not exist");
     s.service.shutdown().await.unwrap();
 }

@@ -174,9 +174,10 @@ fn hhmm_out<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
 /// Store guides as people (`[governance.guides]`): a staff task for a
 /// member whose guide has left goes to the member's store's fallback, else
 /// to the brand's HQ account; a guide takes at most so many tasks a day.
-/// Nothing is set by default: without guides.csv every guide is there and
-/// takes any number of tasks.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// Without guides.csv every guide is there and takes any number of tasks;
+/// a left guide's task goes to the HQ account `HQ` unless one is named (the
+/// brand's sink routes it), so no task is lost by default.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuidesPolicy {
     /// Staff tasks a guide takes a brand-local day when guides.csv gives
@@ -188,6 +189,19 @@ pub struct GuidesPolicy {
     /// Per store id, the guide who takes the tasks of the store's guides who left.
     pub store_fallback: BTreeMap<String, String>,
 }
+
+impl Default for GuidesPolicy {
+    fn default() -> Self {
+        GuidesPolicy {
+            default_daily_capacity: None,
+            hq_account: Some(HQ_ACCOUNT.into()),
+            store_fallback: BTreeMap::new(),
+        }
+    }
+}
+
+/// The HQ account's guide id unless `[governance.guides] hq_account` names another.
+pub const HQ_ACCOUNT: &str = "HQ";
 
 /// What happens to a touch a cap stops (`on_cap`), or to a staff task for
 /// a guide whose day is full (`on_guide_full`).

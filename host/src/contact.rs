@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::calendar::BrandCalendar;
 use crate::member_base::reachability::{
-    DO_NOT_CONTACT, DO_NOT_CONTACT_CLEARED, RESUBSCRIBED, UNSUBSCRIBED, WECOM_ADDED, WECOM_DELETED,
+    channel_of, DO_NOT_CONTACT, DO_NOT_CONTACT_CLEARED, RESUBSCRIBED, UNSUBSCRIBED, WECOM_ADDED, WECOM_DELETED,
 };
 use crate::model::{Event, Millis};
 use crate::store::Store;
@@ -87,10 +87,7 @@ pub fn withdraw_undeliverable(
             DO_NOT_CONTACT => member.do_not_contact = Some(e),
             DO_NOT_CONTACT_CLEARED => member.do_not_contact = None,
             UNSUBSCRIBED | RESUBSCRIBED => {
-                let channel = serde_json::from_str::<serde_json::Value>(&e.attrs)
-                    .ok()
-                    .and_then(|a| a.get("channel").and_then(|c| c.as_str()).map(str::to_string))
-                    .filter(|c| !c.is_empty() && c != "*");
+                let channel = channel_of(&e.attrs);
                 if channel.is_none() {
                     member.consent.clear();
                 }

@@ -24,10 +24,11 @@ impl App {
     ) -> anyhow::Result<Vec<RunRecord>> {
         let calendar = self.calendar();
         let mut failed = Vec::new();
+        let entries = self.registry(store).list()?;
         for (id, off) in &loaded.off {
             let Off::Refused(reason) = off else { continue };
             // From a folder (development mode) there is no entry: nothing to record against.
-            let Some(entry) = self.registry(store).list()?.into_iter().find(|e| e.id == *id) else { continue };
+            let Some(entry) = entries.iter().find(|e| e.id == *id) else { continue };
             let asked = match selection {
                 Selection::Named(ids) => ids.contains(id),
                 Selection::Every => true,

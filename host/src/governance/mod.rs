@@ -266,8 +266,7 @@ impl Governor {
         if in_holdout(&d.strategy, &d.member_id, rules.holdout_percent) {
             return (Outcome::Holdout { percent: rules.holdout_percent }, Rerouted::default());
         }
-        let via_wecom = |channel: &str| self.policy.wecom_limit.channels.iter().any(|c| c == channel);
-        let reach = |channel: &str| members.unreachable(&d.member_id, channel, via_wecom(channel), at);
+        let reach = |channel: &str| members.unreachable(&d.member_id, channel, self.via_wecom(channel), at);
         let (channel, fallback) = match reach(&d.channel) {
             None => (d.channel.as_str(), None),
             Some(why) => match rules.fallback_channels.iter().find(|c| reach(c).is_none()) {
@@ -311,6 +310,11 @@ impl Governor {
             && matches!(self.slot(strategy, member, None, None, at, tz, rules), Err(reason) if reason.is_cap())
     }
 
+    /// Whether WeCom carries `channel` (`wecom_limit.channels`): it then needs a current friendship.
+    fn via_wecom(&self, channel: &str) -> bool {
+        self.policy.wecom_limit.channels.iter().any(|c| c == channel)
+    }
+
     /// Whether neither `channel` nor any of the strategy's fallbacks reaches
     /// `member` at `at`.
     pub fn still_unreachable(
@@ -321,11 +325,10 @@ impl Governor {
         at: Millis,
         members: &impl Members,
     ) -> bool {
-        let via_wecom = |c: &str| self.policy.wecom_limit.channels.iter().any(|w| w == c);
         let fallbacks = &self.rules_for(strategy).fallback_channels;
         std::iter::once(channel)
             .chain(fallbacks.iter().map(String::as_str))
-            .all(|c| members.unreachable(member, c, via_wecom(c), at).is_some())
+            .all(|c| members.unreachable(member, c, self.via_wecom(c), at).is_some())
     }
 
     /// When a touch on `channel` (`None`: checked against the rules over all

@@ -87,37 +87,59 @@ pub enum Friendship {
     Never,
 }
 
+/// A member's WeCom friendship, followed event by event (oldest first).
+struct FriendshipScan {
+    state: Friendship,
+    /// The first add (the member row's), until an event at or after it is seen.
+    first_add: Option<Millis>,
+}
+
+impl FriendshipScan {
+    fn new(first_add: Option<Millis>, at: Millis) -> Self {
+        FriendshipScan { state: Friendship::Never, first_add: first_add.filter(|&t| t <= at) }
+    }
+
+    fn see(&mut self, kind: &str, at: Millis) {
+        if let Some(t) = self.first_add.filter(|&t| t <= at) {
+            self.state = Friendship::Since(t);
+            self.first_add = None;
+        }
+        match kind {
+            WECOM_ADDED if !matches!(self.state, Friendship::Since(_)) => self.state = Friendship::Since(at),
+            WECOM_DELETED => self.state = Friendship::Deleted(at),
+            _ => {}
+        }
+    }
+
+    /// An add after every event seen: a friend from it, unless one already.
+    fn end(self) -> Friendship {
+        match self.first_add {
+            Some(t) if !matches!(self.state, Friendship::Since(_)) => Friendship::Since(t),
+            _ => self.state,
+        }
+    }
+}
+
 impl MemberBase {
     /// Member `m`'s WeCom friendship as of `at`.
     pub fn friendship(&self, m: u32, at: Millis) -> Friendship {
-        // The first add is the member row's; later ones are events.
-        let mut state = Friendship::Never;
-        let mut first_add = self.member(m).member.wecom_added_at.filter(|&t| t <= at);
+        let mut scan = FriendshipScan::new(self.member(m).member.wecom_added_at, at);
         for e in self.events_as_of(m, at) {
-            if let Some(t) = first_add.filter(|&t| t <= e.at) {
-                state = Friendship::Since(t);
-                first_add = None;
-            }
-            match e.kind.as_str() {
-                WECOM_ADDED if !matches!(state, Friendship::Since(_)) => state = Friendship::Since(e.at),
-                WECOM_DELETED => state = Friendship::Deleted(e.at),
-                _ => {}
-            }
+            scan.see(&e.kind, e.at);
         }
-        // An add after every event seen: a friend from it, unless one already.
-        match first_add {
-            Some(t) if !matches!(state, Friendship::Since(_)) => Friendship::Since(t),
-            _ => state,
-        }
+        scan.end()
     }
 
     /// Why a touch on `channel` cannot reach member `m` at `at`, if it
     /// cannot; `via_wecom`: the channel is one WeCom carries, which needs a
-    /// current friendship.
+    /// current friendship. One pass over the member's events: the governor
+    /// asks this for every proposal.
     pub fn unreachable(&self, m: u32, channel: &str, via_wecom: bool, at: Millis) -> Option<Unreachable> {
         let mut do_not_contact = None;
         let mut unsubscribed: Option<(bool, Millis)> = None;
+        let mut friendship = FriendshipScan::new(self.member(m).member.wecom_added_at, at);
         for e in self.events_as_of(m, at) {
+            friendship.see(&e.kind, e.at);
             match e.kind.as_str() {
                 DO_NOT_CONTACT => do_not_contact = Some(e.at),
                 DO_NOT_CONTACT_CLEARED => do_not_contact = None,
@@ -140,7 +162,7 @@ impl MemberBase {
         if !via_wecom {
             return None;
         }
-        match self.friendship(m, at) {
+        match friendship.end() {
             Friendship::Since(_) => None,
             Friendship::Deleted(t) => Some(Unreachable::DeletedOnWecom { since: day(t) }),
             Friendship::Never => Some(Unreachable::NotWecomFriend),
@@ -150,7 +172,7 @@ impl MemberBase {
 
 /// `attrs.channel` of a consent event; None (every channel) when it has none
 /// or it is `*`.
-fn channel_of(attrs: &str) -> Option<String> {
+pub(crate) fn channel_of(attrs: &str) -> Option<String> {
     let attrs: serde_json::Value = serde_json::from_str(attrs).ok()?;
     attrs.get("channel").and_then(|c| c.as_str()).filter(|c| !c.is_empty() && *c != "*").map(str::to_string)
 }

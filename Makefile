@@ -10,7 +10,7 @@ WASM := target/wasm32-wasip2/release
 # Strategy plugins shipped with the host; `make demo` copies them to target/plugins.
 PLUGINS := birthday-tiered first-purchase-nudge second-purchase-nudge dormant-recall category-recommendation group-buy-referral coupon-reminder
 # Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
-TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader hostile slow facts-echo
+TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader hostile slow facts-echo reach-echo api-0-2
 
 # Strategies written in Python or JavaScript. Shipped ones go to target/plugins
 # beside the Rust ones; twins of Rust strategies (same id, same rules) go to
@@ -18,7 +18,7 @@ TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-
 PY_SHIPPED := vip-anniversary
 PY_TWINS := dormant-recall
 JS_TWINS := birthday-tiered
-# The WIT version the Python and JavaScript SDKs build against (the Rust SDK: 0.2.0).
+# The WIT version the Python and JavaScript SDKs build against (the Rust SDK: 0.3.0).
 WIT := wit/v0.1.0/strategy.wit
 
 # Pinned guest toolchains, installed into the tree on first use.

@@ -144,5 +144,24 @@ fn member(m: &api::Member) -> sdk::Member {
                 benefit: d.benefit.as_ref().map(benefit),
             })
             .collect(),
+        reach: reach(&m.reach),
+    }
+}
+
+fn reach(r: &api::Reach) -> sdk::Reach {
+    let moment = |m: &api::Moment| sdk::Moment { at: m.at, day: m.day };
+    sdk::Reach {
+        wecom: match &r.wecom {
+            api::WecomFriendship::Friend(since) => sdk::WecomFriendship::Friend(moment(since)),
+            api::WecomFriendship::Deleted(since) => sdk::WecomFriendship::Deleted(moment(since)),
+            api::WecomFriendship::Never => sdk::WecomFriendship::Never,
+        },
+        unsubscribed_everywhere: r.unsubscribed_everywhere.as_ref().map(moment),
+        channels: r
+            .channels
+            .iter()
+            .map(|c| sdk::ChannelConsent { channel: c.channel.clone(), consents: c.consents, since: moment(&c.since) })
+            .collect(),
+        do_not_contact: r.do_not_contact.as_ref().map(moment),
     }
 }

@@ -21,7 +21,7 @@ pub enum Language {
 }
 
 /// The WIT package the Python and JavaScript SDKs target (`API_VERSION` in
-/// each), as vendored into those plugins. The Rust SDK is on 0.2.0.
+/// each), as vendored into those plugins. The Rust SDK is on 0.3.0.
 const WIT: &str = include_str!("../../wit/v0.1.0/strategy.wit");
 const README: &str = include_str!("../../plugins/templates/common/README.md");
 const FIXTURE: &str = include_str!("../../plugins/templates/common/fixture.json");

@@ -1,7 +1,7 @@
 //! Strategies in Python and JavaScript: each twin of a Rust strategy makes
 //! exactly the Rust strategy's decisions over the sample data, and the
 //! Python-only strategy decides by its rules. Their SDKs build against
-//! `canvas:strategy@0.1.0`, the Rust SDK against 0.2.0: these tests are also
+//! `canvas:strategy@0.1.0`, the Rust SDK against 0.3.0: these tests are also
 //! the host's promise that an older plugin keeps running.
 
 use std::collections::{BTreeSet, HashMap};
@@ -58,16 +58,16 @@ fn the_javascript_birthday_tiered_decides_exactly_as_the_rust_one() {
 }
 
 #[test]
-fn a_plugin_built_against_0_1_0_runs_beside_0_2_0_ones_and_asks_for_the_same_audience() {
+fn a_plugin_built_against_0_1_0_runs_beside_0_3_0_ones_and_asks_for_the_same_audience() {
     let cache = repo_root().join("target").join("compile-cache");
     let engine = Arc::new(PluginEngine::with_compile_cache(SandboxLimits::default(), Some(&cache)).unwrap());
     let (js, rust) = (
         LoadedPlugin::load(&engine, &twin_plugin("js", "birthday-tiered")).unwrap(),
         LoadedPlugin::load(&engine, &plugin("birthday-tiered")).unwrap(),
     );
-    assert_eq!((js.manifest.api_version.as_str(), rust.manifest.api_version.as_str()), ("0.1.0", "0.2.0"));
+    assert_eq!((js.manifest.api_version.as_str(), rust.manifest.api_version.as_str()), ("0.1.0", "0.3.0"));
     let config = &rust.manifest.default_config;
-    // 0.1.0's audience, converted to the host's 0.2.0 types, is the Rust plugin's.
+    // 0.1.0's audience, converted to the host's 0.3.0 types, is the Rust plugin's.
     assert_eq!(format!("{:?}", js.audience(config).unwrap()), format!("{:?}", rust.audience(config).unwrap()));
 }
 

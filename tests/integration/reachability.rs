@@ -209,3 +209,80 @@ fn first_purchase_nudge_selects_current_friends_by_the_day_the_current_friendshi
     assert_eq!(members, ["F1", "F3", "F4"], "F2 deleted the brand before the run; F3 added it again 30 days ago");
     assert!(sim.decisions.iter().all(|d| d["step"] == "first" && d["status"] == "dispatched"), "{:?}", sim.decisions);
 }
+
+/// Day number (days since 1970-01-01) of a date, as WIT's `day` counts.
+fn day_number(date: &str) -> String {
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    (date - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days().to_string()
+}
+
+/// The reach facts a WIT 0.3.0 plugin is given, and the condition
+/// `wecom-friend-now`, for each WeCom and consent story (as of the run
+/// instant: M4's deletion a second after it is not seen).
+#[test]
+fn a_0_3_plugin_is_told_how_each_member_can_be_reached_and_can_ask_for_current_friends() {
+    let data = march()
+        .member("M9", 1, "1990-03-14")
+        .member("M10", 1, "1990-03-14")
+        .raw_event("E9,M9,unsubscribed,2026-02-01T12:00:00+08:00,")
+        .raw_event(r#"E10,M9,resubscribed,2026-02-03T12:00:00+08:00,"{""channel"":""sms""}""#)
+        .raw_event("E11,M10,do_not_contact,2026-02-05T12:00:00+08:00,")
+        .write();
+    let no_holdout = "[governance]\nholdout_percent = 0\n";
+    let sim = simulate_with(data.path(), &[test_plugin("reach-echo")], "2026-03-01", "2026-03-01", config(no_holdout));
+    let echoed: std::collections::BTreeMap<String, Value> =
+        sim.decisions.iter().map(|d| (d["member_id"].as_str().unwrap().to_string(), d["variables"].clone())).collect();
+    let facts = |m: &str| {
+        let v = &echoed[m];
+        let text = |k: &str| v[k].as_str().unwrap().to_string();
+        (text("wecom"), text("sms"), text("wecom_consent"), text("do_not_contact"))
+    };
+    let joined = day_number("2025-01-01");
+    let friend = format!("friend since {joined}");
+    let open = |wecom: &str| (wecom.to_string(), "true".into(), "true".into(), "no".into());
+    assert_eq!(facts("M1"), open(&friend));
+    assert_eq!(facts("M2"), open("never"));
+    assert_eq!(facts("M3"), open(&format!("deleted on {}", day_number("2026-03-01"))));
+    assert_eq!(facts("M4"), open(&friend), "deleted a second after the run");
+    assert_eq!(facts("M5"), open(&format!("friend since {}", day_number("2026-02-21"))), "re-added");
+    assert_eq!(echoed["M5"]["profile_added_day"], day_number("2026-02-21"), "the profile agrees");
+    assert_eq!(facts("M7"), (friend.clone(), "true".into(), "false".into(), "no".into()), "unsubscribed from wecom");
+    let deleted_feb_10 = format!("deleted on {}", day_number("2026-02-10"));
+    assert_eq!(facts("M8"), (deleted_feb_10, "false".into(), "false".into(), "no".into()), "from every channel");
+    assert_eq!(facts("M9"), (friend.clone(), "true".into(), "false".into(), "no".into()), "every channel, then sms");
+    let dnc = format!("since {}", day_number("2026-02-05"));
+    assert_eq!(facts("M10"), (friend, "false".into(), "false".into(), dnc));
+
+    let friends_only = format!("{no_holdout}[strategies.reach-echo]\nconfig = {{ friends_only = true }}\n");
+    let sim =
+        simulate_with(data.path(), &[test_plugin("reach-echo")], "2026-03-01", "2026-03-01", config(&friends_only));
+    let mut selected: Vec<&str> = sim.decisions.iter().map(|d| d["member_id"].as_str().unwrap()).collect();
+    selected.sort();
+    assert_eq!(selected, ["M1", "M10", "M4", "M5", "M7", "M9"], "wecom-friend-now: not M2 (never), M3, M8 (deleted)");
+}
+
+/// A plugin built against 0.2.0, before `reach` and `wecom-friend-now`,
+/// keeps running beside 0.3.0 ones: it is given the 0.2.0 member shape (its
+/// events and history intact) and its `wecom-added` goes by the current
+/// friendship too.
+#[test]
+fn a_0_2_plugin_keeps_running_and_sees_the_current_friendship() {
+    let data = march().write();
+    let no_holdout = config("[governance]\nholdout_percent = 0\n");
+    let plugins = [test_plugin("api-0-2"), test_plugin("reach-echo")];
+    let sim = simulate_with(data.path(), &plugins, "2026-03-01", "2026-03-01", no_holdout);
+    let runs: Vec<(&str, &str)> =
+        sim.runs.iter().map(|r| (r["strategy"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
+    assert!(runs.contains(&("api-0-2", "completed")) && runs.contains(&("reach-echo", "completed")), "{runs:?}");
+    let echoed: std::collections::BTreeMap<&str, &Value> = sim
+        .decisions
+        .iter()
+        .filter(|d| d["strategy"] == "api-0-2")
+        .map(|d| (d["member_id"].as_str().unwrap(), &d["variables"]))
+        .collect();
+    let mut selected: Vec<&str> = echoed.keys().copied().collect();
+    selected.sort();
+    assert_eq!(selected, ["M1", "M4", "M5", "M7"], "friends as of 10:00: not M2 (never), M3, M6, M8 (deleted)");
+    assert_eq!(echoed["M5"]["added_day"], day_number("2026-02-21"));
+    assert_eq!(echoed["M5"]["events"], "2", "its deletion and re-add, in the 0.2.0 member's events");
+}

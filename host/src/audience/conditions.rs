@@ -68,6 +68,7 @@ pub(super) fn holds(checks: &Checks<'_>, condition: &api::Condition, subject: &S
             Friendship::Since(at) => in_range(base.calendar.day_of(at), clock.days(ago)),
             _ => false,
         },
+        C::WecomFriendNow => matches!(base.friendship(subject.m, clock.at), Friendship::Since(_)),
         C::FirstOrder(ago) => orders().first().is_some_and(|o| in_range(o.day, clock.days(ago))),
         C::LastOrder(ago) => orders().last().is_some_and(|o| in_range(o.day, clock.days(ago))),
         C::HasOrdered => !orders().is_empty(),

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use super::conditions::spend;
 use super::{RunClock, MILLIS_PER_HOUR};
 use crate::decision_log::StrategyLog;
-use crate::member_base::{Friendship, MemberBase, OrderRow};
+use crate::member_base::{ChannelState, Friendship, MemberBase, OrderRow};
 use crate::runtime::api;
 
 /// Everything the plugin is given about one member, as of the run.
@@ -21,9 +21,10 @@ pub fn member_facts(
 ) -> api::Member {
     let row = base.member(m);
     let member = &row.member;
+    let channels = base.channel_state(m, clock.at);
     // The current friendship, as of the run: none for a member who never
     // added the brand, or deleted it and has not added it again.
-    let friend_since = match base.friendship(m, clock.at) {
+    let friend_since = match channels.friendship {
         Friendship::Since(at) => Some(at),
         _ => None,
     };
@@ -66,6 +67,26 @@ pub fn member_facts(
         orders: order_facts(base, base.orders_as_of(m, clock.at), &audience.order_windows, clock),
         events,
         history,
+        reach: reach(base, channels),
+    }
+}
+
+/// How the member can be reached, as WIT 0.3.0 tells a plugin.
+fn reach(base: &MemberBase, state: ChannelState) -> api::Reach {
+    let moment = |at| api::Moment { at, day: base.calendar.day_of(at) };
+    api::Reach {
+        wecom: match state.friendship {
+            Friendship::Since(at) => api::WecomFriendship::Friend(moment(at)),
+            Friendship::Deleted(at) => api::WecomFriendship::Deleted(moment(at)),
+            Friendship::Never => api::WecomFriendship::Never,
+        },
+        unsubscribed_everywhere: state.unsubscribed_everywhere.map(moment),
+        channels: state
+            .channels
+            .into_iter()
+            .map(|(channel, consents, at)| api::ChannelConsent { channel, consents, since: moment(at) })
+            .collect(),
+        do_not_contact: state.do_not_contact.map(moment),
     }
 }
 

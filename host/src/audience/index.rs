@@ -43,6 +43,8 @@ impl<'a> IndexRange<'a> {
         Some(match condition {
             C::Joined(ago) => IndexRange::Days(base.by_joined_day.range(days(ago).0, days(ago).1)),
             C::WecomAdded(ago) => IndexRange::Days(base.by_wecom_day.range(days(ago).0, days(ago).1)),
+            // A current friend added the brand on some day up to today.
+            C::WecomFriendNow => IndexRange::Days(base.by_wecom_day.range(Day::MIN, clock.today)),
             C::FirstOrder(ago) => IndexRange::Days(base.by_first_order_day.range(days(ago).0, days(ago).1)),
             // The latest order lies in the range only if some order does.
             C::LastOrder(ago) => IndexRange::Days(base.by_order_day.range(days(ago).0, days(ago).1)),

@@ -17,7 +17,7 @@ use crate::model::{DataSet, Day, Event, Fen, Guide, Member, Millis, Order, Produ
 mod build;
 pub mod reachability;
 
-pub use reachability::{Friendship, Unreachable};
+pub use reachability::{ChannelState, Friendship, Unreachable};
 
 /// A member with their derived days.
 #[derive(Clone, Debug)]

@@ -120,6 +120,34 @@ impl FriendshipScan {
     }
 }
 
+/// Everything that decides whether a member can be reached, at an instant:
+/// the WeCom friendship, the member's consent per channel and the operator's
+/// do-not-contact mark (instants; the calendar makes days of them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelState {
+    /// The WeCom friendship.
+    pub friendship: Friendship,
+    /// Unsubscribed from every channel at this instant (unless a channel's
+    /// own later entry says otherwise).
+    pub unsubscribed_everywhere: Option<Millis>,
+    /// Per channel named by a consent event after the last every-channel one:
+    /// (channel, consents, at), in the order first named.
+    pub channels: Vec<(String, bool, Millis)>,
+    /// Marked do-not-contact at this instant.
+    pub do_not_contact: Option<Millis>,
+}
+
+impl ChannelState {
+    /// The member's say on `channel`: unsubscribed since when, if so, and
+    /// whether from every channel.
+    fn unsubscribed(&self, channel: &str) -> Option<(bool, Millis)> {
+        match self.channels.iter().find(|(named, ..)| named == channel) {
+            Some(&(_, consents, at)) => (!consents).then_some((false, at)),
+            None => self.unsubscribed_everywhere.map(|at| (true, at)),
+        }
+    }
+}
+
 impl MemberBase {
     /// Member `m`'s WeCom friendship as of `at`.
     pub fn friendship(&self, m: u32, at: Millis) -> Friendship {
@@ -130,39 +158,59 @@ impl MemberBase {
         scan.end()
     }
 
-    /// Why a touch on `channel` cannot reach member `m` at `at`, if it
-    /// cannot; `via_wecom`: the channel is one WeCom carries, which needs a
-    /// current friendship. One pass over the member's events: the governor
-    /// asks this for every proposal.
-    pub fn unreachable(&self, m: u32, channel: &str, via_wecom: bool, at: Millis) -> Option<Unreachable> {
-        let mut do_not_contact = None;
-        let mut unsubscribed: Option<(bool, Millis)> = None;
+    /// Member `m`'s channel state as of `at`: one pass over its events (the
+    /// governor asks for it with every proposal; most members have no
+    /// consent events, so nothing is allocated for them).
+    pub fn channel_state(&self, m: u32, at: Millis) -> ChannelState {
+        let mut state = ChannelState {
+            friendship: Friendship::Never,
+            unsubscribed_everywhere: None,
+            channels: Vec::new(),
+            do_not_contact: None,
+        };
         let mut friendship = FriendshipScan::new(self.member(m).member.wecom_added_at, at);
         for e in self.events_as_of(m, at) {
             friendship.see(&e.kind, e.at);
             match e.kind.as_str() {
-                DO_NOT_CONTACT => do_not_contact = Some(e.at),
-                DO_NOT_CONTACT_CLEARED => do_not_contact = None,
+                DO_NOT_CONTACT => state.do_not_contact = Some(e.at),
+                DO_NOT_CONTACT_CLEARED => state.do_not_contact = None,
                 UNSUBSCRIBED | RESUBSCRIBED => {
-                    let named = channel_of(&e.attrs);
-                    if named.as_deref().is_none_or(|named| named == channel) {
-                        unsubscribed = (e.kind == UNSUBSCRIBED).then_some((named.is_none(), e.at));
+                    let consents = e.kind == RESUBSCRIBED;
+                    match channel_of(&e.attrs) {
+                        // Every channel: what was said of one before no longer counts.
+                        None => {
+                            state.unsubscribed_everywhere = (!consents).then_some(e.at);
+                            state.channels.clear();
+                        }
+                        Some(channel) => match state.channels.iter_mut().find(|(named, ..)| *named == channel) {
+                            Some(entry) => *entry = (channel, consents, e.at),
+                            None => state.channels.push((channel, consents, e.at)),
+                        },
                     }
                 }
                 _ => {}
             }
         }
+        state.friendship = friendship.end();
+        state
+    }
+
+    /// Why a touch on `channel` cannot reach member `m` at `at`, if it
+    /// cannot; `via_wecom`: the channel is one WeCom carries, which needs a
+    /// current friendship.
+    pub fn unreachable(&self, m: u32, channel: &str, via_wecom: bool, at: Millis) -> Option<Unreachable> {
+        let state = self.channel_state(m, at);
         let day = |t: Millis| self.calendar.day_of(t);
-        if let Some(t) = do_not_contact {
+        if let Some(t) = state.do_not_contact {
             return Some(Unreachable::DoNotContact { since: day(t) });
         }
-        if let Some((every_channel, t)) = unsubscribed {
+        if let Some((every_channel, t)) = state.unsubscribed(channel) {
             return Some(Unreachable::Unsubscribed { every_channel, since: day(t) });
         }
         if !via_wecom {
             return None;
         }
-        match friendship.end() {
+        match state.friendship {
             Friendship::Since(_) => None,
             Friendship::Deleted(t) => Some(Unreachable::DeletedOnWecom { since: day(t) }),
             Friendship::Never => Some(Unreachable::NotWecomFriend),

@@ -143,7 +143,7 @@ pub fn check_audience(a: &api::Audience, limits: &SandboxLimits) -> Result<(), S
                 name("a variable name", &u.sku_variable)?;
                 days("a launch condition", u64::from(u.within_days))?;
             }
-            C::HasOrdered | C::BirthdayInRunMonth => {}
+            C::HasOrdered | C::BirthdayInRunMonth | C::WecomFriendNow => {}
         }
     }
     Ok(())

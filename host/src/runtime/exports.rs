@@ -2,15 +2,17 @@
 //! component and called with its API version's types.
 //!
 //! The host does not instantiate a `bindgen!` world per version (Zed's way):
-//! versions differ only in what `audience-for` may ask for, so it looks the
-//! functions up by name under the versioned interface, checks their types
-//! against that version's, and converts an older audience to the current one
-//! (see `api::v0_1`). Looking them up by index once, at load, keeps each call
-//! to a typed-function fetch.
+//! versions differ only in what `audience-for` may ask for and what `decide`
+//! is told of a member, so it looks the functions up by name under the
+//! versioned interface, checks their types against that version's, converts
+//! an older audience to the current one and lowers the older member shape
+//! (see `api::v0_1`, `api::v0_2`). Looking them up by index once, at load,
+//! keeps each call to a typed-function fetch.
 
 use wasmtime::component::{Component, ComponentExportIndex, Instance};
 use wasmtime::Store;
 
+use super::api::v0_2::MemberBefore0_3;
 use super::api::{self, ApiVersion};
 use super::sandbox::SandboxState;
 
@@ -25,8 +27,7 @@ pub(crate) struct StrategyExports {
 
 type Describe = wasmtime::component::TypedFunc<(), (api::Manifest,)>;
 type AudienceFor<A> = wasmtime::component::TypedFunc<(String,), (Result<A, String>,)>;
-type Decide<'a> =
-    wasmtime::component::TypedFunc<(&'a api::RunContext, &'a [api::Member]), (Result<Vec<api::Touch>, String>,)>;
+type Decide<'a, M> = wasmtime::component::TypedFunc<(&'a api::RunContext, &'a [M]), (Result<Vec<api::Touch>, String>,)>;
 
 impl StrategyExports {
     pub fn find(component: &Component, version: ApiVersion) -> Result<Self, String> {
@@ -53,12 +54,17 @@ impl StrategyExports {
         match self.version {
             ApiVersion::V0_1 => {
                 let _: AudienceFor<api::v0_1::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
+                let _: Decide<'_, MemberBefore0_3<'_>> = instance.get_typed_func(&mut *store, self.decide)?;
             }
             ApiVersion::V0_2 => {
+                let _: AudienceFor<api::v0_2::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
+                let _: Decide<'_, MemberBefore0_3<'_>> = instance.get_typed_func(&mut *store, self.decide)?;
+            }
+            ApiVersion::V0_3 => {
                 let _: AudienceFor<api::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
+                let _: Decide<'_, api::Member> = instance.get_typed_func(&mut *store, self.decide)?;
             }
         }
-        let _: Decide<'_> = instance.get_typed_func(&mut *store, self.decide)?;
         Ok(())
     }
 
@@ -77,9 +83,14 @@ impl StrategyExports {
             ApiVersion::V0_1 => {
                 let audience_for: AudienceFor<api::v0_1::Audience> =
                     instance.get_typed_func(&mut *store, self.audience_for)?;
-                audience_for.call(store, (config,))?.0.map(api::Audience::from)
+                audience_for.call(store, (config,))?.0.map(api::v0_2::Audience::from).map(api::Audience::from)
             }
             ApiVersion::V0_2 => {
+                let audience_for: AudienceFor<api::v0_2::Audience> =
+                    instance.get_typed_func(&mut *store, self.audience_for)?;
+                audience_for.call(store, (config,))?.0.map(api::Audience::from)
+            }
+            ApiVersion::V0_3 => {
                 let audience_for: AudienceFor<api::Audience> =
                     instance.get_typed_func(&mut *store, self.audience_for)?;
                 audience_for.call(store, (config,))?.0
@@ -94,7 +105,16 @@ impl StrategyExports {
         context: &api::RunContext,
         members: &[api::Member],
     ) -> wasmtime::Result<Result<Vec<api::Touch>, String>> {
-        let decide: Decide<'_> = instance.get_typed_func(&mut *store, self.decide)?;
-        Ok(decide.call(store, (context, members))?.0)
+        Ok(match self.version {
+            ApiVersion::V0_1 | ApiVersion::V0_2 => {
+                let members: Vec<MemberBefore0_3<'_>> = members.iter().map(MemberBefore0_3::from).collect();
+                let decide: Decide<'_, MemberBefore0_3<'_>> = instance.get_typed_func(&mut *store, self.decide)?;
+                decide.call(store, (context, &members))?.0
+            }
+            ApiVersion::V0_3 => {
+                let decide: Decide<'_, api::Member> = instance.get_typed_func(&mut *store, self.decide)?;
+                decide.call(store, (context, members))?.0
+            }
+        })
     }
 }

@@ -30,7 +30,7 @@ pub struct Manifest {
     pub name: String,
     /// The plugin's own version (semver by convention): 1–64 characters, no spaces.
     pub version: String,
-    /// The WIT package version it was built against, `0.2.0`; checked against what it exports.
+    /// The WIT package version it was built against, `0.3.0`; checked against what it exports.
     pub api_version: String,
     /// One or two sentences for operators, control characters escaped.
     pub description: String,

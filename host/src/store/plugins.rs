@@ -23,7 +23,7 @@ pub struct InstalledVersion {
     pub sha256: String,
     /// The plugin's own version, from its manifest.
     pub version: String,
-    /// The WIT package version it targets, `0.2.0`.
+    /// The WIT package version it targets, `0.3.0`.
     pub api_version: String,
     /// Its manifest's name, escaped for a terminal.
     pub name: String,

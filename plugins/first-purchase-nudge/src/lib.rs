@@ -1,7 +1,9 @@
-//! First-purchase nudge (加微未购促首购): a member who added the brand on WeCom
-//! `after_days` days ago and never bought gets a staff task — their guide
-//! hands over a first-order coupon. Still no order `followup_days` after a
-//! dispatched first nudge: one reminder. Never more than those two.
+//! First-purchase nudge (加微未购促首购): a member who is a WeCom friend of the
+//! brand at the run, whose current friendship began `after_days` days ago
+//! (adding the brand again after deleting it starts a new one), and who never
+//! bought gets a staff task — their guide hands over a first-order coupon.
+//! Still no order `followup_days` after a dispatched first nudge: one
+//! reminder. Never more than those two.
 
 use canvas_sdk::*;
 use serde::{Deserialize, Serialize};
@@ -56,7 +58,7 @@ impl Strategy for FirstPurchaseNudge {
 
     fn audience(c: &Config) -> Audience {
         let steps = FirstThenFollowUp { after_days: c.followup_days };
-        Audience::when([Condition::WecomAdded(exactly(c.after_days))])
+        Audience::when([Condition::WecomFriendNow, Condition::WecomAdded(exactly(c.after_days))])
             .or_any(steps.followup_clauses())
             .except([Condition::HasOrdered])
     }
@@ -66,7 +68,7 @@ impl Strategy for FirstPurchaseNudge {
         if member.orders.orders > 0 {
             return vec![];
         }
-        let added_days_ago = member.profile.wecom_added_day.map(|day| run.days_since(day));
+        let added_days_ago = member.wecom_friend_since().map(|day| run.days_since(day));
         let steps = FirstThenFollowUp { after_days: c.followup_days };
         let Some(step) = steps.step_due(run, member, added_days_ago == Some(c.after_days as i32)) else {
             return vec![];
@@ -114,6 +116,24 @@ mod tests {
         assert!(steps(&run, added(31)).is_empty());
         assert!(steps(&run, member("m")).is_empty(), "no WeCom add");
         assert!(steps(&run, added(30).ordered(run.today - 3, 99.0, "tops")).is_empty(), "already bought");
+    }
+
+    #[test]
+    fn a_former_friend_is_not_nudged_and_a_re_add_starts_the_count_again() {
+        let run = run_on(2026, 3, 31, Config::default());
+        let deleted = member("m").wecom_added(run.today - 30).wecom_deleted(run.today - 2);
+        assert!(steps(&run, deleted).is_empty(), "deleted the brand before the run");
+        let re_added = |days_ago: i32| {
+            member("m").wecom_added(run.today - 60).wecom_deleted(run.today - 45).wecom_added(run.today - days_ago)
+        };
+        assert_eq!(steps(&run, re_added(30)), [FIRST], "30 days after the re-add");
+        assert!(steps(&run, re_added(29)).is_empty());
+    }
+
+    #[test]
+    fn the_audience_asks_for_current_friends() {
+        let audience = FirstPurchaseNudge::audience(&Config::default());
+        assert!(audience.any_of[0].all_of.contains(&Condition::WecomFriendNow));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Read helpers on the member facts the host passes in.
 
-use crate::{CategoryStats, DecisionStatus, Event, Member, OrderFacts, PastDecision, WindowStats};
+use crate::{
+    CategoryStats, Day, DecisionStatus, Event, Member, OrderFacts, PastDecision, Reach, WecomFriendship, WindowStats,
+};
 
 impl Member {
     /// The member's id, as in the brand's members table.
@@ -21,6 +23,15 @@ impl Member {
     /// Whether the strategy ever decided anything for this member at `step`.
     pub fn was_decided(&self, step: &str) -> bool {
         self.decisions_at(step).next().is_some()
+    }
+
+    /// The day the member's current WeCom friendship began; None when they
+    /// are not a friend now (never added the brand, or deleted it).
+    pub fn wecom_friend_since(&self) -> Option<Day> {
+        match &self.reach.wecom {
+            WecomFriendship::Friend(since) => Some(since.day),
+            _ => None,
+        }
     }
 
     /// The member's events of `kind`, oldest first.
@@ -72,5 +83,22 @@ impl OrderFacts {
     /// Whether any order of the member's had a line in `category`.
     pub fn has_bought(&self, category: &str) -> bool {
         self.categories.iter().any(|c| c.category == category)
+    }
+}
+
+impl Reach {
+    /// Whether the member may be sent anything on `channel`, as far as their
+    /// own say goes: not marked do-not-contact, not unsubscribed from it (or
+    /// from every channel without subscribing to it again). WeCom channels
+    /// also need a current friendship ([`Member::wecom_friend_since`]); which
+    /// channels WeCom carries is the host's setting.
+    pub fn consents_to(&self, channel: &str) -> bool {
+        if self.do_not_contact.is_some() {
+            return false;
+        }
+        match self.channels.iter().find(|c| c.channel == channel) {
+            Some(own) => own.consents,
+            None => self.unsubscribed_everywhere.is_none(),
+        }
     }
 }

@@ -11,8 +11,8 @@
 
 use crate::calendar::{date_of, day_of};
 use crate::{
-    ActionKind, Benefit, CategoryStats, Date, Day, DecisionStatus, Event, Instant, Member, Money, OrderFacts,
-    PastDecision, Product, Profile, Run, WindowStats,
+    ActionKind, Benefit, CategoryStats, ChannelConsent, Date, Day, DecisionStatus, Event, Instant, Member, Moment,
+    Money, OrderFacts, PastDecision, Product, Profile, Reach, Run, WecomFriendship, WindowStats,
 };
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
@@ -66,6 +66,12 @@ pub struct MemberBuilder {
     orders: Vec<TestOrder>,
     events: Vec<Event>,
     history: Vec<PastDecision>,
+    reach: Reach,
+}
+
+/// 10:00 in Shanghai on `day`, as a moment.
+fn moment_on(day: Day) -> Moment {
+    Moment { at: instant_on(day), day }
 }
 
 /// A level-1 member who joined on 1 January 2024 and has done nothing since.
@@ -88,6 +94,12 @@ pub fn member(id: &str) -> MemberBuilder {
         orders: Vec::new(),
         events: Vec::new(),
         history: Vec::new(),
+        reach: Reach {
+            wecom: WecomFriendship::Never,
+            unsubscribed_everywhere: None,
+            channels: Vec::new(),
+            do_not_contact: None,
+        },
     }
 }
 
@@ -111,10 +123,43 @@ impl MemberBuilder {
         self
     }
 
-    /// The day the member became a WeCom friend (at 10:00 in Shanghai, as the other builders).
+    /// The day the member became a WeCom friend, or became one again (at
+    /// 10:00 in Shanghai, as the other builders).
     pub fn wecom_added(mut self, day: Day) -> Self {
         self.profile.wecom_added_at = Some(instant_on(day));
         self.profile.wecom_added_day = Some(day);
+        self.reach.wecom = WecomFriendship::Friend(moment_on(day));
+        self
+    }
+
+    /// The day the member deleted the brand on WeCom (删粉): no longer a
+    /// friend, as the host tells a plugin.
+    pub fn wecom_deleted(mut self, day: Day) -> Self {
+        self.profile.wecom_added_at = None;
+        self.profile.wecom_added_day = None;
+        self.reach.wecom = WecomFriendship::Deleted(moment_on(day));
+        self
+    }
+
+    /// The member unsubscribed on `day` from `channel`, or from every channel (None).
+    pub fn unsubscribed(mut self, channel: Option<&str>, day: Day) -> Self {
+        match channel {
+            None => {
+                self.reach.unsubscribed_everywhere = Some(moment_on(day));
+                self.reach.channels.clear();
+            }
+            Some(channel) => {
+                self.reach.channels.retain(|c| c.channel != channel);
+                let since = moment_on(day);
+                self.reach.channels.push(ChannelConsent { channel: channel.to_string(), consents: false, since });
+            }
+        }
+        self
+    }
+
+    /// An operator marked the member do-not-contact on `day`.
+    pub fn do_not_contact(mut self, day: Day) -> Self {
+        self.reach.do_not_contact = Some(moment_on(day));
         self
     }
 
@@ -162,7 +207,8 @@ impl MemberBuilder {
     }
 
     /// The member as of `run`, with stats for the given order windows. Orders
-    /// and events after the run date are dropped, as the host would.
+    /// and events after the run date are dropped, as the host would; the
+    /// reach is as set.
     pub fn build<C>(mut self, run: &Run<C>, windows: &[u32]) -> Member {
         self.orders.retain(|o| o.day <= run.today);
         self.orders.sort_by_key(|o| o.day);
@@ -170,7 +216,7 @@ impl MemberBuilder {
         self.events.sort_by_key(|e| e.at);
         self.history.sort_by_key(|d| d.run_at);
         let orders = order_facts(&self.orders, run, windows);
-        Member { profile: self.profile, orders, events: self.events, history: self.history }
+        Member { profile: self.profile, orders, events: self.events, history: self.history, reach: self.reach }
     }
 }
 

@@ -1,13 +1,15 @@
 //! The WIT package `canvas:strategy` as host types. Released versions are
 //! frozen in `wit/v<version>/`; the host names every version it supports here.
 //!
-//! The host works in the newest version's types. Versions differ only in what
-//! `audience-for` may ask for, so an older plugin's `describe` and `decide`
-//! are called with the newest types (the component model types records and
-//! variants by their shape, not their names) and its audience is converted
-//! once, when it is asked for. One module per version: [`v0_1`], `v0_2`
-//! (the current types, re-exported here); the plugin's functions are found
-//! and called per version in `runtime::exports`.
+//! The host works in the newest version's types. Versions differ in what
+//! `audience-for` may ask for and (0.3.0) in what `decide` is told of a
+//! member, so an older plugin's audience is converted up once, when it is
+//! asked for, and its `decide` is given the older member shape, borrowed
+//! from the current member ([`v0_2::MemberBefore0_3`]); `describe` has one
+//! shape in every version (the component model types records and variants by
+//! their shape, not their names). One module per version: [`v0_1`], [`v0_2`],
+//! `v0_3` (the current types, re-exported here); the plugin's functions are
+//! found and called per version in `runtime::exports`.
 
 // `bindgen!` makes these from the WIT files, which document the types and
 // functions (and bindgen carries those docs over); the glue it adds around
@@ -15,41 +17,47 @@
 #[allow(missing_docs)]
 pub mod v0_1;
 #[allow(missing_docs)]
-mod v0_2;
+pub mod v0_2;
+#[allow(missing_docs)]
+mod v0_3;
 
-pub use v0_2::canvas::strategy::types::*;
+pub use v0_3::canvas::strategy::types::*;
 
 /// The WIT package every plugin targets.
 pub const PACKAGE: &str = "canvas:strategy";
 /// The exported interface, without version.
 pub const STRATEGY_INTERFACE: &str = "canvas:strategy/strategy";
 /// API versions this host can run, newest first.
-pub const SUPPORTED_VERSIONS: &[&str] = &[ApiVersion::ALL[0].as_str(), ApiVersion::ALL[1].as_str()];
+pub const SUPPORTED_VERSIONS: &[&str] =
+    &[ApiVersion::ALL[0].as_str(), ApiVersion::ALL[1].as_str(), ApiVersion::ALL[2].as_str()];
 
 /// A version of the WIT package this host runs plugins of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiVersion {
     /// `0.1.0`: the first release, still run.
     V0_1,
-    /// `0.2.0`: the current types, which the host works in.
+    /// `0.2.0`: added `untold-launch-in-bought-category`, still run.
     V0_2,
+    /// `0.3.0`: the current types, which the host works in (the member's `reach`).
+    V0_3,
 }
 
 impl ApiVersion {
     /// Newest first.
-    pub const ALL: [ApiVersion; 2] = [ApiVersion::V0_2, ApiVersion::V0_1];
+    pub const ALL: [ApiVersion; 3] = [ApiVersion::V0_3, ApiVersion::V0_2, ApiVersion::V0_1];
 
-    /// The version a plugin exports (`0.2.0`, from `…/strategy@0.2.0`);
+    /// The version a plugin exports (`0.3.0`, from `…/strategy@0.3.0`);
     /// None if this host does not support it.
     pub fn parse(version: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == version)
     }
 
-    /// The version as WIT writes it, `0.2.0`: what manifests record and messages name.
+    /// The version as WIT writes it, `0.3.0`: what manifests record and messages name.
     pub const fn as_str(self) -> &'static str {
         match self {
             ApiVersion::V0_1 => "0.1.0",
             ApiVersion::V0_2 => "0.2.0",
+            ApiVersion::V0_3 => "0.3.0",
         }
     }
 }

@@ -1,9 +1,8 @@
 //! `canvas:strategy@0.1.0`, still run. It differs from 0.2.0 only in what
 //! `audience-for` may ask for (0.2.0 added a condition), so only its audience
-//! types are used, converted by [`From`] into the current ones once, when a
-//! plugin's audience is asked for; `describe` and `decide` are called with
-//! the current types (the component model types records and variants by
-//! their shape, not their names).
+//! types are used, converted by [`From`] into 0.2.0's (and on, by
+//! [`super::v0_2`], into the current ones) once, when a plugin's audience is
+//! asked for; `decide` is called as for a 0.2.0 plugin.
 
 wasmtime::component::bindgen!({
     path: "../wit/v0.1.0",
@@ -11,12 +10,12 @@ wasmtime::component::bindgen!({
 });
 pub use canvas::strategy::types::{Audience, Clause, Condition};
 
-use super as current;
+use super::v0_2::canvas::strategy::types as next;
 
-impl From<Audience> for current::Audience {
+impl From<Audience> for next::Audience {
     fn from(a: Audience) -> Self {
-        current::Audience {
-            any_of: a.any_of.into_iter().map(current::Clause::from).collect(),
+        next::Audience {
+            any_of: a.any_of.into_iter().map(next::Clause::from).collect(),
             order_windows: a.order_windows,
             event_kinds: a.event_kinds,
             event_lookback_hours: a.event_lookback_hours,
@@ -25,19 +24,17 @@ impl From<Audience> for current::Audience {
     }
 }
 
-impl From<Clause> for current::Clause {
+impl From<Clause> for next::Clause {
     fn from(c: Clause) -> Self {
-        let convert = |conditions: Vec<Condition>| conditions.into_iter().map(current::Condition::from).collect();
-        current::Clause { all_of: convert(c.all_of), none_of: convert(c.none_of) }
+        let convert = |conditions: Vec<Condition>| conditions.into_iter().map(next::Condition::from).collect();
+        next::Clause { all_of: convert(c.all_of), none_of: convert(c.none_of) }
     }
 }
 
-impl From<Condition> for current::Condition {
+impl From<Condition> for next::Condition {
     fn from(c: Condition) -> Self {
         use canvas::strategy::types as old;
-        use current::{
-            Condition as New, DaysAgo, DecisionStatus, EarlierDecision, OrderCount, RecentEvent, SpendAmount,
-        };
+        use next::{Condition as New, DaysAgo, DecisionStatus, EarlierDecision, OrderCount, RecentEvent, SpendAmount};
         use Condition as C;
         let ago = |d: old::DaysAgo| DaysAgo { min: d.min, max: d.max };
         match c {

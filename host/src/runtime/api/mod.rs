@@ -11,6 +11,71 @@
 //! `v0_3` (the current types, re-exported here); the plugin's functions are
 //! found and called per version in `runtime::exports`.
 
+/// The `From` impls that convert an older version's audience into the next
+/// version's, written once for every pair: the invoking module names the two
+/// as `old` and `new` (`use … as old;`), and passes the arms for the
+/// conditions the older version has beyond those of 0.1.0.
+macro_rules! audience_up {
+    ($($extra:tt)*) => {
+        impl From<old::Audience> for new::Audience {
+            fn from(a: old::Audience) -> Self {
+                new::Audience {
+                    any_of: a.any_of.into_iter().map(new::Clause::from).collect(),
+                    order_windows: a.order_windows,
+                    event_kinds: a.event_kinds,
+                    event_lookback_hours: a.event_lookback_hours,
+                    launch_lookback_days: a.launch_lookback_days,
+                }
+            }
+        }
+
+        impl From<old::Clause> for new::Clause {
+            fn from(c: old::Clause) -> Self {
+                let convert =
+                    |conditions: Vec<old::Condition>| conditions.into_iter().map(new::Condition::from).collect();
+                new::Clause { all_of: convert(c.all_of), none_of: convert(c.none_of) }
+            }
+        }
+
+        impl From<old::Condition> for new::Condition {
+            fn from(c: old::Condition) -> Self {
+                use new::Condition as New;
+                use old::Condition as C;
+                let ago = |d: old::DaysAgo| new::DaysAgo { min: d.min, max: d.max };
+                match c {
+                    C::Joined(d) => New::Joined(ago(d)),
+                    C::WecomAdded(d) => New::WecomAdded(ago(d)),
+                    C::FirstOrder(d) => New::FirstOrder(ago(d)),
+                    C::LastOrder(d) => New::LastOrder(ago(d)),
+                    C::HasOrdered => New::HasOrdered,
+                    C::OrdersWithin(o) => {
+                        New::OrdersWithin(new::OrderCount { within_days: o.within_days, at_least: o.at_least })
+                    }
+                    C::SpendWithin(s) => {
+                        New::SpendWithin(new::SpendAmount { within_days: s.within_days, at_least: s.at_least })
+                    }
+                    C::LevelIn(levels) => New::LevelIn(levels),
+                    C::BirthdayInRunMonth => New::BirthdayInRunMonth,
+                    C::Event(e) => New::Event(new::RecentEvent { kind: e.kind, within_hours: e.within_hours }),
+                    C::Decided(d) => New::Decided(new::EarlierDecision {
+                        step: d.step,
+                        status: d.status.map(|s| match s {
+                            old::DecisionStatus::Dispatched => new::DecisionStatus::Dispatched,
+                            old::DecisionStatus::Suppressed => new::DecisionStatus::Suppressed,
+                            old::DecisionStatus::Holdout => new::DecisionStatus::Holdout,
+                            old::DecisionStatus::Deferred => new::DecisionStatus::Deferred,
+                            old::DecisionStatus::Failed => new::DecisionStatus::Failed,
+                        }),
+                        ago: ago(d.ago),
+                    }),
+                    C::BoughtLaunchedCategory(days) => New::BoughtLaunchedCategory(days),
+                    $($extra)*
+                }
+            }
+        }
+    };
+}
+
 // `bindgen!` makes these from the WIT files, which document the types and
 // functions (and bindgen carries those docs over); the glue it adds around
 // them (instantiation, linker helpers, `exports` modules) has none to give.

@@ -22,6 +22,9 @@
 //! attribution_days = 7
 //! reactivation_days = 90
 //!
+//! [results]                        # live results (canvas results, GET /api/v1/results)
+//! harm_days = 7                    # a deletion or unsubscribe this soon after a touch is its harm
+//!
 //! [governance]                     # see governance::policy for every key
 //! holdout_percent = 10
 //!
@@ -52,6 +55,7 @@ use crate::dispatch::DispatchConfig;
 use crate::governance::{GovernancePolicy, Governor, StrategyRules};
 use crate::runner::RunSettings;
 use crate::runtime::SandboxLimits;
+use crate::results::ResultsSettings;
 use crate::schedule::Schedule;
 use crate::serve::settings::ServeSettings;
 use crate::strategy::StrategySettings;
@@ -82,6 +86,8 @@ pub struct CanvasConfig {
     pub dispatch: DispatchConfig,
     /// How `canvas simulate` scores its backtest.
     pub report: BacktestSettings,
+    /// `[results]`: live results (the window is `[report] attribution_days`).
+    pub results: ResultsSettings,
     /// `canvas serve`: listen address, token, catching up.
     pub serve: ServeSettings,
     /// Per strategy id.
@@ -100,6 +106,7 @@ impl Default for CanvasConfig {
             governance: GovernancePolicy::default(),
             dispatch: DispatchConfig::default(),
             report: BacktestSettings::default(),
+            results: ResultsSettings::default(),
             serve: ServeSettings::default(),
             strategies: BTreeMap::new(),
         }

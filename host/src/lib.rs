@@ -42,6 +42,8 @@
 //!   rate (429s honoured), retries and dead letters, the backlog per channel;
 //! - [`decision_line`]: a decision as one JSON line, in decisions.jsonl and as the touch dispatch sends;
 //! - [`report`]: runs.jsonl, the summary table and the HTML report;
+//! - [`results`]: live results over the store — conversion against the holdout, uplift, revenue
+//!   counted once (last touch wins), cost and ROI, harm, staff tasks done, the sales split;
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
 //! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
@@ -82,6 +84,7 @@ pub mod printable;
 pub mod referrals;
 pub mod registry;
 pub mod report;
+pub mod results;
 pub mod runner;
 pub mod runtime;
 pub mod scaffold;

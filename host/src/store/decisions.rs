@@ -229,3 +229,23 @@ fn entry_of(decision: &Decision, queued: bool) -> EntryRef<'_> {
 fn page_id(key: &[u8]) -> anyhow::Result<u64> {
     Ok(u64::from_be_bytes(key.try_into().context("a decision page with a malformed key")?))
 }
+
+impl Store {
+    /// Every recorded decision once, page by page (not in key order), with
+    /// its outbox entry's state now (`None`: never queued). For results,
+    /// which read every decision once and need no order: no sort, no copy
+    /// of the whole history.
+    pub fn each_decision(&self, mut each: impl FnMut(&Decision, Option<OutboxState>)) -> anyhow::Result<()> {
+        let mut updated: HashMap<String, OutboxState> = HashMap::new();
+        for value in self.outbox_updates.iter().values() {
+            let item: Queued = decode(&value?)?;
+            updated.insert(item.key, item.state);
+        }
+        for entry in self.entries() {
+            let entry = entry?;
+            let state = updated.get(&entry.decision.key).copied().or(entry.queued.as_ref().map(|q| q.state));
+            each(&entry.decision, state);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,169 @@
+//! [`Results`] for a terminal (a table) and for a spreadsheet (CSV with a
+//! header). Both are made from the one JSON shape, so what `canvas results`
+//! prints is the same whether it read the store or asked the service.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use super::{Results, Row};
+use crate::report::format::{count, percent, yuan};
+
+/// The columns of the CSV after the group's dimensions, as its header names them.
+const CSV_COLUMNS: [&str; 37] = [
+    "selected",
+    "touched",
+    "held_out",
+    "suppressed",
+    "touched_converted",
+    "touch_conversion",
+    "holdout_converted",
+    "holdout_conversion",
+    "touched_orders",
+    "touched_revenue_fen",
+    "holdout_orders",
+    "holdout_revenue_fen",
+    "uplift_pp",
+    "uplift_low_pp",
+    "uplift_high_pp",
+    "incremental_orders",
+    "incremental_revenue_fen",
+    "attributed_orders",
+    "attributed_revenue_fen",
+    "coupons_redeemed",
+    "coupon_cost_fen",
+    "group_buy_joins",
+    "group_buy_cost_fen",
+    "cost_fen",
+    "roi",
+    "touched_harmed",
+    "touched_harm_rate",
+    "holdout_harmed",
+    "holdout_harm_rate",
+    "harm_uplift_pp",
+    "harm_uplift_low_pp",
+    "harm_uplift_high_pp",
+    "staff_tasks",
+    "staff_tasks_done",
+    "staff_task_done_share",
+    "from",
+    "to",
+];
+
+/// A row's label: its key's values in the grouping's order, or `total`.
+pub fn label(results: &Results, row: &Row) -> String {
+    if row.key.is_empty() {
+        return "total".to_string();
+    }
+    results.by.iter().map(|d| row.key.get(d).map_or("", String::as_str)).collect::<Vec<_>>().join(" · ")
+}
+
+fn opt_pct(v: Option<f64>) -> String {
+    v.map_or("–".into(), percent)
+}
+
+/// An uplift in pp with its interval: `+1.2 pp [-0.3, +2.8]`.
+pub fn uplift_text(pp: Option<f64>, low: Option<f64>, high: Option<f64>) -> String {
+    match (pp, low, high) {
+        (Some(pp), Some(low), Some(high)) => format!("{pp:+.1} pp [{low:+.1}, {high:+.1}]"),
+        _ => "–".into(),
+    }
+}
+
+/// The table `canvas results` prints.
+pub fn table(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "results {} to {}{}: orders within {} days of a touch, harm within {} days",
+        results.from,
+        results.to,
+        if results.by.is_empty() { String::new() } else { format!(" by {}", results.by.join(",")) },
+        results.attribution_days,
+        results.harm_days
+    );
+    let rows: Vec<&Row> = results.groups.iter().chain(std::iter::once(&results.total)).collect();
+    let width = rows.iter().map(|r| label(results, r).chars().count()).max().unwrap_or(5).max(5);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>8}  {:>8}  {:>7}  {:>6}  {:>6}  {:>28}  {:>12}  {:>12}  {:>10}  {:>7}  {:>6}  {:>6}  {:>9}",
+        "group",
+        "selected",
+        "touched",
+        "holdout",
+        "conv",
+        "h.conv",
+        "uplift [95%]",
+        "incr. rev",
+        "attributed",
+        "cost",
+        "roi",
+        "harm",
+        "h.harm",
+        "tasks done"
+    );
+    for row in rows {
+        let tasks = if row.staff_tasks == 0 {
+            "–".to_string()
+        } else {
+            format!("{}/{}", row.staff_tasks_done, row.staff_tasks)
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>8}  {:>8}  {:>7}  {:>6}  {:>6}  {:>28}  {:>12}  {:>12}  {:>10}  {:>7}  {:>6}  {:>6}  {:>9}",
+            label(results, row),
+            count(row.selected),
+            count(row.touched),
+            count(row.held_out),
+            opt_pct(row.touch_conversion),
+            opt_pct(row.holdout_conversion),
+            uplift_text(row.uplift_pp, row.uplift_low_pp, row.uplift_high_pp),
+            row.incremental_revenue_fen.map_or("–".into(), yuan),
+            yuan(row.attributed_revenue_fen),
+            yuan(row.cost_fen),
+            row.roi.map_or("–".into(), |r| format!("{r:.2}")),
+            opt_pct(row.touched_harm_rate),
+            opt_pct(row.holdout_harm_rate),
+            tasks
+        );
+    }
+    let s = &results.sales_split;
+    let _ = writeln!(
+        out,
+        "sales in the period: new {} members {} · existing {} members {} · re-activated {} members {}",
+        count(s.new_members),
+        yuan(s.new_revenue_fen),
+        count(s.existing_members),
+        yuan(s.existing_revenue_fen),
+        count(s.reactivated_members),
+        yuan(s.reactivated_revenue_fen)
+    );
+    out
+}
+
+/// CSV: a header (the grouping's dimensions, then [`CSV_COLUMNS`]), a row
+/// per group and one for the total (its dimensions empty, `group` = total).
+pub fn csv(results: &Results, out: impl Write) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    let mut header: Vec<&str> = vec!["group"];
+    header.extend(results.by.iter().map(String::as_str));
+    header.extend(CSV_COLUMNS);
+    writer.write_record(&header)?;
+    for row in results.groups.iter().chain(std::iter::once(&results.total)) {
+        let value = serde_json::to_value(row)?;
+        let mut record = vec![if row.key.is_empty() { "total".to_string() } else { "group".to_string() }];
+        record.extend(results.by.iter().map(|d| row.key.get(d).cloned().unwrap_or_default()));
+        for column in CSV_COLUMNS {
+            record.push(match column {
+                "from" => results.from.clone(),
+                "to" => results.to.clone(),
+                _ => match &value[column] {
+                    serde_json::Value::Null => String::new(),
+                    v => v.to_string(),
+                },
+            });
+        }
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
+    Ok(())
+}

@@ -378,9 +378,10 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/events",
         "/api/v1/products",
         "/api/v1/guides",
+        "/api/v1/results",
     ] {
         assert!(paths.contains_key(route), "{route} is not documented");
     }
-    assert_eq!(paths.len(), 23, "a documented path that does not exist");
+    assert_eq!(paths.len(), 24, "a documented path that does not exist");
     s.service.shutdown().await.unwrap();
 }

@@ -284,6 +284,14 @@ impl<T> WarmSlot<T> {
         slot.state = Some(state);
         Ok(())
     }
+
+    /// Reads the state where it is, without lending it (a run lent it since
+    /// gives its own back as it would): a run asking meanwhile waits for the
+    /// read to end, rather than reading the whole store again.
+    pub(crate) fn peek<R>(&self, read: impl FnOnce(Option<&T>) -> R) -> R {
+        let slot = self.slot.lock().expect("the warm slot is never held across a panic");
+        read(slot.state.as_ref())
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! - `simulate.rs`: `canvas simulate`, the dry run with its summary and backtest;
 //! - `run.rs`: `canvas run`, one real run at an instant;
 //! - `runs.rs`: `canvas runs`, the run history;
+//! - `results.rs`: `canvas results` and `canvas report`, live results against the holdout;
 //! - `dispatch.rs`: `canvas dispatch`, delivering the outbox;
 //! - `outbox.rs`: `canvas outbox list | redrive | cancel`;
 //! - `member.rs`: `canvas member do-not-contact`;
@@ -32,6 +33,7 @@ mod outbox;
 mod plugin;
 mod plugin_test;
 mod reach;
+mod results;
 mod run;
 mod runs;
 mod serve;
@@ -76,6 +78,10 @@ enum Command {
     Run(run::Args),
     /// The run history, newest first: strategy, build, trigger, audience, touches, failures.
     Runs(runs::Args),
+    /// Live results FROM to TO: conversion vs holdout, uplift, revenue counted once, cost, ROI, harm, by group.
+    Results(results::Args),
+    /// The live results FROM to TO as a self-contained report.html in OUT.
+    Report(results::ReportArgs),
     /// Deliver every queued touch that is due, with retries, until each is delivered or dead.
     Dispatch(dispatch::Args),
     /// Look into the outbox (its entries, each channel's backlog), and re-drive dead letters.
@@ -157,6 +163,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(args) => simulate::execute(args, config),
         Command::Run(args) => run::execute(args, config),
         Command::Runs(args) => runs::execute(args, &config),
+        Command::Results(args) => results::execute(args, &config),
+        Command::Report(args) => results::report(args, &config),
         Command::Dispatch(args) => dispatch::execute(args, config),
         Command::Outbox { command } => outbox::execute(command, &config),
         Command::Member { command } => member::execute(command, &config),

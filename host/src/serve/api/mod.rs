@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 mod members;
 mod plugins;
+mod results;
 
 use members::{clear_do_not_contact, member_decisions, set_do_not_contact};
 use plugins::{
@@ -51,6 +52,7 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/runs", get(list_runs).post(run_now))
         .route("/api/v1/runs/cancel", post(cancel_run))
         .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/results", get(results::results))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
         .route("/api/v1/members/{id}/do-not-contact", post(set_do_not_contact).delete(clear_do_not_contact))
         .route("/api/v1/outbox", get(outbox))

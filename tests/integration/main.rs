@@ -22,6 +22,7 @@ mod rate_limits;
 mod reachability;
 mod receiver;
 mod report;
+mod results;
 mod sandbox;
 mod serve;
 mod serve_auth;

@@ -2,8 +2,8 @@
 //! in the JSON shape `canvas results` prints from. A bad date or `by` is a
 //! 400 naming the parameter and what it takes.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

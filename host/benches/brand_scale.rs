@@ -10,12 +10,13 @@
 //!    and as a plugin without fuel or deadline (what metering costs);
 //! 5. the day's audiences computed by the host vs by DuckDB SQL over the same CSV files;
 //! 6. a daily run over the same audiences with 10× the members (inert ones added);
-//! 7. simulation speed (days per second) at `--sim-members` (default 100,000).
+//! 7. simulation speed (days per second) at `--sim-members` (default 100,000);
+//! 8. live results over the store after the days of 2 (a year's range, by strategy, channel and week).
 //!
 //! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--months N] [--days N] [--smoke]`
 //! after `make plugins polyglot`). `--smoke` is the small version CI runs.
 //!
-//! One file over 400 lines: the seven measurements run in one process, one after
+//! One file over 400 lines: the eight measurements run in one process, one after
 //! the other, so their figures are side by side; each is a function here, and the
 //! native twins of the strategies are in `native.rs`.
 
@@ -39,6 +40,7 @@ use canvas::decision_log::StrategyLog;
 use canvas::import::read_dir;
 use canvas::member_base::MemberBase;
 use canvas::model::{Millis, RunTrigger};
+use canvas::results::{Results, ResultsQuery};
 use canvas::runner::Runner;
 use canvas::runtime::{api, LoadedPlugin, PluginEngine};
 use canvas::simulate::{simulate, SimulateOptions};
@@ -252,6 +254,22 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Live results (`canvas results`, `GET /api/v1/results`) over the year up
+/// to the last day run, grouped by strategy, channel and week: every
+/// decision in the store read once, the member pass, the year's sales split.
+fn live_results(base: &MemberBase, store: &Store, app: &App, last: Millis, report: &mut Report) -> anyhow::Result<()> {
+    let to = base.calendar.date_of(last);
+    let from = to - chrono::Days::new(364);
+    report.section(&format!("live results {from} to {to} by strategy,channel,week ({} members)", base.len()));
+    let query = ResultsQuery::parse(&from.to_string(), &to.to_string(), "strategy,channel,week")?;
+    let computing = Instant::now();
+    let results = Results::of_store(base, store, &query, &app.config.report, &app.config.results)?;
+    report.figure("results (decisions read once, one member pass, sales split)", ms(computing.elapsed()), "ms");
+    report.figure("members selected", results.total.selected as f64, "");
+    report.figure("groups", results.groups.len() as f64, "");
+    Ok(())
+}
+
 /// A real daily run on a fresh runner (decisions and outbox recorded), with its time split and peak RSS.
 fn daily_run(
     label: &str,
@@ -290,6 +308,7 @@ fn days_in_service(
         decided += measured_run(app, &mut runner, strategies, at + day as Millis * DAY_MILLIS, report)?;
     }
     let base = runner.into_state().base;
+    live_results(&base, store, app, at + (days.max(1) - 1) as Millis * DAY_MILLIS, report)?;
     report.section(&format!("a fresh runner after {days} days (what `canvas run` reads before its run)"));
     let starting = Instant::now();
     let state = app.runner_state(base, store)?;

@@ -1,6 +1,6 @@
 //! The store, or the service that holds it. sled lets one process open a
 //! store; while `canvas serve` has it, the read and lifecycle commands
-//! (`plugin …`, `audit`, `outbox …`, `runs`, `run`, `member`) reach the service's admin API
+//! (`plugin …`, `audit`, `outbox …`, `runs`, `results`, `report`, `run`, `member`) reach the service's admin API
 //! instead, with the token this machine knows (`auth::client_token`), and
 //! say so on stderr. The changes they make there are recorded under that
 //! token's name. Every other command is refused with the service's address.

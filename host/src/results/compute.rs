@@ -127,7 +127,8 @@ fn one_member(
     let orders = &orders[orders.partition_point(|o| o.at <= first)..];
     for o in orders {
         for p in parts.iter_mut() {
-            let in_window = |kind| recs.iter().any(|r| r.kind == kind && in_part(r, p.group) && within(r.at, o.at, w.attribution));
+            let in_window =
+                |kind| recs.iter().any(|r| r.kind == kind && in_part(r, p.group) && within(r.at, o.at, w.attribution));
             if p.touched && in_window(Kind::Sent) {
                 p.touched_converted = true;
                 let a = &mut acc[p.group as usize];
@@ -158,7 +159,8 @@ fn one_member(
         match e.kind.as_str() {
             WECOM_DELETED | UNSUBSCRIBED => {
                 for p in parts.iter_mut() {
-                    let after = |kind| recs.iter().any(|r| r.kind == kind && in_part(r, p.group) && within(r.at, e.at, w.harm));
+                    let after =
+                        |kind| recs.iter().any(|r| r.kind == kind && in_part(r, p.group) && within(r.at, e.at, w.harm));
                     p.touched_harmed |= p.touched && after(Kind::Sent);
                     p.held_harmed |= p.held && after(Kind::Held);
                 }

@@ -265,8 +265,7 @@ fn row_of(a: &Acc) -> Row {
     let incremental = (a.touched > 0 && a.held_out > 0).then(|| {
         let orders = (per_member(a.touched_orders as f64, a.touched) - per_member(a.held_orders as f64, a.held_out))
             * a.touched as f64;
-        let revenue = (per_member(a.touched_revenue as f64, a.touched)
-            - per_member(a.held_revenue as f64, a.held_out))
+        let revenue = (per_member(a.touched_revenue as f64, a.touched) - per_member(a.held_revenue as f64, a.held_out))
             * a.touched as f64;
         // `as` saturates at i64's ends: no data can wrap it.
         ((orders * 100.0).round() / 100.0, revenue.round() as Fen)

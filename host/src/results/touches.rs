@@ -139,7 +139,8 @@ impl<'a> Gatherer<'a> {
         }
         let group = in_range.then(|| self.group_of(d, member, day));
         let strategy = self.out.strategies.id(&d.strategy);
-        let needs_extra = d.coupon_id.is_some() || matches!(d.action, ActionKind::StaffTask | ActionKind::GroupBuyInvite);
+        let needs_extra =
+            d.coupon_id.is_some() || matches!(d.action, ActionKind::StaffTask | ActionKind::GroupBuyInvite);
         let extra = if needs_extra && kind == Kind::Sent {
             let coupon = d.coupon_id.clone().map(|id| (id, d.benefit.as_ref().map_or(0, |b| b.value)));
             let discount = d.group_buy.as_ref().map_or(0, |g| {

@@ -77,9 +77,17 @@ struct State {
 impl World {
     /// A world over `members` (ids), ordering from `products`; refuses an
     /// empty catalogue, as every order names a product.
-    pub fn new(plan: Plan, calendar: BrandCalendar, members: Vec<String>, products: &[Product]) -> anyhow::Result<Self> {
+    pub fn new(
+        plan: Plan,
+        calendar: BrandCalendar,
+        members: Vec<String>,
+        products: &[Product],
+    ) -> anyhow::Result<Self> {
         let mut products: Vec<_> = products.iter().map(|p| (p.sku.clone(), p.category.clone(), p.price)).collect();
-        anyhow::ensure!(!products.is_empty(), "the world needs a product catalogue to draw orders from; the store has none");
+        anyhow::ensure!(
+            !products.is_empty(),
+            "the world needs a product catalogue to draw orders from; the store has none"
+        );
         products.sort();
         Ok(World { plan, calendar, members, products, state: Mutex::default() })
     }

@@ -56,10 +56,11 @@ pub fn planted_vs_measured(plan: &Plan, strategies: &[String], results: &Results
                 let (low, high) = wilson(row.holdout_converted, row.held_out);
                 (c, low, high)
             });
-            let harm_rates = match (row.touched_harm_rate, row.holdout_harm_rate, row.harm_uplift_low_pp, row.harm_uplift_high_pp) {
-                (Some(t), Some(h), Some(l), Some(u)) => Some((t, h, l, u)),
-                _ => None,
-            };
+            let harm_rates =
+                match (row.touched_harm_rate, row.holdout_harm_rate, row.harm_uplift_low_pp, row.harm_uplift_high_pp) {
+                    (Some(t), Some(h), Some(l), Some(u)) => Some((t, h, l, u)),
+                    _ => None,
+                };
             PlantedVsMeasured {
                 strategy: id.clone(),
                 lift: plan.lift.get(id).copied().unwrap_or(0.0),
@@ -99,19 +100,27 @@ pub fn render_table(rows: &[PlantedVsMeasured]) -> String {
     };
     let mut lines = vec![format!(
         "{:<24} {:>6} {:>9}  {:<26} {:>7}  {:>7} {:>8}  {:<25} {:>7}  {:>6}  {:<30}",
-        "strategy", "lift", "planted", "measured uplift [95%]", "inside", "touched", "held out",
-        "holdout conv. [95%]", "bg conv", "harm", "deleted: touched vs held out [diff 95%]"
+        "strategy",
+        "lift",
+        "planted",
+        "measured uplift [95%]",
+        "inside",
+        "touched",
+        "held out",
+        "holdout conv. [95%]",
+        "bg conv",
+        "harm",
+        "deleted: touched vs held out [diff 95%]"
     )];
     lines.push("─".repeat(lines[0].chars().count()));
     for r in rows {
-        let measured = r
-            .measured_uplift_pp
-            .map_or("-".to_string(), |(u, l, h)| format!("{u:+.1} pp [{l:+.1}, {h:+.1}]"));
+        let measured =
+            r.measured_uplift_pp.map_or("-".to_string(), |(u, l, h)| format!("{u:+.1} pp [{l:+.1}, {h:+.1}]"));
         let holdout =
             r.holdout_conversion.map_or("-".to_string(), |(c, l, h)| format!("{} [{}, {}]", pct(c), pct(l), pct(h)));
-        let harm = r.harm_rates.map_or("-".to_string(), |(t, h, l, u)| {
-            format!("{} vs {} [{l:+.1}, {u:+.1}] pp", pct(t), pct(h))
-        });
+        let harm = r
+            .harm_rates
+            .map_or("-".to_string(), |(t, h, l, u)| format!("{} vs {} [{l:+.1}, {u:+.1}] pp", pct(t), pct(h)));
         lines.push(format!(
             "{:<24} {:>6} {:>6.1} pp  {:<26} {:>7}  {:>7} {:>8}  {:<25} {:>7}  {:>6}  {}",
             r.strategy,

@@ -65,7 +65,9 @@ pub struct Args {
 
 /// `STRATEGY=PCT` as (strategy, probability), naming what is wrong.
 fn planted(text: &str) -> anyhow::Result<(String, f64)> {
-    let (id, pct) = text.split_once('=').with_context(|| format!("--plant `{text}`: write STRATEGY=PCT, e.g. dormant-recall=30"))?;
+    let (id, pct) = text
+        .split_once('=')
+        .with_context(|| format!("--plant `{text}`: write STRATEGY=PCT, e.g. dormant-recall=30"))?;
     let pct: f64 = pct.trim().parse().map_err(|_| anyhow::anyhow!("--plant `{text}`: `{pct}` is not a percentage"))?;
     Ok((id.trim().to_string(), pct / 100.0))
 }
@@ -78,7 +80,11 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
     };
     let plugins: Vec<PathBuf> = lift.keys().map(|id| dir.join(format!("{id}.wasm"))).collect();
     if let Some(missing) = plugins.iter().find(|p| !p.is_file()) {
-        anyhow::bail!("no plugin {} for --plant (the strategies are the .wasm files in {})", missing.display(), dir.display());
+        anyhow::bail!(
+            "no plugin {} for --plant (the strategies are the .wasm files in {})",
+            missing.display(),
+            dir.display()
+        );
     }
     let plan = Plan {
         seed: args.seed,

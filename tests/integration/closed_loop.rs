@@ -114,3 +114,58 @@ async fn planted_harm_shows_as_more_deletions_among_the_touched_than_the_held_ou
         assert!(t > h, "{row:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worlds_receiver_draws_once_per_key_and_refuses_what_is_not_a_touch() {
+    use canvas::calendar::BrandCalendar;
+    use canvas::model::Product;
+    use canvas::world::{receiver, World};
+    let product = Product {
+        sku: "S1".into(),
+        name: String::new(),
+        category: "dresses".into(),
+        price: 100,
+        launched_at: 0,
+        tags: vec![],
+    };
+    let plan = Plan { seed: 1, lift: BTreeMap::from([("s".into(), 1.0)]), lift_days: 7, background: 0.0, harm: None };
+    let calendar = BrandCalendar::named("Asia/Shanghai").unwrap();
+    let world = std::sync::Arc::new(World::new(plan, calendar, vec!["M1".into()], &[product]).unwrap());
+    let receiver = receiver::start(world.clone()).await.unwrap();
+    let client = reqwest::Client::new();
+    let post = |key: &str, body: String| client.post(&receiver.url).header("Idempotency-Key", key).body(body).send();
+    let line = |key: &str| {
+        format!(
+            r#"{{"key":"{key}","strategy":"s","member_id":"M1","run_at":"2026-03-01T10:00:00+08:00","send_at":null}}"#
+        )
+    };
+    assert_eq!(post("k1", line("k1")).await.unwrap().status(), 200);
+    assert_eq!(post("k1", line("k1")).await.unwrap().status(), 409, "a redelivery: dispatch counts it delivered");
+    assert_eq!(post("k2", line("k1")).await.unwrap().status(), 400, "the header names another touch");
+    let bad = post("k3", "{\"key\":\"k3\"}".into()).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("missing field"));
+    let bad_time = post("k4", line("k4").replace("2026-03-01T10:00:00+08:00", "yesterday")).await.unwrap();
+    assert_eq!(bad_time.status(), 400);
+    let reactions = world.settle();
+    assert_eq!(reactions.orders.len(), 1, "one order for the one touch, however often it came");
+    let placed = reactions.orders[0]["placed_at"].as_str().unwrap();
+    assert!(placed > "2026-03-01T10:00:00+08:00" && placed < "2026-03-08T10:00:00+08:00", "{placed}");
+    assert_eq!(world.counts().redeliveries, 1);
+}
+
+#[test]
+fn canvas_loop_refuses_a_bad_plan_naming_the_setting() {
+    let refused = |extra: &[&str]| {
+        let output = canvas().args(["loop", "--members", "100"]).args(extra).output().unwrap();
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).to_string()
+    };
+    assert!(refused(&["--plant", "dormant-recall"]).contains("write STRATEGY=PCT"));
+    assert!(refused(&["--plant", "dormant-recall=lots"]).contains("`lots` is not a percentage"));
+    assert!(refused(&["--plant", "no-such-strategy=10"]).contains("no-such-strategy.wasm"));
+    assert!(refused(&["--plant", "dormant-recall=150"]).contains("the lift of dormant-recall is 1.5"));
+    assert!(refused(&["--plant", "dormant-recall=10", "--lift-days", "9"]).contains("lift days is 9"));
+    assert!(refused(&["--plant", "dormant-recall=10", "--days", "5"]).contains("more than the attribution window"));
+    assert!(refused(&["--plant", "dormant-recall=10", "--start", "2099-01-01"]).contains("not past yet"));
+}

@@ -236,8 +236,12 @@ mod tests {
         let harm = Some(Harm { over: 1, probability: 1.0 });
         let touches = [touch("a", "M1", 5 * DAY), touch("b", "M1", 6 * DAY), touch("c", "M2", DAY)];
         let (one, two) = (world(harm), world(harm));
-        touches.iter().for_each(|t| drop(one.receive(t.clone())));
-        touches.iter().rev().for_each(|t| drop(two.receive(t.clone())));
+        touches.iter().for_each(|t| {
+            one.receive(t.clone());
+        });
+        touches.iter().rev().for_each(|t| {
+            two.receive(t.clone());
+        });
         let (r1, r2) = (one.settle(), two.settle());
         assert_eq!(r1.orders, r2.orders);
         assert_eq!(r1.events, r2.events);

@@ -113,7 +113,7 @@ pub async fn run_loop(options: LoopOptions, progress: &mut (dyn FnMut(&str) + Se
     store.import(&crate::import::read_dir(&data)?).context("importing the generated data")?;
     let dataset = store.dataset()?;
     let members = dataset.members.iter().map(|m| m.id.clone()).collect();
-    let world = Arc::new(World::new(options.plan.clone(), calendar.clone(), members, &dataset.products)?);
+    let world = Arc::new(World::new(options.plan.clone(), calendar, members, &dataset.products)?);
     drop(dataset);
     let receiver = receiver::start(world.clone()).await?;
 

@@ -36,10 +36,10 @@ demo: plugins host
 	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
 
 # The closed loop at length (a few minutes): the service day after day over
-# 40,000 generated members and a world that answers its touches with planted
+# 20,000 generated members and a world that answers its touches with planted
 # lifts and deletions; prints planted vs measured per strategy (docs/operations.md).
 loop: plugins host
-	target/release/canvas loop --members 40000 --days 100 --seed 7 --background 1 --harm 20 \
+	target/release/canvas loop --members 20000 --days 90 --seed 7 --background 1 --harm 20 \
 		--plant dormant-recall=30 --plant second-purchase-nudge=10 --plant category-recommendation=0 \
 		--plant group-buy-referral=5
 

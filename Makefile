@@ -30,10 +30,18 @@ COMPONENTIZE_JS := plugins/js/node_modules/.bin/componentize-js
 DEMO_FROM ?= 2026-08-01
 DEMO_TO ?= 2026-10-24
 
-.PHONY: demo test bench bench-smoke plugins test-plugins polyglot host wasm-target chromium duckdb
+.PHONY: demo loop test bench bench-smoke plugins test-plugins polyglot host wasm-target chromium duckdb
 
 demo: plugins host
 	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
+
+# The closed loop at length (a few minutes): the service day after day over
+# 20,000 generated members and a world that answers its touches with planted
+# lifts and deletions; prints planted vs measured per strategy (docs/operations.md).
+loop: plugins host
+	target/release/canvas loop --members 20000 --days 90 --seed 7 --background 1 --harm 20 \
+		--plant dormant-recall=30 --plant second-purchase-nudge=10 --plant category-recommendation=0 \
+		--plant group-buy-referral=5
 
 test: plugins test-plugins polyglot chromium duckdb
 	$(CARGO) fmt --all -- --check

@@ -47,6 +47,9 @@
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
 //! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
+//! - [`world`]: the closed loop — a seeded synthetic population behind the webhook sink that orders
+//!   after the touches it receives (a planted lift) and deletes the brand when over-touched, driving
+//!   `serve` day after day, to prove the live [`results`] recover what was planted;
 //! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store, no sinks;
 //! - [`fixture`]: `canvas plugin test` — one plugin on a hand-written fixture, and its outcome;
 //! - [`scaffold`]: `canvas plugin new` — a plugin folder in Rust, Python or JavaScript from templates;
@@ -93,3 +96,4 @@ pub mod serve;
 pub mod simulate;
 pub mod store;
 pub mod strategy;
+pub mod world;

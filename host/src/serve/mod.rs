@@ -31,7 +31,7 @@ use anyhow::Context;
 use tokio::sync::{watch, Mutex, Notify};
 
 pub use auth::Auth;
-pub use clock::{Clock, ScaledClock, SystemClock};
+pub use clock::{Clock, ScaledClock, SteppedClock, SystemClock};
 use metrics::Metrics;
 use runs::{Phase, RunRefused, WarmSlot};
 

@@ -22,6 +22,7 @@
 //!   the demo's plugin folder).
 
 mod audit;
+mod closed_loop;
 mod common;
 mod dispatch;
 mod gen;
@@ -107,6 +108,9 @@ enum Command {
     Gen(gen::Args),
     /// What operators changed, newest first: when, who, what, before → after.
     Audit(audit::Args),
+    /// The closed loop: the service day after day over generated members and a world that answers its
+    /// touches with planted lift and harm; prints planted vs measured per strategy.
+    Loop(closed_loop::Args),
 }
 
 fn main() -> ExitCode {
@@ -172,5 +176,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::execute(args, config),
         Command::Gen(args) => gen::execute(args),
         Command::Audit(args) => audit::execute(args, &config),
+        Command::Loop(args) => closed_loop::execute(args, config),
     }
 }

@@ -52,6 +52,11 @@ struct Part {
     held_converted: bool,
     touched_harmed: bool,
     held_harmed: bool,
+    /// The member's first touch in the group, and first withheld one: the
+    /// windows start there. A later touch (a follow-up) does not restart
+    /// them, since a held-out member gets no follow-up to restart theirs.
+    first_sent: Option<Millis>,
+    first_held: Option<Millis>,
 }
 
 /// The windows: attribution (conversion, last touch, staff tasks, joins) and harm.
@@ -112,13 +117,18 @@ fn one_member(
             };
             let p = &mut parts[i];
             match rec.kind {
-                Kind::Sent => p.touched = true,
-                Kind::Held => p.held = true,
+                Kind::Sent => {
+                    p.touched = true;
+                    p.first_sent = Some(p.first_sent.map_or(rec.at, |t| t.min(rec.at)));
+                }
+                Kind::Held => {
+                    p.held = true;
+                    p.first_held = Some(p.first_held.map_or(rec.at, |t| t.min(rec.at)));
+                }
                 Kind::NotSent => p.not_sent = true,
             }
         }
     }
-    let in_part = |rec: &Rec, group: u32| rec.group.is_some() && groups_of(rec).any(|g| g == group);
 
     // Orders: conversion per group (each order once per group), and the
     // order's one last touch for attributed revenue.
@@ -127,15 +137,13 @@ fn one_member(
     let orders = &orders[orders.partition_point(|o| o.at <= first)..];
     for o in orders {
         for p in parts.iter_mut() {
-            let in_window =
-                |kind| recs.iter().any(|r| r.kind == kind && in_part(r, p.group) && within(r.at, o.at, w.attribution));
-            if p.touched && in_window(Kind::Sent) {
+            if p.first_sent.is_some_and(|t| within(t, o.at, w.attribution)) {
                 p.touched_converted = true;
                 let a = &mut acc[p.group as usize];
                 a.touched_orders = a.touched_orders.saturating_add(1);
                 a.touched_revenue = a.touched_revenue.saturating_add(o.amount);
             }
-            if p.held && in_window(Kind::Held) {
+            if p.first_held.is_some_and(|t| within(t, o.at, w.attribution)) {
                 p.held_converted = true;
                 let a = &mut acc[p.group as usize];
                 a.held_orders = a.held_orders.saturating_add(1);
@@ -159,10 +167,8 @@ fn one_member(
         match e.kind.as_str() {
             WECOM_DELETED | UNSUBSCRIBED => {
                 for p in parts.iter_mut() {
-                    let after =
-                        |kind| recs.iter().any(|r| r.kind == kind && in_part(r, p.group) && within(r.at, e.at, w.harm));
-                    p.touched_harmed |= p.touched && after(Kind::Sent);
-                    p.held_harmed |= p.held && after(Kind::Held);
+                    p.touched_harmed |= p.first_sent.is_some_and(|t| within(t, e.at, w.harm));
+                    p.held_harmed |= p.first_held.is_some_and(|t| within(t, e.at, w.harm));
                 }
             }
             COUPON_REDEEMED => {

@@ -18,9 +18,11 @@
 //!
 //! **The numbers** (window = `[report] attribution_days`):
 //! - touch conversion: touched members who ordered within the window after
-//!   one of the group's touches to them; holdout conversion: the same after
-//!   the withheld touch's run instant. Orders and revenue inside those
-//!   windows are counted once per group.
+//!   their first touch in the group; holdout conversion: the same after the
+//!   first withheld touch's run instant. A later touch (a follow-up) does not
+//!   open another window: a held-out member gets no follow-up, so counting
+//!   one would credit the strategy with a second chance the holdout never
+//!   had. Orders and revenue inside those windows are counted once per group.
 //! - uplift: touch minus holdout conversion in percentage points, with
 //!   Newcombe's 95% interval ([`crate::backtest::uplift`]).
 //! - incremental orders and revenue: (touched orders per touched member −

@@ -43,6 +43,8 @@
 //! - [`decision_line`]: a decision as one JSON line, in decisions.jsonl and as the touch dispatch sends;
 //! - [`report`]: runs.jsonl, the summary table and the HTML report;
 //! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
+//! - [`outlook`]: what a simulation's strategies would have done — baseline conversion of the members
+//!   they selected, benefit cost with group-buy discounts, the break-even lift; each order counted once;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
 //! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
 //! - [`simulate`]: `canvas simulate`, every scheduled run over a date range, in a scratch store, no sinks;
@@ -77,6 +79,7 @@ pub mod import;
 pub mod keyed;
 pub mod member_base;
 pub mod model;
+pub mod outlook;
 pub mod parallel;
 pub mod printable;
 pub mod referrals;

@@ -12,11 +12,15 @@
 //!   the bar a real touch has to beat.
 //! - **cost**: the benefits in the touches it would have sent (coupon face
 //!   values, gift costs) plus group-buy discounts: (list price − group
-//!   price) once per invite that was *joined* — a `group_buy_joined` event
-//!   naming the invited member as referrer, for the invite's product, within
-//!   the window after the send. Joins name their referrer, so they are
-//!   attributable; the joiners' own discounts buy new customers and are not
-//!   a benefit to the touched member, so they are not counted.
+//!   price) once **per invite sent**. Not per invite joined: the joins in
+//!   the data are of group buys members opened themselves, of other
+//!   products, since the simulated invites never went out — no join can be
+//!   attributed to one (over the demo's period, not one matches an invite's
+//!   referrer, product and window). So, like a coupon counted at its face
+//!   value per touch sent, each invite counts the invited member's discount
+//!   once: the cost if every invite were taken up. The joiners' own
+//!   discounts buy new customers, not the touched member, and are not
+//!   counted.
 //! - **break-even lift**: the extra conversion, in percentage points, the
 //!   strategy would need for the margin on it to pay for the benefits:
 //!   cost per touched member ÷ (average order value × margin). The average
@@ -27,8 +31,8 @@
 //! whichever of the member's decisions' windows it falls in. Overall, a
 //! member selected by two strategies counts once, and an order inside the
 //! windows of two strategies counts once: the overall windows are the union
-//! of every strategy's. Costs add up (each touch carries its own benefit, a
-//! join is claimed by one invite). A decision whose window runs past the
+//! of every strategy's. Costs add up: each touch carries its own benefit.
+//! A decision whose window runs past the
 //! last order in the data is left out of the baseline (and counted), since
 //! what followed it is unknown.
 
@@ -39,17 +43,14 @@ use serde::Serialize;
 use crate::backtest::BacktestSettings;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Decision, DecisionStatus, Fen, Millis};
-use crate::referrals::GROUP_BUY_JOINED;
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
-/// A group-buy invite that would have been sent.
+/// A group-buy invite that would have been sent: its product and group price.
 #[derive(Clone, Debug)]
 struct Invite {
-    referrer: String,
     sku: String,
     price: Fen,
-    at: Millis,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -78,13 +79,15 @@ impl OutlookLog {
         }
         let log = self.by_strategy.entry(d.strategy.clone()).or_default();
         log.selected.push((d.member_id.clone(), d.run_at));
-        let Some(at) = d.planned_send_at() else { return };
+        if d.planned_send_at().is_none() {
+            return;
+        }
         log.touched.insert(d.member_id.clone());
         if let Some(b) = &d.benefit {
             log.benefits = log.benefits.saturating_add(b.value);
         }
         if let (ActionKind::GroupBuyInvite, Some(g)) = (d.action, &d.group_buy) {
-            log.invites.push(Invite { referrer: d.member_id.clone(), sku: g.sku.clone(), price: g.price, at });
+            log.invites.push(Invite { sku: g.sku.clone(), price: g.price });
         }
     }
 }
@@ -114,10 +117,10 @@ pub struct Baseline {
 pub struct Cost {
     /// Benefits in the touches to be sent (coupon face value, gift cost), fen.
     pub benefits_fen: Fen,
-    /// (list price − group price) per group-buy invite that was joined, fen.
+    /// (list price − group price) per group-buy invite sent, fen.
     pub group_buy_discounts_fen: Fen,
-    /// Group-buy invites a join followed within the window.
-    pub group_buy_invites_joined: u64,
+    /// Group-buy invites sent (or to be sent).
+    pub group_buy_invites: u64,
     /// Of them, those whose product is not in products.csv: no discount counted.
     pub group_buy_invites_unpriced: u64,
     /// `benefits_fen + group_buy_discounts_fen`.
@@ -164,8 +167,8 @@ pub fn break_even_pp(cost_per_touched_member: f64, average_order_value: f64, mar
 }
 
 impl Outlook {
-    /// Scores the decisions against the orders and group-buy joins in
-    /// `base` (all of them: the windows look past the simulated period);
+    /// Scores the decisions against the orders in `base` (all of them: the
+    /// windows look past the simulated period);
     /// `list_prices` are products.csv's, by SKU, in fen.
     pub fn score(
         base: &MemberBase,
@@ -175,7 +178,6 @@ impl Outlook {
     ) -> Self {
         let data_end = base.last_order_at().unwrap_or(Millis::MIN);
         let window = settings.attribution_days as i64 * MILLIS_PER_DAY;
-        let mut joins = joins_by_referrer(base);
         let mut all_windows: HashMap<u32, Vec<Millis>> = HashMap::new();
         let mut all_touched: BTreeSet<&str> = BTreeSet::new();
         let mut overall = StrategyOutlook::default();
@@ -195,12 +197,12 @@ impl Outlook {
             let baseline = baseline(base, &windows, window, incomplete);
             let mut cost =
                 Cost { benefits_fen: s.benefits, touched_members: s.touched.len() as u64, ..Cost::default() };
-            discounts(&mut cost, &s.invites, &mut joins, list_prices, window);
+            discounts(&mut cost, &s.invites, list_prices);
             all_touched.extend(s.touched.iter().map(String::as_str));
             let c = &mut overall.cost;
             c.benefits_fen = c.benefits_fen.saturating_add(cost.benefits_fen);
             c.group_buy_discounts_fen = c.group_buy_discounts_fen.saturating_add(cost.group_buy_discounts_fen);
-            c.group_buy_invites_joined += cost.group_buy_invites_joined;
+            c.group_buy_invites += cost.group_buy_invites;
             c.group_buy_invites_unpriced += cost.group_buy_invites_unpriced;
             overall.baseline.incomplete += incomplete;
             strategies.insert(id.clone(), StrategyOutlook { cost: priced(cost, &baseline, settings), baseline });
@@ -243,47 +245,11 @@ fn baseline(base: &MemberBase, windows: &HashMap<u32, Vec<Millis>>, window: Mill
     b
 }
 
-/// A group-buy join not yet claimed by an invite: (when, product).
-type Join = (Millis, String, bool);
-
-/// Every `group_buy_joined` event with a referrer and a product, by referrer.
-fn joins_by_referrer(base: &MemberBase) -> HashMap<String, Vec<Join>> {
-    let mut by_referrer: HashMap<String, Vec<Join>> = HashMap::new();
-    let joins = base.events_by_kind.get(GROUP_BUY_JOINED).map_or(&[][..], Vec::as_slice);
-    for &(at, joiner) in joins {
-        let events = base.events_as_of(joiner, at);
-        let Some(event) = events.iter().rev().find(|e| e.at == at && e.kind == GROUP_BUY_JOINED) else { continue };
-        let Ok(attrs) = serde_json::from_str::<serde_json::Value>(&event.attrs) else { continue };
-        let (Some(referrer), Some(sku)) = (attrs["referrer"].as_str(), attrs["sku"].as_str()) else { continue };
-        by_referrer.entry(referrer.to_string()).or_default().push((at, sku.to_string(), false));
-    }
-    by_referrer
-}
-
-/// Adds the discount of each invite a join of its product followed within
-/// the window; a join is claimed by the first invite it follows, once.
-fn discounts(
-    cost: &mut Cost,
-    invites: &[Invite],
-    joins: &mut HashMap<String, Vec<Join>>,
-    list_prices: &HashMap<String, Fen>,
-    window: Millis,
-) {
-    let mut invites: Vec<&Invite> = invites.iter().collect();
-    invites.sort_by_key(|i| i.at);
+/// Adds each invite's discount off the product's list price (none for a
+/// group price at or above it).
+fn discounts(cost: &mut Cost, invites: &[Invite], list_prices: &HashMap<String, Fen>) {
     for invite in invites {
-        let Some(theirs) = joins.get_mut(&invite.referrer) else { continue };
-        let mut joined = false;
-        for (at, sku, claimed) in theirs.iter_mut() {
-            if !*claimed && *sku == invite.sku && *at > invite.at && *at <= invite.at.saturating_add(window) {
-                *claimed = true;
-                joined = true;
-            }
-        }
-        if !joined {
-            continue;
-        }
-        cost.group_buy_invites_joined += 1;
+        cost.group_buy_invites += 1;
         match list_prices.get(&invite.sku) {
             Some(list) => {
                 let discount = list.saturating_sub(invite.price).max(0);

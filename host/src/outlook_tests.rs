@@ -1,10 +1,10 @@
 //! The outlook's arithmetic on hand-made numbers: the baseline of selected
 //! members touched or not, each order once, the break-even lift, group-buy
-//! discounts per joined invite.
+//! discounts per invite sent.
 
 use super::*;
 use crate::calendar::parse_instant;
-use crate::model::{bare_member, Benefit, BenefitKind, DataSet, Event, GroupBuy, Order, OrderChannel, Product};
+use crate::model::{bare_member, Benefit, BenefitKind, DataSet, GroupBuy, Order, OrderChannel};
 
 fn at(text: &str) -> Millis {
     parse_instant(text).unwrap()
@@ -126,45 +126,30 @@ fn overall_counts_a_member_and_an_order_in_two_strategies_windows_once() {
 }
 
 #[test]
-fn a_joined_group_buy_invite_costs_its_discount_once() {
-    let join = |id: &str, joiner: &str, when: &str, sku: &str| Event {
-        id: id.into(),
-        member_id: joiner.into(),
-        kind: GROUP_BUY_JOINED.into(),
-        at: at(when),
-        attrs: format!(r#"{{"referrer":"R","sku":"{sku}"}}"#),
-    };
+fn each_group_buy_invite_sent_costs_its_discount_off_the_list_price() {
     let data = DataSet {
-        members: ["R", "R2", "J1", "J2", "J3"].map(bare_member).to_vec(),
-        orders: vec![order("1", "J1", "2026-06-01T12:00:00+08:00", 1)],
-        events: vec![
-            join("E1", "J1", "2026-03-02T12:00:00+08:00", "DR-1"),
-            join("E2", "J2", "2026-03-03T12:00:00+08:00", "DR-1"),
-            join("E3", "J3", "2026-03-03T12:00:00+08:00", "OTHER"),
-        ],
-        products: vec![Product {
-            sku: "DR-1".into(),
-            name: String::new(),
-            category: "dress".into(),
-            price: 39_900,
-            launched_at: at("2025-01-01T00:00:00+08:00"),
-            tags: vec![],
-        }],
+        members: ["R", "R2", "R3", "HELD"].map(bare_member).to_vec(),
+        orders: vec![order("1", "R", "2026-06-01T12:00:00+08:00", 1)],
         ..Default::default()
     };
     let base = MemberBase::build(Default::default(), data);
-    let invite = |member: &str| {
-        let mut d = decision("g", member, RUN, DecisionStatus::Dispatched);
+    let invite = |member: &str, sku: &str, status| {
+        let mut d = decision("g", member, RUN, status);
         d.action = ActionKind::GroupBuyInvite;
-        d.group_buy = Some(GroupBuy { sku: "DR-1".into(), group_size: 3, price: 29_900 });
+        d.group_buy = Some(GroupBuy { sku: sku.into(), group_size: 3, price: 29_900 });
         d
     };
     let mut log = OutlookLog::default();
-    log.add(&invite("R"));
-    log.add(&invite("R2")); // nobody joined R2's group buy
+    log.add(&invite("R", "DR-1", DecisionStatus::Dispatched));
+    let mut deferred = invite("R2", "DR-1", DecisionStatus::Deferred);
+    deferred.send_at = Some(at("2026-03-02T10:00:00+08:00"));
+    log.add(&deferred);
+    log.add(&invite("R3", "GONE", DecisionStatus::Dispatched)); // not in products.csv
+    log.add(&invite("HELD", "DR-1", DecisionStatus::Holdout)); // never sent: no cost
     let prices = HashMap::from([("DR-1".to_string(), 39_900)]);
     let o = Outlook::score(&base, &prices, &log, &BacktestSettings::default());
     let c = &o.strategies["g"].cost;
-    assert_eq!((c.group_buy_invites_joined, c.group_buy_discounts_fen, c.total_fen), (1, 10_000, 10_000), "{c:?}");
-    assert_eq!(c.per_touched_member_fen, Some(5_000));
+    assert_eq!((c.group_buy_invites, c.group_buy_invites_unpriced), (3, 1), "{c:?}");
+    assert_eq!((c.group_buy_discounts_fen, c.total_fen), (20_000, 20_000), "two priced invites at 100 yuan off");
+    assert_eq!((c.touched_members, c.per_touched_member_fen), (3, Some(6_667)));
 }

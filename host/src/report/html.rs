@@ -218,7 +218,7 @@ fn guide_tasks_section(out: &mut String, report: &SimulationReport) {
     let values: Vec<f64> = g.histogram.iter().map(|b| b.guide_days as f64).collect();
     out.push_str(&charts::columns("Guide-days by the tasks sent that day", &labels, &values));
     out.push_str(
-        r#"<h3>最忙的导购日 · Busiest guide-days</h3><table><tr><th>guide 导购</th><th>date</th><th>tasks</th></tr>"#,
+        r#"<h3>最忙的导购日 · Busiest guide-days</h3><div class="scroll"><table><tr><th>guide 导购</th><th>date</th><th>tasks</th></tr>"#,
     );
     for b in &g.busiest {
         let _ = write!(out, "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", escape(&b.guide), b.date, b.tasks);
@@ -231,7 +231,7 @@ fn guide_tasks_section(out: &mut String, report: &SimulationReport) {
 fn outlook_section(out: &mut String, report: &SimulationReport) {
     let _ = write!(
         out,
-        r#"<h2>模拟结果 · What the strategies would have done</h2><section class="panel"><p class="note">Over history these touches were never sent, so what followed them is what members did untouched: uplift is measured only live, against the holdout (<code>canvas results</code>). Baseline: of the members a strategy selected (touched or not), the share who ordered within {} days after its decision, and that revenue; each order counts once, overall too. Benefit cost: coupons and gifts in the touches it would send, plus (list price − group price) per group-buy invite that was joined. Break-even lift: the extra conversion it would need for the margin ({}% of an order's value) to pay for the benefits — cost per touched member ÷ (average order value × margin).</p>"#,
+        r#"<h2>模拟结果 · What the strategies would have done</h2><section class="panel"><p class="note">Over history these touches were never sent, so what followed them is what members did untouched: uplift is measured only live, against the holdout (<code>canvas results</code>). Baseline: of the members a strategy selected (touched or not), the share who ordered within {} days after its decision, and that revenue; each order counts once, overall too. Benefit cost: coupons and gifts in the touches it would send, plus (list price − group price) per group-buy invite it would send (joins in history were of group buys members opened themselves, so none can be attributed to an invite that never went out; like a coupon at face value, each invite counts its discount once). Break-even lift: the extra conversion it would need for the margin ({}% of an order's value) to pay for the benefits — cost per touched member ÷ (average order value × margin).</p>"#,
         report.attribution_days,
         (report.margin * 100.0).round()
     );

@@ -2,7 +2,7 @@
 //! a date range, on the data of a folder, in a scratch store — with a
 //! progress bar; prints the summary table, the refusals, the group-buy line,
 //! what the strategies would have done (baseline, cost, break-even lift —
-//! never an uplift: the touches were not sent), what made the report, and
+//! never what the touches caused: they were not sent), what made the report, and
 //! where it went (or, with `--format json`, the report itself). Nothing is
 //! written outside `--out`.
 
@@ -141,7 +141,7 @@ fn outlook_lines(report: &SimulationReport) -> String {
         "  break-even: the lift in conversion a strategy would need to pay for itself (cost per touch ÷ (order value × margin))\n",
     );
     out.push_str(
-        "  over history the touches were never sent: uplift is measured only live, against the holdout (`canvas results`)\n",
+        "  over history the touches were never sent: what they cause is measured only live, against the holdout (`canvas results`)\n",
     );
     out
 }

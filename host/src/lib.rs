@@ -42,7 +42,8 @@
 //!   rate (429s honoured), retries and dead letters, the backlog per channel;
 //! - [`decision_line`]: a decision as one JSON line, in decisions.jsonl and as the touch dispatch sends;
 //! - [`report`]: runs.jsonl, the summary table and the HTML report;
-//! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
+//! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split
+//!   — for touches really sent; a simulation's never were, so it reports [`outlook`] instead;
 //! - [`outlook`]: what a simulation's strategies would have done — baseline conversion of the members
 //!   they selected, benefit cost with group-buy discounts, the break-even lift; each order counted once;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;

@@ -113,13 +113,13 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
 /// members they selected, the cost, and the lift that would pay for it.
 fn outlook_lines(report: &SimulationReport) -> String {
     let mut out = format!(
-        "would have done (selected members' orders within {} days of a decision, touched or not; margin {:.0}%):\n",
+        "what the strategies would have done (selected members' orders within {} days of a decision, touched or not; margin {:.0}%):\n",
         report.attribution_days,
         report.margin * 100.0
     );
     out.push_str(&format!(
         "  {:<24} {:>8} {:>8} {:>11} {:>8} {:>9} {:>10} {:>11} {:>10}\n",
-        "strategy", "selected", "ordered", "revenue", "touched", "cost", "per touch", "order value", "break-even"
+        "strategy", "selected", "ordered", "revenue", "touched", "cost", "per member", "order value", "break-even"
     ));
     let sections = report.strategies.iter().map(|(id, s)| (id.as_str(), s)).chain([("overall", &report.overall)]);
     for (id, section) in sections {
@@ -138,7 +138,7 @@ fn outlook_lines(report: &SimulationReport) -> String {
         ));
     }
     out.push_str(
-        "  break-even: the lift in conversion a strategy would need to pay for itself (cost per touch ÷ (order value × margin))\n",
+        "  break-even: the lift in conversion a strategy would need to pay for itself (cost per touched member ÷ (order value × margin)); group-buy cost is every invite's discount, as if all were taken up\n",
     );
     out.push_str(
         "  over history the touches were never sent: what they cause is measured only live, against the holdout (`canvas results`)\n",

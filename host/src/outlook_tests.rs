@@ -128,7 +128,7 @@ fn overall_counts_a_member_and_an_order_in_two_strategies_windows_once() {
 #[test]
 fn each_group_buy_invite_sent_costs_its_discount_off_the_list_price() {
     let data = DataSet {
-        members: ["R", "R2", "R3", "HELD"].map(bare_member).to_vec(),
+        members: ["R", "R2", "R3", "R4", "HELD"].map(bare_member).to_vec(),
         orders: vec![order("1", "R", "2026-06-01T12:00:00+08:00", 1)],
         ..Default::default()
     };
@@ -146,10 +146,11 @@ fn each_group_buy_invite_sent_costs_its_discount_off_the_list_price() {
     log.add(&deferred);
     log.add(&invite("R3", "GONE", DecisionStatus::Dispatched)); // not in products.csv
     log.add(&invite("HELD", "DR-1", DecisionStatus::Holdout)); // never sent: no cost
-    let prices = HashMap::from([("DR-1".to_string(), 39_900)]);
+    log.add(&invite("R4", "CHEAP", DecisionStatus::Dispatched)); // group price above list: no discount, not a gain
+    let prices = HashMap::from([("DR-1".to_string(), 39_900), ("CHEAP".to_string(), 9_900)]);
     let o = Outlook::score(&base, &prices, &log, &BacktestSettings::default());
     let c = &o.strategies["g"].cost;
-    assert_eq!((c.group_buy_invites, c.group_buy_invites_unpriced), (3, 1), "{c:?}");
+    assert_eq!((c.group_buy_invites, c.group_buy_invites_unpriced), (4, 1), "{c:?}");
     assert_eq!((c.group_buy_discounts_fen, c.total_fen), (20_000, 20_000), "two priced invites at 100 yuan off");
-    assert_eq!((c.touched_members, c.per_touched_member_fen), (3, Some(6_667)));
+    assert_eq!((c.touched_members, c.per_touched_member_fen), (4, Some(5_000)));
 }

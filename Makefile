@@ -66,9 +66,11 @@ duckdb: $(COMPONENTIZE_PY)
 	@$(PY_TOOLS)/bin/python -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$(DUCKDB_VERSION)')" 2>/dev/null || \
 		$(PY_TOOLS)/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_VERSION)
 
-# The report test renders report.html in Debian's headless Chromium.
+# The report test renders report.html in Debian's headless Chromium, and
+# checks its Chinese labels render in a CJK font (not as empty boxes).
 chromium:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null && fc-list | grep -qi "Noto Sans CJK"; } || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 wasm-target:
 	@rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2

@@ -27,18 +27,23 @@ const MILLIS_PER_DAY: i64 = 86_400_000;
 const Z95: f64 = 1.959_964;
 
 /// `[report]` in the canvas config.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BacktestSettings {
     /// Days after a touch in which an order counts as its conversion.
     pub attribution_days: u32,
     /// An order after this many days without one re-activates a customer.
     pub reactivation_days: u32,
+    /// The share of an extra order's value left to pay for benefits (0 to
+    /// 1), which a simulation's break-even lift divides by. 0.6 by default:
+    /// apparel sells at roughly 2.5× its cost of goods, so about 60% of an
+    /// order's value is gross margin before the benefit.
+    pub margin: f64,
 }
 
 impl Default for BacktestSettings {
     fn default() -> Self {
-        BacktestSettings { attribution_days: 7, reactivation_days: 90 }
+        BacktestSettings { attribution_days: 7, reactivation_days: 90, margin: 0.6 }
     }
 }
 

@@ -18,9 +18,10 @@
 //! output_kib = 4096
 //! failed_members = 10              # and the audience and touch limits: runtime::SandboxLimits
 //!
-//! [report]                         # the simulation's backtest
+//! [report]                         # windows after a decision, and pricing a lift
 //! attribution_days = 7
 //! reactivation_days = 90
+//! margin = 0.6                     # share of an order's value that pays for benefits
 //!
 //! [results]                        # live results (canvas results, GET /api/v1/results)
 //! harm_days = 7                    # a deletion or unsubscribe this soon after a touch is its harm
@@ -84,7 +85,7 @@ pub struct CanvasConfig {
     pub governance: GovernancePolicy,
     /// `[dispatch]`: where touches go by channel, and retries.
     pub dispatch: DispatchConfig,
-    /// How `canvas simulate` scores its backtest.
+    /// `[report]`: the attribution window and the margin reports price lifts with.
     pub report: BacktestSettings,
     /// `[results]`: live results (the window is `[report] attribution_days`).
     pub results: ResultsSettings,
@@ -130,6 +131,12 @@ impl CanvasConfig {
     fn check(&self) -> anyhow::Result<()> {
         BrandCalendar::named(&self.timezone).map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
         anyhow::ensure!(self.run.batch_size > 0, "run.batch_size must be at least 1");
+        // A margin of 0 would make every break-even lift infinite; above 1 is not a margin.
+        anyhow::ensure!(
+            self.report.margin > 0.0 && self.report.margin <= 1.0,
+            "report.margin is {}: it must be more than 0 and at most 1 (0.6 is 60% of an order's value)",
+            self.report.margin
+        );
         self.governance.check().map_err(anyhow::Error::msg)?;
         self.dispatch.check().map_err(anyhow::Error::msg)?;
         for (id, settings) in &self.strategies {
@@ -195,6 +202,17 @@ mod tests {
         assert!(format!("{error:#}").contains("fuell"), "{error:#}");
         let error = CanvasConfig::parse("timezone = \"Asia/Shangai\"").unwrap_err();
         assert!(format!("{error:#}").contains("Asia/Shangai"), "{error:#}");
+    }
+
+    #[test]
+    fn a_margin_outside_zero_to_one_is_refused_naming_the_key_and_the_limit() {
+        assert_eq!(CanvasConfig::parse("[report]\nmargin = 0.45\n").unwrap().report.margin, 0.45);
+        assert_eq!(CanvasConfig::default().report.margin, 0.6);
+        for bad in ["0", "-0.2", "1.5"] {
+            let error = CanvasConfig::parse(&format!("[report]\nmargin = {bad}\n")).unwrap_err();
+            let text = format!("{error:#}");
+            assert!(text.contains("report.margin") && text.contains("at most 1"), "{text}");
+        }
     }
 
     #[test]

@@ -44,7 +44,10 @@
 //! - [`report`]: runs.jsonl, the summary table and the HTML report;
 //! - [`results`]: live results over the store — conversion against the holdout, uplift, revenue
 //!   counted once (last touch wins), cost and ROI, harm, staff tasks done, the sales split;
-//! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split;
+//! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split
+//!   — for touches really sent; a simulation's never were, so it reports [`outlook`] instead;
+//! - [`outlook`]: what a simulation's strategies would have done — baseline conversion of the members
+//!   they selected, benefit cost with group-buy discounts, the break-even lift; each order counted once;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
 //! - [`serve`]: `canvas serve` — the scheduler, continuous dispatch, the admin and ingest API;
 //! - [`world`]: the closed loop — a seeded synthetic population behind the webhook sink that orders
@@ -82,6 +85,7 @@ pub mod import;
 pub mod keyed;
 pub mod member_base;
 pub mod model;
+pub mod outlook;
 pub mod parallel;
 pub mod printable;
 pub mod referrals;

@@ -4,9 +4,12 @@
 //! of every selected strategy in the date range in time order — each run sees
 //! only what existed at its instant, and the full governance policy decides
 //! each touch as it would for real — and writes decisions.jsonl,
-//! runs.jsonl, referrals.csv, and the report (report.json, report.html)
-//! with the backtest of what the touches did against the holdout groups. The scratch store is removed at the end: the only side effect
-//! is the files in OUT.
+//! runs.jsonl, referrals.csv, and the report (report.json, report.html):
+//! what the strategies would have done, the baseline of the members they
+//! selected and the lift each would need to pay for its benefits
+//! ([`crate::outlook`]). Over history the touches were never sent, so it
+//! claims no uplift. The scratch store is removed at the end: the only side
+//! effect is the files in OUT.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,16 +18,18 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+
+use sha2::{Digest, Sha256};
 
 use crate::app::{App, PluginSource, Selection};
-use crate::backtest::{Backtest, TouchLog};
 use crate::calendar::BrandCalendar;
 use crate::config::CanvasConfig;
 use crate::decision_line::decision_json;
-use crate::model::{Millis, RunTrigger};
+use crate::model::{DataSet, Fen, Millis, RunTrigger};
+use crate::outlook::{Outlook, OutlookLog};
 use crate::referrals::{InviteLog, Referrals};
-use crate::report::{render_html, run_json, SimulationReport, Summary};
+use crate::report::{render_html, run_json, PluginBuild, Provenance, SimulationReport, Summary};
 use crate::store::Store;
 use crate::strategy::{Loaded, Strategy};
 
@@ -103,6 +108,8 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
     // The data is checked as an import would be, but kept in memory: only
     // the decisions go into the scratch store.
     let data = Store::dataset_of_import(crate::import::read_dir(&options.data)?)?;
+    let list_prices: HashMap<String, Fen> = data.products.iter().map(|p| (p.sku.clone(), p.price)).collect();
+    let (data_first, data_last) = data_range(&data);
     let store = Store::open(scratch)?;
 
     let Loaded { strategies, refused, .. } =
@@ -126,7 +133,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
         summary.strategies.entry(id.to_string()).or_default();
     }
     let mut invites = InviteLog::default();
-    let mut touches = TouchLog::default();
+    let mut outlook_log = OutlookLog::default();
     let mut write_error = None;
     let mut runs = 0;
     for (done, &at) in instants.iter().enumerate() {
@@ -134,7 +141,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
             app.run_at(&mut runner, &strategies, at, RunTrigger::Simulation, Selection::Due, &mut |decision| {
                 summary.add_decision(decision);
                 invites.add(decision);
-                touches.add(decision);
+                outlook_log.add(decision);
                 if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
                     write_error.get_or_insert(e);
                 }
@@ -157,16 +164,31 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
     referrals
         .write_csv(&calendar, create(&referrals_file)?)
         .with_context(|| format!("writing {}", referrals_file.display()))?;
-    let backtest = Backtest::score(&runner.base, &touches, &config.report);
+    let outlook = Outlook::score(&runner.base, &list_prices, &outlook_log, &config.report);
+    let provenance = Provenance {
+        config_sha256: config_sha256(config)?,
+        plugins: strategies
+            .iter()
+            .map(|s| PluginBuild {
+                id: s.id().to_string(),
+                version: s.plugin.manifest.version.clone(),
+                sha256: s.plugin.sha256.to_string(),
+            })
+            .collect(),
+        data_first: data_first.map(|at| calendar.format(at)),
+        data_last: data_last.map(|at| calendar.format(at)),
+        generated_at: calendar.format(chrono::Utc::now().timestamp_millis()),
+    };
     let report = SimulationReport::new(
         &calendar,
         options.from,
         options.to,
         runs as u64,
         &summary,
-        &backtest,
+        &outlook,
         &referrals,
         &refused,
+        provenance,
     );
     let report_json = options.out.join("report.json");
     let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
@@ -187,6 +209,27 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
         report_json,
         report_html,
     })
+}
+
+/// SHA-256 of the effective config (defaults included) as compact JSON:
+/// the TOML an operator wrote may differ in comments and order and still
+/// mean the same settings; this names the settings themselves.
+pub fn config_sha256(config: &CanvasConfig) -> anyhow::Result<String> {
+    let json = serde_json::to_vec(config).context("serializing the config")?;
+    Ok(format!("{:x}", Sha256::digest(json)))
+}
+
+/// The first and last instants of any record in the data: a member
+/// joining, an order, an event.
+fn data_range(data: &DataSet) -> (Option<Millis>, Option<Millis>) {
+    let instants = || {
+        data.members
+            .iter()
+            .map(|m| m.joined_at)
+            .chain(data.orders.iter().map(|o| o.placed_at))
+            .chain(data.events.iter().map(|e| e.at))
+    };
+    (instants().min(), instants().max())
 }
 
 fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {

@@ -176,7 +176,7 @@ fn a_coupon_too_big_to_sum_never_gets_past_the_daily_budget() {
                 config = { sleep_ms = 0, value_fen = 9_223_372_036_854_775_800 }\n";
     let sim = simulate_with(data.path(), &[test_plugin("hostile")], "2026-03-01", "2026-03-01", config(toml));
     assert!(decisions_of(&sim, "hostile").iter().all(|d| d["status"] == "failed"));
-    assert_eq!(sim.result.summary.strategies["hostile"].benefit_value, 0.0, "no coupon was handed out");
+    assert_eq!(sim.result.summary.strategies["hostile"].benefit_fen, 0, "no coupon was handed out");
 }
 
 #[test]

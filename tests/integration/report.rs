@@ -1,6 +1,8 @@
-//! The simulation report: the backtest's arithmetic through the whole
-//! pipeline, zero side effects, output for scripts, and report.html rendered
-//! by a real headless Chromium with its charts drawn.
+//! The simulation report: the baseline's and the cost's arithmetic through
+//! the whole pipeline (each order once, money in fen, no uplift), zero side
+//! effects, output for scripts, and report.html rendered by a real headless
+//! Chromium — charts drawn and titled, Chinese in a CJK font, no horizontal
+//! scroll at 1,280 px, and what made it named.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use crate::receiver::{Mode, Receiver};
 use crate::support::*;
 
 #[test]
-fn the_backtest_scores_touched_members_against_the_holdout() {
+fn the_baseline_counts_selected_members_touched_or_not_and_claims_no_uplift() {
     // 40 birthday members; every second one orders three days after the run.
     let mut data = Data::new();
     for i in 0..40 {
@@ -26,21 +28,128 @@ fn the_backtest_scores_touched_members_against_the_holdout() {
     data = data.member("LAST", 1, "").order("LAST", "2026-04-30T12:00:00+08:00");
     let dir = data.write();
     let s = simulate_with(dir.path(), &[plugin("birthday-tiered")], "2026-03-01", "2026-03-01", config(""));
+    let text = std::fs::read_to_string(&s.result.report_json).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let section = &report["strategies"]["birthday-tiered"];
+    let b = &section["baseline"];
+    assert!(s.decisions.iter().any(|d| d["status"] == "holdout"), "some were held out, and count all the same");
+    assert_eq!(b["members"], 40, "touched or held out, every selected member");
+    assert_eq!(b["converted"], 20);
+    assert_eq!(b["conversion"], 0.5);
+    assert_eq!(b["revenue_fen"], 20 * 19_900, "199 yuan each, in fen");
+    assert_eq!(b["average_order_value_fen"], 19_900);
+    // The benefits of the touches it would send, in fen, as decisions.jsonl has them in yuan.
+    let sent_yuan: f64 = s
+        .decisions
+        .iter()
+        .filter(|d| d["status"] == "dispatched" || d["status"] == "deferred")
+        .map(|d| d["benefit"]["value"].as_f64().unwrap_or(0.0))
+        .sum();
+    let c = &section["cost"];
+    assert_eq!(c["benefits_fen"].as_i64().unwrap(), (sent_yuan * 100.0).round() as i64);
+    assert_eq!(section["benefit_fen"], c["benefits_fen"]);
+    let touched = c["touched_members"].as_f64().unwrap();
+    let expected = 100.0 * (c["total_fen"].as_f64().unwrap() / touched) / (19_900.0 * 0.6);
+    assert!((c["break_even_pp"].as_f64().unwrap() - expected).abs() < 1e-9, "{c}");
+    assert_eq!(report["attribution_days"], 7);
+    assert_eq!(report["margin"], 0.6);
+    assert_eq!(section["audience_by_day"]["2026-03-01"], 40);
+    assert!(!text.to_lowercase().contains("uplift"), "no uplift over history: {text}");
+}
+
+/// Every number in report.json whose name says money is in fen and says so.
+fn money_fields_are_fen(value: &serde_json::Value, path: &str, found: &mut Vec<String>) {
+    const MONEY: [&str; 9] =
+        ["revenue", "benefit", "benefits", "cost", "price", "discount", "discounts", "yuan", "value"];
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, v) in map {
+                let here = format!("{path}.{key}");
+                if v.is_number() && (key.ends_with("_fen") || key.split('_').any(|word| MONEY.contains(&word))) {
+                    assert!(key.ends_with("_fen"), "{here} is money but not named *_fen");
+                    assert!(v.is_i64(), "{here} is not a whole number of fen: {v}");
+                    found.push(here.clone());
+                }
+                money_fields_are_fen(v, &here, found);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| money_fields_are_fen(v, path, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn report_json_gives_money_in_fen_only_and_names_what_made_it() {
+    let plugins = SHIPPED_STRATEGIES.map(plugin);
+    let sim = simulate_with(&repo_root().join("sample-data"), &plugins, "2026-09-01", "2026-09-30", config(""));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sim.result.report_json).unwrap()).unwrap();
+    let mut found = Vec::new();
+    money_fields_are_fen(&report, "", &mut found);
+    for field in ["benefit_fen", "revenue_fen", "total_fen", "group_buy_discounts_fen", "average_order_value_fen"] {
+        assert!(found.iter().any(|f| f.ends_with(field)), "{field} missing from {found:?}");
+    }
+    // Group-buy invites cost their discount off the list price.
+    let gb = &report["strategies"]["group-buy-referral"]["cost"];
+    let sent = sim
+        .decisions
+        .iter()
+        .filter(|d| d["action"] == "group_buy_invite" && d["status"] != "holdout" && d["status"] != "suppressed");
+    assert_eq!(gb["group_buy_invites"].as_u64().unwrap(), sent.count() as u64, "{gb}");
+    assert!(gb["group_buy_discounts_fen"].as_i64().unwrap() > 0, "{gb}");
+    assert_eq!(
+        gb["total_fen"].as_i64().unwrap(),
+        gb["benefits_fen"].as_i64().unwrap() + gb["group_buy_discounts_fen"].as_i64().unwrap()
+    );
+
+    let p = &report["provenance"];
+    let config_hash = canvas::simulate::config_sha256(&config("")).unwrap();
+    assert_eq!(p["config_sha256"], config_hash.as_str());
+    let plugins: Vec<&str> = p["plugins"].as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap()).collect();
+    assert_eq!(plugins.len(), SHIPPED_STRATEGIES.len(), "{plugins:?}");
+    for build in p["plugins"].as_array().unwrap() {
+        let file = plugin(build["id"].as_str().unwrap());
+        let sha = format!("{:x}", Sha256::digest(std::fs::read(&file).unwrap()));
+        assert_eq!(build["sha256"], sha.as_str(), "{build}");
+        assert!(build["version"].as_str().is_some_and(|v| !v.is_empty()));
+    }
+    assert!(p["data_first"].as_str().unwrap() < p["data_last"].as_str().unwrap());
+    assert!(p["generated_at"].is_string());
+}
+
+#[test]
+fn overall_revenue_counts_an_order_inside_two_strategies_windows_once() {
+    // D is due for both birthday-tiered (born in March) and dormant-recall
+    // (last order exactly 90 days before); one wins arbitration, both
+    // selected D, and D's order two days later is in both windows.
+    let data = Data::new()
+        .member("D", 1, "1990-03-14")
+        .order("D", "2025-12-01T12:00:00+08:00")
+        .order("D", "2026-03-03T12:00:00+08:00")
+        .member("B", 1, "1990-03-20")
+        .order("B", "2026-03-04T12:00:00+08:00")
+        .member("LAST", 1, "")
+        .order("LAST", "2026-04-30T12:00:00+08:00")
+        .write();
+    let s = simulate_with(
+        data.path(),
+        &[plugin("birthday-tiered"), plugin("dormant-recall")],
+        "2026-03-01",
+        "2026-03-01",
+        config(""),
+    );
+    let d_strategies: std::collections::BTreeSet<&str> =
+        s.decisions.iter().filter(|d| d["member_id"] == "D").map(|d| d["strategy"].as_str().unwrap()).collect();
+    assert_eq!(d_strategies.len(), 2, "both strategies decided on D: {:?}", s.decisions);
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&s.result.report_json).unwrap()).unwrap();
-    let b = &report["strategies"]["birthday-tiered"]["backtest"];
-    let held: Vec<&str> =
-        s.decisions.iter().filter(|d| d["status"] == "holdout").map(|d| d["member_id"].as_str().unwrap()).collect();
-    let converted_held = held.iter().filter(|m| m[1..].parse::<u32>().unwrap() % 2 == 0).count() as u64;
-    assert_eq!(b["touched"]["members"].as_u64().unwrap() + b["holdout"]["members"].as_u64().unwrap(), 40);
-    assert_eq!(b["holdout"]["members"].as_u64().unwrap(), held.len() as u64);
-    assert_eq!(b["holdout"]["converted"].as_u64().unwrap(), converted_held);
-    assert_eq!(b["touched"]["converted"].as_u64().unwrap(), 20 - converted_held);
-    assert_eq!(b["touched"]["revenue"].as_u64().unwrap(), (20 - converted_held) * 19_900, "199 yuan each, in fen");
-    assert_eq!(b["sales"]["new"].as_u64().unwrap(), (20 - converted_held) * 19_900, "first orders ever");
-    assert!(b["uplift"]["low"].as_f64().unwrap() < b["uplift"]["difference"].as_f64().unwrap());
-    assert_eq!(report["attribution_days"], 7);
-    assert_eq!(report["strategies"]["birthday-tiered"]["audience_by_day"]["2026-03-01"], 40);
+    let revenue = |section: &serde_json::Value| section["baseline"]["revenue_fen"].as_i64().unwrap();
+    let (birthday, recall) =
+        (revenue(&report["strategies"]["birthday-tiered"]), revenue(&report["strategies"]["dormant-recall"]));
+    assert_eq!((birthday, recall), (2 * 19_900, 19_900), "each strategy counts the orders in its own windows");
+    assert_eq!(revenue(&report["overall"]), 2 * 19_900, "overall counts D's order once, not {}", birthday + recall);
+    assert_eq!(report["overall"]["baseline"]["orders"], 2);
+    assert_eq!(report["overall"]["baseline"]["members"], 2);
 }
 
 /// Every file under `dir` with its SHA-256, for before/after comparisons.
@@ -152,6 +261,52 @@ fn pixels_like(image: &[u8], channels: usize, rgb: [u8; 3]) -> usize {
     image.chunks(channels).filter(|p| (0..3).all(|i| (p[i] as i32 - rgb[i] as i32).abs() <= 12)).count()
 }
 
+/// The headless Chromium flags every run here shares: no network, no
+/// profile outside `profile`.
+fn headless(profile: &Path) -> Command {
+    let mut c = Command::new(chromium());
+    c.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"])
+        .arg(format!("--user-data-dir={}", profile.join("profile").display()));
+    c
+}
+
+/// Measures the page in the browser, at 1,280 px: a copy of it with a
+/// script that writes what it found into the DOM, which `--dump-dom` prints.
+/// Two different Chinese characters drawn in the page's font come out alike
+/// when no font has them (both the same "tofu" box, or nothing).
+const PROBE: &str = r#"<script>
+(function () {
+  const r = {};
+  r.scrollWidth = document.documentElement.scrollWidth;
+  r.innerWidth = window.innerWidth;
+  r.overflowingTables = [...document.querySelectorAll('.scroll')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1)
+    .map(e => (e.querySelector('th') || e).textContent);
+  r.tablesOutsideBoxes = [...document.querySelectorAll('table')].filter(t => !t.closest('.scroll')).length;
+  const charts = [...document.querySelectorAll('svg.chart')];
+  r.charts = charts.length;
+  r.untitledCharts = charts.filter(svg => {
+    const caption = svg.closest('figure') && svg.closest('figure').querySelector('figcaption');
+    return !caption || !caption.textContent.trim() || caption.getBoundingClientRect().height < 8;
+  }).length;
+  const font = getComputedStyle(document.querySelector('h1')).fontFamily;
+  r.font = font;
+  const draw = ch => {
+    const c = document.createElement('canvas'); c.width = 64; c.height = 64;
+    const x = c.getContext('2d'); x.font = '48px ' + font; x.fillStyle = '#000'; x.fillText(ch, 4, 52);
+    return Array.from(x.getImageData(0, 0, 64, 64).data.filter((v, i) => i % 4 === 3));
+  };
+  const a = draw('营'), b = draw('销');
+  r.cjkInk = a.filter(v => v > 0).length;
+  r.cjkGlyphsDiffer = a.some((v, i) => v !== b[i]);
+  r.text = document.body.innerText;
+  const out = document.createElement('pre'); out.id = 'probe';
+  out.textContent = JSON.stringify(r);
+  document.body.appendChild(out);
+})();
+</script>"#;
+
 #[test]
 fn report_html_renders_its_charts_in_headless_chromium() {
     let plugins = SHIPPED_STRATEGIES.map(plugin);
@@ -161,10 +316,7 @@ fn report_html_renders_its_charts_in_headless_chromium() {
 
     let profile = TempDir::new().unwrap();
     let shot = profile.path().join("report.png");
-    let output = Command::new(chromium())
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
-        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"])
-        .arg(format!("--user-data-dir={}", profile.path().join("profile").display()))
+    let output = headless(profile.path())
         .args(["--window-size=1000,3200", &format!("--screenshot={}", shot.display())])
         .arg(format!("file://{}", sim.result.report_html.display()))
         .output()
@@ -177,9 +329,58 @@ fn report_html_renders_its_charts_in_headless_chromium() {
     let info = reader.next_frame(&mut image).unwrap();
     let channels = info.color_type.samples();
     let image = &image[..info.buffer_size()];
-    // The charts' first three palette colours (series lines, status bars, sales bars) are on the page.
+    // The charts' first three palette colours (series lines, status bars) are on the page.
     for (name, rgb) in [("blue", [0x2f, 0x6f, 0xdf]), ("orange", [0xe8, 0x77, 0x2e]), ("green", [0x2e, 0x9e, 0x5b])] {
         let n = pixels_like(image, channels, rgb);
         assert!(n > 2_000, "the charts drew little {name}: {n} pixels");
+    }
+}
+
+#[test]
+fn report_html_at_1280_px_fits_the_window_titles_its_charts_renders_chinese_and_names_what_made_it() {
+    let plugins = SHIPPED_STRATEGIES.map(plugin);
+    let sim = simulate_with(&repo_root().join("sample-data"), &plugins, "2026-08-01", "2026-10-24", config(""));
+    let html = std::fs::read_to_string(&sim.result.report_html).unwrap();
+    assert_eq!(html.matches("uplift").count(), 1, "one sentence says uplift is measured live, nothing claims one");
+    assert!(!html.to_lowercase().contains("did it work"));
+    let profile = TempDir::new().unwrap();
+    let probed = profile.path().join("probed.html");
+    std::fs::write(&probed, html.replace("</body>", &format!("{PROBE}</body>"))).unwrap();
+    let output = headless(profile.path())
+        .args(["--window-size=1280,900", "--virtual-time-budget=5000", "--dump-dom"])
+        .arg(format!("file://{}", probed.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let escaped = dom
+        .split_once(r#"<pre id="probe">"#)
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .unwrap_or_else(|| panic!("no probe in the DOM: {}", String::from_utf8_lossy(&output.stderr)))
+        .0;
+    // A text node is serialized with &, <, > and no-break spaces escaped.
+    let json = escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&nbsp;", "\u{a0}").replace("&amp;", "&");
+    let probe: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+
+    assert_eq!(probe["innerWidth"], 1280, "{probe}");
+    assert!(probe["scrollWidth"].as_u64().unwrap() <= 1280, "the page scrolls sideways: {}", probe["scrollWidth"]);
+    assert_eq!(probe["overflowingTables"], serde_json::json!([]), "tables cut off at 1,280 px");
+    assert_eq!(probe["tablesOutsideBoxes"], 0, "every table scrolls inside its own box");
+    assert!(probe["charts"].as_u64().unwrap() >= 5, "{}", probe["charts"]);
+    assert_eq!(probe["untitledCharts"], 0, "every chart has a visible title");
+    assert!(probe["font"].as_str().unwrap().contains("Noto Sans CJK SC"), "{}", probe["font"]);
+    assert!(
+        probe["cjkInk"].as_u64().unwrap() > 50 && probe["cjkGlyphsDiffer"] == true,
+        "Chinese renders as empty boxes (no CJK font: `make chromium` installs fonts-noto-cjk): {probe}"
+    );
+
+    let text = probe["text"].as_str().unwrap();
+    let report = &sim.result.report;
+    let p = &report.provenance;
+    assert!(text.contains(&p.config_sha256), "the config's hash is on the page");
+    for build in &p.plugins {
+        assert!(text.contains(&build.sha256) && text.contains(&build.id), "{} is not named", build.id);
+    }
+    for named in [p.data_first.as_ref().unwrap(), p.data_last.as_ref().unwrap(), &p.generated_at] {
+        assert!(text.contains(named.as_str()), "{named} is not on the page");
     }
 }

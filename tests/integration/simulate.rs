@@ -110,6 +110,12 @@ fn the_simulate_command_writes_only_into_out_and_prints_a_summary() {
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("simulated 2026-09-01 to 2026-09-07: 8 runs"), "{stdout}");
     assert!(stdout.contains("birthday-tiered") && stdout.contains("dormant-recall"), "{stdout}");
+    // What they would have done and what it would cost; over history nothing was caused.
+    assert!(stdout.contains("would have done") && stdout.contains("break-even"), "{stdout}");
+    assert!(stdout.contains("measured only live, against the holdout"), "{stdout}");
+    let lower = stdout.to_lowercase();
+    assert!(!lower.contains("uplift") && !lower.contains("did it work") && !lower.contains("backtest"), "{stdout}");
+    assert!(stdout.contains("made from: config sha256 "), "{stdout}");
     assert_eq!(files_in(work.path()), BTreeSet::from(["data".into(), "out".into()]), "nothing else in the work folder");
     assert_eq!(
         files_in(&out),

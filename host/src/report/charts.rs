@@ -1,6 +1,7 @@
 //! Inline SVG charts: no script, no CDN, they render wherever the HTML opens.
-//! Every chart is an `<svg class="chart" data-chart="…">` whose marks carry a
-//! class (`series`, `bar`, `interval`) so tests can find them.
+//! Every chart is a `<figure class="chart-box">` whose visible
+//! `<figcaption>` is its title, around an `<svg class="chart" data-chart="…">`
+//! whose marks carry a class (`series`, `bar`) so tests can find them.
 
 use std::fmt::Write as _;
 
@@ -23,12 +24,23 @@ fn nice_ceiling(v: f64) -> f64 {
     [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|&n| n >= v).unwrap_or(10.0 * magnitude)
 }
 
+/// Opens a chart's figure, its visible title first (the SVG's own `<title>`
+/// is only a tooltip), then its SVG; [`close`] ends both.
 fn open(out: &mut String, kind: &str, height: f64, title: &str) {
     let _ = write!(
         out,
-        r#"<svg class="chart" data-chart="{kind}" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-label="{t}"><title>{t}</title>"#,
+        r#"<figure class="chart-box"><figcaption>{t}</figcaption><svg class="chart" data-chart="{kind}" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img" aria-label="{t}"><title>{t}</title>"#,
         t = escape(title)
     );
+}
+
+/// Ends what [`open`] began, with the legend (if any) inside the figure.
+fn close(out: &mut String, legend_names: Option<&[String]>) {
+    out.push_str("</svg>");
+    if let Some(names) = legend_names {
+        legend(out, names);
+    }
+    out.push_str("</figure>");
 }
 
 /// A legend in HTML (it wraps with the page): a coloured swatch per name,
@@ -75,8 +87,7 @@ pub fn line_chart(title: &str, x_labels: &[String], series: &[(String, Vec<f64>)
             points.join(" ")
         );
     }
-    out.push_str("</svg>");
-    legend(&mut out, &series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
+    close(&mut out, Some(&series.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()));
     out
 }
 
@@ -135,8 +146,7 @@ pub fn stacked_bars(title: &str, rows: &[(String, Vec<f64>)], segments: &[String
             format::count(total as u64)
         );
     }
-    out.push_str("</svg>");
-    legend(&mut out, segments);
+    close(&mut out, Some(segments));
     out
 }
 
@@ -166,84 +176,7 @@ pub fn columns(title: &str, labels: &[String], values: &[f64]) -> String {
             escape(label)
         );
     }
-    out.push_str("</svg>");
-    out
-}
-
-/// A labelled row of [`intervals`]: the uplift and its 95% interval's low and
-/// high ends, or None while the touched or the holdout group is empty.
-pub type IntervalRow = (String, Option<(f64, f64, f64)>);
-
-/// One row per group: the uplift (touched minus holdout conversion) as a dot
-/// with its 95% interval as a whisker, around a zero line.
-pub fn intervals(title: &str, rows: &[IntervalRow]) -> String {
-    let (left, row_h, top) = (190.0, 28.0, 24.0);
-    let plot_w = WIDTH - left - 200.0;
-    let height = top + rows.len() as f64 * row_h + 30.0;
-    let extent =
-        rows.iter().filter_map(|(_, r)| r.map(|(_, low, high)| low.abs().max(high.abs()))).fold(0.01, f64::max);
-    let span = nice_ceiling(extent * 100.0) / 100.0;
-    let x_of = |v: f64| left + plot_w * (v + span) / (2.0 * span);
-    let mut out = String::new();
-    open(&mut out, "intervals", height, title);
-    let zero = x_of(0.0);
-    let _ = write!(
-        out,
-        r##"<line x1="{zero:.1}" x2="{zero:.1}" y1="{}" y2="{:.1}" stroke="#9aa3ad" stroke-dasharray="4 3"/>"##,
-        top - 14.0,
-        height - 26.0
-    );
-    for v in [-span, span] {
-        let _ = write!(
-            out,
-            r#"<text x="{:.1}" y="{}" class="tick" text-anchor="middle">{}</text>"#,
-            x_of(v),
-            top - 10.0,
-            format::points(v)
-        );
-    }
-    for (r, (label, interval)) in rows.iter().enumerate() {
-        let y = top + r as f64 * row_h + 10.0;
-        let _ = write!(
-            out,
-            r#"<text x="{}" y="{:.1}" class="label" text-anchor="end">{}</text>"#,
-            left - 8.0,
-            y + 4.0,
-            escape(label)
-        );
-        match interval {
-            Some((mid, low, high)) => {
-                let color = if *low > 0.0 {
-                    "#2e9e5b"
-                } else if *high < 0.0 {
-                    "#c83e4d"
-                } else {
-                    "#2f6fdf"
-                };
-                let _ = write!(
-                    out,
-                    r#"<g class="interval"><line x1="{:.1}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="{color}" stroke-width="3"/><circle cx="{:.1}" cy="{y:.1}" r="5" fill="{color}"/></g><text x="{:.1}" y="{:.1}" class="tick">{} [{}, {}]</text>"#,
-                    x_of(*low),
-                    x_of(*high),
-                    x_of(*mid),
-                    left + plot_w + 8.0,
-                    y + 4.0,
-                    format::points(*mid),
-                    format::points(*low),
-                    format::points(*high)
-                );
-            }
-            None => {
-                let _ = write!(
-                    out,
-                    r#"<text x="{:.1}" y="{:.1}" class="tick">no holdout to compare</text>"#,
-                    zero + 8.0,
-                    y + 4.0
-                );
-            }
-        }
-    }
-    out.push_str("</svg>");
+    close(&mut out, None);
     out
 }
 
@@ -264,5 +197,18 @@ mod tests {
     fn labels_are_escaped() {
         let svg = columns("a < b", &["x&y".into()], &[3.0]);
         assert!(svg.contains("a &lt; b") && svg.contains("x&amp;y"));
+    }
+
+    #[test]
+    fn every_chart_has_a_visible_title() {
+        let charts = [
+            columns("Members by touches", &["1".into()], &[3.0]),
+            line_chart("Audience per day", &["03-01".into(), "03-02".into()], &[("s".into(), vec![1.0, 2.0])]),
+            stacked_bars("Decisions by status", &[("s".into(), vec![1.0])], &["sent".into()]),
+        ];
+        for (chart, title) in charts.iter().zip(["Members by touches", "Audience per day", "Decisions by status"]) {
+            assert!(chart.starts_with(&format!(r#"<figure class="chart-box"><figcaption>{title}</figcaption>"#)));
+            assert!(chart.ends_with("</figure>"), "{chart}");
+        }
     }
 }

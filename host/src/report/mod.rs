@@ -1,6 +1,11 @@
 //! What runs produce, for people and scripts: decisions.jsonl and
 //! runs.jsonl lines, the summary table, and the simulation report
 //! (report.json and a self-contained report.html with inline SVG charts).
+//!
+//! report.json's money is in fen, every such field named `*_fen`; the page
+//! and the summary show yuan (¥). Its baseline counts each order once,
+//! overall too (see [`crate::outlook`]); it reports no uplift, which only
+//! live runs against their holdout can measure.
 
 mod charts;
 pub mod format;
@@ -19,10 +24,37 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::backtest::{Backtest, StrategyBacktest};
 use crate::calendar::{date_of_day, day_number, BrandCalendar};
 use crate::model::Day;
+use crate::outlook::{Baseline, Cost, Outlook, StrategyOutlook};
 use crate::referrals::Referrals;
+
+/// What made a report: the config, each plugin build, the data, and when.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Provenance {
+    /// SHA-256 (lowercase hex) of the effective config as compact JSON,
+    /// defaults included: two reports with the same hash ran the same settings.
+    pub config_sha256: String,
+    /// The strategies that ran, by id.
+    pub plugins: Vec<PluginBuild>,
+    /// The first record in the data (a member joining, an order or an event), brand time.
+    pub data_first: Option<String>,
+    /// The last record in the data, brand time.
+    pub data_last: Option<String>,
+    /// When the report was made, brand time.
+    pub generated_at: String,
+}
+
+/// One plugin build that ran.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PluginBuild {
+    /// The strategy id.
+    pub id: String,
+    /// The plugin's own version.
+    pub version: String,
+    /// SHA-256 of the .wasm file, as each decision records it.
+    pub sha256: String,
+}
 
 /// Everything a simulation learned, as report.json and report.html show it.
 #[derive(Clone, Debug, Serialize)]
@@ -35,12 +67,14 @@ pub struct SimulationReport {
     pub timezone: String,
     /// Runs simulated, over all strategies.
     pub runs: u64,
-    /// The last order in the data, which bounds the attribution windows.
+    /// The config, the plugin builds, the data range, and when.
+    pub provenance: Provenance,
+    /// The last order in the data, which bounds the baseline's windows.
     pub data_end: Option<String>,
-    /// The backtest's window after a touch, in days (`[report]`).
+    /// The baseline's window after a decision, in days (`[report] attribution_days`).
     pub attribution_days: u32,
-    /// Days without an order after which one re-activates a customer (`[report]`).
-    pub reactivation_days: u32,
+    /// The share of an order's value that pays for benefits (`[report] margin`), 0 to 1.
+    pub margin: f64,
     /// All strategies together.
     pub overall: Section,
     /// By strategy id.
@@ -65,8 +99,10 @@ pub struct Section {
     pub audience_by_day: BTreeMap<NaiveDate, u64>,
     /// Touches sent (dispatched or deferred) per day of their run, zeros included.
     pub sent_by_day: BTreeMap<NaiveDate, u64>,
-    /// Touched vs held out, and the sales split.
-    pub backtest: StrategyBacktest,
+    /// What the selected members did untouched in the windows after the decisions.
+    pub baseline: Baseline,
+    /// The benefits and group-buy discounts, and the break-even lift.
+    pub cost: Cost,
 }
 
 /// A bar of the touches-per-member histogram.
@@ -92,7 +128,7 @@ pub struct ReferralTotals {
 }
 
 impl SimulationReport {
-    /// Puts a finished simulation's totals, backtest and referrals together,
+    /// Puts a finished simulation's totals, outlook and referrals together,
     /// with the daily series dated over `from..=to`.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -101,34 +137,37 @@ impl SimulationReport {
         to: NaiveDate,
         runs: u64,
         summary: &Summary,
-        backtest: &Backtest,
+        outlook: &Outlook,
         referrals: &Referrals,
         refused: &[String],
+        provenance: Provenance,
     ) -> Self {
         let days: Vec<Day> = (day_number(from)..=day_number(to)).collect();
         let dated = |by_day: &BTreeMap<Day, u64>| -> BTreeMap<NaiveDate, u64> {
             days.iter().map(|&d| (date_of_day(d), by_day.get(&d).copied().unwrap_or(0))).collect()
         };
-        let section = |totals: StrategyTotals, backtest: StrategyBacktest| Section {
+        let section = |totals: StrategyTotals, outlook: StrategyOutlook| Section {
             audience_by_day: dated(&totals.audience_by_day),
             sent_by_day: dated(&totals.sent_by_day),
             totals,
-            backtest,
+            baseline: outlook.baseline,
+            cost: outlook.cost,
         };
         let strategies = summary
             .strategies
             .iter()
-            .map(|(id, t)| (id.clone(), section(t.clone(), backtest.strategies.get(id).cloned().unwrap_or_default())))
+            .map(|(id, t)| (id.clone(), section(t.clone(), outlook.strategies.get(id).cloned().unwrap_or_default())))
             .collect();
         SimulationReport {
             from,
             to,
             timezone: calendar.tz().name().to_string(),
             runs,
-            data_end: (backtest.data_end > i64::MIN).then(|| calendar.format(backtest.data_end)),
-            attribution_days: backtest.settings.attribution_days,
-            reactivation_days: backtest.settings.reactivation_days,
-            overall: section(summary.overall(), backtest.overall.clone()),
+            provenance,
+            data_end: (outlook.data_end > i64::MIN).then(|| calendar.format(outlook.data_end)),
+            attribution_days: outlook.settings.attribution_days,
+            margin: outlook.settings.margin,
+            overall: section(summary.overall(), outlook.overall.clone()),
             strategies,
             touches_per_member: summary
                 .touches_histogram(6)

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::guide_tasks::GuideDays;
 use super::lines::yuan;
 use crate::calendar::BrandCalendar;
-use crate::model::{ActionKind, Day, Decision, DecisionStatus, RunOutcome, RunRecord};
+use crate::model::{ActionKind, Day, Decision, DecisionStatus, Fen, RunOutcome, RunRecord};
 
 /// Per-strategy totals over many runs.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -28,8 +28,9 @@ pub struct StrategyTotals {
     pub reasons: BTreeMap<String, u64>,
     /// Distinct members sent a touch (dispatched or deferred).
     pub members_touched: u64,
-    /// Yuan of benefits in touches sent (dispatched or deferred).
-    pub benefit_value: f64,
+    /// Benefits in touches sent (dispatched or deferred), fen: coupon face
+    /// values and gift costs (group-buy discounts are in the report's `cost`).
+    pub benefit_fen: Fen,
     /// Fuel the plugin burned, summed over runs.
     pub fuel_used: u64,
     /// Members selected but not asked again: the caps held them back at the
@@ -130,7 +131,7 @@ impl Summary {
             *t.reasons.entry(format!("{}: {kind}", d.status.as_str())).or_default() += 1;
         }
         if d.planned_send_at().is_some() {
-            t.benefit_value += d.benefit.as_ref().map_or(0.0, |b| yuan(b.value));
+            t.benefit_fen = t.benefit_fen.saturating_add(d.benefit.as_ref().map_or(0, |b| b.value));
             if t.members.insert(d.member_id.clone()) {
                 t.members_touched += 1;
             }
@@ -150,7 +151,7 @@ impl Summary {
             total.failed_runs += t.failed_runs;
             total.audience += t.audience;
             total.decisions += t.decisions;
-            total.benefit_value += t.benefit_value;
+            total.benefit_fen = total.benefit_fen.saturating_add(t.benefit_fen);
             total.fuel_used += t.fuel_used;
             total.held_back += t.held_back;
             total.failed_members += t.failed_members;
@@ -219,7 +220,7 @@ impl Summary {
             cells.extend([Dispatched, Deferred, Holdout, Suppressed].map(|s| t.count(s).to_string()));
             cells.push(t.unreachable.to_string());
             cells.push(t.members_touched.to_string());
-            cells.push(format!("{:.0}", t.benefit_value));
+            cells.push(format!("{:.0}", yuan(t.benefit_fen)));
             cells
         };
         let mut rows: Vec<Vec<String>> = self.strategies.iter().map(|(id, t)| row(id, t)).collect();

@@ -1,8 +1,10 @@
 //! `canvas simulate`: a dry run — every scheduled run of the strategies over
 //! a date range, on the data of a folder, in a scratch store — with a
 //! progress bar; prints the summary table, the refusals, the group-buy line,
-//! the backtest and where the report went (or, with `--format json`, the
-//! report itself). Nothing is written outside `--out`.
+//! what the strategies would have done (baseline, cost, break-even lift —
+//! never what the touches caused: they were not sent), what made the report, and
+//! where it went (or, with `--format json`, the report itself). Nothing is
+//! written outside `--out`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +12,9 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use canvas::backtest::GroupOutcome;
 use canvas::config::CanvasConfig;
-use canvas::report::SimulationReport;
+use canvas::report::format;
+use canvas::report::{Section, SimulationReport};
 use canvas::simulate::{simulate, SimulateOptions};
 
 use crate::common::{default_plugin_dir, OutputFormat, FINISHED_WITH_FAILURES};
@@ -89,7 +91,14 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
                 println!("refused: {refusal}");
             }
             println!("{}", result.referrals.line());
-            print!("{}", backtest_lines(&result.report));
+            print!("{}", outlook_lines(&result.report));
+            let p = &result.report.provenance;
+            println!(
+                "made from: config sha256 {}, data {} to {}",
+                &p.config_sha256[..16],
+                p.data_first.as_deref().unwrap_or("–"),
+                p.data_last.as_deref().unwrap_or("–")
+            );
             println!("report:    {}", result.report_html.display());
             println!("decisions: {}", result.decisions_file.display());
         }
@@ -100,24 +109,39 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The backtest in a few lines: conversion touched vs holdout, per strategy.
-fn backtest_lines(report: &SimulationReport) -> String {
-    let mut out =
-        format!("backtest, orders within {} days of a touch (touched vs holdout):\n", report.attribution_days);
+/// What the strategies would have done, a line each: the baseline of the
+/// members they selected, the cost, and the lift that would pay for it.
+fn outlook_lines(report: &SimulationReport) -> String {
+    let mut out = format!(
+        "what the strategies would have done (selected members' orders within {} days of a decision, touched or not; margin {:.0}%):\n",
+        report.attribution_days,
+        report.margin * 100.0
+    );
+    out.push_str(&format!(
+        "  {:<24} {:>8} {:>8} {:>11} {:>8} {:>9} {:>10} {:>11} {:>10}\n",
+        "strategy", "selected", "ordered", "revenue", "touched", "cost", "per member", "order value", "break-even"
+    ));
     let sections = report.strategies.iter().map(|(id, s)| (id.as_str(), s)).chain([("overall", &report.overall)]);
     for (id, section) in sections {
-        let b = &section.backtest;
-        let rate = |g: &GroupOutcome| g.conversion().map_or("–".to_string(), |r| format!("{:.1}%", r * 100.0));
-        let uplift = b.uplift.as_ref().map_or("no holdout".to_string(), |u| {
-            format!("{:+.1} pp [{:+.1}, {:+.1}]", u.difference * 100.0, u.low * 100.0, u.high * 100.0)
-        });
+        let Section { baseline: b, cost: c, .. } = section;
+        let none = || "–".to_string();
         out.push_str(&format!(
-            "  {id:<24} {:>7} touched {:>6}   {:>6} held out {:>6}   uplift {uplift}\n",
-            b.touched.members,
-            rate(&b.touched),
-            b.holdout.members,
-            rate(&b.holdout)
+            "  {id:<24} {:>8} {:>8} {:>11} {:>8} {:>9} {:>10} {:>11} {:>10}\n",
+            b.members,
+            b.conversion.map_or_else(none, format::percent),
+            format::yuan(b.revenue_fen),
+            c.touched_members,
+            format::yuan(c.total_fen),
+            c.per_touched_member_fen.map_or_else(none, format::yuan),
+            b.average_order_value_fen.map_or_else(none, format::yuan),
+            c.break_even_pp.map_or_else(none, |pp| format!("{pp:.1} pp"))
         ));
     }
+    out.push_str(
+        "  break-even: the lift in conversion a strategy would need to pay for itself (cost per touched member ÷ (order value × margin)); group-buy cost is every invite's discount, as if all were taken up\n",
+    );
+    out.push_str(
+        "  over history the touches were never sent: what they cause is measured only live, against the holdout (`canvas results`)\n",
+    );
     out
 }

@@ -20,7 +20,6 @@
 //!
 //! [report]                         # windows after a decision, and pricing a lift
 //! attribution_days = 7
-//! reactivation_days = 90
 //! margin = 0.6                     # share of an order's value that pays for benefits
 //!
 //! [results]                        # live results (canvas results, GET /api/v1/results)
@@ -50,7 +49,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::backtest::BacktestSettings;
 use crate::calendar::{BrandCalendar, DEFAULT_TIMEZONE};
 use crate::dispatch::DispatchConfig;
 use crate::governance::{GovernancePolicy, Governor, StrategyRules};
@@ -60,6 +58,7 @@ use crate::runtime::SandboxLimits;
 use crate::schedule::Schedule;
 use crate::serve::settings::ServeSettings;
 use crate::strategy::StrategySettings;
+use crate::uplift::ReportSettings;
 
 /// The operator's canvas.toml: every key optional (the defaults are in
 /// `Default`), an unknown key an error.
@@ -86,7 +85,7 @@ pub struct CanvasConfig {
     /// `[dispatch]`: where touches go by channel, and retries.
     pub dispatch: DispatchConfig,
     /// `[report]`: the attribution window and the margin reports price lifts with.
-    pub report: BacktestSettings,
+    pub report: ReportSettings,
     /// `[results]`: live results (the window is `[report] attribution_days`).
     pub results: ResultsSettings,
     /// `canvas serve`: listen address, token, catching up.
@@ -106,7 +105,7 @@ impl Default for CanvasConfig {
             sandbox: SandboxLimits::default(),
             governance: GovernancePolicy::default(),
             dispatch: DispatchConfig::default(),
-            report: BacktestSettings::default(),
+            report: ReportSettings::default(),
             results: ResultsSettings::default(),
             serve: ServeSettings::default(),
             strategies: BTreeMap::new(),

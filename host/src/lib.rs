@@ -44,8 +44,8 @@
 //! - [`report`]: runs.jsonl, the summary table and the HTML report;
 //! - [`results`]: live results over the store — conversion against the holdout, uplift, revenue
 //!   counted once (last touch wins), cost and ROI, harm, staff tasks done, the sales split;
-//! - [`backtest`]: conversions after touches vs the holdout group, uplift with its interval, the sales split
-//!   — for touches really sent; a simulation's never were, so it reports [`outlook`] instead;
+//! - [`uplift`]: touched vs holdout conversion, the difference with its 95% interval — for touches
+//!   really sent; a simulation's never were, so it reports [`outlook`] instead — and `[report]`;
 //! - [`outlook`]: what a simulation's strategies would have done — baseline conversion of the members
 //!   they selected, benefit cost with group-buy discounts, the break-even lift; each order counted once;
 //! - [`referrals`]: group-buy joins per referrer, and how many were new customers;
@@ -72,7 +72,6 @@
 
 pub mod app;
 pub mod audience;
-pub mod backtest;
 pub mod calendar;
 pub mod config;
 pub mod contact;
@@ -100,4 +99,5 @@ pub mod serve;
 pub mod simulate;
 pub mod store;
 pub mod strategy;
+pub mod uplift;
 pub mod world;

@@ -40,9 +40,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
-use crate::backtest::BacktestSettings;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Decision, DecisionStatus, Fen, Millis};
+use crate::uplift::ReportSettings;
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
@@ -149,7 +149,7 @@ pub struct StrategyOutlook {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Outlook {
     /// The window and margin it was scored with.
-    pub settings: BacktestSettings,
+    pub settings: ReportSettings,
     /// The last order in the data: windows must end by then.
     pub data_end: Millis,
     /// By strategy id; a strategy that decided nothing is absent.
@@ -174,7 +174,7 @@ impl Outlook {
         base: &MemberBase,
         list_prices: &HashMap<String, Fen>,
         log: &OutlookLog,
-        settings: &BacktestSettings,
+        settings: &ReportSettings,
     ) -> Self {
         let data_end = base.last_order_at().unwrap_or(Millis::MIN);
         let window = settings.attribution_days as i64 * MILLIS_PER_DAY;
@@ -216,7 +216,7 @@ impl Outlook {
 }
 
 /// Fills in the total, the cost per touched member and the break-even lift.
-fn priced(mut cost: Cost, baseline: &Baseline, settings: &BacktestSettings) -> Cost {
+fn priced(mut cost: Cost, baseline: &Baseline, settings: &ReportSettings) -> Cost {
     cost.total_fen = cost.benefits_fen.saturating_add(cost.group_buy_discounts_fen);
     let per_member = (cost.touched_members > 0).then(|| cost.total_fen as f64 / cost.touched_members as f64);
     cost.per_touched_member_fen = per_member.map(|f| f.round() as Fen);

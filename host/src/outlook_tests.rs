@@ -83,7 +83,7 @@ fn the_baseline_is_what_selected_members_did_touched_or_not_each_order_once() {
     log.add(&decision("s", "SUPP", RUN, DecisionStatus::Suppressed));
     log.add(&decision("s", "IDLE", RUN, DecisionStatus::Failed));
     log.add(&decision("s", "LATE", "2026-04-28T10:00:00+08:00", DecisionStatus::Holdout));
-    let o = Outlook::score(&base, &HashMap::new(), &log, &BacktestSettings::default());
+    let o = Outlook::score(&base, &HashMap::new(), &log, &ReportSettings::default());
     let s = &o.strategies["s"];
     assert_eq!(
         (s.baseline.members, s.baseline.converted, s.baseline.orders, s.baseline.revenue_fen),
@@ -117,7 +117,7 @@ fn overall_counts_a_member_and_an_order_in_two_strategies_windows_once() {
         log.add(&d);
     }
     log.add(&decision("two", "B", RUN, DecisionStatus::Holdout));
-    let o = Outlook::score(&base, &HashMap::new(), &log, &BacktestSettings::default());
+    let o = Outlook::score(&base, &HashMap::new(), &log, &ReportSettings::default());
     assert_eq!(o.strategies["one"].baseline.revenue_fen, 50_000);
     assert_eq!(o.strategies["two"].baseline.revenue_fen, 60_000);
     let all = &o.overall;
@@ -148,7 +148,7 @@ fn each_group_buy_invite_sent_costs_its_discount_off_the_list_price() {
     log.add(&invite("HELD", "DR-1", DecisionStatus::Holdout)); // never sent: no cost
     log.add(&invite("R4", "CHEAP", DecisionStatus::Dispatched)); // group price above list: no discount, not a gain
     let prices = HashMap::from([("DR-1".to_string(), 39_900), ("CHEAP".to_string(), 9_900)]);
-    let o = Outlook::score(&base, &prices, &log, &BacktestSettings::default());
+    let o = Outlook::score(&base, &prices, &log, &ReportSettings::default());
     let c = &o.strategies["g"].cost;
     assert_eq!((c.group_buy_invites, c.group_buy_invites_unpriced), (4, 1), "{c:?}");
     assert_eq!((c.group_buy_discounts_fen, c.total_fen), (20_000, 20_000), "two priced invites at 100 yuan off");

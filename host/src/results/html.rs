@@ -108,9 +108,9 @@ pub fn report_html(results: &Results) -> String {
         out.push_str(&bars("Attributed revenue (last touch)", &revenue, &["revenue"], |v| yuan(v as i64)));
     }
     let s = &results.sales_split;
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<h2>Sales in the period, all orders</h2><table><tr><th>customers</th><th>members</th><th>revenue</th></tr><tr><td>new</td><td>{}</td><td>{}</td></tr><tr><td>existing</td><td>{}</td><td>{}</td></tr><tr><td>re-activated</td><td>{}</td><td>{}</td></tr></table></body></html>\n",
+        "<h2>Sales in the period, all orders</h2><table><tr><th>customers</th><th>members</th><th>revenue</th></tr><tr><td>new</td><td>{}</td><td>{}</td></tr><tr><td>existing</td><td>{}</td><td>{}</td></tr><tr><td>re-activated</td><td>{}</td><td>{}</td></tr></table></body></html>",
         count(s.new_members),
         yuan(s.new_revenue_fen),
         count(s.existing_members),

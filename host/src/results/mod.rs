@@ -1,8 +1,8 @@
 //! Live results: how each strategy did against its holdout, over the
 //! decisions a live store recorded (`canvas run`, `canvas serve`) and the
 //! orders and events it holds — `GET /api/v1/results`, `canvas results`,
-//! `canvas report`. (The simulation's dry-run backtest is [`crate::backtest`];
-//! its statistics are used here, not repeated.)
+//! `canvas report`. (The uplift's statistics are [`crate::uplift`]'s; a
+//! simulation, whose touches were never sent, reports [`crate::outlook`].)
 //!
 //! **What belongs to the range** `[from, to]` (brand-local days): a touch by
 //! the day it was sent (a deferred one by its `send_at`), a holdout and a
@@ -12,7 +12,7 @@
 //! **Groups** are any combination of strategy, step, level (the member's,
 //! as now), store (the member's), guide (a staff task's guide, else the
 //! member's), channel and one grain (day, week from Monday, month), keyed by
-//! the decision. The unit is a member per group, as in the backtest: a
+//! the decision. The unit is a member per group: a
 //! member is *selected* in a group if any decision of the range in it was
 //! for them, *touched* if one was sent, *held out* if one was withheld.
 //!
@@ -24,7 +24,7 @@
 //!   one would credit the strategy with a second chance the holdout never
 //!   had. Orders and revenue inside those windows are counted once per group.
 //! - uplift: touch minus holdout conversion in percentage points, with
-//!   Newcombe's 95% interval ([`crate::backtest::uplift`]).
+//!   Newcombe's 95% interval ([`crate::uplift::uplift`]).
 //! - incremental orders and revenue: (touched orders per touched member −
 //!   holdout orders per held-out member) × touched members; none without a holdout.
 //! - **attributed revenue, every order once: last touch wins** — an order
@@ -64,11 +64,11 @@ pub use compute::{COUPON_REDEEMED, STAFF_TASK_DONE};
 pub use query::{Dimension, Grain, QueryError, ResultsQuery, ResultsSettings};
 pub use sales::SalesSplit;
 
-use crate::backtest::{uplift, BacktestSettings, GroupOutcome};
 use crate::calendar::date_of_day;
 use crate::member_base::MemberBase;
 use crate::model::{Decision, Fen, Millis};
 use crate::store::{OutboxState, Store};
+use crate::uplift::{uplift, GroupOutcome, ReportSettings};
 use compute::{Acc, Windows};
 use touches::{Gatherer, Touches};
 
@@ -179,7 +179,7 @@ impl Results {
         base: &MemberBase,
         store: &Store,
         query: &ResultsQuery,
-        report: &BacktestSettings,
+        report: &ReportSettings,
         settings: &ResultsSettings,
     ) -> anyhow::Result<Self> {
         let mut gatherer = Gatherer::new(base, query, window(report.attribution_days));
@@ -192,7 +192,7 @@ impl Results {
         base: &MemberBase,
         decisions: impl IntoIterator<Item = &'d Decision>,
         query: &ResultsQuery,
-        report: &BacktestSettings,
+        report: &ReportSettings,
         settings: &ResultsSettings,
     ) -> Self {
         let mut gatherer = Gatherer::new(base, query, window(report.attribution_days));
@@ -204,7 +204,7 @@ impl Results {
         base: &MemberBase,
         touches: Touches,
         query: &ResultsQuery,
-        report: &BacktestSettings,
+        report: &ReportSettings,
         settings: &ResultsSettings,
     ) -> Self {
         let windows = Windows { attribution: window(report.attribution_days), harm: window(settings.harm_days) };

@@ -18,7 +18,7 @@ pub const GRAINS: [&str; 3] = ["day", "week", "month"];
 pub const MAX_RANGE_DAYS: i64 = 3660;
 
 /// `[results]` in the canvas config. The attribution window is
-/// `[report] attribution_days`, shared with the simulation's backtest, so a
+/// `[report] attribution_days`, shared with the simulation's outlook, so a
 /// dry run and live results measure conversion alike.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -84,10 +84,8 @@ pub fn wilson(k: u64, n: u64) -> (f64, f64) {
     if n == 0 {
         return (0.0, 1.0);
     }
-    let (z, n, p) = (1.959_964, n as f64, k as f64 / n as f64);
-    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
-    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    let (low, high) = crate::uplift::wilson(k as f64 / n as f64, n as f64);
+    (low.max(0.0), high.min(1.0))
 }
 
 /// The lines as a table for a terminal.

@@ -3,7 +3,7 @@
 //! did. One file per command:
 //!
 //! - `import.rs`: `canvas import`, discarding an interrupted one, and `canvas init`;
-//! - `simulate.rs`: `canvas simulate`, the dry run with its summary and backtest;
+//! - `simulate.rs`: `canvas simulate`, the dry run with its summary and outlook;
 //! - `run.rs`: `canvas run`, one real run at an instant;
 //! - `runs.rs`: `canvas runs`, the run history;
 //! - `results.rs`: `canvas results` and `canvas report`, live results against the holdout;

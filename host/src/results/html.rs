@@ -67,14 +67,15 @@ pub fn report_html(results: &Results) -> String {
     let by = if results.by.is_empty() { String::new() } else { format!(" by {}", results.by.join(", ")) };
     let _ = write!(
         out,
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>canvas results {f} to {t}</title><style>body{{font-family:system-ui,sans-serif;margin:2em;color:#1d2733}}table{{border-collapse:collapse;font-size:13px}}td,th{{padding:3px 8px;border-bottom:1px solid #dde2e8;text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head><body><h1>Results {f} to {t}{by}</h1><p>Orders within {a} days after a touch (or a withheld one, for the holdout); harm within {h} days. Attributed revenue counts every order once: it goes to the latest touch sent before it within the window, of any strategy. Money in yuan.</p>"#,
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>canvas results {f} to {t}</title><style>body{{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em;color:#1d2733;max-width:1180px}}.scroll{{overflow-x:auto;max-width:100%}}svg.chart{{max-width:100%;height:auto}}table{{border-collapse:collapse;font-size:13px}}td,th{{padding:3px 8px;border-bottom:1px solid #dde2e8;text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head><body><h1>Results {f} to {t}{by}</h1><p>Orders within {a} days after a touch (or a withheld one, for the holdout); harm within {h} days. Attributed revenue counts every order once: it goes to the latest touch sent before it within the window, of any strategy. Money in yuan. Made {made}.</p>"#,
+        made = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         f = escape(&results.from),
         t = escape(&results.to),
         by = escape(&by),
         a = results.attribution_days,
         h = results.harm_days
     );
-    out.push_str("<table><tr><th>group</th><th>selected</th><th>touched</th><th>held out</th><th>conversion</th><th>holdout conv.</th><th>uplift [95%]</th><th>incremental revenue</th><th>attributed revenue</th><th>cost</th><th>ROI</th><th>harm</th><th>holdout harm</th><th>staff tasks done</th></tr>");
+    out.push_str("<div class=\"scroll\"><table><tr><th>group</th><th>selected</th><th>touched</th><th>held out</th><th>conversion</th><th>holdout conv.</th><th>uplift [95%]</th><th>incremental revenue</th><th>attributed revenue</th><th>cost</th><th>ROI</th><th>harm</th><th>holdout harm</th><th>staff tasks done</th></tr>");
     for row in &rows {
         let _ = write!(
             out,
@@ -96,7 +97,7 @@ pub fn report_html(results: &Results) -> String {
             row.staff_tasks
         );
     }
-    out.push_str("</table>");
+    out.push_str("</table></div>");
     let conversion: Vec<(String, Vec<f64>)> = rows
         .iter()
         .map(|r| (label(results, r), vec![r.touch_conversion.unwrap_or(0.0), r.holdout_conversion.unwrap_or(0.0)]))

@@ -61,6 +61,12 @@ impl Schedule {
         calendar.local(at).format(format).to_string()
     }
 
+    /// Whether a run is due exactly at `at`: the one test of "due" that
+    /// `canvas run`, the service and the refused-run record share.
+    pub fn is_due(&self, calendar: &BrandCalendar, at: Millis) -> bool {
+        !self.runs_between(calendar, at, at + 1).is_empty()
+    }
+
     /// The run instants in `from..until` (from included, until excluded).
     pub fn runs_between(&self, calendar: &BrandCalendar, from: Millis, until: Millis) -> Vec<Millis> {
         let start = calendar.tz().timestamp_millis_opt(from).single().expect("valid instant");

@@ -95,7 +95,7 @@ impl App {
                 .strategies
                 .iter()
                 .filter(|s| ids.iter().any(|id| id == s.id()))
-                .filter(|s| s.schedule.runs_between(&calendar, at, at + 1).is_empty())
+                .filter(|s| !s.schedule.is_due(&calendar, at))
                 .map(|s| (s.id().to_string(), s.schedule.expression().to_string()))
                 .collect();
             if !not_due.is_empty() {

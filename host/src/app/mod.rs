@@ -181,7 +181,7 @@ pub fn select<'a>(
     strategies
         .iter()
         .filter(|s| match selection {
-            Selection::Due => !s.schedule.runs_between(calendar, at, at + 1).is_empty(),
+            Selection::Due => s.schedule.is_due(calendar, at),
             Selection::Named(ids) => ids.iter().any(|id| id == s.id()),
             Selection::Every => true,
         })

@@ -35,7 +35,7 @@ impl App {
                 Selection::Due => {
                     let expression =
                         self.settings(id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
-                    Schedule::parse(&expression).is_ok_and(|s| !s.runs_between(&calendar, at, at + 1).is_empty())
+                    Schedule::parse(&expression).is_ok_and(|s| s.is_due(&calendar, at))
                 }
             };
             if !asked {

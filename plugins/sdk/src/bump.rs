@@ -38,7 +38,9 @@ static ALLOCATOR: Bump = Bump { next: UnsafeCell::new(0), end: UnsafeCell::new(0
 
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let (next, end) = (&mut *self.next.get(), &mut *self.end.get());
+        // SAFETY: a wasm guest is single-threaded and the allocator is never
+        // re-entered, so these are the only references to the two cells.
+        let (next, end) = unsafe { (&mut *self.next.get(), &mut *self.end.get()) };
         let align = layout.align();
         let mut start = (*next + align - 1) & !(align - 1);
         if *end == 0 || start + layout.size() > *end {
@@ -61,22 +63,27 @@ unsafe impl GlobalAlloc for Bump {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let next = &mut *self.next.get();
+        // SAFETY: as in `alloc`, the only reference to the cell.
+        let next = unsafe { &mut *self.next.get() };
         if ptr as usize + layout.size() == *next {
             *next = ptr as usize;
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let (next, end) = (&mut *self.next.get(), *self.end.get());
+        // SAFETY: as in `alloc`, the only references to the cells.
+        let (next, end) = unsafe { (&mut *self.next.get(), *self.end.get()) };
         if ptr as usize + layout.size() == *next && ptr as usize + new_size <= end {
             *next = ptr as usize + new_size;
             return ptr;
         }
-        let moved = self.alloc(Layout::from_size_align_unchecked(new_size, layout.align()));
+        // SAFETY: the caller promises `new_size`, rounded up to `layout`'s
+        // alignment, does not overflow, as `GlobalAlloc::realloc` requires.
+        let moved = unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
         if !moved.is_null() {
             // The old block is left behind: it is no longer the newest one.
-            core::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
+            // SAFETY: both blocks are live and distinct, each at least this long.
+            unsafe { core::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size)) };
         }
         moved
     }

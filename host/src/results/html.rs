@@ -5,9 +5,9 @@
 
 use std::fmt::Write as _;
 
-use super::render::{label, uplift_text};
+use super::render::{cells, label, sales_split, COLUMNS};
 use super::{Results, Row};
-use crate::report::format::{count, percent, yuan};
+use crate::report::format::{percent, yuan};
 
 /// Escapes text for HTML (group names are the operator's strategy ids, steps and stores).
 fn escape(text: &str) -> String {
@@ -56,10 +56,6 @@ fn bars(title: &str, rows: &[(String, Vec<f64>)], series: &[&str], show: impl Fn
     out
 }
 
-fn cell(v: Option<f64>) -> String {
-    v.map_or("–".into(), percent)
-}
-
 /// The whole page.
 pub fn report_html(results: &Results) -> String {
     let rows: Vec<&Row> = results.groups.iter().chain(std::iter::once(&results.total)).collect();
@@ -75,27 +71,17 @@ pub fn report_html(results: &Results) -> String {
         a = results.attribution_days,
         h = results.harm_days
     );
-    out.push_str("<div class=\"scroll\"><table><tr><th>group</th><th>selected</th><th>touched</th><th>held out</th><th>conversion</th><th>holdout conv.</th><th>uplift [95%]</th><th>incremental revenue</th><th>attributed revenue</th><th>cost</th><th>ROI</th><th>harm</th><th>holdout harm</th><th>staff tasks done</th></tr>");
+    out.push_str("<div class=\"scroll\"><table><tr><th>group</th>");
+    for (.., header) in COLUMNS {
+        let _ = write!(out, "<th>{header}</th>");
+    }
+    out.push_str("</tr>");
     for row in &rows {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td></tr>",
-            escape(&label(results, row)),
-            count(row.selected),
-            count(row.touched),
-            count(row.held_out),
-            cell(row.touch_conversion),
-            cell(row.holdout_conversion),
-            uplift_text(row.uplift_pp, row.uplift_low_pp, row.uplift_high_pp),
-            row.incremental_revenue_fen.map_or("–".into(), yuan),
-            yuan(row.attributed_revenue_fen),
-            yuan(row.cost_fen),
-            row.roi.map_or("–".into(), |r| format!("{r:.2}")),
-            cell(row.touched_harm_rate),
-            cell(row.holdout_harm_rate),
-            row.staff_tasks_done,
-            row.staff_tasks
-        );
+        let _ = write!(out, "<tr><td>{}</td>", escape(&label(results, row)));
+        for cell in cells(row) {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        out.push_str("</tr>");
     }
     out.push_str("</table></div>");
     let conversion: Vec<(String, Vec<f64>)> = rows
@@ -108,16 +94,12 @@ pub fn report_html(results: &Results) -> String {
     if !revenue.is_empty() {
         out.push_str(&bars("Attributed revenue (last touch)", &revenue, &["revenue"], |v| yuan(v as i64)));
     }
-    let s = &results.sales_split;
-    let _ = writeln!(
-        out,
-        "<h2>Sales in the period, all orders</h2><table><tr><th>customers</th><th>members</th><th>revenue</th></tr><tr><td>new</td><td>{}</td><td>{}</td></tr><tr><td>existing</td><td>{}</td><td>{}</td></tr><tr><td>re-activated</td><td>{}</td><td>{}</td></tr></table></body></html>",
-        count(s.new_members),
-        yuan(s.new_revenue_fen),
-        count(s.existing_members),
-        yuan(s.existing_revenue_fen),
-        count(s.reactivated_members),
-        yuan(s.reactivated_revenue_fen)
+    out.push_str(
+        "<h2>Sales in the period, all orders</h2><table><tr><th>customers</th><th>members</th><th>revenue</th></tr>",
     );
+    for (kind, members, revenue) in sales_split(results) {
+        let _ = write!(out, "<tr><td>{kind}</td><td>{members}</td><td>{revenue}</td></tr>");
+    }
+    out.push_str("</table></body></html>\n");
     out
 }

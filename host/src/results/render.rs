@@ -83,61 +83,79 @@ pub fn table(results: &Results) -> String {
     );
     let rows: Vec<&Row> = results.groups.iter().chain(std::iter::once(&results.total)).collect();
     let width = rows.iter().map(|r| label(results, r).chars().count()).max().unwrap_or(5).max(5);
-    let _ = writeln!(
-        out,
-        "{:<width$}  {:>8}  {:>8}  {:>7}  {:>6}  {:>6}  {:>28}  {:>12}  {:>12}  {:>10}  {:>7}  {:>6}  {:>6}  {:>9}",
-        "group",
-        "selected",
-        "touched",
-        "holdout",
-        "conv",
-        "h.conv",
-        "uplift [95%]",
-        "incr. rev",
-        "attributed",
-        "cost",
-        "roi",
-        "harm",
-        "h.harm",
-        "tasks done"
-    );
+    let header = std::iter::once("group").chain(COLUMNS.iter().map(|(name, ..)| *name));
+    line(&mut out, width, header);
     for row in rows {
-        let tasks = if row.staff_tasks == 0 {
-            "–".to_string()
-        } else {
-            format!("{}/{}", row.staff_tasks_done, row.staff_tasks)
-        };
-        let _ = writeln!(
-            out,
-            "{:<width$}  {:>8}  {:>8}  {:>7}  {:>6}  {:>6}  {:>28}  {:>12}  {:>12}  {:>10}  {:>7}  {:>6}  {:>6}  {:>9}",
-            label(results, row),
-            count(row.selected),
-            count(row.touched),
-            count(row.held_out),
-            opt_pct(row.touch_conversion),
-            opt_pct(row.holdout_conversion),
-            uplift_text(row.uplift_pp, row.uplift_low_pp, row.uplift_high_pp),
-            row.incremental_revenue_fen.map_or("–".into(), yuan),
-            yuan(row.attributed_revenue_fen),
-            yuan(row.cost_fen),
-            row.roi.map_or("–".into(), |r| format!("{r:.2}")),
-            opt_pct(row.touched_harm_rate),
-            opt_pct(row.holdout_harm_rate),
-            tasks
-        );
+        let cells = cells(row);
+        line(&mut out, width, std::iter::once(label(results, row).as_str()).chain(cells.iter().map(String::as_str)));
     }
-    let s = &results.sales_split;
-    let _ = writeln!(
-        out,
-        "sales in the period: new {} members {} · existing {} members {} · re-activated {} members {}",
-        count(s.new_members),
-        yuan(s.new_revenue_fen),
-        count(s.existing_members),
-        yuan(s.existing_revenue_fen),
-        count(s.reactivated_members),
-        yuan(s.reactivated_revenue_fen)
-    );
+    let split = sales_split(results).map(|(kind, members, revenue)| format!("{kind} {members} members {revenue}"));
+    let _ = writeln!(out, "sales in the period: {}", split.join(" · "));
     out
+}
+
+/// The table's columns after the group: (header in a terminal, its width
+/// there, header on the page).
+pub(super) const COLUMNS: [(&str, usize, &str); 13] = [
+    ("selected", 8, "selected"),
+    ("touched", 8, "touched"),
+    ("holdout", 7, "held out"),
+    ("conv", 6, "conversion"),
+    ("h.conv", 6, "holdout conv."),
+    ("uplift [95%]", 28, "uplift [95%]"),
+    ("incr. rev", 12, "incremental revenue"),
+    ("attributed", 12, "attributed revenue"),
+    ("cost", 10, "cost"),
+    ("roi", 7, "ROI"),
+    ("harm", 6, "harm"),
+    ("h.harm", 6, "holdout harm"),
+    ("tasks done", 9, "staff tasks done"),
+];
+
+/// A row's cells under [`COLUMNS`], as the terminal table and report.html show them.
+pub(super) fn cells(row: &Row) -> [String; 13] {
+    [
+        count(row.selected),
+        count(row.touched),
+        count(row.held_out),
+        opt_pct(row.touch_conversion),
+        opt_pct(row.holdout_conversion),
+        uplift_text(row.uplift_pp, row.uplift_low_pp, row.uplift_high_pp),
+        row.incremental_revenue_fen.map_or("–".into(), yuan),
+        yuan(row.attributed_revenue_fen),
+        yuan(row.cost_fen),
+        row.roi.map_or("–".into(), |r| format!("{r:.2}")),
+        opt_pct(row.touched_harm_rate),
+        opt_pct(row.holdout_harm_rate),
+        if row.staff_tasks == 0 { "–".to_string() } else { format!("{}/{}", row.staff_tasks_done, row.staff_tasks) },
+    ]
+}
+
+/// The period's sales split as (kind, members, revenue), shown.
+pub(super) fn sales_split(results: &Results) -> [(&'static str, String, String); 3] {
+    let s = &results.sales_split;
+    [
+        ("new", count(s.new_members), yuan(s.new_revenue_fen)),
+        ("existing", count(s.existing_members), yuan(s.existing_revenue_fen)),
+        ("re-activated", count(s.reactivated_members), yuan(s.reactivated_revenue_fen)),
+    ]
+}
+
+/// One line of the terminal table: the group left-aligned in `width`, each
+/// column right-aligned in its own.
+fn line<'a>(out: &mut String, width: usize, cells: impl Iterator<Item = &'a str>) {
+    for (i, cell) in cells.enumerate() {
+        match i {
+            0 => {
+                let _ = write!(out, "{cell:<width$}");
+            }
+            _ => {
+                let w = COLUMNS[i - 1].1;
+                let _ = write!(out, "  {cell:>w$}");
+            }
+        }
+    }
+    out.push('\n');
 }
 
 /// CSV: a header (the grouping's dimensions, then [`CSV_COLUMNS`]), a row

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 
 /// Milliseconds since 1970-01-01T00:00:00Z.
 pub type Millis = i64;
+/// A day of [`Millis`] (a UTC day: local days come from the calendar).
+pub const MILLIS_PER_DAY: Millis = 86_400_000;
 
 /// The wall clock, as [`Millis`] (0 for a clock set before 1970).
 pub fn now_millis() -> Millis {
@@ -114,6 +116,14 @@ pub struct Event {
     pub at: Millis,
     /// A compact JSON object (`{}` when the column is empty).
     pub attrs: String,
+}
+
+/// A string attribute of an event's `attrs` (a JSON object as text), e.g.
+/// `coupon_id`, `referrer`, `channel`; None when absent, not a string, or
+/// the attrs do not read.
+pub fn text_attr(attrs: &str, name: &str) -> Option<String> {
+    let attrs: serde_json::Value = serde_json::from_str(attrs).ok()?;
+    attrs.get(name)?.as_str().map(str::to_string)
 }
 
 /// Something the brand sells: a row of products.csv.

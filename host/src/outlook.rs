@@ -41,10 +41,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::member_base::MemberBase;
-use crate::model::{ActionKind, Decision, DecisionStatus, Fen, Millis};
+use crate::model::{ActionKind, Decision, DecisionStatus, Fen, Millis, MILLIS_PER_DAY};
 use crate::uplift::ReportSettings;
-
-const MILLIS_PER_DAY: i64 = 86_400_000;
 
 /// A group-buy invite that would have been sent: its product and group price.
 #[derive(Clone, Debug)]
@@ -252,7 +250,7 @@ fn discounts(cost: &mut Cost, invites: &[Invite], list_prices: &HashMap<String, 
         cost.group_buy_invites += 1;
         match list_prices.get(&invite.sku) {
             Some(list) => {
-                let discount = list.saturating_sub(invite.price).max(0);
+                let discount = crate::referrals::discount(*list, invite.price);
                 cost.group_buy_discounts_fen = cost.group_buy_discounts_fen.saturating_add(discount);
             }
             None => cost.group_buy_invites_unpriced += 1,

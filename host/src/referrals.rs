@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::calendar::BrandCalendar;
 use crate::member_base::MemberBase;
-use crate::model::{ActionKind, Decision, DecisionStatus, Millis};
+use crate::model::{ActionKind, Decision, DecisionStatus, Fen, Millis};
 
 /// The event kind of a member joining a group buy; `attrs.referrer` names who brought them.
 pub const GROUP_BUY_JOINED: &str = "group_buy_joined";
@@ -102,9 +102,15 @@ impl Referrals {
     }
 }
 
-fn referrer_of(attrs: &str) -> Option<String> {
-    let attrs: serde_json::Value = serde_json::from_str(attrs).ok()?;
-    attrs.get("referrer")?.as_str().map(str::to_string)
+/// Who brought the joiner: `attrs.referrer` of a `group_buy_joined`.
+pub(crate) fn referrer_of(attrs: &str) -> Option<String> {
+    crate::model::text_attr(attrs, "referrer")
+}
+
+/// What a group-buy invite gives off the product's list price: nothing when
+/// the group price is at or above it.
+pub fn discount(list_price: Fen, group_price: Fen) -> Fen {
+    list_price.saturating_sub(group_price).max(0)
 }
 
 /// When each member was first sent a group-buy invite.

@@ -87,6 +87,12 @@ impl App {
         self.config.strategy(id)
     }
 
+    /// When an installed strategy runs: the canvas config's `schedule`,
+    /// else its active plugin version's, as written (not yet parsed).
+    pub fn schedule_of(&self, entry: &crate::store::PluginEntry) -> String {
+        self.settings(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone())
+    }
+
     /// The plugins installed in `store`, checked and compiled with this engine.
     pub fn registry<'s>(&'s self, store: &'s Store) -> Registry<'s> {
         Registry::new(store, &self.engine)

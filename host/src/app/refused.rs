@@ -32,11 +32,7 @@ impl App {
             let asked = match selection {
                 Selection::Named(ids) => ids.contains(id),
                 Selection::Every => true,
-                Selection::Due => {
-                    let expression =
-                        self.settings(id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
-                    Schedule::parse(&expression).is_ok_and(|s| s.is_due(&calendar, at))
-                }
+                Selection::Due => Schedule::parse(&self.schedule_of(entry)).is_ok_and(|s| s.is_due(&calendar, at)),
             };
             if !asked {
                 continue;

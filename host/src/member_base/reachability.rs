@@ -221,8 +221,7 @@ impl MemberBase {
 /// `attrs.channel` of a consent event; None (every channel) when it has none
 /// or it is `*`.
 pub(crate) fn channel_of(attrs: &str) -> Option<String> {
-    let attrs: serde_json::Value = serde_json::from_str(attrs).ok()?;
-    attrs.get("channel").and_then(|c| c.as_str()).filter(|c| !c.is_empty() && *c != "*").map(str::to_string)
+    crate::model::text_attr(attrs, "channel").filter(|c| !c.is_empty() && c != "*")
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use rustc_hash::FxHashSet;
 use super::touches::{Kind, Rec, Touches, TOTAL};
 use crate::member_base::reachability::{UNSUBSCRIBED, WECOM_DELETED};
 use crate::member_base::MemberBase;
-use crate::model::{ActionKind, Fen, Millis};
-use crate::referrals::GROUP_BUY_JOINED;
+use crate::model::{text_attr, ActionKind, Fen, Millis};
+use crate::referrals::{referrer_of, GROUP_BUY_JOINED};
 
 /// The event of a redeemed coupon; `attrs.coupon_id` names it.
 pub const COUPON_REDEEMED: &str = "coupon_redeemed";
@@ -172,7 +172,7 @@ fn one_member(
                 }
             }
             COUPON_REDEEMED => {
-                let Some(coupon) = attr(&e.attrs, "coupon_id") else { continue };
+                let Some(coupon) = text_attr(&e.attrs, "coupon_id") else { continue };
                 let issued = recs.iter().find(|r| {
                     r.extra != u32::MAX
                         && r.at <= e.at
@@ -188,8 +188,8 @@ fn one_member(
                 }
             }
             STAFF_TASK_DONE => {
-                let key = attr(&e.attrs, "key");
-                let strategy = attr(&e.attrs, "strategy").map(|s| touches.strategies.find(&s));
+                let key = text_attr(&e.attrs, "key");
+                let strategy = text_attr(&e.attrs, "strategy").map(|s| touches.strategies.find(&s));
                 let task = recs.iter().rev().find(|r| {
                     r.kind == Kind::Sent
                         && r.action == ActionKind::StaffTask
@@ -243,12 +243,6 @@ fn one_member(
     }
 }
 
-/// A string attribute of an event's attrs (a JSON object); `None` if absent or not a string.
-fn attr(attrs: &str, name: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(attrs).ok()?;
-    value.get(name)?.as_str().map(str::to_string)
-}
-
 /// The group-buy joins with a known referrer, as (referrer, instant), sorted.
 pub(super) fn joins(base: &MemberBase) -> Vec<(u32, Millis)> {
     let mut joins = Vec::new();
@@ -263,7 +257,7 @@ pub(super) fn joins(base: &MemberBase) -> Vec<(u32, Millis)> {
             if e.kind != GROUP_BUY_JOINED {
                 continue;
             }
-            if let Some(referrer) = attr(&e.attrs, "referrer").and_then(|r| base.index_of(&r)) {
+            if let Some(referrer) = referrer_of(&e.attrs).and_then(|r| base.index_of(&r)) {
                 joins.push((referrer, at));
             }
         }

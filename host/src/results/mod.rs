@@ -66,13 +66,11 @@ pub use sales::SalesSplit;
 
 use crate::calendar::date_of_day;
 use crate::member_base::MemberBase;
-use crate::model::{Decision, Fen, Millis};
+use crate::model::{Decision, Fen, Millis, MILLIS_PER_DAY};
 use crate::store::{OutboxState, Store};
 use crate::uplift::{uplift, GroupOutcome, ReportSettings};
 use compute::{Acc, Windows};
 use touches::{Gatherer, Touches};
-
-const MILLIS_PER_DAY: Millis = 86_400_000;
 
 /// One group's results (or the total's). Rates are fractions (0.05 is 5%),
 /// uplifts percentage points; `None` where a group is empty.

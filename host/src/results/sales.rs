@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::member_base::MemberBase;
-use crate::model::{Fen, Millis};
+use crate::model::{Fen, Millis, MILLIS_PER_DAY};
 
-const YEAR_MILLIS: Millis = 365 * 86_400_000;
+const YEAR_MILLIS: Millis = 365 * MILLIS_PER_DAY;
 
 /// Members and their revenue in the period, by kind of customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

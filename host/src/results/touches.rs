@@ -145,7 +145,7 @@ impl<'a> Gatherer<'a> {
             let coupon = d.coupon_id.clone().map(|id| (id, d.benefit.as_ref().map_or(0, |b| b.value)));
             let discount = d.group_buy.as_ref().map_or(0, |g| {
                 // A price the brand never listed leaves no discount to count (not a guess).
-                self.prices.get(&g.sku).map_or(0, |&price| price.saturating_sub(g.price).max(0))
+                self.prices.get(&g.sku).map_or(0, |&list| crate::referrals::discount(list, g.price))
             });
             self.out.extras.push(Extra { key: d.key.clone(), coupon, discount });
             (self.out.extras.len() - 1) as u32

@@ -88,8 +88,7 @@ impl Canvas {
         // Those that run by the one rule (see `strategy::Off`).
         let runs = |e: &PluginEntry| Off::of_installed(e.enabled, &self.app.settings(&e.id)).is_none();
         for entry in self.registry().list()?.into_iter().filter(runs) {
-            let expression =
-                self.app.config.strategy(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
+            let expression = self.app.schedule_of(&entry);
             match Schedule::parse(&expression) {
                 Ok(schedule) => schedules.push((entry.id, schedule)),
                 Err(e) => tracing::warn!(strategy = %entry.id, error = %e, "not scheduled: its schedule does not read"),
@@ -328,7 +327,7 @@ async fn schedule_runs(canvas: Arc<Canvas>) -> anyhow::Result<()> {
 fn missed_runs(canvas: &Canvas, now: Millis) -> anyhow::Result<Vec<(Millis, Vec<String>)>> {
     let calendar = canvas.app.config.calendar();
     let runs = canvas.store.runs()?;
-    let horizon = now - canvas.app.config.serve.catch_up_days as i64 * 86_400_000;
+    let horizon = now - canvas.app.config.serve.catch_up_days as i64 * crate::model::MILLIS_PER_DAY;
     let mut due: std::collections::BTreeMap<Millis, Vec<String>> = Default::default();
     for (id, schedule) in canvas.schedules()? {
         let last = runs

@@ -12,10 +12,9 @@ use serde_json::{json, Value};
 use super::draw::{id_of, uniform};
 use super::{Plan, HARM_COUNT_DAYS};
 use crate::calendar::{date_of_day, BrandCalendar};
-use crate::model::{Day, Fen, Millis, Product};
+use crate::model::{Day, Fen, Millis, Product, MILLIS_PER_DAY};
 
 const SECOND: Millis = 1_000;
-const DAY: Millis = 86_400_000;
 
 /// A touch as the world received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,7 +147,7 @@ impl World {
         for t in touches {
             let lift = self.plan.lift.get(&t.strategy).copied().unwrap_or(0.0);
             if uniform(seed, &["lift", &t.key]) < lift {
-                let span = i64::from(self.plan.lift_days) * DAY;
+                let span = i64::from(self.plan.lift_days) * MILLIS_PER_DAY;
                 // At least a second after the touch: an order at its very instant is not "after" it.
                 let at = t.at + whole_seconds(uniform(seed, &["lift-at", &t.key]) * span as f64).max(SECOND);
                 let id = format!("W-L-{}", id_of(&[&t.key]));
@@ -157,13 +156,14 @@ impl World {
             }
             let earlier = state.touched_at.entry(t.member_id.clone()).or_default();
             earlier.push(t.at);
-            let recent = earlier.iter().filter(|&&at| at > t.at - HARM_COUNT_DAYS * DAY && at <= t.at).count();
+            let recent =
+                earlier.iter().filter(|&&at| at > t.at - HARM_COUNT_DAYS * MILLIS_PER_DAY && at <= t.at).count();
             let Some(harm) = self.plan.harm else { continue };
             if recent as u64 > u64::from(harm.over)
                 && !state.deleted.contains(&t.member_id)
                 && uniform(seed, &["harm", &t.key]) < harm.probability
             {
-                let at = t.at + whole_seconds(uniform(seed, &["harm-at", &t.key]) * DAY as f64).max(SECOND);
+                let at = t.at + whole_seconds(uniform(seed, &["harm-at", &t.key]) * MILLIS_PER_DAY as f64).max(SECOND);
                 out.events.push(json!({
                     "event_id": format!("W-H-{}", id_of(&[&t.key])),
                     "member_id": t.member_id,
@@ -234,7 +234,11 @@ mod tests {
     #[test]
     fn the_same_touches_in_any_order_give_the_same_reactions() {
         let harm = Some(Harm { over: 1, probability: 1.0 });
-        let touches = [touch("a", "M1", 5 * DAY), touch("b", "M1", 6 * DAY), touch("c", "M2", DAY)];
+        let touches = [
+            touch("a", "M1", 5 * MILLIS_PER_DAY),
+            touch("b", "M1", 6 * MILLIS_PER_DAY),
+            touch("c", "M2", MILLIS_PER_DAY),
+        ];
         let (one, two) = (world(harm), world(harm));
         touches.iter().for_each(|t| {
             one.receive(t.clone());

@@ -178,8 +178,7 @@ fn install(app: &App, store: &Store, plugins: &[PathBuf]) -> anyhow::Result<Vec<
     }
     let mut schedules = Vec::new();
     for entry in registry.list()? {
-        let expression =
-            app.config.strategy(&entry.id).schedule.unwrap_or_else(|| entry.active_version().schedule.clone());
+        let expression = app.schedule_of(&entry);
         let schedule =
             Schedule::parse(&expression).map_err(|e| anyhow::anyhow!("{}: schedule `{expression}`: {e}", entry.id))?;
         schedules.push((entry.id, schedule));

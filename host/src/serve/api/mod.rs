@@ -172,7 +172,7 @@ async fn require_token(State(canvas): State<Arc<Canvas>>, mut request: Request, 
     match matched {
         Some(caller) if caller.read_only && !matches!(*request.method(), Method::GET | Method::HEAD) => {
             let message = format!("the token `{}` is read-only: it may look, not change", caller.name);
-            ApiError::new(StatusCode::FORBIDDEN, message).into_response()
+            refused_unread(ApiError::new(StatusCode::FORBIDDEN, message).into_response())
         }
         Some(caller) => {
             request.extensions_mut().insert(caller);
@@ -182,9 +182,17 @@ async fn require_token(State(canvas): State<Arc<Canvas>>, mut request: Request, 
             let message = "a valid `Authorization: Bearer <token>` is required";
             let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
             response.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
-            response
+            refused_unread(response)
         }
     }
+}
+
+/// A request refused before its body was read (a 64 MB plugin upload) ends
+/// its connection: the server drops the unread body, and a client that put
+/// the connection back in its pool would find it broken on its next request.
+fn refused_unread(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, "close".parse().expect("a valid header"));
+    response
 }
 
 /// Compares without stopping at the first difference, so timing tells nothing.

@@ -1,0 +1,155 @@
+// Dry run: pick strategies, a date range and config overrides (JSON per
+// strategy), start a simulation over the live store's data in a scratch
+// directory, follow it until it is done, and open its report (in the page
+// or a new tab). `#/dry-run/<id>` shows one dry run.
+// Calls: GET /api/v1/plugins, GET|POST /api/v1/dry-runs, GET /api/v1/dry-runs/{id}.
+
+import { api, seg } from '../api.js';
+import { alertBox, badge, field, h, isObject, loading, note, pageRoot, panel, replace, strategyLink, table } from '../dom.js';
+import { compact, count, isoDate, when } from '../format.js';
+import { t } from '../i18n.js';
+
+const POLL_MS = 1500;
+
+export async function render(ctx) {
+  const plugins = await api('/api/v1/plugins').catch(() => []);
+  const current = h('div', { class: 'dry-run-current' });
+  const list = panel(t('dry.list'), loading());
+  const root = pageRoot('dry-run', t('dry.title'),
+    note(t('dry.note')),
+    ctx.readOnly ? note(t('readonly.note')) : null,
+    startForm(ctx, plugins, current),
+    current,
+    list);
+  fillList(list);
+  if (ctx.param) follow(ctx, ctx.param, current);
+  return root;
+}
+
+function startForm(ctx, plugins, current) {
+  const today = new Date();
+  const start = new Date(today);
+  start.setDate(start.getDate() - 28);
+  const from = h('input', { type: 'date', name: 'from', value: isoDate(start), required: true });
+  const to = h('input', { type: 'date', name: 'to', value: isoDate(today), required: true });
+  const rows = plugins.map((p) => {
+    const pick = h('input', { type: 'checkbox', name: 'strategy', value: p.id, checked: p.enabled });
+    const overrides = h('textarea', { name: `config-${p.id}`, rows: 2, spellcheck: 'false', class: 'json', placeholder: '{"key": value}' });
+    return { id: p.id, pick, overrides, element: h('div', { class: 'dry-strategy' },
+      field(p.name ? `${p.name} (${p.id})` : p.id, pick),
+      field(t('dry.overrides', { id: p.id }), overrides)) };
+  });
+  const slot = h('div', { class: 'slot' });
+  const submit = h('button', { type: 'submit', class: 'primary', disabled: ctx.readOnly, text: t('dry.start') });
+  return panel(t('dry.new'), h('form', {
+    class: 'dry-form', novalidate: true,
+    onsubmit: async (e) => {
+      e.preventDefault();
+      replace(slot);
+      const errors = [];
+      const config = {};
+      const strategies = rows.filter((r) => r.pick.checked).map((r) => r.id);
+      for (const r of rows) {
+        const text = r.overrides.value.trim();
+        if (!text || !r.pick.checked) continue;
+        try {
+          const parsed = JSON.parse(text);
+          if (!isObject(parsed)) throw new Error(t('dry.notobject'));
+          config[r.id] = parsed;
+        } catch (error) {
+          errors.push(`${r.id}: ${error.message}`);
+        }
+      }
+      if (!strategies.length) errors.push(t('dry.nostrategy'));
+      if (errors.length) {
+        replace(slot, alertBox({ message: t('dry.bad'), details: errors }));
+        return;
+      }
+      submit.disabled = true;
+      try {
+        const started = await api('/api/v1/dry-runs', { method: 'POST', body: { strategies, from: from.value, to: to.value, config } });
+        replace(slot, h('div', { class: 'msg ok', role: 'status', text: t('dry.started', { id: started.id }) }));
+        history.replaceState(null, '', `#/dry-run/${encodeURIComponent(started.id)}`);
+        follow(ctx, started.id, current);
+      } catch (error) {
+        replace(slot, alertBox(error));
+      } finally {
+        submit.disabled = ctx.readOnly;
+      }
+    },
+  },
+  h('div', { class: 'toolbar' }, field(t('dry.from'), from), field(t('dry.to'), to)),
+  h('fieldset', { class: 'strategies' }, h('legend', { text: t('dry.strategies') }),
+    rows.length ? rows.map((r) => r.element) : note(t('dry.noplugins'))),
+  h('div', { class: 'buttons' }, submit),
+  slot));
+}
+
+/** Polls one dry run until it is done or failed, showing its state, summary and report. */
+async function follow(ctx, id, box) {
+  const state = h('div', { role: 'status', class: 'msg', text: t('dry.state.running') });
+  const body = h('div', {});
+  replace(box, panel(t('dry.one', { id }), state, body));
+  for (;;) {
+    if (!ctx.isCurrent()) return;
+    let run;
+    try {
+      run = await api(`/api/v1/dry-runs/${seg(id)}`);
+    } catch (error) {
+      replace(state);
+      replace(body, alertBox(error));
+      return;
+    }
+    if (run.state === 'running') {
+      state.textContent = t('dry.state.running');
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      continue;
+    }
+    if (run.state === 'failed') {
+      state.className = 'msg';
+      state.textContent = t('dry.state.failed');
+      replace(body, alertBox({ message: run.error || t('failed') }));
+      return;
+    }
+    state.className = 'msg ok';
+    state.textContent = t('dry.state.done');
+    const href = `/api/v1/dry-runs/${seg(id)}/report.html`;
+    replace(body,
+      summary(run.summary),
+      h('p', { class: 'buttons' },
+        h('a', { class: 'button primary', href, target: '_blank', rel: 'noopener', text: t('dry.open') })),
+      // Same origin, no scripts: the report is static HTML and CSS.
+      h('iframe', { class: 'report', src: href, title: t('dry.report'), sandbox: 'allow-same-origin', loading: 'lazy' }));
+    return;
+  }
+}
+
+/** Per strategy counts, whatever their names: one row per strategy, one column per count. */
+function summary(s) {
+  if (!s) return null;
+  const entries = isObject(s) ? Object.entries(s) : [];
+  const perStrategy = entries.filter(([, v]) => isObject(v));
+  if (!perStrategy.length) return h('pre', { class: 'json', text: JSON.stringify(s, null, 2) });
+  const keys = [];
+  for (const [, v] of perStrategy) for (const k of Object.keys(v)) if (!keys.includes(k)) keys.push(k);
+  return table([
+    { label: t('col.strategy'), cell: ([id]) => strategyLink(id) },
+    ...keys.map((k) => ({ label: t(`col.${k}`, null, k), cell: ([, v]) => (typeof v[k] === 'number' ? count(v[k]) : compact(v[k])), num: true })),
+  ], perStrategy);
+}
+
+async function fillList(section) {
+  try {
+    const runs = await api('/api/v1/dry-runs');
+    replace(section, h('h2', { text: t('dry.list') }), table([
+      { label: t('col.id'), cell: (r) => h('a', { href: `#/dry-run/${encodeURIComponent(r.id)}`, text: r.id }) },
+      { label: t('col.state'), cell: (r) => badge(t(`dry.${r.state}`, null, r.state), r.state === 'failed' ? 'bad' : r.state === 'done' ? 'good' : 'info') },
+      { label: t('col.range'), cell: (r) => (r.from ? `${r.from} – ${r.to}` : '–') },
+      { label: t('col.strategies'), cell: (r) => (Array.isArray(r.strategies) ? r.strategies.join(', ') : '–'), wrap: true },
+      { label: t('col.at'), cell: (r) => when(r.started_at || r.at || r.created_at) },
+      { label: t('col.report'), cell: (r) => (r.state === 'done' ? h('a', { href: `/api/v1/dry-runs/${seg(r.id)}/report.html`, target: '_blank', rel: 'noopener', text: t('dry.open') }) : '–') },
+    ], Array.isArray(runs) ? runs : runs.dry_runs || [], { empty: t('dry.none') }));
+  } catch (error) {
+    replace(section, h('h2', { text: t('dry.list') }), alertBox(error));
+  }
+}

@@ -1,6 +1,8 @@
 # The two commands of the README:
 #   make demo   build the plugins and the host, simulate over sample-data/, print a summary
 #   make test   everything CI checks
+# and the operator console over the sample data:
+#   make console   serve sample-data/ with the shipped plugins enabled; prints the address and the token
 # Both install what they need (the wasm32-wasip2 target) themselves.
 
 SHELL := bash
@@ -30,7 +32,7 @@ COMPONENTIZE_JS := plugins/js/node_modules/.bin/componentize-js
 DEMO_FROM ?= 2026-08-01
 DEMO_TO ?= 2026-10-24
 
-.PHONY: demo loop test bench bench-smoke plugins test-plugins polyglot host wasm-target chromium duckdb
+.PHONY: demo console loop test bench bench-smoke plugins test-plugins polyglot host wasm-target chromium duckdb console-deps
 
 demo: plugins host
 	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
@@ -43,7 +45,7 @@ loop: plugins host
 		--plant dormant-recall=30 --plant second-purchase-nudge=10 --plant category-recommendation=0 \
 		--plant group-buy-referral=5
 
-test: plugins test-plugins polyglot chromium duckdb
+test: plugins test-plugins polyglot chromium duckdb console-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
@@ -51,6 +53,37 @@ test: plugins test-plugins polyglot chromium duckdb
 
 host:
 	$(CARGO) build --release --workspace
+
+# The operator console (README): a fresh target/console/ with sample-data/
+# imported and every shipped plugin installed and enabled, served on
+# 127.0.0.1:$(CONSOLE_PORT) until Ctrl-C. Touches go to target/console/touches.jsonl.
+# The token is the one `serve` generates into the store (mode 0600), printed
+# once the service answers.
+CONSOLE_PORT ?= 8720
+CONSOLE_DIR := target/console
+CANVAS_CONSOLE = target/release/canvas --config $(CONSOLE_DIR)/canvas.toml
+console: plugins host
+	@rm -rf $(CONSOLE_DIR) && mkdir -p $(CONSOLE_DIR)
+	@printf 'store = "%s"\n[dispatch.channels."*"]\nkind = "file"\npath = "%s"\n' \
+		$(CONSOLE_DIR)/store $(CONSOLE_DIR)/touches.jsonl > $(CONSOLE_DIR)/canvas.toml
+	$(CANVAS_CONSOLE) import --data sample-data
+	$(CANVAS_CONSOLE) plugin install target/plugins/*.wasm
+	@for p in target/plugins/*.wasm; do $(CANVAS_CONSOLE) plugin enable $$(basename $$p .wasm) >/dev/null || exit 1; done
+	@$(CANVAS_CONSOLE) serve --listen 127.0.0.1:$(CONSOLE_PORT) & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid; exit 0' INT TERM; \
+	until [ -s $(CONSOLE_DIR)/store/serve-token ] && (exec 3<>/dev/tcp/127.0.0.1/$(CONSOLE_PORT)) 2>/dev/null; do \
+		kill -0 $$pid 2>/dev/null || { wait $$pid; exit 1; }; sleep 0.2; done; \
+	echo; echo "the console: http://127.0.0.1:$(CONSOLE_PORT)/"; \
+	echo "token:       $$(cat $(CONSOLE_DIR)/store/serve-token)  (in $(CONSOLE_DIR)/store/serve-token)"; \
+	echo "Ctrl-C stops it"; echo; wait $$pid
+
+# The console's browser test (tests/integration/console.rs) drives Chromium
+# with playwright-core, pinned in tests/console/package-lock.json.
+console-deps: tests/console/node_modules/.package-lock.json
+
+tests/console/node_modules/.package-lock.json: tests/console/package.json tests/console/package-lock.json
+	cd tests/console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 # Brand scale (BENCHMARKS.md): 1M members, 6M orders, about 20 minutes and 12 GB of disk in target/bench.
 bench: plugins polyglot duckdb
@@ -67,7 +100,8 @@ duckdb: $(COMPONENTIZE_PY)
 		$(PY_TOOLS)/bin/pip install -q --disable-pip-version-check duckdb==$(DUCKDB_VERSION)
 
 # The report test renders report.html in Debian's headless Chromium, and
-# checks its Chinese labels render in a CJK font (not as empty boxes).
+# checks its Chinese labels render in a CJK font (not as empty boxes); the
+# console's browser test drives the same Chromium.
 chromium:
 	@{ command -v chromium >/dev/null && fc-list | grep -qi "Noto Sans CJK"; } || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }

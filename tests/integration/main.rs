@@ -7,6 +7,7 @@
 mod audience_edges;
 mod beside_the_service;
 mod closed_loop;
+mod console;
 mod dispatch;
 mod governance;
 mod guides;

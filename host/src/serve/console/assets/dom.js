@@ -132,14 +132,14 @@ export function badge(text, kind) {
   return h('span', { class: `badge ${kind || ''}`.trim(), text });
 }
 
-/** A labelled control: <label>text</label> then the control (which gets an id). */
+/** A labelled control: <label>text (or nodes)</label> then the control (which gets an id). */
 let ids = 0;
 export function field(labelText, control, hint) {
   if (!control.id) control.id = `f${++ids}`;
   const hintEl = hint ? h('span', { class: 'hint', id: `${control.id}-hint`, text: hint }) : null;
   if (hintEl) control.setAttribute('aria-describedby', hintEl.id);
   const wrapper = h('div', { class: control.type === 'checkbox' ? 'field check' : 'field' });
-  const label = h('label', { for: control.id, text: labelText });
+  const label = h('label', { for: control.id }, labelText);
   if (control.type === 'checkbox') append(wrapper, [control, label, hintEl]);
   else append(wrapper, [label, control, hintEl]);
   return wrapper;

@@ -40,8 +40,9 @@ export async function render() {
       stages.map((stage, i) => h('li', {}, h('a', { href: `#stage-${stage}`, onclick: jump(stage) },
         h('span', { class: 'step-no', text: String(i + 1) }), stageName(stage),
         h('span', { class: 'step-count', text: count(groups[i].items.length) }))))),
-    groups.map(({ stage, items }) => stageSection(stage, stageName(stage), items.sort(byPriority))),
-    unstaged.length ? stageSection('none', t('stage.none'), unstaged.sort(byPriority)) : null);
+    h('div', { class: 'lanes' },
+      groups.map(({ stage, items }) => stageSection(stage, stageName(stage), items.sort(byPriority))),
+      unstaged.length ? stageSection('none', t('stage.none'), unstaged.sort(byPriority)) : null));
 }
 
 /** In-page links with a hash router: scroll to the stage instead of changing route. */
@@ -58,7 +59,7 @@ function jump(stage) {
 
 function stageSection(stage, title, items) {
   return h('section', { class: `stage stage-${stage}`, id: `stage-${stage}`, 'aria-labelledby': `stage-h-${stage}` },
-    h('h2', { id: `stage-h-${stage}`, tabindex: '-1', text: title }),
+    h('h2', { id: `stage-h-${stage}`, tabindex: '-1' }, title, h('span', { class: 'lane-count', text: count(items.length) })),
     items.length ? h('ul', { class: 'cards' }, items.map((s) => h('li', {}, card(s)))) : note(t('canvas.stage.empty')));
 }
 

@@ -58,7 +58,9 @@ export function configForm(defaults, effective, { readOnly }) {
     const differs = def !== undefined && JSON.stringify(def) !== JSON.stringify(value);
     const hint = [kind === 'json' ? t('config.json') : null, differs ? t('config.default', { value: compact(def) }) : null]
       .filter(Boolean).join(' · ');
-    const wrapper = field(key, input, hint || null);
+    // Seen: the key in its fieldset; heard (the accessible name): the whole path, `levels.1.value`.
+    const prefix = path.length > 1 ? h('span', { class: 'visually-hidden', text: `${path.slice(0, -1).join('.')}.` }) : null;
+    const wrapper = field([prefix, key], input, hint || null);
     wrapper.dataset.key = name;
     return wrapper;
   }

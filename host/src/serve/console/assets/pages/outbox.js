@@ -85,7 +85,7 @@ async function fillDead(ctx, section, reload) {
       { label: t('col.error'), cell: (l) => h('span', { class: 'error-text', text: l.last_error || '–' }), wrap: true },
     ], rows, { empty: t('outbox.nodead') }),
     letters.length > SHOWN ? note(t('outbox.more', { n: count(SHOWN), total: count(letters.length) })) : null,
-    letters.length ? h('div', { class: 'buttons' }, some, all) : null,
+    letters.length ? h('div', { class: 'buttons' }, all, some) : null,
     slot);
 }
 

@@ -43,43 +43,47 @@ function runNow(ctx, plugins, reload) {
   const which = h('select', { name: 'run-strategy' },
     h('option', { value: '', text: t('runs.due') }),
     plugins.filter((p) => p.enabled).map((p) => h('option', { value: p.id, text: p.name ? `${p.name} (${p.id})` : p.id })));
+  const force = h('input', { type: 'checkbox', name: 'force' });
   const slot = messageSlot();
   const out = h('div', {});
-  const go = async (force) => {
-    const strategies = which.value ? [which.value] : null;
-    if (force) {
-      const ok = await confirmDialog({
-        title: t('runs.force.title'),
-        body: strategies ? t('runs.force.one', { id: strategies[0] }) : t('runs.force.all'),
-        confirm: t('runs.force.confirm'),
-        danger: true,
-      });
-      if (!ok) return;
-    }
-    buttons.forEach((b) => { b.disabled = true; });
-    replace(slot, h('p', { class: 'loading', role: 'status', text: t('runs.running') }));
-    replace(out);
-    try {
-      const body = { force };
-      if (strategies) body.strategies = strategies;
-      const answer = await api('/api/v1/runs', { method: 'POST', body });
-      const runs = answer.runs || [];
-      replace(slot, h('div', { class: 'msg ok', role: 'status', text: runs.length ? t('runs.ran', { n: runs.length }) : t('runs.nonedue') }));
-      if (runs.length) replace(out, runsTable(runs));
-      reload();
-    } catch (error) {
-      replace(slot, alertBox(error));
-    } finally {
-      buttons.forEach((b) => { b.disabled = ctx.readOnly; });
-    }
-  };
-  const buttons = [
-    h('button', { type: 'button', class: 'primary', text: t('runs.now'), onclick: () => go(false) }),
-    h('button', { type: 'button', class: 'danger-outline', text: t('runs.force'), onclick: () => go(true) }),
-  ];
-  buttons.forEach((b) => { b.disabled = ctx.readOnly; });
-  return panel(t('runs.now.title'), note(t('runs.now.note')),
-    h('div', { class: 'toolbar' }, field(t('runs.which'), which), buttons), slot, out);
+  const button = h('button', {
+    type: 'submit', class: 'primary', text: t('runs.now'),
+  });
+  const form = h('form', {
+    class: 'toolbar',
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const strategies = which.value ? [which.value] : null;
+      if (force.checked) {
+        const ok = await confirmDialog({
+          title: t('runs.force.title'),
+          body: strategies ? t('runs.force.one', { id: strategies[0] }) : t('runs.force.all'),
+          confirm: t('runs.force.confirm'),
+          danger: true,
+        });
+        if (!ok) return;
+      }
+      button.disabled = true;
+      replace(slot, h('p', { class: 'loading', text: t('runs.running') }));
+      replace(out);
+      try {
+        const body = { force: force.checked };
+        if (strategies) body.strategies = strategies;
+        const answer = await api('/api/v1/runs', { method: 'POST', body });
+        const runs = answer.runs || [];
+        replace(slot, h('div', { class: 'msg ok', role: 'status', text: runs.length ? t('runs.ran', { n: runs.length }) : t('runs.nonedue') }));
+        if (runs.length) replace(out, runsTable(runs));
+        reload();
+      } catch (error) {
+        replace(slot, alertBox(error));
+      } finally {
+        button.disabled = ctx.readOnly;
+      }
+    },
+  }, field(t('runs.which'), which), field(t('runs.force'), force, t('runs.force.hint')), button);
+  button.disabled = ctx.readOnly;
+  force.disabled = ctx.readOnly;
+  return panel(t('runs.now.title'), note(t('runs.now.note')), form, slot, out);
 }
 
 export function runsTable(runs) {

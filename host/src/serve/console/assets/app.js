@@ -4,7 +4,7 @@
 // fails shows its error in the page; the shell stays.
 
 import { api, session, setSession, whenUnauthorized } from './api.js';
-import { alertBox, h, loading, replace } from './dom.js';
+import { alertBox, h, loading, replace, statusBox } from './dom.js';
 import { currentLang, setLang, t } from './i18n.js';
 
 /** Route → page module and the nav item it lights. */
@@ -87,8 +87,13 @@ async function signOut() {
   render();
 }
 
-/** Renders the current route (or the sign-in view) into <main>. */
-async function render() {
+/**
+ * Renders the current route (or the sign-in view) into <main>. A page that
+ * re-renders itself after a change passes `flash`, the success message
+ * shown under its new heading (the old one went with the old page).
+ */
+async function render(options) {
+  const flash = options && typeof options.flash === 'string' ? options.flash : null;
   const mine = ++generation;
   if (!signedIn) {
     renderHeader(null);
@@ -122,6 +127,7 @@ async function render() {
   if (mine !== generation) return;
   replace(main, node);
   const title = main.querySelector('h1');
+  if (flash && title) title.after(statusBox(flash));
   document.title = `${title ? title.textContent : ''} · ${t('app.name')}`;
   // Keyboard and screen-reader users land on the new page's heading.
   if (title && document.activeElement !== document.getElementById('member-search')) title.focus({ preventScroll: true });

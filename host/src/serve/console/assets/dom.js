@@ -95,7 +95,8 @@ export async function report(slot, work, ok) {
 }
 
 export function loading() {
-  return h('p', { class: 'loading', role: 'status', text: t('loading') });
+  // Not a role=status: that is kept for the outcome of an action.
+  return h('p', { class: 'loading', 'aria-busy': 'true', text: t('loading') });
 }
 
 /** A muted one-line note. */

@@ -35,9 +35,10 @@ function startForm(ctx, plugins, current) {
   const rows = plugins.map((p) => {
     const pick = h('input', { type: 'checkbox', name: 'strategy', value: p.id, checked: p.enabled });
     const overrides = h('textarea', { name: `config-${p.id}`, rows: 2, spellcheck: 'false', class: 'json', placeholder: '{"key": value}' });
+    // Overrides folded away: most dry runs try the config as it is.
     return { id: p.id, pick, overrides, element: h('div', { class: 'dry-strategy' },
       field(p.name ? `${p.name} (${p.id})` : p.id, pick),
-      field(t('dry.overrides', { id: p.id }), overrides)) };
+      h('details', {}, h('summary', { text: t('dry.overrides.show') }), field(t('dry.overrides', { id: p.id }), overrides))) };
   });
   const slot = h('div', { class: 'slot' });
   const submit = h('button', { type: 'submit', class: 'primary', disabled: ctx.readOnly, text: t('dry.start') });
@@ -58,6 +59,7 @@ function startForm(ctx, plugins, current) {
           config[r.id] = parsed;
         } catch (error) {
           errors.push(`${r.id}: ${error.message}`);
+          r.overrides.closest('details').open = true;
         }
       }
       if (!strategies.length) errors.push(t('dry.nostrategy'));

@@ -85,7 +85,8 @@ function configPanel(ctx, id, details) {
       const body = deepMerge(details.config || {}, changed);
       const answer = await report(slot, api(`/api/v1/plugins/${seg(id)}/config`, { method: 'PUT', body }), () => t('config.saved'));
       save.disabled = false;
-      if (answer) ctx.rerender();
+      // The page again (defaults, card, audit trail changed), the message with it.
+      if (answer) ctx.rerender({ flash: t('config.saved') });
     },
   },
   form.element,
@@ -204,7 +205,7 @@ function versionsPanel(ctx, id, details) {
       const ok = await confirmDialog({ title: t('versions.confirm.title'), body: t('versions.confirm.body', { id }), confirm: t('versions.rollback'), danger: true });
       if (!ok) return;
       const done = await report(slot, api(`/api/v1/plugins/${seg(id)}/rollback`, { method: 'POST' }), (s) => t('versions.rolledback', { version: s.version }));
-      if (done) setTimeout(() => ctx.rerender(), 800);
+      if (done) ctx.rerender({ flash: t('versions.rolledback', { version: done.version }) });
     },
   });
   return panel(t('versions.title'),

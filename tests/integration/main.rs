@@ -29,6 +29,7 @@ mod sandbox;
 mod serve;
 mod serve_auth;
 mod serve_runs;
+mod serve_sessions;
 mod service;
 mod simulate;
 mod strategies;

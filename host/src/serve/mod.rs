@@ -6,6 +6,8 @@
 //! - a **dispatcher** delivers the outbox continuously;
 //! - the **admin API** (axum, bearer token: [`auth`]) manages plugins, shows
 //!   runs, decisions and dead letters, triggers runs, and ingests data;
+//! - the **console** ([`console`]) — the operator's pages at `/`, built into
+//!   the binary — uses the same API, signed in with a session cookie;
 //! - runs are one at a time for their whole life, whoever asked ([`runs`]);
 //! - on shutdown (SIGTERM) it stops scheduling and runs, gives the run in
 //!   flight up to `shutdown_grace_ms` to finish (then exits without it: the
@@ -19,6 +21,7 @@
 mod api;
 pub mod auth;
 pub mod clock;
+mod console;
 mod metrics;
 mod runs;
 pub mod settings;
@@ -54,6 +57,8 @@ pub(crate) struct Canvas {
     dispatcher: Dispatcher,
     /// The tokens the API takes and who each names; empty: the API is open.
     tokens: Vec<(String, auth::Caller)>,
+    /// The console's signed-in browsers.
+    sessions: console::session::Sessions,
     /// One run at a time, for the run's whole life: each run's blocking work
     /// owns the guard (see [`runs`]), never a caller that may go away.
     run_lock: Arc<Mutex<()>>,
@@ -156,6 +161,7 @@ pub async fn start(
         metrics: Metrics::default(),
         dispatcher,
         tokens,
+        sessions: Default::default(),
         run_lock: Arc::new(Mutex::new(())),
         runs_waiting: Default::default(),
         phase: watch::Sender::new(Phase::Serving),

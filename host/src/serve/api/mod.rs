@@ -24,6 +24,7 @@ use plugins::{
 };
 
 use super::auth::Caller;
+use super::console::{session, signed_in};
 use super::runs::RunRefused;
 use super::Canvas;
 use crate::app::AskRefused;
@@ -66,7 +67,8 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/guides", post(ingest_guides))
         .layer(middleware::from_fn_with_state(canvas.clone(), require_token))
         .layer(DefaultBodyLimit::max(MAX_BODY));
-    Router::new().route("/healthz", get(healthz)).merge(guarded).with_state(canvas)
+    let console = super::console::router();
+    Router::new().route("/healthz", get(healthz)).merge(guarded).merge(console).with_state(canvas)
 }
 
 /// An error as the API answers it: a status and `{"error": …, "details": […]}`.
@@ -77,7 +79,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError { status, message: message.into(), details: Vec::new() }
     }
 }
@@ -148,29 +150,39 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || work(&canvas)).await?
 }
 
-/// Lets a request in with a token the API takes, and tells the handlers
-/// who sent it ([`Caller`], for the audit log); a read-only token's
-/// changes (anything but GET) are refused with 403.
+/// Lets a request in with a token the API takes — as a bearer, or through
+/// the console's session cookie, whose changes must also pass the CSRF
+/// check ([`session::cross_site`]) — and tells the handlers who sent it
+/// ([`Caller`], for the audit log); a read-only token's changes (anything
+/// but GET) are refused with 403.
 async fn require_token(State(canvas): State<Arc<Canvas>>, mut request: Request, next: Next) -> Response {
     if canvas.tokens.is_empty() {
         request.extensions_mut().insert(Caller { name: "open".into(), read_only: false });
         return next.run(request).await;
     }
-    let given = request
+    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
+    let bearer = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::to_string);
-    // Every token is compared, so timing tells nothing of which one matched.
-    let mut matched = None;
-    for (token, caller) in &canvas.tokens {
-        if given.as_ref().is_some_and(|g| same_secret(g.as_bytes(), token.as_bytes())) {
-            matched = Some(caller.clone());
+    let caller = match bearer {
+        Some(given) => caller_of(&canvas.tokens, &given),
+        None if session::cookie(request.headers()).is_some() => {
+            let session = match signed_in(&canvas, request.headers()) {
+                Ok(session) => session,
+                Err(e) => return refused_unread(e.into_response()),
+            };
+            if let Some(why) = session::cross_site(&session, request.headers()).filter(|_| changes) {
+                return refused_unread(ApiError::new(StatusCode::FORBIDDEN, why).into_response());
+            }
+            Some(session.caller)
         }
-    }
-    match matched {
-        Some(caller) if caller.read_only && !matches!(*request.method(), Method::GET | Method::HEAD) => {
+        None => None,
+    };
+    match caller {
+        Some(caller) if caller.read_only && changes => {
             let message = format!("the token `{}` is read-only: it may look, not change", caller.name);
             refused_unread(ApiError::new(StatusCode::FORBIDDEN, message).into_response())
         }
@@ -179,12 +191,24 @@ async fn require_token(State(canvas): State<Arc<Canvas>>, mut request: Request, 
             next.run(request).await
         }
         None => {
-            let message = "a valid `Authorization: Bearer <token>` is required";
+            let message = "a valid `Authorization: Bearer <token>` (or the console's sign-in) is required";
             let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
             response.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
             refused_unread(response)
         }
     }
+}
+
+/// Who `given` names among the tokens the API takes. Every token is
+/// compared, so timing tells nothing of which one matched.
+pub(crate) fn caller_of(tokens: &[(String, Caller)], given: &str) -> Option<Caller> {
+    let mut matched = None;
+    for (token, caller) in tokens {
+        if same_secret(given.as_bytes(), token.as_bytes()) {
+            matched = Some(caller.clone());
+        }
+    }
+    matched
 }
 
 /// A request refused before its body was read (a 64 MB plugin upload) ends
@@ -196,7 +220,7 @@ fn refused_unread(mut response: Response) -> Response {
 }
 
 /// Compares without stopping at the first difference, so timing tells nothing.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 

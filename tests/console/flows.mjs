@@ -102,17 +102,32 @@ async function signedIn(locale = 'en-US', token = TOKEN) {
   return page;
 }
 
-/** The visible message after an action: role=status (success) or role=alert (the API's error). */
+/** Texts of the page's "loading" status, which is no outcome of an action. */
+const LOADING = /^(Loading…|加载中…|Running…|运行中…)$/;
+
+/**
+ * The visible message after an action: role=status (success) or role=alert
+ * (the API's error), waiting past "Loading…" statuses.
+ */
 async function message(page, role, timeout = 15_000) {
-  const shown = page.locator(`[role="${role}"]:visible`).filter({ hasText: /\S/ });
-  try {
-    await shown.first().waitFor({ state: 'visible', timeout });
-  } catch {
-    const other = role === 'status' ? 'alert' : 'status';
-    const instead = await page.locator(`[role="${other}"]:visible`).allInnerTexts();
-    fail(`no role="${role}" message shown${instead.length ? `; role="${other}" says: ${instead.join(' | ')}` : ''}`);
+  const texts = async (r) =>
+    (await page.locator(`[role="${r}"]:visible`).allInnerTexts()).map((x) => x.trim()).filter((x) => x && !LOADING.test(x));
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    const shown = await texts(role);
+    if (shown.length) return shown.join(' | ');
+    await page.waitForTimeout(100);
   }
-  return (await shown.allInnerTexts()).join(' | ');
+  const other = role === 'status' ? 'alert' : 'status';
+  const instead = await texts(other);
+  fail(`no role="${role}" message shown${instead.length ? `; role="${other}" says: ${instead.join(' | ')}` : ''}`);
+}
+
+/** Confirms a modal <dialog> the action opened (forcing a run, a redrive), with its `confirm` button. */
+async function confirmDialog(page, confirm) {
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor({ state: 'visible', timeout: 5_000 });
+  await dialog.getByRole('button', { name: confirm }).click();
 }
 
 /** The API as the signed-in browser calls it: its cookie, and the session's CSRF token on changes. */
@@ -233,19 +248,20 @@ async function signInWithTheKeyboardOnlyAndTabReachesTheNav() {
     });
   }
   if (!inNav) fail('25 Tabs from the top never reached a link in the navigation (<nav> or role=navigation)');
-  // ... and Enter on a nav link opens its page: the keyboard alone moves around.
+  // The focused link shows it has the focus (an outline or a ring).
+  const ring = await page.evaluate(() => {
+    const style = getComputedStyle(document.activeElement);
+    return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 ? 'outline' : style.boxShadow !== 'none' ? 'ring' : null;
+  });
+  if (!ring) fail('the nav link focused by Tab shows no focus (no outline, no box-shadow)');
+  // ... and Enter on it opens its page: the keyboard alone moves around.
   const target = await page.evaluate(() => document.activeElement.getAttribute('href'));
   await page.keyboard.press('Enter');
   if (target?.startsWith('#/')) {
     await until(`Enter on ${target} opens it`, async () => page.url().endsWith(target));
   }
-  const focusVisible = await page.evaluate(() => {
-    const el = document.activeElement;
-    const style = getComputedStyle(el);
-    return style.outlineStyle !== 'none' || style.boxShadow !== 'none';
-  });
   await page.context().close();
-  return `token field after ${tabs} Tab(s); nav reached; focus ${focusVisible ? 'visible' : 'NOT visibly styled'}`;
+  return `token field after ${tabs} Tab(s); nav link reached, its focus shown (${ring}), Enter opened ${target}`;
 }
 
 async function aReadOnlyTokenSeesButItsChangeIsRefused() {
@@ -309,29 +325,22 @@ async function runNowAndTheRunUsesThirtyYuan() {
   await expectPage(page, 'runs');
   const root = page.locator('[data-page="runs"]');
   const before = (await bearer('GET', `/api/v1/runs?strategy=${STRATEGY}`)).json.length;
-  // The run instant is not the strategy's slot: the run must be forced,
-  // which asks to confirm (a confirm() is accepted by newPage, a dialog here).
-  const force = root.getByLabel(/force|强制/i);
-  if (await force.count()) await force.first().check();
-  const strategies = root.getByLabel(/strateg|策略/i);
-  if ((await strategies.count()) && (await strategies.first().evaluate((el) => el.tagName === 'SELECT'))) {
-    await strategies.first().selectOption(STRATEGY).catch(() => {});
-  }
+  // The run instant is not the strategy's slot: the run is forced, which
+  // asks to confirm in a dialog.
+  await root.getByLabel(/^(strategy|策略)$/i).first().selectOption(STRATEGY);
+  await root.getByLabel(/force|强制/i).first().check();
   await root.getByRole('button', { name: /run now|立即运行/i }).first().click();
-  const dialog = page.getByRole('dialog');
-  if (await dialog.isVisible().catch(() => false)) {
-    await dialog.getByRole('button', { name: /run|force|confirm|ok|确认|运行/i }).first().click();
-  }
+  await confirmDialog(page, /force the run|强制运行/i);
   const said = await message(page, 'status', 60_000);
   const runs = (await bearer('GET', `/api/v1/runs?strategy=${STRATEGY}`)).json;
   if (runs.length <= before) fail(`no new ${STRATEGY} run after Run now (${said})`);
   // The new run is in the history the page shows.
-  await root.getByText(STRATEGY).first().waitFor();
+  await root.getByRole('row').filter({ has: page.getByRole('link', { name: STRATEGY, exact: true }) }).first().waitFor();
   // ... and the member's decision of that run carries the 30-yuan coupon.
   await page.goto(`/#/member/${THIRTY}`);
   await expectPage(page, 'member');
   const member = page.locator('[data-page="member"]');
-  await member.getByText(/¥\s?30(\.00)?\b/).first().waitFor();
+  await member.getByRole('row').filter({ hasText: STRATEGY }).filter({ hasText: /¥\s?30(\.00)?\b/ }).first().waitFor();
   await page.context().close();
   return `${said}; ${THIRTY}'s birthday coupon shows ¥30`;
 }
@@ -344,8 +353,8 @@ async function lookUpAMemberAndSeeWhyATouchWasSuppressed() {
   await expectPage(page, 'member');
   const member = page.locator('[data-page="member"]');
   await member.getByText(SUPPRESSED).first().waitFor();
-  await member.getByText(/suppressed|已抑制|抑制/i).first().waitFor();
-  await member.getByText(SUPPRESSED_REASON).first().waitFor();
+  // The decision's row says it was suppressed, and why.
+  await member.getByRole('row').filter({ hasText: /suppressed/i }).filter({ hasText: SUPPRESSED_REASON }).first().waitFor();
   await page.context().close();
   return `${SUPPRESSED}: suppressed, "${SUPPRESSED_REASON}"`;
 }
@@ -368,13 +377,15 @@ async function startADryRunAndSeeItsReport() {
   await page.goto(`/${ROUTES['dry-run']}`);
   await expectPage(page, 'dry-run');
   const root = page.locator('[data-page="dry-run"]');
-  await root.getByLabel(/^(from|从|开始)/i).first().fill(DRY_FROM);
-  await root.getByLabel(/^(to|至|到|结束)/i).first().fill(DRY_TO);
-  const pick = root.getByRole('checkbox', { name: STRATEGY });
-  if (await pick.count()) await pick.first().check();
+  await root.getByLabel(/^(from|开始日期)$/i).fill(DRY_FROM);
+  await root.getByLabel(/^(to|结束日期)$/i).fill(DRY_TO);
+  await root.getByRole('checkbox', { name: STRATEGY }).check();
   await root.getByRole('button', { name: /start|开始/i }).first().click();
+  // Done: a link to its report; failed (or refused): an alert.
   const report = root.getByRole('link', { name: /report|报告/i }).first();
-  await report.waitFor({ state: 'visible', timeout: 180_000 });
+  const alert = root.locator('[role="alert"]:visible').first();
+  await report.or(alert).waitFor({ state: 'visible', timeout: 180_000 });
+  if (await alert.isVisible()) fail(`the dry run did not run: ${await alert.innerText()}`);
   const href = await report.getAttribute('href');
   const opened = await page.evaluate(async (href) => {
     const r = await fetch(href);
@@ -395,7 +406,8 @@ async function redriveADeadLetter() {
   const root = page.locator('[data-page="outbox"]');
   // The dead letters are listed (with why their last attempt failed).
   await root.getByText(/HTTP 503/).first().waitFor();
-  await root.getByRole('button', { name: /redrive|重新投递|重投/i }).first().click();
+  await root.getByRole('button', { name: /redrive all|全部重新投递|全部重投/i }).first().click();
+  await confirmDialog(page, /^(redrive|重新投递|重投)$/i);
   const said = await message(page, 'status');
   await until('the dead letters are delivered after the redrive', async () => {
     const left = (await bearer('GET', '/api/v1/dead-letters')).json;
@@ -451,6 +463,7 @@ async function crossSiteRequestsAreRefused() {
 // no script error; a screenshot of each into SCREENSHOTS.
 async function everyPageInChineseAndEnglish() {
   const notes = [];
+  const broken = [];
   for (const [lang, locale] of [['zh', 'zh-CN'], ['en', 'en-US']]) {
     const page = await newPage(locale);
     await page.goto('/');
@@ -473,11 +486,15 @@ async function everyPageInChineseAndEnglish() {
       if (h1s !== 1) fail(`${name} (${lang}) has ${h1s} visible <h1>s, not one`);
       controls += await checkAccessibleNames(page, `${name} (${lang})`);
       await shoot(page, name, lang);
+      // A page for the docs shows its data, not an error.
+      const alerts = (await page.locator('[role="alert"]:visible').allInnerTexts()).filter((a) => a.trim());
+      if (alerts.length) broken.push(`${name} (${lang}): ${alerts.join(' | ')}`);
     }
     if (page.jsErrors.length) fail(`script errors (${lang}): ${page.jsErrors.join(' | ')}`);
     notes.push(`${lang}: ${PAGES.length + 1} pages, ${controls} controls named`);
     await page.context().close();
   }
+  if (broken.length) fail(`pages showing an error (role=alert):\n${broken.join('\n')}`);
   return notes.join('; ');
 }
 

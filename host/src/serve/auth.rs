@@ -168,8 +168,9 @@ fn read(path: &Path) -> anyhow::Result<String> {
     Ok(token.to_string())
 }
 
-/// 32 random bytes from the thread's CSPRNG (seeded by the OS), as hex.
-fn generate() -> String {
+/// 32 random bytes from the thread's CSPRNG (seeded by the OS), as hex:
+/// tokens, and the console's session ids and CSRF tokens.
+pub(crate) fn generate() -> String {
     let bytes: [u8; 32] = rand::rng().random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{header, HeaderMap, HeaderValue};
 
-use crate::serve::auth::Caller;
+use crate::serve::auth::{generate, Caller};
 
 /// The cookie's name.
 pub(crate) const COOKIE: &str = "canvas_session";
@@ -51,8 +51,8 @@ pub(crate) struct Sessions {
 impl Sessions {
     /// Starts a session for `caller`: its id (the cookie's value) and itself.
     pub(crate) fn start(&self, caller: Caller) -> (String, Session) {
-        let session = Session { caller, csrf: random_hex(), started: Instant::now() };
-        let id = random_hex();
+        let session = Session { caller, csrf: generate(), started: Instant::now() };
+        let id = generate();
         let mut by_id = self.by_id.lock().expect("no panic holds the sessions");
         by_id.retain(|_, s| s.started.elapsed() < LIFETIME);
         if by_id.len() >= MAX_SESSIONS {
@@ -133,13 +133,6 @@ pub(crate) fn cross_site(session: &Session, headers: &HeaderMap) -> Option<Strin
 fn same_origin(origin: &str, host: &str) -> bool {
     let authority = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
     authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
-}
-
-/// 32 random bytes from the thread's CSPRNG (seeded by the OS), as hex.
-fn random_hex() -> String {
-    use rand::Rng;
-    let bytes: [u8; 32] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

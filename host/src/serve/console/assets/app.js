@@ -60,9 +60,12 @@ function renderHeader(active) {
     type: 'button', class: 'lang', lang: currentLang() === 'zh' ? 'en' : 'zh-CN',
     'aria-label': t('lang.toggle.label'),
     text: currentLang() === 'zh' ? 'English' : '中文',
-    onclick: () => {
+    onclick: async () => {
       setLang(currentLang() === 'zh' ? 'en' : 'zh');
-      render();
+      await render();
+      // The header was made anew: keep the keyboard where it was.
+      const again = header.querySelector('button.lang');
+      if (again) again.focus();
     },
   });
   const who = signedIn && session ? h('div', { class: 'who' },
@@ -94,16 +97,23 @@ async function signOut() {
  */
 async function render(options) {
   const flash = options && typeof options.flash === 'string' ? options.flash : null;
+  // Focus moves to the new heading when the operator went somewhere (a link,
+  // a search, a re-render after a change); a page opened fresh keeps the
+  // browser's order from the top (skip link, header, navigation).
+  const moveFocus = Boolean(options && (options.focus || flash));
   const mine = ++generation;
   if (!signedIn) {
     renderHeader(null);
     const { render: signIn } = await import('./pages/sign-in.js');
     if (mine !== generation) return;
     replace(main, signIn({
-      onSignedIn: (s) => {
+      onSignedIn: async (s) => {
         setSession(s);
         signedIn = true;
-        render();
+        await render();
+        // The sign-in form is gone: the keyboard goes on from the top of the app.
+        const brand = header.querySelector('.brand');
+        if (brand) brand.focus();
       },
     }));
     document.title = `${t('signin.title')} · ${t('app.name')}`;
@@ -130,7 +140,7 @@ async function render(options) {
   if (flash && title) title.after(statusBox(flash));
   document.title = `${title ? title.textContent : ''} · ${t('app.name')}`;
   // Keyboard and screen-reader users land on the new page's heading.
-  if (title && document.activeElement !== document.getElementById('member-search')) title.focus({ preventScroll: true });
+  if (title && moveFocus) title.focus({ preventScroll: true });
 }
 
 async function start() {
@@ -156,7 +166,7 @@ async function start() {
       return;
     }
   }
-  window.addEventListener('hashchange', render);
+  window.addEventListener('hashchange', () => render({ focus: true }));
   render();
 }
 

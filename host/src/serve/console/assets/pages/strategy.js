@@ -148,8 +148,9 @@ function governanceFacts(policy, id) {
 function previewPanel(ctx, id) {
   const out = h('div', { class: 'preview-out' });
   const unsaved = h('input', { type: 'checkbox', id: 'preview-unsaved' });
+  // A preview changes nothing, but it is a POST: a read-only session's is refused (403).
   const button = h('button', {
-    type: 'button', class: 'primary', text: t('preview.run'),
+    type: 'button', class: 'primary', text: t('preview.run'), disabled: ctx.readOnly,
     onclick: async () => {
       const form = document.querySelector('form.config');
       let body = {};
@@ -230,7 +231,7 @@ async function fillAudit(section, id) {
     replace(section, h('h2', { text: t('strategy.audit') }), table([
       { label: t('col.at'), cell: (e) => when(e.at) },
       { label: t('col.actor'), cell: (e) => e.actor },
-      { label: t('col.action'), cell: (e) => e.action },
+      { label: t('col.action'), cell: (e) => t(`audit.${e.action}`, null, e.action) },
       { label: t('col.before'), cell: (e) => h('code', { text: compact(e.before) }), wrap: true },
       { label: t('col.after'), cell: (e) => h('code', { text: compact(e.after) }), wrap: true },
     ], mine, { empty: t('audit.empty') }));

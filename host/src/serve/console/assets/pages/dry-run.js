@@ -6,8 +6,8 @@
 
 import { api, seg } from '../api.js';
 import { alertBox, badge, field, h, isObject, loading, note, pageRoot, panel, replace, strategyLink, table } from '../dom.js';
-import { compact, count, isoDate, when } from '../format.js';
-import { t } from '../i18n.js';
+import { count, isoDate, when, yuan } from '../format.js';
+import { statusName, t } from '../i18n.js';
 
 const POLL_MS = 1500;
 
@@ -126,18 +126,29 @@ async function follow(ctx, id, box) {
   }
 }
 
-/** Per strategy counts, whatever their names: one row per strategy, one column per count. */
+/**
+ * The simulation's totals per strategy (`summary.strategies`, as the report
+ * counts them): runs, audience, decisions by status, members touched,
+ * benefits. Any other shape is shown as JSON.
+ */
 function summary(s) {
   if (!s) return null;
-  const entries = isObject(s) ? Object.entries(s) : [];
-  const perStrategy = entries.filter(([, v]) => isObject(v));
-  if (!perStrategy.length) return h('pre', { class: 'json', text: JSON.stringify(s, null, 2) });
-  const keys = [];
-  for (const [, v] of perStrategy) for (const k of Object.keys(v)) if (!keys.includes(k)) keys.push(k);
-  return table([
-    { label: t('col.strategy'), cell: ([id]) => strategyLink(id) },
-    ...keys.map((k) => ({ label: t(`col.${k}`, null, k), cell: ([, v]) => (typeof v[k] === 'number' ? count(v[k]) : compact(v[k])), num: true })),
-  ], perStrategy);
+  const per = isObject(s.strategies) ? s.strategies : null;
+  if (!per) return h('pre', { class: 'json', text: JSON.stringify(s, null, 2) });
+  const status = (name) => (x) => count(((x.by_status || {})[name]) || 0);
+  const rows = Object.entries(per).map(([id, x]) => ({ id, ...x }));
+  return h('div', {},
+    s.runs !== undefined ? h('p', { class: 'meta', text: t('dry.instants', { n: count(s.runs) }) }) : null,
+    table([
+      { label: t('col.strategy'), cell: (x) => strategyLink(x.id) },
+      { label: t('col.runs'), cell: (x) => count(x.runs), num: true },
+      { label: t('col.failed'), cell: (x) => count(x.failed_runs), num: true },
+      { label: t('col.audience'), cell: (x) => count(x.audience), num: true },
+      { label: t('col.decisions'), cell: (x) => count(x.decisions), num: true },
+      ...['dispatched', 'deferred', 'holdout', 'suppressed'].map((k) => ({ label: statusName(k), cell: status(k), num: true })),
+      { label: t('col.members'), cell: (x) => count(x.members_touched), num: true },
+      { label: t('col.benefits'), cell: (x) => yuan(x.benefit_fen), num: true },
+    ], rows, { rowHeader: true }));
 }
 
 async function fillList(section) {
@@ -146,9 +157,9 @@ async function fillList(section) {
     replace(section, h('h2', { text: t('dry.list') }), table([
       { label: t('col.id'), cell: (r) => h('a', { href: `#/dry-run/${encodeURIComponent(r.id)}`, text: r.id }) },
       { label: t('col.state'), cell: (r) => badge(t(`dry.${r.state}`, null, r.state), r.state === 'failed' ? 'bad' : r.state === 'done' ? 'good' : 'info') },
-      { label: t('col.range'), cell: (r) => (r.from ? `${r.from} – ${r.to}` : '–') },
-      { label: t('col.strategies'), cell: (r) => (Array.isArray(r.strategies) ? r.strategies.join(', ') : '–'), wrap: true },
-      { label: t('col.at'), cell: (r) => when(r.started_at || r.at || r.created_at) },
+      { label: t('col.range'), cell: (r) => { const a = r.asked || r; return a.from ? `${a.from} – ${a.to}` : '–'; } },
+      { label: t('col.strategies'), cell: (r) => { const a = r.asked || r; return Array.isArray(a.strategies) ? a.strategies.join(', ') : t('dry.allinstalled'); }, wrap: true },
+      { label: t('col.at'), cell: (r) => when(r.started_at) },
       { label: t('col.report'), cell: (r) => (r.state === 'done' ? h('a', { href: `/api/v1/dry-runs/${seg(r.id)}/report.html`, target: '_blank', rel: 'noopener', text: t('dry.open') }) : '–') },
     ], Array.isArray(runs) ? runs : runs.dry_runs || [], { empty: t('dry.none') }));
   } catch (error) {

@@ -4,7 +4,7 @@
 // Calls: GET /api/v1/governance.
 
 import { api } from '../api.js';
-import { facts, h, isObject, note, pageRoot, panel, strategyLink, table } from '../dom.js';
+import { alertBox, facts, h, isObject, note, pageRoot, panel, strategyLink, table } from '../dom.js';
 import { compact, count, when } from '../format.js';
 import { statusName, t } from '../i18n.js';
 
@@ -18,6 +18,7 @@ export async function render() {
     h('div', { class: 'columns' },
       panel(t('gov.policy'), policyFacts(policy)),
       panel(t('gov.priority'), priorityList(policy.priority))),
+    isObject(policy.strategies) && Object.keys(policy.strategies).length ? panel(t('gov.overrides'), overridesTable(policy.strategies)) : null,
     panel(t('gov.today', { at: when(today.at) }), note(t('gov.today.note')), todayTables(today.by_strategy || {})),
     panel(t('gov.raw'), h('details', {}, h('summary', { text: t('gov.raw.show') }), h('pre', { class: 'json', text: JSON.stringify(policy, null, 2) }))));
 }
@@ -42,7 +43,7 @@ function policyFacts(p) {
     [t('gov.wecom'), wecom.per ? t('gov.wecom.text', { per: t(`gov.per.${wecom.per}`, null, wecom.per), channels: (wecom.channels || []).join(', ') }) : null],
     [t('gov.exempt'), Array.isArray(p.exempt_from_caps) ? (p.exempt_from_caps.length ? p.exempt_from_caps.join(', ') : t('none')) : null],
   ];
-  const known = new Set(['holdout_percent', 'fatigue', 'quiet_hours', 'on_cap', 'max_defer_hours', 'wecom_limit', 'exempt_from_caps', 'priority']);
+  const known = new Set(['holdout_percent', 'fatigue', 'quiet_hours', 'on_cap', 'max_defer_hours', 'wecom_limit', 'exempt_from_caps', 'priority', 'strategies']);
   for (const [k, v] of Object.entries(p)) {
     if (!known.has(k)) pairs.push([t(`gov.key.${k}`, null, k), isObject(v) || Array.isArray(v) ? h('code', { class: 'wrap', text: compact(v) }) : compact(v)]);
   }
@@ -52,6 +53,20 @@ function policyFacts(p) {
 function priorityList(priority) {
   if (!Array.isArray(priority) || !priority.length) return note(t('gov.nopriority'));
   return h('div', {}, note(t('gov.priority.note')), h('ol', { class: 'priority' }, priority.map((id) => h('li', {}, strategyLink(id)))));
+}
+
+/** canvas.toml's [strategies.<id>] settings that override the policy, one row per strategy. */
+export function overridesTable(byId) {
+  const shown = (v, unit = '') => (v === null || v === undefined || (Array.isArray(v) && !v.length) ? '–' : Array.isArray(v) ? v.join(', ') : `${v}${unit}`);
+  return table([
+    { label: t('col.strategy'), cell: ([id]) => strategyLink(id) },
+    { label: t('gov.holdout'), cell: ([, o]) => shown(o.holdout_percent, '%'), num: true },
+    { label: t('gov.oncap'), cell: ([, o]) => (o.on_cap ? t(`gov.oncap.${o.on_cap}`, null, o.on_cap) : '–') },
+    { label: t('gov.maxdefer'), cell: ([, o]) => (o.max_defer_hours === null || o.max_defer_hours === undefined ? '–' : hours(o.max_defer_hours)), num: true },
+    { label: t('gov.budget'), cell: ([, o]) => (o.coupon_budget_per_day === null || o.coupon_budget_per_day === undefined ? '–' : compact(o.coupon_budget_per_day)), num: true },
+    { label: t('gov.fallback'), cell: ([, o]) => shown(o.fallback_channels) },
+    { label: t('gov.key.on_guide_full'), cell: ([, o]) => shown(o.on_guide_full) },
+  ], Object.entries(byId), { rowHeader: true });
 }
 
 function todayTables(byStrategy) {
@@ -66,8 +81,13 @@ function todayTables(byStrategy) {
   return h('div', {},
     table([
       { label: t('col.strategy'), cell: (r) => strategyLink(r.id) },
+      { label: t('gov.runs'), cell: (r) => (Array.isArray(r.runs) ? r.runs.map(when).join(', ') : '–') },
+      { label: t('col.audience'), cell: (r) => count(r.audience), num: true },
+      { label: t('col.held_back'), cell: (r) => count(r.held_back), num: true },
       ...STATUSES.map((s) => ({ label: statusName(s), cell: (r) => count((r.by_status || {})[s] || 0), num: true })),
     ], statusRows, { rowHeader: true }),
+    statusRows.filter((r) => Array.isArray(r.failed) && r.failed.length).map((r) =>
+      alertBox({ message: `${r.id}: ${r.failed.join('; ')}` })),
     h('h3', { text: t('gov.reasons') }),
     table([
       { label: t('col.strategy'), cell: (r) => strategyLink(r.id) },

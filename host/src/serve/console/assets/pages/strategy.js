@@ -136,9 +136,15 @@ function governanceFacts(policy, id) {
     [t('gov.exempt'), exempt === null ? null : exempt ? t('yes') : t('no')],
     [t('gov.holdout'), policy.holdout_percent !== undefined ? `${policy.holdout_percent}%` : null],
   ];
-  // Any section keyed by strategy id (per-strategy overrides, budgets…) that names this one.
+  // canvas.toml's [strategies.<id>] overrides of the policy, each one set.
+  const own = policy.strategies && typeof policy.strategies === 'object' ? policy.strategies[id] : null;
+  for (const [key, value] of Object.entries(own || {})) {
+    if (value === null || value === undefined || (Array.isArray(value) && !value.length)) continue;
+    pairs.push([t(`gov.set.${key}`, null, key), compact(value)]);
+  }
+  // Any other section keyed by strategy id that names this one.
   for (const [key, value] of Object.entries(policy)) {
-    if (value && typeof value === 'object' && !Array.isArray(value) && id in value) {
+    if (key !== 'strategies' && value && typeof value === 'object' && !Array.isArray(value) && id in value) {
       pairs.push([t('gov.override', { key }), h('code', { class: 'wrap', text: compact(value[id]) })]);
     }
   }

@@ -88,6 +88,8 @@ fn run_flows(folder: &Path, chromium: &Path, url: &str, failures: &Path) -> (boo
         .env("SUPPRESSED_REASON", "deleted the brand on WeCom")
         .env("DRY_RUN_FROM", "2026-02-01")
         .env("DRY_RUN_TO", "2026-02-03")
+        .env("RESULTS_FROM", "2026-01-15")
+        .env("RESULTS_TO", "2026-03-01")
         .output()
         .expect("node runs");
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));

@@ -113,6 +113,7 @@ export const STRINGS = {
     'canvas.benefit': 'Benefit',
     'canvas.last': 'Last run',
     'canvas.never': 'never ran',
+    'canvas.more': '{n} more clauses',
     'canvas.lastcounts': '{selected} selected, {decisions} decisions',
 
     'strategy.state': 'State',
@@ -523,6 +524,7 @@ export const STRINGS = {
     'canvas.benefit': '权益',
     'canvas.last': '上次运行',
     'canvas.never': '尚未运行',
+    'canvas.more': '另有 {n} 条',
     'canvas.lastcounts': '选中 {selected} 人，决策 {decisions} 条',
 
     'strategy.state': '状态',

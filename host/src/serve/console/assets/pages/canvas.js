@@ -78,13 +78,25 @@ function card(s) {
     h('p', { class: 'card-id' }, h('code', { text: s.id }), s.version ? ` · v${s.version}` : null),
     h('dl', { class: 'card-facts' },
       row(t('canvas.audience'), audience && audience.length
-        ? h('ul', { class: 'clauses' }, (Array.isArray(audience) ? audience : [audience]).map((c) => h('li', { text: c })))
+        ? clauses(Array.isArray(audience) ? audience : [audience])
         : s.audience_error ? h('span', { class: 'error-text', text: s.audience_error }) : t('dash')),
       steps.length ? row(t('canvas.steps'), h('span', { class: 'chips' }, steps.map((x) => h('span', { class: 'chip', text: x })))) : null,
       row(t('canvas.schedule'), h('span', {}, h('code', { text: s.schedule || '–' }),
         s.next_run ? ` · ${t('canvas.next', { at: when(s.next_run) })}` : null)),
       benefit ? row(t('canvas.benefit'), benefit) : null,
       row(t('canvas.last'), last ? lastRun(last) : t('canvas.never'))));
+}
+
+/** An audience's clauses (any one selects a member); a long list folds after the first few. */
+export function clauses(list) {
+  const SHOWN = 3;
+  const item = (c) => h('li', { text: c });
+  if (list.length <= SHOWN + 1) return h('ul', { class: 'clauses' }, list.map(item));
+  return h('div', {},
+    h('ul', { class: 'clauses' }, list.slice(0, SHOWN).map(item)),
+    h('details', { class: 'more' },
+      h('summary', { text: t('canvas.more', { n: count(list.length - SHOWN) }) }),
+      h('ul', { class: 'clauses' }, list.slice(SHOWN).map(item))));
 }
 
 function row(term, value) {

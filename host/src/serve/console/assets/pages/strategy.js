@@ -13,6 +13,7 @@ import {
 import { compact, count, when } from '../format.js';
 import { countsTable, decisionsTable, millis } from '../decisions.js';
 import { loc, stageName, statusName, t } from '../i18n.js';
+import { clauses } from './canvas.js';
 import { configForm, deepMerge } from './config-form.js';
 
 export async function render(ctx) {
@@ -111,7 +112,7 @@ async function fillSide(side, id, details) {
       [t('canvas.priority.label'), s.priority ? `#${s.priority}` : t('strategy.unranked')],
       [t('canvas.schedule'), h('code', { text: s.schedule || details.schedule || '–' })],
       [t('canvas.nextrun'), s.next_run ? when(s.next_run) : '–'],
-      [t('canvas.audience'), s.audience ? h('ul', { class: 'clauses' }, loc(s.audience).map((c) => h('li', { text: c }))) : null],
+      [t('canvas.audience'), s.audience ? clauses(loc(s.audience)) : s.audience_error ? h('span', { class: 'error-text', text: s.audience_error }) : null],
       [t('canvas.steps'), s.steps && s.steps.length ? s.steps.join(' · ') : null],
       [t('canvas.benefit'), s.benefit ? loc(s.benefit) : null],
     ])));

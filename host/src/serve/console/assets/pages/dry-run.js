@@ -18,15 +18,15 @@ export async function render(ctx) {
   const root = pageRoot('dry-run', t('dry.title'),
     note(t('dry.note')),
     ctx.readOnly ? note(t('readonly.note')) : null,
-    startForm(ctx, plugins, current),
+    startForm(ctx, plugins, current, () => fillList(list)),
     current,
     list);
   fillList(list);
-  if (ctx.param) follow(ctx, ctx.param, current);
+  if (ctx.param) follow(ctx, ctx.param, current, () => fillList(list));
   return root;
 }
 
-function startForm(ctx, plugins, current) {
+function startForm(ctx, plugins, current, relist) {
   const today = new Date();
   const start = new Date(today);
   start.setDate(start.getDate() - 28);
@@ -72,7 +72,8 @@ function startForm(ctx, plugins, current) {
         const started = await api('/api/v1/dry-runs', { method: 'POST', body: { strategies, from: from.value, to: to.value, config } });
         replace(slot, h('div', { class: 'msg ok', role: 'status', text: t('dry.started', { id: started.id }) }));
         history.replaceState(null, '', `#/dry-run/${encodeURIComponent(started.id)}`);
-        follow(ctx, started.id, current);
+        relist();
+        follow(ctx, started.id, current, relist);
       } catch (error) {
         replace(slot, alertBox(error));
       } finally {
@@ -88,7 +89,7 @@ function startForm(ctx, plugins, current) {
 }
 
 /** Polls one dry run until it is done or failed, showing its state, summary and report. */
-async function follow(ctx, id, box) {
+async function follow(ctx, id, box, relist) {
   const state = h('div', { role: 'status', class: 'msg', text: t('dry.state.running') });
   const body = h('div', {});
   replace(box, panel(t('dry.one', { id }), state, body));
@@ -107,6 +108,7 @@ async function follow(ctx, id, box) {
       await new Promise((r) => setTimeout(r, POLL_MS));
       continue;
     }
+    relist();
     if (run.state === 'failed') {
       state.className = 'msg';
       state.textContent = t('dry.state.failed');

@@ -55,8 +55,20 @@ function priorityList(priority) {
   return h('div', {}, note(t('gov.priority.note')), h('ol', { class: 'priority' }, priority.map((id) => h('li', {}, strategyLink(id)))));
 }
 
-/** canvas.toml's [strategies.<id>] settings that override the policy, one row per strategy. */
-export function overridesTable(byId) {
+/** Today's run instants as times of day; an hourly schedule as its count and span. */
+function runTimes(runs) {
+  if (!Array.isArray(runs) || !runs.length) return '–';
+  const time = (at) => when(at).slice(-5);
+  if (runs.length <= 4) return runs.map(time).join(', ');
+  return t('gov.runs.many', { n: count(runs.length), first: time(runs[0]), last: time(runs[runs.length - 1]) });
+}
+
+const unset = (v) => v === null || v === undefined || (Array.isArray(v) && !v.length);
+
+/** canvas.toml's [strategies.<id>] settings that override the policy: a row per strategy that sets any. */
+export function overridesTable(all) {
+  const byId = Object.fromEntries(Object.entries(all).filter(([, o]) => isObject(o) && Object.values(o).some((v) => !unset(v))));
+  if (!Object.keys(byId).length) return note(t('gov.overrides.none'));
   const shown = (v, unit = '') => (v === null || v === undefined || (Array.isArray(v) && !v.length) ? '–' : Array.isArray(v) ? v.join(', ') : `${v}${unit}`);
   return table([
     { label: t('col.strategy'), cell: ([id]) => strategyLink(id) },
@@ -81,7 +93,7 @@ function todayTables(byStrategy) {
   return h('div', {},
     table([
       { label: t('col.strategy'), cell: (r) => strategyLink(r.id) },
-      { label: t('gov.runs'), cell: (r) => (Array.isArray(r.runs) ? r.runs.map(when).join(', ') : '–') },
+      { label: t('gov.runs'), cell: (r) => runTimes(r.runs), wrap: true },
       { label: t('col.audience'), cell: (r) => count(r.audience), num: true },
       { label: t('col.held_back'), cell: (r) => count(r.held_back), num: true },
       ...STATUSES.map((s) => ({ label: statusName(s), cell: (r) => count((r.by_status || {})[s] || 0), num: true })),

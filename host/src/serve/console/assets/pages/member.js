@@ -68,8 +68,17 @@ function shown(key, value) {
   return compact(value);
 }
 
+/** The API's objects come with their keys sorted: people read a record in this order. */
+const ORDER = ['id', 'name', 'level', 'birthday', 'joined_at', 'wecom_added_at', 'store_id', 'guide_id', 'timezone', 'tz',
+  'at', 'placed_at', 'kind', 'amount_fen', 'amount', 'channel', 'category', 'sku', 'attrs'];
+
+function ordered(keys) {
+  const rank = (k) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length);
+  return [...keys].sort((a, b) => rank(a) - rank(b));
+}
+
 function profile(member) {
-  return facts(Object.entries(member).map(([k, v]) => [t(`field.${k}`, null, k), shown(k, v)]));
+  return facts(ordered(Object.keys(member)).map((k) => [t(`field.${k}`, null, k), shown(k, member[k])]));
 }
 
 function generic(value) {
@@ -135,7 +144,7 @@ function recordsTable(rows, empty) {
   for (const r of rows) for (const k of Object.keys(r)) if (k !== 'member_id' && !keys.includes(k)) keys.push(k);
   // An amount given both in yuan and in fen is shown once, from the fen.
   if (keys.includes('amount_fen') && keys.includes('amount')) keys.splice(keys.indexOf('amount'), 1);
-  return table(keys.map((k) => ({
+  return table(ordered(keys).map((k) => ({
     label: t(`field.${k}`, null, k),
     cell: (r) => shown(k, r[k]),
     num: rows.some((r) => typeof r[k] === 'number'),

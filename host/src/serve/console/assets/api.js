@@ -88,7 +88,8 @@ export function query(params) {
   return text ? `?${text}` : '';
 }
 
-/** The path segment of an id, escaped. */
+/** The path segment of an id, escaped; `.` and `..` too, which a URL would otherwise resolve away. */
 export function seg(id) {
-  return encodeURIComponent(id);
+  const text = encodeURIComponent(id);
+  return text === '.' || text === '..' ? text.replace(/\./g, '%2E') : text;
 }

@@ -28,12 +28,20 @@ const main = document.getElementById('main');
 let generation = 0;
 let signedIn = false;
 
+/** `%E0%A4%A` and the like: a hand-typed hash that is not valid percent-encoding is taken as it is. */
+function decoded(text) {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function parseRoute() {
-  const hash = decodeURI(location.hash.replace(/^#/, '')) || '/';
-  const [path] = hash.split('?');
+  const [path] = (location.hash.replace(/^#/, '') || '/').split('?');
   for (const route of ROUTES) {
     const m = route.pattern.exec(path);
-    if (m) return { ...route, param: m[1] ? decodeURIComponent(m[1]) : null };
+    if (m) return { ...route, param: m[1] ? decoded(m[1]) : null };
   }
   return null;
 }

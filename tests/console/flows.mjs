@@ -39,6 +39,8 @@ const SUPPRESSED = env('MEMBER_SUPPRESSED', '');
 const THIRTY = env('MEMBER_THIRTY', '');
 const STRATEGY = env('STRATEGY', 'birthday-tiered');
 const SUPPRESSED_REASON = env('SUPPRESSED_REASON', 'deleted the brand on WeCom');
+// A member whose name is HTML (`<img src=x onerror=window.__pwned=2>`): shown as text.
+const HOSTILE = env('MEMBER_HOSTILE', '');
 const DRY_FROM = env('DRY_RUN_FROM', '2026-02-01');
 const DRY_TO = env('DRY_RUN_TO', '2026-02-03');
 // The live results' range: the test's runs fall in it (the service's clock
@@ -284,10 +286,21 @@ async function aReadOnlyTokenSeesButItsChangeIsRefused() {
   if (refused.status !== 403 || !/read-only/.test(refused.json?.error ?? '')) {
     fail(`a read-only session's config change answered ${refused.status} ${refused.text}, not 403 read-only`);
   }
-  const run = await api(page, 'POST', '/api/v1/runs', { strategies: [STRATEGY], force: true });
-  if (run.status !== 403) fail(`a read-only session's run answered ${run.status}, not 403`);
+  // Every kind of change, each with the session's own CSRF token: all refused.
+  const changes = [
+    ['POST', '/api/v1/runs', { strategies: [STRATEGY], force: true }],
+    ['POST', `/api/v1/plugins/${STRATEGY}/disable`, undefined],
+    ['POST', `/api/v1/plugins/${STRATEGY}/rollback`, undefined],
+    ['POST', '/api/v1/dead-letters/redrive', {}],
+    ['POST', `/api/v1/members/${SUPPRESSED || 'M1'}/do-not-contact`, { reason: 'read-only try' }],
+    ['POST', '/api/v1/dry-runs', { strategies: [STRATEGY], from: DRY_FROM, to: DRY_TO }],
+  ];
+  for (const [method, path, body] of changes) {
+    const answer = await api(page, method, path, body);
+    if (answer.status !== 403) fail(`a read-only session's ${method} ${path} answered ${answer.status}, not 403`);
+  }
   await page.context().close();
-  return `403: ${refused.json.error}`;
+  return `${changes.length + 1} changes refused 403: ${refused.json.error}`;
 }
 
 async function changeTheLevelOneCouponFromTwentyToThirty() {
@@ -445,6 +458,11 @@ async function crossSiteRequestsAreRefused() {
     headers: { Origin: 'http://evil.example', 'X-CSRF-Token': session.json.csrf },
   });
   if (wrongOrigin.status() !== 403) fail(`the right CSRF token from a foreign Origin answered ${wrongOrigin.status()}`);
+  const fetchSite = await page.context().request.post('/api/v1/runs', {
+    data: { force: true },
+    headers: { 'Sec-Fetch-Site': 'cross-site', 'X-CSRF-Token': session.json.csrf },
+  });
+  if (fetchSite.status() !== 403) fail(`the right CSRF token marked Sec-Fetch-Site: cross-site answered ${fetchSite.status()}`);
   const wrongToken = await api(page, 'POST', '/api/v1/runs', { force: true }, {
     csrf: false,
     headers: { 'X-CSRF-Token': '0'.repeat(session.json.csrf.length || 64) },
@@ -465,7 +483,7 @@ async function crossSiteRequestsAreRefused() {
   const runsAfter = (await bearer('GET', '/api/v1/runs')).json.length;
   if (runsAfter !== runsBefore) fail(`${runsAfter - runsBefore} run(s) started by refused cross-site requests`);
   await page.context().close();
-  return `no header ${noHeader.status}, foreign origin ${foreign.status()}/${wrongOrigin.status()}, wrong token ${wrongToken.status}, cross-site form ${posted.status()}`;
+  return `no header ${noHeader.status}, foreign origin ${foreign.status()}/${wrongOrigin.status()}, Sec-Fetch-Site cross-site ${fetchSite.status()}, wrong token ${wrongToken.status}, cross-site form ${posted.status()}; no run started`;
 }
 
 // Every page in Chinese and English: each has one <h1>, labelled controls,
@@ -515,6 +533,52 @@ async function shoot(page, name, lang) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}-${lang}.png`) });
 }
 
+// A session id planted in the browser before sign-in (session fixation) is
+// worth nothing: the service ignores it and signs in with a new one.
+async function aPlantedSessionCookieIsNotAdopted() {
+  const page = await newPage();
+  const planted = 'a'.repeat(64);
+  await page.context().addCookies([{ name: 'canvas_session', value: planted, url: URL }]);
+  await page.goto('/');
+  await expectPage(page, 'sign-in');
+  await tokenField(page).fill(TOKEN);
+  await tokenField(page).press('Enter');
+  await expectPage(page, 'canvas');
+  const now = (await page.context().cookies()).find((c) => c.name === 'canvas_session');
+  if (!now || now.value === planted) fail('signing in kept the session id planted before it');
+  const old = await fetch(`${URL}/api/v1/plugins`, { headers: { Cookie: `canvas_session=${planted}` } });
+  if (old.status !== 401) fail(`the planted session id gets ${old.status}, not 401`);
+  await page.context().close();
+  return 'a new session id; the planted one gets 401';
+}
+
+// Text from the data (a member's name, an operator's reason) and from the
+// address bar is shown as text, never run as HTML.
+async function hostileTextIsShownNeverRun() {
+  const page = await signedIn();
+  const payload = '<img src=x onerror="window.__pwned=1">';
+  await page.goto(`/#/member/${encodeURIComponent(payload)}`);
+  await expectPage(page, 'member');
+  await page.locator('[data-page="member"] h1').filter({ hasText: '<img' }).first().waitFor();
+  const search = page.getByRole('searchbox').first();
+  await search.fill(payload);
+  await search.press('Enter');
+  await expectPage(page, 'member');
+  let shown = 'the address bar and the search box';
+  if (HOSTILE) {
+    await page.goto(`/#/member/${HOSTILE}`);
+    await expectPage(page, 'member');
+    await page.waitForLoadState('networkidle');
+    await page.waitForTimeout(500);
+    if (await page.getByText('<img src=x onerror=window.__pwned=2>').count()) shown += ', a member name';
+  }
+  const pwned = await page.evaluate(() => window.__pwned);
+  const planted = await page.locator('img[onerror], script:not([src])').count();
+  if (pwned !== undefined || planted) fail(`hostile text ran (window.__pwned = ${pwned}) or made ${planted} element(s)`);
+  await page.context().close();
+  return `shown as text: ${shown}`;
+}
+
 async function signOutEndsTheSession() {
   const page = await signedIn();
   const cookies = await page.context().cookies();
@@ -546,6 +610,8 @@ const FLOWS = [
   startADryRunAndSeeItsReport,
   redriveADeadLetter,
   crossSiteRequestsAreRefused,
+  aPlantedSessionCookieIsNotAdopted,
+  hostileTextIsShownNeverRun,
   everyPageInChineseAndEnglish,
   signOutEndsTheSession,
 ];

@@ -30,6 +30,8 @@ const THIRTY: &str = "M9001";
 const TWENTY: &str = "M9002";
 /// A February birthday, but the member deleted the brand on WeCom in January.
 const SUPPRESSED: &str = "M9003";
+/// A member whose name is HTML that would run if a page inserted it as HTML.
+const HOSTILE: &str = "M9004";
 
 /// Chromium and playwright-core, or a panic saying how to get them.
 fn prerequisites() -> (PathBuf, PathBuf) {
@@ -68,6 +70,9 @@ fn brand() -> Data {
     data.member(THIRTY, 1, "1992-03-08")
         .member(TWENTY, 1, "1991-02-10")
         .member(SUPPRESSED, 2, "1990-02-14")
+        .raw_member(&format!(
+            "{HOSTILE},<img src=x onerror=window.__pwned=2>,1,1990-05-05,2025-01-01T10:00:00+08:00,,S01,G0101,"
+        ))
         .raw_event(&format!("E1,{SUPPRESSED},wecom_deleted,2026-01-15T12:00:00+08:00,"))
 }
 
@@ -84,6 +89,7 @@ fn run_flows(folder: &Path, chromium: &Path, url: &str, failures: &Path) -> (boo
         .env("FAILURES", failures)
         .env("MEMBER_SUPPRESSED", SUPPRESSED)
         .env("MEMBER_THIRTY", THIRTY)
+        .env("MEMBER_HOSTILE", HOSTILE)
         .env("STRATEGY", "birthday-tiered")
         .env("SUPPRESSED_REASON", "deleted the brand on WeCom")
         .env("DRY_RUN_FROM", "2026-02-01")

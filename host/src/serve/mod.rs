@@ -69,6 +69,8 @@ pub(crate) struct Canvas {
     warm: WarmSlot<(u64, RunnerState)>,
     /// Bumped by every ingest: a warm state of an older generation is stale.
     data_generation: AtomicU64,
+    /// Room for previews made at once (`api::preview`): each holds a copy of the runner state.
+    previews: Arc<tokio::sync::Semaphore>,
 }
 
 impl Canvas {
@@ -162,6 +164,7 @@ pub async fn start(
         dispatch_now: Notify::new(),
         warm: WarmSlot::default(),
         data_generation: AtomicU64::new(0),
+        previews: Arc::new(tokio::sync::Semaphore::new(api::PREVIEWS_AT_ONCE)),
     });
     let (stop, stopped) = watch::channel(false);
     // The dispatcher stops last, so its final pass sees what the last run queued.

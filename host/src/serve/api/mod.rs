@@ -13,6 +13,8 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod canvas;
+mod governance;
 mod member_page;
 mod members;
 mod plugins;
@@ -57,6 +59,8 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/runs", get(list_runs).post(run_now))
         .route("/api/v1/runs/cancel", post(cancel_run))
         .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/canvas", get(canvas::canvas))
+        .route("/api/v1/governance", get(governance::governance))
         .route("/api/v1/results", get(results::results))
         .route("/api/v1/members/{id}", get(member_page::member_page))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))

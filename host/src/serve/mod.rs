@@ -71,6 +71,8 @@ pub(crate) struct Canvas {
     data_generation: AtomicU64,
     /// Room for previews made at once (`api::preview`): each holds a copy of the runner state.
     previews: Arc<tokio::sync::Semaphore>,
+    /// The console's dry runs (`api::dry_runs`), kept in memory.
+    dry_runs: api::DryRuns,
 }
 
 impl Canvas {
@@ -165,6 +167,7 @@ pub async fn start(
         warm: WarmSlot::default(),
         data_generation: AtomicU64::new(0),
         previews: Arc::new(tokio::sync::Semaphore::new(api::PREVIEWS_AT_ONCE)),
+        dry_runs: Default::default(),
     });
     let (stop, stopped) = watch::channel(false);
     // The dispatcher stops last, so its final pass sees what the last run queued.
@@ -182,6 +185,7 @@ pub async fn start(
         let _ = stopped.wait_for(|s| *s).await;
 
         canvas.stop_runs();
+        canvas.dry_runs.stop();
         let grace = Duration::from_millis(canvas.app.config.serve.shutdown_grace_ms);
         let deadline = tokio::time::Instant::now() + grace;
         let scheduled = scheduler.await?.context("the scheduler");

@@ -260,3 +260,52 @@ async fn a_dry_run_asked_for_with_unknown_ids_bad_dates_or_too_long_a_range_is_a
     assert!(s.get("/api/v1/dry-runs").await.1.as_array().unwrap().is_empty(), "nothing refused was started");
     s.service.shutdown().await.unwrap();
 }
+
+/// A preview asked for while a run is deciding waits for the run to end,
+/// then previews over what it recorded (never over a half-recorded run, nor
+/// over the state before it, which would show touches the run is sending as
+/// still to be sent); the run goes on undisturbed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_asked_for_during_a_run_waits_for_it_and_sees_what_it_decided() {
+    const MEMBERS: usize = 20;
+    let dir = TempDir::new().unwrap();
+    let data = (1..=MEMBERS).fold(Data::new(), |data, i| {
+        let id = format!("M{i}");
+        data.member(&id, 1, "1990-06-01").order(&id, "2026-01-10T12:00:00+08:00")
+    });
+    let store = store_with(&dir, &data);
+    install(&store, &[test_plugin("slow")]);
+    // One member a batch, one batch at a time: the run lasts seconds.
+    let s = start_at(
+        service_config(&dir, "", "[run]\nbatch_size = 1\nworkers = 1\n"),
+        store,
+        "2026-03-01T08:00:00+08:00",
+        1.0,
+    )
+    .await;
+    let run = {
+        let (client, url) = (s.client.clone(), s.url("/api/v1/runs"));
+        tokio::spawn(async move {
+            let body = json!({ "at": "2026-03-01T10:00:00+08:00", "strategies": ["slow"] }).to_string();
+            client.post(url).bearer_auth(TOKEN).body(body).send().await.unwrap().json::<Value>().await.unwrap()
+        })
+    };
+    s.eventually("the run is deciding", async |s: &Running| {
+        let metrics = s.client.get(s.url("/metrics")).bearer_auth(TOKEN).send().await.unwrap().text().await.unwrap();
+        metrics.lines().any(|l| l == "canvas_runs_in_flight 1")
+    })
+    .await;
+    // A preview that does not spin would be done long before the run, were it not to wait.
+    let quick = json!({ "config": { "spins_per_member": 0 } }).to_string();
+    let (status, preview) = s.post("/api/v1/plugins/slow/preview", quick).await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["at"], "2026-03-01 10:00");
+    assert_eq!(
+        (preview["already_decided"].as_u64(), preview["decisions"].as_u64()),
+        (Some(MEMBERS as u64), Some(0)),
+        "the preview saw the whole run: {preview}"
+    );
+    let ran = run.await.unwrap();
+    assert_eq!(ran["runs"][0]["decisions"], MEMBERS, "{ran}");
+    s.service.shutdown().await.unwrap();
+}

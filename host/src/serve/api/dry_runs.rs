@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -165,7 +166,7 @@ pub(super) async fn start_dry_run(State(canvas): State<Arc<Canvas>>, body: Bytes
 
     let calendar = canvas.app.calendar();
     let id = format!("dry-{}", canvas.dry_runs.next_id.fetch_add(1, Ordering::SeqCst) + 1);
-    let started_at = calendar.format_minute(crate::model::now_millis());
+    let started_at = calendar.format_minute(canvas.clock.now());
     canvas.dry_runs.with(|runs| {
         if runs.iter().any(|r| r.state == "running") {
             let message = "a dry run is running already: ask again when it is done (GET /api/v1/dry-runs)";
@@ -188,24 +189,20 @@ pub(super) async fn start_dry_run(State(canvas): State<Arc<Canvas>>, body: Bytes
     let c = canvas.clone();
     let running = id.clone();
     tokio::task::spawn_blocking(move || {
-        let out = scratch_dir(&running);
-        let done = c.store.dataset().and_then(|data| {
-            let live = LiveSimulation {
-                data,
-                strategies,
-                config,
-                engine: c.app.engine.clone(),
-                from,
-                to,
-                out: out.clone(),
-                stop: c.dry_runs.stop.clone(),
-            };
+        let simulate = |out: &PathBuf| -> anyhow::Result<(Value, usize, String)> {
+            let data = c.store.dataset()?;
+            let (engine, stop) = (c.app.engine.clone(), c.dry_runs.stop.clone());
+            let live = LiveSimulation { data, strategies, config, engine, from, to, out: out.clone(), stop };
             let result = simulate_live(live, &mut |_, _| {})?;
             let html = std::fs::read_to_string(&result.report_html)?;
             Ok((serde_json::to_value(&result.summary.strategies)?, result.runs, html))
+        };
+        let done = scratch_dir(&running).and_then(|out| {
+            let done = simulate(&out);
+            let _ = std::fs::remove_dir_all(&out);
+            done
         });
-        let _ = std::fs::remove_dir_all(&out);
-        let finished_at = calendar.format_minute(crate::model::now_millis());
+        let finished_at = calendar.format_minute(c.clock.now());
         c.dry_runs.with(|runs| {
             let Some(run) = runs.iter_mut().find(|r| r.id == running) else { return };
             run.finished_at = Some(finished_at);
@@ -226,9 +223,18 @@ pub(super) async fn start_dry_run(State(canvas): State<Arc<Canvas>>, body: Bytes
     Ok((StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response())
 }
 
-/// Where a dry run writes while it runs, removed once its report is read.
-fn scratch_dir(id: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("canvas-dry-run-{}-{id}", std::process::id()))
+/// Where a dry run writes while it runs, removed once its report is read:
+/// a new directory of the service's own (owner only), made here, so
+/// nothing another user put in the shared temp folder beforehand (a
+/// symlink elsewhere) is ever written through.
+fn scratch_dir(id: &str) -> anyhow::Result<PathBuf> {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let dir = std::env::temp_dir().join(format!("canvas-dry-run-{}-{id}-{nanos:09}", std::process::id()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&dir).with_context(|| format!("cannot create the dry run's scratch directory {}", dir.display()))?;
+    Ok(dir)
 }
 
 pub(super) async fn list_dry_runs(State(canvas): State<Arc<Canvas>>) -> ApiResult {

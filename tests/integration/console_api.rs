@@ -242,6 +242,9 @@ async fn a_dry_run_asked_for_with_unknown_ids_bad_dates_or_too_long_a_range_is_a
     let unknown =
         refused(json!({ "strategies": ["birthday-tiered", "nope"], "from": "2026-03-01", "to": "2026-03-02" })).await;
     assert!(unknown.contains("`nope`") && unknown.contains("installed: `birthday-tiered`"), "{unknown}");
+    let many: Vec<String> = (0..5000).map(|i| format!("x{i}")).collect();
+    let many = refused(json!({ "strategies": many, "from": "2026-03-01", "to": "2026-03-02" })).await;
+    assert!(many.contains("`x9`, and 4990 more") && many.len() < 300, "a few named, not thousands: {many}");
     assert!(refused(json!({ "from": "2026-13-01", "to": "2026-03-02" })).await.starts_with("from: `2026-13-01`"));
     assert!(refused(json!({ "from": "2026-03-02", "to": "2026-03-01" })).await.contains("before"));
     let long = refused(json!({ "from": "2025-01-01", "to": "2026-03-01" })).await;

@@ -37,6 +37,8 @@ use crate::simulate::{simulate_live, LiveSimulation};
 
 /// The longest range a dry run covers, in days (both ends included).
 const MAX_DAYS: i64 = 366;
+/// Ids an error names at most.
+const NAMED: usize = 10;
 /// Dry runs the service remembers; older ones are forgotten.
 const KEPT: usize = 20;
 
@@ -130,7 +132,15 @@ pub(super) async fn start_dry_run(State(canvas): State<Arc<Canvas>>, body: Bytes
         if chosen.is_empty() {
             return Err(bad("no plugin is installed: nothing to simulate"));
         }
-        let list = |ids: &[&str]| ids.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ");
+        // Ids come from the request: a few are named, not ten thousand.
+        let list = |ids: &[&str]| {
+            let mut named: Vec<String> =
+                ids.iter().take(NAMED).map(|id| format!("`{}`", crate::printable::clipped(id, 64))).collect();
+            if ids.len() > NAMED {
+                named.push(format!("and {} more", ids.len() - NAMED));
+            }
+            named.join(", ")
+        };
         let unknown: Vec<&str> = chosen.iter().map(String::as_str).filter(|id| !known.contains(id)).collect();
         if !unknown.is_empty() {
             let installed: Vec<&str> = known.iter().copied().collect();

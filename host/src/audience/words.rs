@@ -100,7 +100,8 @@ fn condition(c: &Condition, language: Language) -> String {
         (En, Condition::HasOrdered) => "has ordered".to_string(),
         (Zh, Condition::HasOrdered) => "有过订单".to_string(),
         (En, Condition::OrdersWithin(o)) => {
-            format!("at least {} orders in the last {} days", o.at_least, o.within_days)
+            let orders = if o.at_least == 1 { "order" } else { "orders" };
+            format!("at least {} {orders} in the last {} days", o.at_least, o.within_days)
         }
         (Zh, Condition::OrdersWithin(o)) => format!("近{}天至少{}单", o.within_days, o.at_least),
         (En, Condition::SpendWithin(s)) => {
@@ -210,6 +211,15 @@ mod tests {
             in_words(&tiered, Language::Zh),
             ["本月生日，且等级为V3、V4", "近30天至少2单，且近30天消费至少¥1500.50", "所有会员；排除：有过订单"]
         );
+    }
+
+    #[test]
+    fn one_order_is_singular() {
+        let once = audience(vec![Clause {
+            all_of: vec![Condition::OrdersWithin(OrderCount { within_days: 180, at_least: 1 })],
+            none_of: vec![],
+        }]);
+        assert_eq!(in_words(&once, Language::En), ["At least 1 order in the last 180 days"]);
     }
 
     #[test]

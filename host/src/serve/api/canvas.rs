@@ -129,13 +129,13 @@ pub(crate) fn benefit_words(config: &Value) -> Value {
             "early_access" => ("early access", "优先购"),
             other => (other, other),
         };
-        let amount = yuan_words(*value);
-        let mut e = format!("{amount} {kind_en}");
-        let mut z = format!("{amount}{kind_zh}");
-        if let Some(gift) = gift {
-            e.push_str(&format!(" + {gift}"));
-            z.push_str(&format!("＋{gift}"));
-        }
+        // Points are a count, not yuan; a gift is named first, its value after.
+        let amount = if kind == "points" { number_words(*value) } else { yuan_words(*value) };
+        let (e, z) = match (kind.as_str(), gift) {
+            ("gift", Some(gift)) => (format!("{gift} ({amount} {kind_en})"), format!("{gift}（{amount}{kind_zh}）")),
+            (_, Some(gift)) => (format!("{amount} {kind_en} + {gift}"), format!("{amount}{kind_zh}＋{gift}")),
+            (_, None) => (format!("{amount} {kind_en}"), format!("{amount}{kind_zh}")),
+        };
         match label {
             Some(label) => {
                 en.push(format!("{label}: {e}"));
@@ -169,20 +169,24 @@ fn collect_benefits(value: &Value, path: &str, found: &mut Vec<(Option<String>, 
     }
 }
 
-/// `levels.2` → `V2`; a single key (`benefit`, `coupon`) needs no label; else the path.
+/// `levels.2` → `V2`; the config's one benefit (`benefit`, `coupon`) needs no label; else the path.
 fn label_of(path: &str) -> Option<String> {
     match path.split_once('.') {
         Some(("levels", level)) => Some(format!("V{level}")),
-        Some(_) => Some(path.to_string()),
-        None => None,
+        None if path == "benefit" || path == "coupon" => None,
+        _ => Some(path.to_string()),
     }
 }
 
 fn yuan_words(value: f64) -> String {
+    format!("¥{}", number_words(value))
+}
+
+fn number_words(value: f64) -> String {
     if value.fract() == 0.0 {
-        format!("¥{value:.0}")
+        format!("{value:.0}")
     } else {
-        format!("¥{value:.2}")
+        format!("{value:.2}")
     }
 }
 
@@ -211,5 +215,20 @@ mod tests {
             json!({"en": "group price 80% of list", "zh": "拼团价为原价的80%"})
         );
         assert_eq!(benefit_words(&json!({"after_days": 90, "channel": "wecom"})), Value::Null);
+    }
+
+    #[test]
+    fn points_are_a_count_a_gift_is_named_first_and_a_second_benefit_is_labelled_by_its_key() {
+        let vip = json!({"benefit": {"kind": "points", "value": 20.0},
+                         "milestone_benefit": {"kind": "coupon", "value": 50.0}});
+        assert_eq!(
+            benefit_words(&vip),
+            json!({"en": "20 points; milestone_benefit: ¥50 coupon", "zh": "20积分；milestone_benefit：¥50优惠券"})
+        );
+        let recall = json!({"benefit": {"kind": "gift", "value": 30.0, "gift": "new-customer gift"}});
+        assert_eq!(
+            benefit_words(&recall),
+            json!({"en": "new-customer gift (¥30 gift)", "zh": "new-customer gift（¥30礼品）"})
+        );
     }
 }

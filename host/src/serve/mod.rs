@@ -218,6 +218,8 @@ pub async fn start(
             };
         let _ = stop_dispatch.send(true);
         dispatcher.await?.context("the dispatcher")?;
+        // Stopped at its next run instant, it removes its scratch directory.
+        canvas.dry_runs.ended(grace).await;
         canvas.store.withdraw_service();
         canvas.store.flush()?;
         scheduled?;

@@ -57,6 +57,15 @@ impl DryRuns {
         self.stop.store(true, Ordering::SeqCst);
     }
 
+    /// Waits (at most `within`) for the dry run in progress to end, so it
+    /// removes its scratch directory before the process exits.
+    pub(crate) async fn ended(&self, within: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.with(|runs| runs.iter().any(|r| r.state == "running")) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut Vec<DryRun>) -> R) -> R {
         f(&mut self.runs.lock().expect("no dry-run bookkeeping panics holding the lock"))
     }
@@ -175,13 +184,14 @@ pub(super) async fn start_dry_run(State(canvas): State<Arc<Canvas>>, body: Bytes
     .await??;
 
     let calendar = canvas.app.calendar();
-    let id = format!("dry-{}", canvas.dry_runs.next_id.fetch_add(1, Ordering::SeqCst) + 1);
     let started_at = calendar.format_minute(canvas.clock.now());
-    canvas.dry_runs.with(|runs| {
+    let id = canvas.dry_runs.with(|runs| {
         if runs.iter().any(|r| r.state == "running") {
             let message = "a dry run is running already: ask again when it is done (GET /api/v1/dry-runs)";
             return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, message));
         }
+        // Numbered under the lock, so a refused request takes no number.
+        let id = format!("dry-{}", canvas.dry_runs.next_id.fetch_add(1, Ordering::SeqCst) + 1);
         runs.push(DryRun {
             id: id.clone(),
             asked,
@@ -194,7 +204,7 @@ pub(super) async fn start_dry_run(State(canvas): State<Arc<Canvas>>, body: Bytes
         });
         let forgotten = runs.len().saturating_sub(KEPT);
         runs.drain(..forgotten);
-        Ok(())
+        Ok(id)
     })?;
     let c = canvas.clone();
     let running = id.clone();

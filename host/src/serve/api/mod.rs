@@ -13,9 +13,17 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod canvas;
+mod dry_runs;
+mod governance;
+mod member_page;
 mod members;
 mod plugins;
+mod preview;
 mod results;
+
+pub(crate) use dry_runs::DryRuns;
+pub(crate) use preview::PREVIEWS_AT_ONCE;
 
 use members::{clear_do_not_contact, member_decisions, set_do_not_contact};
 use plugins::{
@@ -50,10 +58,17 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/plugins/{id}/disable", post(disable_plugin))
         .route("/api/v1/plugins/{id}/config", put(configure_plugin))
         .route("/api/v1/plugins/{id}/rollback", post(rollback_plugin))
+        .route("/api/v1/plugins/{id}/preview", post(preview::preview_plugin))
         .route("/api/v1/runs", get(list_runs).post(run_now))
         .route("/api/v1/runs/cancel", post(cancel_run))
         .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/canvas", get(canvas::canvas))
+        .route("/api/v1/governance", get(governance::governance))
+        .route("/api/v1/dry-runs", get(dry_runs::list_dry_runs).post(dry_runs::start_dry_run))
+        .route("/api/v1/dry-runs/{id}", get(dry_runs::show_dry_run))
+        .route("/api/v1/dry-runs/{id}/report.html", get(dry_runs::dry_run_report))
         .route("/api/v1/results", get(results::results))
+        .route("/api/v1/members/{id}", get(member_page::member_page))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
         .route("/api/v1/members/{id}/do-not-contact", post(set_do_not_contact).delete(clear_do_not_contact))
         .route("/api/v1/outbox", get(outbox))

@@ -73,6 +73,12 @@ impl BrandCalendar {
         self.instant(date, NaiveTime::MIN)
     }
 
+    /// To the minute in the brand's zone, e.g. `2026-03-01 10:00`: what the
+    /// console shows (its pages name the zone once).
+    pub fn format_minute(&self, at: Millis) -> String {
+        self.local(at).format("%Y-%m-%d %H:%M").to_string()
+    }
+
     /// RFC 3339 in the brand's zone, e.g. `2026-03-01T10:00:00+08:00`.
     pub fn format(&self, at: Millis) -> String {
         self.local(at).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)

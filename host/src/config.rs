@@ -41,6 +41,7 @@
 //! coupon_budget_per_day = 20000    # yuan
 //! fallback_channels = ["sms"]      # when WeCom cannot reach the member
 //! on_guide_full = "defer"          # or "drop": a staff task for a guide whose day is full
+//! stage = "retention"              # the console's canvas: activation, retention, repurchase, upsell, referral, service
 //! ```
 
 use std::collections::{BTreeMap, HashMap};

@@ -27,14 +27,15 @@
 //! - [`contact`]: changes in reachability as they come in — the operator's do-not-contact mark (an
 //!   event of the member's), and queued touches they make undeliverable taken back;
 //! - [`decision_log`]: each strategy's earlier decisions, for audiences and plugin history;
-//! - [`audience`]: evaluates a plugin's declarative audience (index ranges, conditions) and gathers member facts;
+//! - [`audience`]: evaluates a plugin's declarative audience (index ranges, conditions) and gathers member
+//!   facts, and puts an audience in words (English and Chinese) for the operator console;
 //! - [`runtime`]: wasmtime — loading, sandboxing and calling plugins, one module per WIT version, and the
 //!   guest contract: audience limits, touch checks, proposals with their keys and coupon ids;
 //! - [`strategy`]: a plugin with the operator's settings laid over its defaults;
 //! - [`registry`]: installed plugins — install, enable, config, upgrade, rollback (kept in the store);
 //! - [`schedule`]: cron schedules in the brand's time zone;
 //! - [`runner`]: a run instant — each strategy due proposes (`propose.rs`, batches isolated by
-//!   `isolate.rs`), the governor decides, all is recorded at once;
+//!   `isolate.rs`), the governor decides, all is recorded at once (or, for a preview, nothing is);
 //! - [`governance`]: arbitration, holdouts, reachability and fallback channels, guides (who takes
 //!   a staff task, how many a day), quiet hours, fatigue caps, the WeCom limit, budgets —
 //!   typed outcomes and reasons, worded only when a decision is made;

@@ -14,7 +14,7 @@ use crate::runtime::{LoadedPlugin, PluginEngine, PluginError, PluginRejected};
 use serde_json::{json, Value};
 
 use crate::store::{AuditEntry, InstalledVersion, PluginEntry, Store};
-use crate::strategy::{merge_config, Loaded, Off, StrategySettings};
+use crate::strategy::{merge_config, Loaded, Off, Strategy, StrategyError, StrategySettings};
 
 /// Why a registry operation failed; the admin API maps each to its status code.
 #[derive(Debug, thiserror::Error)]
@@ -270,6 +270,25 @@ impl<'a> Registry<'a> {
             .with_context(|| format!("{source}: its bytes are missing from the store"))?;
         let (plugin, _) = LoadedPlugin::from_compiled(self.engine, &source, &wasm, &compiled)?;
         Ok(plugin)
+    }
+
+    /// An installed plugin as a strategy whether it runs or not, with the
+    /// canvas config's `settings`, the registry's keys and then `trying`
+    /// (keys not saved) laid over its defaults: what a preview runs. The
+    /// plugin refusing that config is [`RegistryError::BadConfig`], its message in it.
+    pub fn strategy_trying(
+        &self,
+        entry: &PluginEntry,
+        settings: &StrategySettings,
+        trying: &serde_json::Map<String, Value>,
+    ) -> Result<Strategy, RegistryError> {
+        let mut settings = settings.clone();
+        settings.config = merge_maps(&settings.config, &merge_maps(&entry.config, trying));
+        Strategy::new(self.load(entry)?, &settings).map_err(|e| match e {
+            StrategyError::BadConfig { id, reason } => RegistryError::BadConfig { id, reason },
+            StrategyError::Rejected(rejected) => RegistryError::Rejected(rejected),
+            bad_schedule @ StrategyError::BadSchedule { .. } => RegistryError::Store(bad_schedule.into()),
+        })
     }
 
     /// The installed plugins as strategies: those that run (enabled here,

@@ -101,31 +101,91 @@ fn remove_scratch(scratch: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A dry run of a service's own data and strategies (the console's dry
+/// runs): what [`SimulateOptions`] reads from files, already in memory.
+pub struct LiveSimulation {
+    /// The records to simulate over (the live store's, read once).
+    pub data: DataSet,
+    /// The strategies, set up with the config they are to run with.
+    pub strategies: Vec<Strategy>,
+    /// The config: calendar, governance, reports (its strategy settings
+    /// only name the config of the report's provenance).
+    pub config: CanvasConfig,
+    /// The plugin engine the strategies were loaded with.
+    pub engine: std::sync::Arc<crate::runtime::PluginEngine>,
+    /// The first day, in the brand's calendar.
+    pub from: NaiveDate,
+    /// The last day, inclusive.
+    pub to: NaiveDate,
+    /// Where the files go; the scratch store lives here while it runs.
+    pub out: PathBuf,
+    /// Set to stop the simulation between two run instants (the service stopping).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Runs a [`LiveSimulation`] and writes its files into `live.out`, exactly
+/// as [`simulate`] does; the scratch store is removed whether it succeeds or not.
+pub fn simulate_live(live: LiveSimulation, progress: Progress<'_>) -> anyhow::Result<SimulationResult> {
+    if live.to < live.from {
+        bail!("to {} is before from {}", live.to, live.from);
+    }
+    std::fs::create_dir_all(&live.out).with_context(|| format!("cannot create {}", live.out.display()))?;
+    let scratch = live.out.join(SCRATCH_STORE);
+    remove_scratch(&scratch)?;
+    let app = App::with_engine(live.config, live.engine);
+    let inputs =
+        Inputs { data: live.data, strategies: live.strategies, refused: Vec::new(), from: live.from, to: live.to };
+    let result = simulate_with(&app, inputs, &live.out, &scratch, &live.stop, progress);
+    remove_scratch(&scratch)?;
+    result
+}
+
+/// What a simulation runs, once read and set up.
+struct Inputs {
+    data: DataSet,
+    strategies: Vec<Strategy>,
+    refused: Vec<String>,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
 fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>) -> anyhow::Result<SimulationResult> {
     let app = App::new(options.config.clone())?;
-    let config = &app.config;
-    let calendar = app.calendar();
     // The data is checked as an import would be, but kept in memory: only
     // the decisions go into the scratch store.
     let data = Store::dataset_of_import(crate::import::read_dir(&options.data)?)?;
-    let list_prices: HashMap<String, Fen> = data.products.iter().map(|p| (p.sku.clone(), p.price)).collect();
-    let (data_first, data_last) = data_range(&data);
-    let store = Store::open(scratch)?;
-
     let Loaded { strategies, refused, .. } =
         app.strategies(PluginSource::Folder(&options.plugins), options.strategies.as_deref())?;
     if strategies.is_empty() {
         bail!("no strategy to simulate{}", refusal_note(&refused));
     }
+    let inputs = Inputs { data, strategies, refused, from: options.from, to: options.to };
+    simulate_with(&app, inputs, &options.out, scratch, &Default::default(), progress)
+}
 
-    let from = calendar.start_of(options.from);
-    let until = calendar.start_of(options.to.succ_opt().context("--to is the last representable date")?);
+fn simulate_with(
+    app: &App,
+    inputs: Inputs,
+    out: &Path,
+    scratch: &Path,
+    stop: &std::sync::atomic::AtomicBool,
+    progress: Progress<'_>,
+) -> anyhow::Result<SimulationResult> {
+    let Inputs { data, strategies, refused, from: first_day, to: last_day } = inputs;
+    let config = &app.config;
+    let calendar = app.calendar();
+    let list_prices: HashMap<String, Fen> = data.products.iter().map(|p| (p.sku.clone(), p.price)).collect();
+    let (data_first, data_last) = data_range(&data);
+    let store = Store::open(scratch)?;
+
+    let from = calendar.start_of(first_day);
+    let until = calendar.start_of(last_day.succ_opt().context("--to is the last representable date")?);
     let instants = run_instants(&strategies, &calendar, from, until);
 
     // The scratch store and no sinks are all that set a dry run apart.
     let mut runner = app.runner(app.runner_state(app.member_base(data), &store)?, &store, false);
-    let decisions_file = options.out.join("decisions.jsonl");
-    let runs_file = options.out.join("runs.jsonl");
+    let decisions_file = out.join("decisions.jsonl");
+    let runs_file = out.join("runs.jsonl");
     let mut decisions_out = create(&decisions_file)?;
     let mut runs_out = create(&runs_file)?;
     let mut summary = Summary::new(calendar);
@@ -137,6 +197,9 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
     let mut write_error = None;
     let mut runs = 0;
     for (done, &at) in instants.iter().enumerate() {
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            bail!("stopped at {} before its end: the service is stopping", calendar.format(at));
+        }
         let records =
             app.run_at(&mut runner, &strategies, at, RunTrigger::Simulation, Selection::Due, &mut |decision| {
                 summary.add_decision(decision);
@@ -160,7 +223,7 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
     decisions_out.flush().with_context(|| format!("writing {}", decisions_file.display()))?;
     runs_out.flush().with_context(|| format!("writing {}", runs_file.display()))?;
     let referrals = Referrals::count(&runner.base, from, until, &invites);
-    let referrals_file = options.out.join("referrals.csv");
+    let referrals_file = out.join("referrals.csv");
     referrals
         .write_csv(&calendar, create(&referrals_file)?)
         .with_context(|| format!("writing {}", referrals_file.display()))?;
@@ -181,8 +244,8 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
     };
     let report = SimulationReport::new(
         &calendar,
-        options.from,
-        options.to,
+        first_day,
+        last_day,
         runs as u64,
         &summary,
         &outlook,
@@ -190,10 +253,10 @@ fn simulate_in(options: &SimulateOptions, scratch: &Path, progress: Progress<'_>
         &refused,
         provenance,
     );
-    let report_json = options.out.join("report.json");
+    let report_json = out.join("report.json");
     let json = serde_json::to_string_pretty(&report).context("serializing the report")?;
     std::fs::write(&report_json, json).with_context(|| format!("writing {}", report_json.display()))?;
-    let report_html = options.out.join("report.html");
+    let report_html = out.join("report.html");
     std::fs::write(&report_html, render_html(&report)).with_context(|| format!("writing {}", report_html.display()))?;
     runner.into_state().drop_in_background();
     drop(store);

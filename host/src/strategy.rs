@@ -36,6 +36,46 @@ pub struct StrategySettings {
     /// Whether a staff task for a guide whose day is full is deferred to a
     /// day with room or dropped; `[governance]` gives the default.
     pub on_guide_full: Option<OnCap>,
+    /// Where in the member's life cycle the strategy works, which orders
+    /// the console's canvas; none: it comes after those with one.
+    pub stage: Option<Stage>,
+}
+
+/// A stage of the member's life cycle, in the canvas's order
+/// (`[strategies.<id>] stage = "retention"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// Winning a first purchase (拉新促活).
+    Activation,
+    /// Keeping members from lapsing, and winning them back.
+    Retention,
+    /// A purchase again (复购).
+    Repurchase,
+    /// A bigger basket or a higher level.
+    Upsell,
+    /// Members bringing others (裂变).
+    Referral,
+    /// Service messages (a coupon about to lapse).
+    Service,
+}
+
+impl Stage {
+    /// Every stage, in the canvas's order.
+    pub const ALL: [Stage; 6] =
+        [Stage::Activation, Stage::Retention, Stage::Repurchase, Stage::Upsell, Stage::Referral, Stage::Service];
+
+    /// The stage as canvas.toml and the API spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Activation => "activation",
+            Stage::Retention => "retention",
+            Stage::Repurchase => "repurchase",
+            Stage::Upsell => "upsell",
+            Stage::Referral => "referral",
+            Stage::Service => "service",
+        }
+    }
 }
 
 impl Default for StrategySettings {
@@ -50,6 +90,7 @@ impl Default for StrategySettings {
             coupon_budget_per_day: None,
             fallback_channels: Vec::new(),
             on_guide_full: None,
+            stage: None,
         }
     }
 }
@@ -215,6 +256,17 @@ pub fn merge_config(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_stage_is_one_of_the_six_and_a_wrong_one_is_refused_naming_them() {
+        let read = |text: &str| toml::from_str::<StrategySettings>(text);
+        assert_eq!(read("stage = \"retention\"").unwrap().stage, Some(Stage::Retention));
+        assert_eq!(read("").unwrap().stage, None);
+        let error = read("stage = \"loyalty\"").unwrap_err().to_string();
+        assert!(error.contains("loyalty") && error.contains("activation") && error.contains("service"), "{error}");
+        let names: Vec<&str> = Stage::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["activation", "retention", "repurchase", "upsell", "referral", "service"]);
+    }
 
     #[test]
     fn operator_keys_are_laid_over_the_defaults() {

@@ -8,6 +8,7 @@ mod audience_edges;
 mod beside_the_service;
 mod closed_loop;
 mod console;
+mod console_api;
 mod dispatch;
 mod governance;
 mod guides;

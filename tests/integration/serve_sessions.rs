@@ -116,6 +116,12 @@ async fn a_read_only_tokens_session_sees_everything_and_changes_nothing() {
     assert!(refused["error"].as_str().unwrap().contains("the token `viewer` is read-only"), "{refused}");
     let (_, plugin) = s.get("/api/v1/plugins/birthday-tiered").await;
     assert_eq!(plugin["config"], json!({}), "{plugin}");
+    // A preview only reads: looking at what a run would do is looking.
+    let preview = s.client.post(s.url("/api/v1/plugins/birthday-tiered/preview")).header(COOKIE, &cookie);
+    let preview = preview.header("X-CSRF-Token", csrf).json(&json!({})).send().await.unwrap();
+    assert_eq!(preview.status(), StatusCode::OK, "{}", preview.text().await.unwrap());
+    let without_csrf = s.client.post(s.url("/api/v1/plugins/birthday-tiered/preview")).header(COOKIE, &cookie);
+    assert_eq!(without_csrf.send().await.unwrap().status(), StatusCode::FORBIDDEN, "a POST still needs the CSRF token");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

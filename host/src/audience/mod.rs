@@ -13,19 +13,22 @@
 //!   name, the `decided` conditions marked from the strategy's day index;
 //! - `conditions`: whether one condition holds for one candidate;
 //! - `facts`: what the plugin is given about each member selected
-//!   ([`member_facts`]) and about the run ([`launches`]).
+//!   ([`member_facts`]) and about the run ([`launches`]);
+//! - `words`: an audience in words, in English and Chinese, for operators ([`in_words`]).
 
 mod conditions;
 mod facts;
 mod index;
 #[cfg(test)]
 mod tests;
+mod words;
 
 use fixedbitset::FixedBitSet;
 
 use conditions::{holds, Checks, Subject};
 pub use facts::{launches, member_facts};
 use index::{DecidedMembers, IndexRange, LaunchedCategories};
+pub use words::{in_words, Language};
 
 use crate::calendar::RunClock;
 use crate::decision_log::StrategyLog;

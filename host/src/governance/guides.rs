@@ -25,7 +25,7 @@ use crate::keyed;
 use crate::model::{Day, Millis};
 
 /// Staff tasks each guide is sent (or is to be sent), per brand-local day.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(super) struct GuideTasks {
     /// Fx: looked up for every staff task decided; guide ids come from the
     /// brand's own data. A guide's days are few (a run's, and the next two

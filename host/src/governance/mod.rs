@@ -147,6 +147,7 @@ impl Rerouted {
 /// Applies the touch policy to a run instant's proposals, remembering every
 /// touch and coupon decided so far (from the store, then from each run) for
 /// the caps and budgets.
+#[derive(Clone)]
 pub struct Governor {
     policy: GovernancePolicy,
     rules: HashMap<String, StrategyRules>,

@@ -94,7 +94,9 @@ pub type EventsByKind = HashMap<String, Vec<(Millis, u32)>>;
 
 /// The brand's members with their orders, events and the products, indexed
 /// for audiences. Members are numbered (`u32`) in id order; every index and
-/// method speaks of them by that number.
+/// method speaks of them by that number. Cloned only for a preview
+/// (`runner::Runner::preview_instant`), which must leave the original as it was.
+#[derive(Clone)]
 pub struct MemberBase {
     /// The brand's calendar, which every `day` here was taken in.
     pub calendar: BrandCalendar,

@@ -97,6 +97,7 @@ pub struct Runner<'a> {
 /// decisions it records, so a long-running service keeps this instead of
 /// reading the store again before every run (over a minute at a million
 /// members); it is stale once the member data changes.
+#[derive(Clone)]
 pub struct RunnerState {
     /// The member base, with the events its runs added (issued coupons).
     pub base: MemberBase,
@@ -171,40 +172,7 @@ impl<'a> Runner<'a> {
         strategies: &[&Strategy],
         on_decision: &mut dyn FnMut(&Decision),
     ) -> anyhow::Result<Vec<RunRecord>> {
-        let clock = RunClock::new(&self.base.calendar, at);
-        let mut records = Vec::with_capacity(strategies.len());
-        let mut batches = Vec::new();
-        let mut failed = Vec::new();
-        let mut held_back = Vec::new();
-        for strategy in strategies {
-            let started = Instant::now();
-            let build = (strategy.plugin.manifest.version.as_str(), &*strategy.plugin.sha256);
-            let mut record = RunRecord::starting(strategy.id(), trigger, build, at, clock.today);
-            let proposed = &mut Proposed { batches: &mut batches, failed: &mut failed, held_back: &mut held_back };
-            match self.propose(strategy, clock, &mut record, proposed) {
-                Ok(()) => {}
-                // Shutting down: nothing of this instant is recorded, so it
-                // is run again (caught up) as if it had never started.
-                Err(error @ PluginError::Cancelled { .. }) => {
-                    return Err(RunStopped { at: self.base.calendar.format(at), reason: error.to_string() }.into())
-                }
-                Err(error) => record.outcome = RunOutcome::Failed { error: error.to_string() },
-            }
-            record.duration_micros = started.elapsed().as_micros() as u64;
-            records.push(record);
-        }
-
-        let governing = Instant::now();
-        let mut already_decided = |strategy: &str| record_of(&mut records, strategy).already_decided += 1;
-        for batch in &mut batches {
-            self.store.retain_undecided(batch, |p| &p.key, |p| already_decided(&p.strategy))?;
-        }
-        self.store.retain_undecided(&mut failed, |d| &d.key, |d| already_decided(&d.strategy))?;
-        let base = &self.base;
-        let mut decided = self.governor.decide(at, batches, &held_back, base);
-        // Failed decisions touch nobody: they pass the governor by.
-        decided.append(&mut failed);
-        self.timings.governance += governing.elapsed();
+        let (mut records, decided) = self.decide_instant(at, trigger, strategies)?;
         let recording = Instant::now();
         let queue = if self.enqueue { Queue::ToBeSent } else { Queue::Nothing };
         // Coupons first: if the process dies before their decisions land, the
@@ -239,6 +207,74 @@ impl<'a> Runner<'a> {
         }
         self.timings.record += recording.elapsed();
         Ok(records)
+    }
+
+    /// What a run of `strategies` at `at` would decide, with nothing
+    /// written anywhere: no decision, coupon, outbox entry or run record in
+    /// the store, which is only read (what is decided already). This
+    /// runner's own state goes on as after the run (the log, the governor's
+    /// memory, the coupons in the member base), so a caller previews several
+    /// instants in a row on one state — which must then be thrown away: it
+    /// is no longer in step with the store. The records count the decisions.
+    pub fn preview_instant(
+        &mut self,
+        at: Millis,
+        strategies: &[&Strategy],
+    ) -> anyhow::Result<(Vec<RunRecord>, Vec<Decision>)> {
+        let (mut records, decided) = self.decide_instant(at, RunTrigger::Manual, strategies)?;
+        let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
+        self.log.extend(&self.base, &decided);
+        self.base.add_events(coupons);
+        for decision in &decided {
+            record_of(&mut records, &decision.strategy).decisions += 1;
+        }
+        Ok((records, decided))
+    }
+
+    /// Each strategy proposes, what is decided already is dropped, and the
+    /// governor decides the rest: one record per strategy (its decisions
+    /// not yet counted) and the decisions, in arbitration order.
+    fn decide_instant(
+        &mut self,
+        at: Millis,
+        trigger: RunTrigger,
+        strategies: &[&Strategy],
+    ) -> anyhow::Result<(Vec<RunRecord>, Vec<Decision>)> {
+        let clock = RunClock::new(&self.base.calendar, at);
+        let mut records = Vec::with_capacity(strategies.len());
+        let mut batches = Vec::new();
+        let mut failed = Vec::new();
+        let mut held_back = Vec::new();
+        for strategy in strategies {
+            let started = Instant::now();
+            let build = (strategy.plugin.manifest.version.as_str(), &*strategy.plugin.sha256);
+            let mut record = RunRecord::starting(strategy.id(), trigger, build, at, clock.today);
+            let proposed = &mut Proposed { batches: &mut batches, failed: &mut failed, held_back: &mut held_back };
+            match self.propose(strategy, clock, &mut record, proposed) {
+                Ok(()) => {}
+                // Shutting down: nothing of this instant is recorded, so it
+                // is run again (caught up) as if it had never started.
+                Err(error @ PluginError::Cancelled { .. }) => {
+                    return Err(RunStopped { at: self.base.calendar.format(at), reason: error.to_string() }.into())
+                }
+                Err(error) => record.outcome = RunOutcome::Failed { error: error.to_string() },
+            }
+            record.duration_micros = started.elapsed().as_micros() as u64;
+            records.push(record);
+        }
+
+        let governing = Instant::now();
+        let mut already_decided = |strategy: &str| record_of(&mut records, strategy).already_decided += 1;
+        for batch in &mut batches {
+            self.store.retain_undecided(batch, |p| &p.key, |p| already_decided(&p.strategy))?;
+        }
+        self.store.retain_undecided(&mut failed, |d| &d.key, |d| already_decided(&d.strategy))?;
+        let base = &self.base;
+        let mut decided = self.governor.decide(at, batches, &held_back, base);
+        // Failed decisions touch nobody: they pass the governor by.
+        decided.append(&mut failed);
+        self.timings.governance += governing.elapsed();
+        Ok((records, decided))
     }
 }
 

@@ -74,6 +74,10 @@ pub(crate) struct Canvas {
     warm: WarmSlot<(u64, RunnerState)>,
     /// Bumped by every ingest: a warm state of an older generation is stale.
     data_generation: AtomicU64,
+    /// Room for previews made at once (`api::preview`): each holds a copy of the runner state.
+    previews: Arc<tokio::sync::Semaphore>,
+    /// The console's dry runs (`api::dry_runs`), kept in memory.
+    dry_runs: api::DryRuns,
 }
 
 impl Canvas {
@@ -168,6 +172,8 @@ pub async fn start(
         dispatch_now: Notify::new(),
         warm: WarmSlot::default(),
         data_generation: AtomicU64::new(0),
+        previews: Arc::new(tokio::sync::Semaphore::new(api::PREVIEWS_AT_ONCE)),
+        dry_runs: Default::default(),
     });
     let (stop, stopped) = watch::channel(false);
     // The dispatcher stops last, so its final pass sees what the last run queued.
@@ -185,6 +191,7 @@ pub async fn start(
         let _ = stopped.wait_for(|s| *s).await;
 
         canvas.stop_runs();
+        canvas.dry_runs.stop();
         let grace = Duration::from_millis(canvas.app.config.serve.shutdown_grace_ms);
         let deadline = tokio::time::Instant::now() + grace;
         let scheduled = scheduler.await?.context("the scheduler");
@@ -217,6 +224,8 @@ pub async fn start(
             };
         let _ = stop_dispatch.send(true);
         dispatcher.await?.context("the dispatcher")?;
+        // Stopped at its next run instant, it removes its scratch directory.
+        canvas.dry_runs.ended(grace).await;
         canvas.store.withdraw_service();
         canvas.store.flush()?;
         scheduled?;

@@ -132,6 +132,29 @@ impl Store {
         })
     }
 
+    /// SHA-256 over everything the store holds — every tree's name, and
+    /// every key and value in it, in order: equal digests, the same bytes.
+    /// What proves a preview or a dry run left the store as it was.
+    pub fn digest(&self) -> anyhow::Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let mut names = self.db.tree_names();
+        names.sort();
+        for name in names {
+            let tree = self.db.open_tree(&name)?;
+            hash.update((name.len() as u64).to_be_bytes());
+            hash.update(&name);
+            for pair in tree.iter() {
+                let (key, value) = pair?;
+                for part in [&key, &value] {
+                    hash.update((part.len() as u64).to_be_bytes());
+                    hash.update(part);
+                }
+            }
+        }
+        Ok(format!("{:x}", hash.finalize()))
+    }
+
     /// Waits until everything written so far is on disk: sled otherwise
     /// flushes in the background, and a crash can lose its last writes.
     pub fn flush(&self) -> anyhow::Result<()> {

@@ -81,6 +81,28 @@ impl Store {
         Ok(records)
     }
 
+    /// One member as imported, with their orders and events (imported, and
+    /// the coupons the host issued them), oldest first; `None`: no such
+    /// member. Orders and events are not indexed by member, so this scans
+    /// them (on every core): fine for an operator looking one member up.
+    pub fn member_records(&self, id: &str) -> anyhow::Result<Option<(Member, Vec<Order>, Vec<Event>)>> {
+        let Some(bytes) = self.records.get(key(MEMBER, id))? else { return Ok(None) };
+        let member: Member = decode(&bytes)?;
+        let mut orders: Vec<Order> = self.scan::<Order>(ORDER)?.into_iter().filter(|o| o.member_id == id).collect();
+        let mut events: Vec<Event> = self.scan::<Event>(EVENT)?.into_iter().filter(|e| e.member_id == id).collect();
+        let mut produced = HashSet::new();
+        for page in self.records.scan_prefix(EVENT_PAGE).values() {
+            for event in Page::decode(&page?)?.all::<Event>()? {
+                if event.member_id == id && produced.insert(event.id.clone()) {
+                    events.push(event);
+                }
+            }
+        }
+        orders.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
+        events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        Ok(Some((member, orders, events)))
+    }
+
     /// Whether a member with this id was imported.
     pub fn has_member(&self, id: &str) -> anyhow::Result<bool> {
         Ok(self.records.contains_key(key(MEMBER, id))?)

@@ -4,18 +4,27 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Extension, Query, Request, State};
-use axum::http::{header, Method, StatusCode};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, Extension, Query, State};
+use axum::http::{header, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod canvas;
+mod dry_runs;
+mod governance;
+mod guard;
+mod member_page;
 mod members;
 mod plugins;
+mod preview;
 mod results;
+
+pub(crate) use dry_runs::DryRuns;
+pub(crate) use preview::PREVIEWS_AT_ONCE;
 
 use members::{clear_do_not_contact, member_decisions, set_do_not_contact};
 use plugins::{
@@ -24,7 +33,6 @@ use plugins::{
 };
 
 use super::auth::Caller;
-use super::console::{session, signed_in};
 use super::runs::RunRefused;
 use super::Canvas;
 use crate::app::AskRefused;
@@ -35,6 +43,8 @@ use crate::registry::RegistryError;
 use crate::report::run_json;
 use crate::store::ImportInterrupted;
 use crate::store::OutboxState;
+use guard::require_token;
+pub(crate) use guard::{caller_of, same_secret};
 
 const OPENAPI: &str = include_str!("../openapi.json");
 /// Python and JavaScript components are 12–18 MB.
@@ -50,10 +60,17 @@ pub(crate) fn router(canvas: Arc<Canvas>) -> Router {
         .route("/api/v1/plugins/{id}/disable", post(disable_plugin))
         .route("/api/v1/plugins/{id}/config", put(configure_plugin))
         .route("/api/v1/plugins/{id}/rollback", post(rollback_plugin))
+        .route("/api/v1/plugins/{id}/preview", post(preview::preview_plugin))
         .route("/api/v1/runs", get(list_runs).post(run_now))
         .route("/api/v1/runs/cancel", post(cancel_run))
         .route("/api/v1/audit", get(list_audit))
+        .route("/api/v1/canvas", get(canvas::canvas))
+        .route("/api/v1/governance", get(governance::governance))
+        .route("/api/v1/dry-runs", get(dry_runs::list_dry_runs).post(dry_runs::start_dry_run))
+        .route("/api/v1/dry-runs/{id}", get(dry_runs::show_dry_run))
+        .route("/api/v1/dry-runs/{id}/report.html", get(dry_runs::dry_run_report))
         .route("/api/v1/results", get(results::results))
+        .route("/api/v1/members/{id}", get(member_page::member_page))
         .route("/api/v1/members/{id}/decisions", get(member_decisions))
         .route("/api/v1/members/{id}/do-not-contact", post(set_do_not_contact).delete(clear_do_not_contact))
         .route("/api/v1/outbox", get(outbox))
@@ -148,80 +165,6 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let canvas = canvas.clone();
     tokio::task::spawn_blocking(move || work(&canvas)).await?
-}
-
-/// Lets a request in with a token the API takes — as a bearer, or through
-/// the console's session cookie, whose changes must also pass the CSRF
-/// check ([`session::cross_site`]) — and tells the handlers who sent it
-/// ([`Caller`], for the audit log); a read-only token's changes (anything
-/// but GET) are refused with 403.
-async fn require_token(State(canvas): State<Arc<Canvas>>, mut request: Request, next: Next) -> Response {
-    if canvas.tokens.is_empty() {
-        request.extensions_mut().insert(Caller { name: "open".into(), read_only: false });
-        return next.run(request).await;
-    }
-    let changes = !matches!(*request.method(), Method::GET | Method::HEAD);
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_string);
-    let caller = match bearer {
-        Some(given) => caller_of(&canvas.tokens, &given),
-        None if session::cookie(request.headers()).is_some() => {
-            let session = match signed_in(&canvas, request.headers()) {
-                Ok(session) => session,
-                Err(e) => return refused_unread(e.into_response()),
-            };
-            if let Some(why) = session::cross_site(&session, request.headers()).filter(|_| changes) {
-                return refused_unread(ApiError::new(StatusCode::FORBIDDEN, why).into_response());
-            }
-            Some(session.caller)
-        }
-        None => None,
-    };
-    match caller {
-        Some(caller) if caller.read_only && changes => {
-            let message = format!("the token `{}` is read-only: it may look, not change", caller.name);
-            refused_unread(ApiError::new(StatusCode::FORBIDDEN, message).into_response())
-        }
-        Some(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
-        }
-        None => {
-            let message = "a valid `Authorization: Bearer <token>` (or the console's sign-in) is required";
-            let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("a valid header"));
-            refused_unread(response)
-        }
-    }
-}
-
-/// Who `given` names among the tokens the API takes. Every token is
-/// compared, so timing tells nothing of which one matched.
-pub(crate) fn caller_of(tokens: &[(String, Caller)], given: &str) -> Option<Caller> {
-    let mut matched = None;
-    for (token, caller) in tokens {
-        if same_secret(given.as_bytes(), token.as_bytes()) {
-            matched = Some(caller.clone());
-        }
-    }
-    matched
-}
-
-/// A request refused before its body was read (a 64 MB plugin upload) ends
-/// its connection: the server drops the unread body, and a client that put
-/// the connection back in its pool would find it broken on its next request.
-fn refused_unread(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CONNECTION, "close".parse().expect("a valid header"));
-    response
-}
-
-/// Compares without stopping at the first difference, so timing tells nothing.
-pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 async fn healthz() -> Json<Value> {

@@ -110,7 +110,7 @@ pub(crate) fn clear_cookie() -> HeaderValue {
 /// carry the session's CSRF token and come from this origin.
 pub(crate) fn cross_site(session: &Session, headers: &HeaderMap) -> Option<String> {
     let given = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-    if !super::super::api::same_secret(given.as_bytes(), session.csrf.as_bytes()) {
+    if !crate::serve::api::same_secret(given.as_bytes(), session.csrf.as_bytes()) {
         return Some(format!(
             "a change made with the session cookie must carry the session's `X-CSRF-Token` \
              (from GET /api/v1/session); {}",

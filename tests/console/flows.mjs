@@ -293,14 +293,18 @@ async function aReadOnlyTokenSeesButItsChangeIsRefused() {
     ['POST', `/api/v1/plugins/${STRATEGY}/rollback`, undefined],
     ['POST', '/api/v1/dead-letters/redrive', {}],
     ['POST', `/api/v1/members/${SUPPRESSED || 'M1'}/do-not-contact`, { reason: 'read-only try' }],
-    ['POST', '/api/v1/dry-runs', { strategies: [STRATEGY], from: DRY_FROM, to: DRY_TO }],
+    ['DELETE', `/api/v1/members/${SUPPRESSED || 'M1'}/do-not-contact`, undefined],
+    ['POST', '/api/v1/runs/cancel', { strategy: STRATEGY, at: '2026-02-01T10:00:00+08:00' }],
   ];
   for (const [method, path, body] of changes) {
     const answer = await api(page, method, path, body);
     if (answer.status !== 403) fail(`a read-only session's ${method} ${path} answered ${answer.status}, not 403`);
   }
+  // A preview only reads: the read-only session may ask for one.
+  const preview = await api(page, 'POST', `/api/v1/plugins/${STRATEGY}/preview`, {});
+  if (preview.status !== 200) fail(`a read-only session's preview answered ${preview.status}: ${preview.text}`);
   await page.context().close();
-  return `${changes.length + 1} changes refused 403: ${refused.json.error}`;
+  return `${changes.length + 1} changes refused 403 (${refused.json.error}); a preview allowed`;
 }
 
 async function changeTheLevelOneCouponFromTwentyToThirty() {

@@ -66,6 +66,11 @@ console: plugins host
 	@rm -rf $(CONSOLE_DIR) && mkdir -p $(CONSOLE_DIR)
 	@printf 'store = "%s"\n[dispatch.channels."*"]\nkind = "file"\npath = "%s"\n' \
 		$(CONSOLE_DIR)/store $(CONSOLE_DIR)/touches.jsonl > $(CONSOLE_DIR)/canvas.toml
+	@# Each shipped strategy's place in the life cycle: the canvas shows them by stage.
+	@for s in first-purchase-nudge=activation birthday-tiered=retention dormant-recall=retention \
+		vip-anniversary=retention second-purchase-nudge=repurchase category-recommendation=upsell \
+		group-buy-referral=referral coupon-reminder=service; do \
+		printf '[strategies.%s]\nstage = "%s"\n' $${s%=*} $${s#*=} >> $(CONSOLE_DIR)/canvas.toml; done
 	$(CANVAS_CONSOLE) import --data sample-data
 	$(CANVAS_CONSOLE) plugin install target/plugins/*.wasm
 	@for p in target/plugins/*.wasm; do $(CANVAS_CONSOLE) plugin enable $$(basename $$p .wasm) >/dev/null || exit 1; done

@@ -33,6 +33,16 @@ const SUPPRESSED: &str = "M9003";
 /// A member whose name is HTML that would run if a page inserted it as HTML.
 const HOSTILE: &str = "M9004";
 
+/// Each shipped strategy's place in the life cycle, as `make console` sets
+/// them, so the canvas (and its screenshot) shows the stages.
+const STAGES: &str = "[strategies.first-purchase-nudge]\nstage = \"activation\"\n\
+    [strategies.birthday-tiered]\nstage = \"retention\"\n\
+    [strategies.dormant-recall]\nstage = \"retention\"\n\
+    [strategies.second-purchase-nudge]\nstage = \"repurchase\"\n\
+    [strategies.category-recommendation]\nstage = \"upsell\"\n\
+    [strategies.group-buy-referral]\nstage = \"referral\"\n\
+    [strategies.coupon-reminder]\nstage = \"service\"\n";
+
 /// Chromium and playwright-core, or a panic saying how to get them.
 fn prerequisites() -> (PathBuf, PathBuf) {
     let chromium = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
@@ -119,7 +129,7 @@ async fn an_operator_runs_the_console_flows_in_a_real_browser() {
     let receiver = Receiver::start(Mode::Fail(503));
     let serve = format!("[serve.tokens.viewer]\ntoken = \"{READONLY_TOKEN}\"\nread_only = true\n");
     let webhook = format!(
-        "[dispatch]\nmax_attempts = 2\nbackoff_initial_ms = 10\n[dispatch.channels.wecom]\nkind = \"webhook\"\nurl = \"{}\"\n",
+        "[dispatch]\nmax_attempts = 2\nbackoff_initial_ms = 10\n[dispatch.channels.wecom]\nkind = \"webhook\"\nurl = \"{}\"\n{STAGES}",
         receiver.url
     );
     // Half an hour before the 1 March slot: the browser's run is forced, and

@@ -37,6 +37,9 @@ const EVENT_PAGE: &[u8] = b"E/";
 /// Key ranges a scan is split into, per core.
 const RANGES_PER_CORE: usize = 32;
 
+/// A member as imported, with their orders and events, oldest first.
+pub type MemberRecords = (Member, Vec<Order>, Vec<Event>);
+
 impl Store {
     /// Everything imported so far; refused ([`super::ImportInterrupted`]) while an
     /// import stands interrupted. Waits for an import being written.
@@ -85,7 +88,7 @@ impl Store {
     /// the coupons the host issued them), oldest first; `None`: no such
     /// member. Orders and events are not indexed by member, so this scans
     /// them (on every core): fine for an operator looking one member up.
-    pub fn member_records(&self, id: &str) -> anyhow::Result<Option<(Member, Vec<Order>, Vec<Event>)>> {
+    pub fn member_records(&self, id: &str) -> anyhow::Result<Option<MemberRecords>> {
         let Some(bytes) = self.records.get(key(MEMBER, id))? else { return Ok(None) };
         let member: Member = decode(&bytes)?;
         let mut orders: Vec<Order> = self.scan::<Order>(ORDER)?.into_iter().filter(|o| o.member_id == id).collect();

@@ -97,5 +97,7 @@ pub(crate) fn same_secret(a: &[u8], b: &[u8]) -> bool {
 fn changes(request: &Request) -> bool {
     let path = request.uri().path();
     let looks = path == "/api/v1/dry-runs" || (path.starts_with("/api/v1/plugins/") && path.ends_with("/preview"));
-    !matches!(*request.method(), Method::GET | Method::HEAD) && !(*request.method() == Method::POST && looks)
+    let method = request.method();
+    let reads = matches!(*method, Method::GET | Method::HEAD) || (*method == Method::POST && looks);
+    !reads
 }

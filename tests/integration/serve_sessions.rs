@@ -43,6 +43,7 @@ async fn a_token_signs_a_browser_in_and_its_changes_need_the_csrf_token_and_this
     assert!(!set_cookie.contains(TOKEN), "the cookie is not the token");
     assert_eq!((session["name"].as_str(), session["read_only"].as_bool()), (Some("admin"), Some(false)));
     assert_eq!(session["time_zone"], "Asia/Shanghai");
+    assert_eq!(session["today"], "2026-03-01", "the service's today, in the brand's time zone");
     let csrf = session["csrf"].as_str().unwrap().to_string();
     let cookie = set_cookie.split(';').next().unwrap().to_string();
     let shown = s.client.get(s.url("/api/v1/session")).header(COOKIE, &cookie).send().await.unwrap();

@@ -36,10 +36,12 @@ struct SignIn {
 }
 
 /// What the page knows of its session: who, whether it may change
-/// anything, the CSRF token its changes carry, the brand's time zone.
+/// anything, the CSRF token its changes carry, the brand's time zone and
+/// the service's today in it (the default of the page's date ranges).
 fn shown(canvas: &Canvas, caller: &Caller, csrf: &str) -> serde_json::Value {
+    let today = canvas.app.calendar().date_of(canvas.clock.now());
     json!({ "name": caller.name, "read_only": caller.read_only, "csrf": csrf,
-            "time_zone": canvas.app.config.timezone })
+            "time_zone": canvas.app.config.timezone, "today": today.format("%Y-%m-%d").to_string() })
 }
 
 fn open(canvas: &Canvas) -> Response {

@@ -19,6 +19,14 @@ export function setSession(value) {
   session = value;
 }
 
+/** The service's today in the brand's time zone (its clock may not be the
+ * browser's: another zone, or a service replaying a past day), as a local
+ * Date for the date inputs; the browser's today when the session has none. */
+export function serviceToday() {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec((session && session.today) || '');
+  return match ? new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : new Date();
+}
+
 export class ApiError extends Error {
   constructor(status, message, details, path) {
     super(message);

@@ -4,7 +4,7 @@
 // or a new tab). `#/dry-run/<id>` shows one dry run.
 // Calls: GET /api/v1/plugins, GET|POST /api/v1/dry-runs, GET /api/v1/dry-runs/{id}.
 
-import { api, seg } from '../api.js';
+import { api, seg, serviceToday } from '../api.js';
 import { alertBox, badge, field, h, isObject, loading, note, pageRoot, panel, replace, strategyLink, table } from '../dom.js';
 import { count, isoDate, when, yuan } from '../format.js';
 import { statusName, t } from '../i18n.js';
@@ -17,7 +17,6 @@ export async function render(ctx) {
   const list = panel(t('dry.list'), loading());
   const root = pageRoot('dry-run', t('dry.title'),
     note(t('dry.note')),
-    ctx.readOnly ? note(t('readonly.note')) : null,
     startForm(ctx, plugins, current, () => fillList(list)),
     current,
     list);
@@ -27,7 +26,7 @@ export async function render(ctx) {
 }
 
 function startForm(ctx, plugins, current, relist) {
-  const today = new Date();
+  const today = serviceToday();
   const start = new Date(today);
   start.setDate(start.getDate() - 28);
   const from = h('input', { type: 'date', name: 'from', value: isoDate(start), required: true });
@@ -41,7 +40,8 @@ function startForm(ctx, plugins, current, relist) {
       h('details', {}, h('summary', { text: t('dry.overrides.show') }), field(t('dry.overrides', { id: p.id }), overrides))) };
   });
   const slot = h('div', { class: 'slot' });
-  const submit = h('button', { type: 'submit', class: 'primary', disabled: ctx.readOnly, text: t('dry.start') });
+  // A dry run changes nothing live: a read-only session may start one.
+  const submit = h('button', { type: 'submit', class: 'primary', text: t('dry.start') });
   return panel(t('dry.new'), h('form', {
     class: 'dry-form', novalidate: true,
     onsubmit: async (e) => {
@@ -77,7 +77,7 @@ function startForm(ctx, plugins, current, relist) {
       } catch (error) {
         replace(slot, alertBox(error));
       } finally {
-        submit.disabled = ctx.readOnly;
+        submit.disabled = false;
       }
     },
   },

@@ -4,7 +4,7 @@
 // charts, then the table as `canvas results` prints it.
 // Calls: GET /api/v1/results?from=&to=&by=.
 
-import { api, query } from '../api.js';
+import { api, query, serviceToday } from '../api.js';
 import { alertBox, facts, field, h, loading, note, pageRoot, panel, replace, table } from '../dom.js';
 import { axisLabel, chartFigure, errorBars, PALETTE, splitLine } from '../charts.js';
 import { count, isoDate, percent, pp, ratio, uplift, yuan } from '../format.js';
@@ -15,7 +15,7 @@ const GRAINS = ['day', 'week', 'month'];
 
 function initial() {
   const params = new URLSearchParams(location.hash.split('?')[1] || '');
-  const today = new Date();
+  const today = serviceToday();
   const start = new Date(today);
   start.setDate(start.getDate() - 29);
   const by = (params.get('by') || 'strategy,week').split(',').filter(Boolean);

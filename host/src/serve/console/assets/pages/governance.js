@@ -42,12 +42,24 @@ function policyFacts(p) {
     [t('gov.maxdefer'), p.max_defer_hours !== undefined ? hours(p.max_defer_hours) : null],
     [t('gov.wecom'), wecom.per ? t('gov.wecom.text', { per: t(`gov.per.${wecom.per}`, null, wecom.per), channels: (wecom.channels || []).join(', ') }) : null],
     [t('gov.exempt'), Array.isArray(p.exempt_from_caps) ? (p.exempt_from_caps.length ? p.exempt_from_caps.join(', ') : t('none')) : null],
+    [t('gov.guides'), isObject(p.guides) ? guidesInWords(p.guides) : null],
   ];
-  const known = new Set(['holdout_percent', 'fatigue', 'quiet_hours', 'on_cap', 'max_defer_hours', 'wecom_limit', 'exempt_from_caps', 'priority', 'strategies']);
+  const known = new Set(['holdout_percent', 'fatigue', 'quiet_hours', 'on_cap', 'max_defer_hours', 'wecom_limit', 'exempt_from_caps', 'guides', 'priority', 'strategies']);
   for (const [k, v] of Object.entries(p)) {
     if (!known.has(k)) pairs.push([t(`gov.key.${k}`, null, k), isObject(v) || Array.isArray(v) ? h('code', { class: 'wrap', text: compact(v) }) : compact(v)]);
   }
   return facts(pairs);
+}
+
+/** Who takes a staff task when a guide has left, and how many a guide gets a day. */
+function guidesInWords(g) {
+  const capacity = g.default_daily_capacity === null || g.default_daily_capacity === undefined
+    ? t('gov.guides.nocap') : t('gov.guides.cap', { n: count(g.default_daily_capacity) });
+  const fallbacks = isObject(g.store_fallback) ? Object.entries(g.store_fallback) : [];
+  const fallback = fallbacks.length
+    ? t('gov.guides.stores', { list: fallbacks.map(([store, to]) => `${store} → ${to}`).join(', '), hq: g.hq_account || '–' })
+    : t('gov.guides.hq', { hq: g.hq_account || '–' });
+  return `${capacity}; ${fallback}`;
 }
 
 function priorityList(priority) {

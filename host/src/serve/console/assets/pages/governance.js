@@ -43,8 +43,9 @@ function policyFacts(p) {
     [t('gov.wecom'), wecom.per ? t('gov.wecom.text', { per: t(`gov.per.${wecom.per}`, null, wecom.per), channels: (wecom.channels || []).join(', ') }) : null],
     [t('gov.exempt'), Array.isArray(p.exempt_from_caps) ? (p.exempt_from_caps.length ? p.exempt_from_caps.join(', ') : t('none')) : null],
     [t('gov.guides'), isObject(p.guides) ? guidesInWords(p.guides) : null],
+    [t('gov.key.on_guide_full'), p.on_guide_full ? t(`gov.oncap.${p.on_guide_full}`, null, p.on_guide_full) : null],
   ];
-  const known = new Set(['holdout_percent', 'fatigue', 'quiet_hours', 'on_cap', 'max_defer_hours', 'wecom_limit', 'exempt_from_caps', 'guides', 'priority', 'strategies']);
+  const known = new Set(['holdout_percent', 'fatigue', 'quiet_hours', 'on_cap', 'max_defer_hours', 'wecom_limit', 'exempt_from_caps', 'guides', 'on_guide_full', 'priority', 'strategies']);
   for (const [k, v] of Object.entries(p)) {
     if (!known.has(k)) pairs.push([t(`gov.key.${k}`, null, k), isObject(v) || Array.isArray(v) ? h('code', { class: 'wrap', text: compact(v) }) : compact(v)]);
   }
@@ -59,7 +60,7 @@ function guidesInWords(g) {
   const fallback = fallbacks.length
     ? t('gov.guides.stores', { list: fallbacks.map(([store, to]) => `${store} → ${to}`).join(', '), hq: g.hq_account || '–' })
     : t('gov.guides.hq', { hq: g.hq_account || '–' });
-  return `${capacity}; ${fallback}`;
+  return t('gov.guides.text', { capacity, fallback });
 }
 
 function priorityList(priority) {
@@ -89,7 +90,7 @@ export function overridesTable(all) {
     { label: t('gov.maxdefer'), cell: ([, o]) => (o.max_defer_hours === null || o.max_defer_hours === undefined ? '–' : hours(o.max_defer_hours)), num: true },
     { label: t('gov.budget'), cell: ([, o]) => (o.coupon_budget_per_day === null || o.coupon_budget_per_day === undefined ? '–' : compact(o.coupon_budget_per_day)), num: true },
     { label: t('gov.fallback'), cell: ([, o]) => shown(o.fallback_channels) },
-    { label: t('gov.key.on_guide_full'), cell: ([, o]) => shown(o.on_guide_full) },
+    { label: t('gov.key.on_guide_full'), cell: ([, o]) => (o.on_guide_full ? t(`gov.oncap.${o.on_guide_full}`, null, o.on_guide_full) : '–') },
   ], Object.entries(byId), { rowHeader: true });
 }
 

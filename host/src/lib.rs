@@ -33,9 +33,11 @@
 //!   guest contract: audience limits, touch checks, proposals with their keys and coupon ids;
 //! - [`strategy`]: a plugin with the operator's settings laid over its defaults;
 //! - [`registry`]: installed plugins — install, enable, config, upgrade, rollback (kept in the store);
-//! - [`schedule`]: cron schedules in the brand's time zone;
+//! - [`schedule`]: cron schedules in the brand's time zone (empty: only on triggers);
+//! - [`triggers`]: event triggers — which strategies an event fires, when, and what calls a firing off;
 //! - [`runner`]: a run instant — each strategy due proposes (`propose.rs`, batches isolated by
 //!   `isolate.rs`), the governor decides, all is recorded at once (or, for a preview, nothing is);
+//!   a triggered instant (`fire.rs`) the same way, one member per call;
 //! - [`governance`]: arbitration, holdouts, reachability and fallback channels, guides (who takes
 //!   a staff task, how many a day), quiet hours, fatigue caps, the WeCom limit, budgets —
 //!   typed outcomes and reasons, worded only when a decision is made;
@@ -100,5 +102,6 @@ pub mod serve;
 pub mod simulate;
 pub mod store;
 pub mod strategy;
+pub mod triggers;
 pub mod uplift;
 pub mod world;

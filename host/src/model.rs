@@ -419,6 +419,9 @@ pub enum RunTrigger {
     Manual,
     /// A dry run.
     Simulation,
+    /// A member's event, through a strategy's trigger (WIT 0.4.0). Last, so
+    /// the records kept before it still read.
+    Event,
 }
 
 /// One run of one strategy.

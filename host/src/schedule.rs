@@ -1,4 +1,5 @@
-//! When a strategy runs: a 5-field cron expression in the brand's time zone.
+//! When a strategy runs: a 5-field cron expression in the brand's time zone,
+//! or never (an empty expression: a strategy that runs only on its triggers).
 
 use std::fmt;
 
@@ -13,10 +14,11 @@ use crate::model::Millis;
 pub const DAILY_AT_10: &str = "0 10 * * *";
 
 /// A parsed cron schedule, read in the brand's time zone, with the text it
-/// was parsed from (which is what is stored and shown).
+/// was parsed from (which is what is stored and shown); no cron for the
+/// empty expression, which never runs.
 #[derive(Clone)]
 pub struct Schedule {
-    cron: Cron,
+    cron: Option<Cron>,
     expression: String,
 }
 
@@ -27,13 +29,18 @@ impl fmt::Debug for Schedule {
 }
 
 impl Schedule {
-    /// Parses `minute hour day-of-month month day-of-week`, e.g. `0 10 * * *`.
+    /// Parses `minute hour day-of-month month day-of-week`, e.g. `0 10 * * *`;
+    /// the empty expression is a schedule that never runs (WIT 0.4.0: a
+    /// strategy that runs only on its triggers).
     pub fn parse(expression: &str) -> Result<Self, String> {
+        if expression.trim().is_empty() {
+            return Ok(Schedule { cron: None, expression: String::new() });
+        }
         let parser = CronParser::builder().seconds(Seconds::Disallowed).build();
         let cron = parser
             .parse(expression)
             .map_err(|e| format!("`{expression}` is not a 5-field cron schedule (e.g. `0 10 * * *`): {e}"))?;
-        Ok(Schedule { cron, expression: expression.to_string() })
+        Ok(Schedule { cron: Some(cron), expression: expression.to_string() })
     }
 
     /// The cron expression as written.
@@ -41,9 +48,14 @@ impl Schedule {
         &self.expression
     }
 
+    /// Whether it ever runs (not only on triggers).
+    pub fn runs_at_all(&self) -> bool {
+        self.cron.is_some()
+    }
+
     /// A readable description, e.g. "At 10:00".
     pub fn describe(&self) -> String {
-        self.cron.describe()
+        self.cron.as_ref().map_or_else(|| "Only on its triggers".to_string(), Cron::describe)
     }
 
     /// The period a run belongs to, for idempotency: a strategy decides a step
@@ -69,11 +81,11 @@ impl Schedule {
 
     /// The run instants in `from..until` (from included, until excluded).
     pub fn runs_between(&self, calendar: &BrandCalendar, from: Millis, until: Millis) -> Vec<Millis> {
+        let Some(cron) = &self.cron else { return Vec::new() };
         let start = calendar.tz().timestamp_millis_opt(from).single().expect("valid instant");
         // croner works in whole seconds: a start mid-second can yield the
         // second it falls in, which is before `from`.
-        self.cron
-            .iter_from(start, Direction::Forward)
+        cron.iter_from(start, Direction::Forward)
             .map(|t| t.timestamp_millis())
             .skip_while(|&t| t < from)
             .take_while(|&t| t < until)
@@ -115,5 +127,15 @@ mod tests {
         assert_eq!(Schedule::parse("0 * * * *").unwrap().period_of(&cal, ten), "2026-03-01T10");
         assert_eq!(Schedule::parse("*/15 * * * *").unwrap().period_of(&cal, ten), "2026-03-01T10:00");
         assert!(Schedule::parse("0 0 10 * * *").is_err(), "seconds are not part of the contract");
+    }
+
+    #[test]
+    fn an_empty_schedule_never_runs() {
+        let cal = BrandCalendar::default();
+        let never = Schedule::parse("").unwrap();
+        let from = parse_instant("2026-03-01T00:00:00+08:00").unwrap();
+        assert!(never.runs_between(&cal, from, from + 400 * 86_400_000).is_empty());
+        assert!(!never.is_due(&cal, from) && !never.runs_at_all());
+        assert_eq!(never.describe(), "Only on its triggers");
     }
 }

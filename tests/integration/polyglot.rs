@@ -58,16 +58,16 @@ fn the_javascript_birthday_tiered_decides_exactly_as_the_rust_one() {
 }
 
 #[test]
-fn a_plugin_built_against_0_1_0_runs_beside_0_3_0_ones_and_asks_for_the_same_audience() {
+fn a_plugin_built_against_0_1_0_runs_beside_0_4_0_ones_and_asks_for_the_same_audience() {
     let cache = repo_root().join("target").join("compile-cache");
     let engine = Arc::new(PluginEngine::with_compile_cache(SandboxLimits::default(), Some(&cache)).unwrap());
     let (js, rust) = (
         LoadedPlugin::load(&engine, &twin_plugin("js", "birthday-tiered")).unwrap(),
         LoadedPlugin::load(&engine, &plugin("birthday-tiered")).unwrap(),
     );
-    assert_eq!((js.manifest.api_version.as_str(), rust.manifest.api_version.as_str()), ("0.1.0", "0.3.0"));
+    assert_eq!((js.manifest.api_version.as_str(), rust.manifest.api_version.as_str()), ("0.1.0", "0.4.0"));
     let config = &rust.manifest.default_config;
-    // 0.1.0's audience, converted to the host's 0.3.0 types, is the Rust plugin's.
+    // 0.1.0's audience, converted to the host's 0.4.0 types, is the Rust plugin's.
     assert_eq!(format!("{:?}", js.audience(config).unwrap()), format!("{:?}", rust.audience(config).unwrap()));
 }
 

@@ -108,7 +108,9 @@ fn a_plugin_built_against_another_api_version_is_refused_before_it_runs() {
     assert!(message.contains("future-api.wasm"), "{message}");
     assert!(message.contains("built against canvas:strategy@0.9.0"), "{message}");
     assert!(
-        message.contains("supported: canvas:strategy@0.3.0, canvas:strategy@0.2.0, canvas:strategy@0.1.0"),
+        message.contains(
+            "supported: canvas:strategy@0.4.0, canvas:strategy@0.3.0, canvas:strategy@0.2.0, canvas:strategy@0.1.0"
+        ),
         "{message}"
     );
 }
@@ -144,7 +146,7 @@ fn a_refused_plugin_does_not_stop_the_simulation_of_the_others() {
 fn the_manifest_is_read_and_checked_on_load() {
     let plugin = LoadedPlugin::load(&engine(), &plugin("birthday-tiered")).unwrap();
     let m = &plugin.manifest;
-    assert_eq!((m.id.as_str(), m.api_version.as_str()), ("birthday-tiered", "0.3.0"));
+    assert_eq!((m.id.as_str(), m.api_version.as_str()), ("birthday-tiered", "0.4.0"));
     assert_eq!(m.schedule.expression(), "0 10 1 * *");
     assert_eq!(m.default_config["levels"]["4"]["gift"], "birthday gift box");
     let recall = LoadedPlugin::load(&engine(), &crate::support::plugin("dormant-recall")).unwrap();

@@ -128,6 +128,27 @@ fn order_facts(base: &MemberBase, orders: &[OrderRow], windows: &[u32], clock: R
     }
 }
 
+/// What a plugin is told of a run at `clock` with `config`: the instant, the
+/// day, the launches its audience asks for, and the event that triggered a
+/// triggered call.
+pub fn run_context(
+    base: &MemberBase,
+    config: &str,
+    audience: &api::Audience,
+    clock: RunClock,
+    trigger: Option<api::Event>,
+) -> api::RunContext {
+    api::RunContext {
+        run_at: clock.at,
+        today: clock.today,
+        date: crate::calendar::date_of_day(clock.today).into(),
+        timezone: base.calendar.tz().name().to_string(),
+        config: config.to_string(),
+        launches: launches(base, audience, clock),
+        trigger,
+    }
+}
+
 /// The products launched within the audience's look-back, newest first.
 pub fn launches(base: &MemberBase, audience: &api::Audience, clock: RunClock) -> Vec<api::Product> {
     if audience.launch_lookback_days == 0 {

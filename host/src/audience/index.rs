@@ -256,6 +256,7 @@ mod tests {
             event_kinds: Vec::new(),
             event_lookback_hours: 0,
             launch_lookback_days: 0,
+            triggers: vec![],
         };
         assert_eq!(select(&base, &log, &audience, clock), [2, 4]);
     }

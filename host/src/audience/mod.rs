@@ -26,7 +26,7 @@ mod words;
 use fixedbitset::FixedBitSet;
 
 use conditions::{holds, Checks, Subject};
-pub use facts::{launches, member_facts};
+pub use facts::{launches, member_facts, run_context};
 use index::{DecidedMembers, IndexRange, LaunchedCategories};
 pub use words::{in_words, Language};
 

@@ -119,6 +119,7 @@ fn audience(any_of: Vec<api::Clause>) -> api::Audience {
         event_kinds: Vec::new(),
         event_lookback_hours: 0,
         launch_lookback_days: 0,
+        triggers: vec![],
     }
 }
 

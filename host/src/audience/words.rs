@@ -166,6 +166,7 @@ mod tests {
             event_kinds: vec![],
             event_lookback_hours: 0,
             launch_lookback_days: 0,
+            triggers: vec![],
         }
     }
 

@@ -9,6 +9,7 @@
 //! already decided is never decided again, so re-running an instant, or
 //! running it again after a crash, adds nothing twice.
 
+mod fire;
 mod isolate;
 mod propose;
 
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+pub use fire::Fired;
 use propose::Proposed;
 
 use crate::calendar::RunClock;
@@ -173,6 +175,23 @@ impl<'a> Runner<'a> {
         on_decision: &mut dyn FnMut(&Decision),
     ) -> anyhow::Result<Vec<RunRecord>> {
         let (mut records, decided) = self.decide_instant(at, trigger, strategies)?;
+        self.record(&mut records, decided, on_decision)?;
+        // Decisions are durable before anything is dispatched.
+        let flushing = Instant::now();
+        self.store.flush()?;
+        self.timings.record += flushing.elapsed();
+        Ok(records)
+    }
+
+    /// Records what an instant decided: coupon events, decisions (with
+    /// their outbox entries for real runs), run records; the log and the
+    /// member base kept in step. The caller flushes the store.
+    fn record(
+        &mut self,
+        records: &mut [RunRecord],
+        decided: Vec<Decision>,
+        on_decision: &mut dyn FnMut(&Decision),
+    ) -> anyhow::Result<()> {
         let recording = Instant::now();
         let queue = if self.enqueue { Queue::ToBeSent } else { Queue::Nothing };
         // Coupons first: if the process dies before their decisions land, the
@@ -192,21 +211,21 @@ impl<'a> Runner<'a> {
         })?;
         self.base.add_events(coupons);
         for decision in &decided {
-            record_of(&mut records, &decision.strategy).decisions += 1;
+            record_of(records, &decision.strategy).decisions += 1;
             on_decision(decision);
         }
-        for record in &records {
+        // Triggered firings are tallied by their caller (a record per
+        // firing would be thousands a minute); scheduled runs each have one.
+        for record in records.iter().filter(|r| r.trigger != RunTrigger::Event) {
             self.store.record_run(record)?;
         }
-        // Decisions are durable before anything is dispatched.
-        self.store.flush()?;
         // Freeing a busy day's decisions (ten strings each, for up to every
         // member) is work the caller need not wait for.
         if decided.len() >= FREED_IN_BACKGROUND {
             std::thread::spawn(move || drop(decided));
         }
         self.timings.record += recording.elapsed();
-        Ok(records)
+        Ok(())
     }
 
     /// What a run of `strategies` at `at` would decide, with nothing
@@ -263,18 +282,31 @@ impl<'a> Runner<'a> {
             records.push(record);
         }
 
+        let decided = self.govern(at, &mut records, batches, failed, &held_back)?;
+        Ok((records, decided))
+    }
+
+    /// What is decided already is dropped (counted in the records), and the
+    /// governor decides the rest, in arbitration order; failed decisions
+    /// touch nobody and pass it by.
+    fn govern(
+        &mut self,
+        at: Millis,
+        records: &mut [RunRecord],
+        mut batches: Vec<Vec<model::Proposal>>,
+        mut failed: Vec<Decision>,
+        held_back: &[(String, String)],
+    ) -> anyhow::Result<Vec<Decision>> {
         let governing = Instant::now();
-        let mut already_decided = |strategy: &str| record_of(&mut records, strategy).already_decided += 1;
+        let mut already_decided = |strategy: &str| record_of(records, strategy).already_decided += 1;
         for batch in &mut batches {
             self.store.retain_undecided(batch, |p| &p.key, |p| already_decided(&p.strategy))?;
         }
         self.store.retain_undecided(&mut failed, |d| &d.key, |d| already_decided(&d.strategy))?;
-        let base = &self.base;
-        let mut decided = self.governor.decide(at, batches, &held_back, base);
-        // Failed decisions touch nobody: they pass the governor by.
+        let mut decided = self.governor.decide(at, batches, held_back, &self.base);
         decided.append(&mut failed);
         self.timings.governance += governing.elapsed();
-        Ok((records, decided))
+        Ok(decided)
     }
 }
 
@@ -285,8 +317,9 @@ fn record_of<'r>(records: &'r mut [RunRecord], strategy: &str) -> &'r mut RunRec
     records.iter_mut().find(|r| r.strategy == strategy).expect("every proposal comes from a strategy of this run")
 }
 
-/// The event a coupon decision leaves behind, when the coupon is sent.
-fn coupon_issued(d: &Decision) -> Event {
+/// The event a coupon decision leaves behind, when the coupon is sent
+/// (which may fire triggers: `triggers`).
+pub fn coupon_issued(d: &Decision) -> Event {
     let coupon_id = d.coupon_id.clone().expect("only coupon decisions issue coupons");
     let value = d.benefit.as_ref().map_or(0, |b| b.value) as f64 / 100.0;
     let attrs = serde_json::json!({ "coupon_id": coupon_id, "strategy": d.strategy, "step": d.step, "value": value });

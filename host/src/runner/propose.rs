@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::isolate::{BatchDecider, Decided};
 use super::Runner;
 use crate::audience;
-use crate::calendar::{date_of_day, RunClock};
+use crate::calendar::RunClock;
 use crate::decision_log::StrategyLog;
 use crate::governance::Governor;
 use crate::member_base::MemberBase;
@@ -37,14 +37,7 @@ impl Runner<'_> {
         let log = self.log.strategy(strategy.id());
         let mut selected = audience::select(&self.base, log, &audience, clock);
         record.audience = selected.len() as u64;
-        let context = api::RunContext {
-            run_at: clock.at,
-            today: clock.today,
-            date: date_of_day(clock.today).into(),
-            timezone: self.base.calendar.tz().name().to_string(),
-            config: strategy.config.to_string(),
-            launches: audience::launches(&self.base, &audience, clock),
-        };
+        let context = audience::run_context(&self.base, &strategy.config.to_string(), &audience, clock, None);
         let period = strategy.schedule.period_of(&self.base.calendar, clock.at);
         self.timings.audience += started.elapsed();
 

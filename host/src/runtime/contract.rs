@@ -297,6 +297,7 @@ mod tests {
             event_kinds: vec![],
             event_lookback_hours: 0,
             launch_lookback_days: 0,
+            triggers: vec![],
         };
         assert_eq!(check_audience(&audience(50, vec![30, 180]), &limits), Ok(()));
         let many = check_audience(&audience(1_000_000, vec![]), &limits).unwrap_err();

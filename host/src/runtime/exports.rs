@@ -5,14 +5,15 @@
 //! versions differ only in what `audience-for` may ask for and what `decide`
 //! is told of a member, so it looks the functions up by name under the
 //! versioned interface, checks their types against that version's, converts
-//! an older audience to the current one and lowers the older member shape
-//! (see `api::v0_1`, `api::v0_2`). Looking them up by index once, at load,
+//! an older audience to the current one and lowers the older member and
+//! context shapes (see `api::v0_1`, `api::v0_2`, `api::v0_3`). Looking them up by index once, at load,
 //! keeps each call to a typed-function fetch.
 
 use wasmtime::component::{Component, ComponentExportIndex, Instance};
 use wasmtime::Store;
 
 use super::api::v0_2::MemberBefore0_3;
+use super::api::v0_3::RunContextBefore0_4;
 use super::api::{self, ApiVersion};
 use super::sandbox::SandboxState;
 
@@ -27,7 +28,9 @@ pub(crate) struct StrategyExports {
 
 type Describe = wasmtime::component::TypedFunc<(), (api::Manifest,)>;
 type AudienceFor<A> = wasmtime::component::TypedFunc<(String,), (Result<A, String>,)>;
-type Decide<'a, M> = wasmtime::component::TypedFunc<(&'a api::RunContext, &'a [M]), (Result<Vec<api::Touch>, String>,)>;
+type Decide<'a, C, M> = wasmtime::component::TypedFunc<(&'a C, &'a [M]), (Result<Vec<api::Touch>, String>,)>;
+/// What 0.1.0 and 0.2.0 plugins decide over.
+type DecideBefore0_3<'a> = Decide<'a, RunContextBefore0_4<'a>, MemberBefore0_3<'a>>;
 
 impl StrategyExports {
     pub fn find(component: &Component, version: ApiVersion) -> Result<Self, String> {
@@ -54,15 +57,20 @@ impl StrategyExports {
         match self.version {
             ApiVersion::V0_1 => {
                 let _: AudienceFor<api::v0_1::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
-                let _: Decide<'_, MemberBefore0_3<'_>> = instance.get_typed_func(&mut *store, self.decide)?;
+                let _: DecideBefore0_3<'_> = instance.get_typed_func(&mut *store, self.decide)?;
             }
             ApiVersion::V0_2 => {
                 let _: AudienceFor<api::v0_2::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
-                let _: Decide<'_, MemberBefore0_3<'_>> = instance.get_typed_func(&mut *store, self.decide)?;
+                let _: DecideBefore0_3<'_> = instance.get_typed_func(&mut *store, self.decide)?;
             }
             ApiVersion::V0_3 => {
+                let _: AudienceFor<api::v0_3::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
+                let _: Decide<'_, RunContextBefore0_4<'_>, api::Member> =
+                    instance.get_typed_func(&mut *store, self.decide)?;
+            }
+            ApiVersion::V0_4 => {
                 let _: AudienceFor<api::Audience> = instance.get_typed_func(&mut *store, self.audience_for)?;
-                let _: Decide<'_, api::Member> = instance.get_typed_func(&mut *store, self.decide)?;
+                let _: Decide<'_, api::RunContext, api::Member> = instance.get_typed_func(&mut *store, self.decide)?;
             }
         }
         Ok(())
@@ -83,7 +91,7 @@ impl StrategyExports {
             ApiVersion::V0_1 => {
                 let audience_for: AudienceFor<api::v0_1::Audience> =
                     instance.get_typed_func(&mut *store, self.audience_for)?;
-                audience_for.call(store, (config,))?.0.map(api::v0_2::Audience::from).map(api::Audience::from)
+                audience_for.call(store, (config,))?.0.map(api::Audience::from)
             }
             ApiVersion::V0_2 => {
                 let audience_for: AudienceFor<api::v0_2::Audience> =
@@ -91,6 +99,11 @@ impl StrategyExports {
                 audience_for.call(store, (config,))?.0.map(api::Audience::from)
             }
             ApiVersion::V0_3 => {
+                let audience_for: AudienceFor<api::v0_3::Audience> =
+                    instance.get_typed_func(&mut *store, self.audience_for)?;
+                audience_for.call(store, (config,))?.0.map(api::Audience::from)
+            }
+            ApiVersion::V0_4 => {
                 let audience_for: AudienceFor<api::Audience> =
                     instance.get_typed_func(&mut *store, self.audience_for)?;
                 audience_for.call(store, (config,))?.0
@@ -107,12 +120,20 @@ impl StrategyExports {
     ) -> wasmtime::Result<Result<Vec<api::Touch>, String>> {
         Ok(match self.version {
             ApiVersion::V0_1 | ApiVersion::V0_2 => {
+                let context = RunContextBefore0_4::from(context);
                 let members: Vec<MemberBefore0_3<'_>> = members.iter().map(MemberBefore0_3::from).collect();
-                let decide: Decide<'_, MemberBefore0_3<'_>> = instance.get_typed_func(&mut *store, self.decide)?;
-                decide.call(store, (context, &members))?.0
+                let decide: DecideBefore0_3<'_> = instance.get_typed_func(&mut *store, self.decide)?;
+                decide.call(store, (&context, &members))?.0
             }
             ApiVersion::V0_3 => {
-                let decide: Decide<'_, api::Member> = instance.get_typed_func(&mut *store, self.decide)?;
+                let context = RunContextBefore0_4::from(context);
+                let decide: Decide<'_, RunContextBefore0_4<'_>, api::Member> =
+                    instance.get_typed_func(&mut *store, self.decide)?;
+                decide.call(store, (&context, members))?.0
+            }
+            ApiVersion::V0_4 => {
+                let decide: Decide<'_, api::RunContext, api::Member> =
+                    instance.get_typed_func(&mut *store, self.decide)?;
                 decide.call(store, (context, members))?.0
             }
         })

@@ -1,9 +1,10 @@
-//! Coupon reminder: runs hourly. A coupon issued to a member — by a
-//! strategy's dispatched decision or a `coupon_issued` event — that is not
-//! redeemed (`coupon_redeemed` with its `coupon_id`) `remind_after_hours`
-//! after it was issued gets one reminder. Coupons older than
-//! `give_up_after_hours` are left alone. One reminder per member per run: the
-//! oldest coupon first.
+//! Coupon reminder, triggered: `remind_after_hours` after a `coupon_issued`
+//! event (a coupon a strategy's decision sent, or one ingested), the host
+//! calls the strategy for that member — unless a `coupon_redeemed` with the
+//! same `coupon_id` came first — and it sends one reminder of that coupon.
+//! A call that comes later than `give_up_after_hours` after the coupon (the
+//! service was down meanwhile) reminds nobody: the moment has passed.
+//! It never runs on a schedule.
 
 use canvas_sdk::*;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,7 @@ impl Default for Config {
 pub const STEP: &str = "reminder";
 pub const ISSUED: &str = "coupon_issued";
 pub const REDEEMED: &str = "coupon_redeemed";
+pub const COUPON_ID: &str = "coupon_id";
 
 pub struct CouponReminder;
 
@@ -39,11 +41,11 @@ impl Strategy for CouponReminder {
     const NAME: &'static str = "Unredeemed coupon reminder";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
     const DESCRIPTION: &'static str = "Reminds a member once of a coupon not redeemed within the hour.";
-    const SCHEDULE: &'static str = HOURLY;
+    const SCHEDULE: &'static str = ONLY_ON_TRIGGERS;
     type Config = Config;
 
-    /// A reminder comes at least an hour after the coupon (the runs are
-    /// hourly, so 0 would remind coupons issued minutes ago), and before the
+    /// A reminder comes at least an hour after the coupon (at once would
+    /// remind a member who is still reading the coupon), and before the
     /// strategy gives up on the coupon: with `give_up_after_hours` not past
     /// `remind_after_hours` no coupon would ever be reminded.
     fn check(c: &Config) -> Result<(), String> {
@@ -59,24 +61,21 @@ impl Strategy for CouponReminder {
     }
 
     fn audience(c: &Config) -> Audience {
-        let issued = RecentEvent { kind: ISSUED.into(), within_hours: c.give_up_after_hours };
-        Audience::when([Condition::Event(issued)]).events([ISSUED, REDEEMED], c.give_up_after_hours)
+        let trigger = on_event(ISSUED)
+            .requires([COUPON_ID])
+            .after_hours(c.remind_after_hours)
+            .unless_event(REDEEMED, Some(COUPON_ID));
+        Audience::nobody().on(trigger)
     }
 
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
         let c = &run.config;
-        let redeemed: Vec<String> = member.events_of(REDEEMED).filter_map(|e| e.attr("coupon_id")).collect();
-        let reminded = |id: &str| member.decisions_at(STEP).any(|d| d.var("coupon_id") == Some(id));
-        let due = member.events_of(ISSUED).find_map(|e| {
-            let id = e.attr("coupon_id")?;
-            let age = run.minutes_since(e.at);
-            let in_window = age >= i64::from(c.remind_after_hours) * 60 && age <= i64::from(c.give_up_after_hours) * 60;
-            (in_window && !redeemed.contains(&id) && !reminded(&id)).then_some(id)
-        });
-        let Some(coupon_id) = due else {
+        let Some(issued) = &run.trigger else { return vec![] };
+        let Some(coupon_id) = issued.attr(COUPON_ID) else { return vec![] };
+        if run.minutes_since(issued.at) > i64::from(c.give_up_after_hours) * 60 {
             return vec![];
-        };
-        vec![Touch::message(member, STEP, &c.channel, &c.template).var("coupon_id", coupon_id)]
+        }
+        vec![Touch::message(member, STEP, &c.channel, &c.template).var(COUPON_ID, coupon_id)]
     }
 }
 
@@ -86,17 +85,6 @@ register_strategy!(CouponReminder);
 mod tests {
     use super::*;
     use canvas_sdk::testing::*;
-
-    const MINUTE: i64 = 60_000;
-
-    fn reminded(run: &Run<Config>, member: MemberBuilder) -> Option<String> {
-        let touches = CouponReminder::decide(run, &member.build(run, &[]));
-        touches.first().map(|t| t.variables[0].1.clone())
-    }
-
-    fn issued(run: &Run<Config>, id: &str, minutes_ago: i64) -> MemberBuilder {
-        member("m").event(ISSUED, run.run_at - minutes_ago * MINUTE, &format!(r#"{{"coupon_id":"{id}"}}"#))
-    }
 
     #[test]
     fn the_default_config_passes_the_check() {
@@ -123,40 +111,34 @@ mod tests {
     }
 
     #[test]
-    fn an_unredeemed_coupon_is_reminded_after_an_hour_not_before() {
-        let run = run_on(2026, 3, 1, Config::default());
-        assert_eq!(reminded(&run, issued(&run, "C1", 59)), None);
-        assert_eq!(reminded(&run, issued(&run, "C1", 60)).as_deref(), Some("C1"));
-        assert_eq!(reminded(&run, issued(&run, "C1", 61)).as_deref(), Some("C1"));
-        assert_eq!(reminded(&run, issued(&run, "C1", 25 * 60)), None, "too old to remind");
+    fn it_reacts_to_coupons_an_hour_later_unless_redeemed_and_never_runs_on_a_schedule() {
+        let audience = CouponReminder::audience(&Config::default());
+        assert!(audience.any_of.is_empty(), "nobody on a schedule");
+        assert_eq!(CouponReminder::SCHEDULE, ONLY_ON_TRIGGERS);
+        let trigger = &audience.triggers[0];
+        assert_eq!((trigger.event_kind.as_str(), trigger.delay_minutes), (ISSUED, 60));
+        assert_eq!(trigger.requires_attrs, [COUPON_ID]);
+        let unless = LaterEvent { kind: REDEEMED.into(), same_attr: Some(COUPON_ID.into()) };
+        assert_eq!(trigger.cancel_if, [CancelCondition::Event(unless)]);
+        let later = CouponReminder::audience(&Config { remind_after_hours: 3, ..Config::default() });
+        assert_eq!(later.triggers[0].delay_minutes, 180);
     }
 
     #[test]
-    fn a_redeemed_coupon_is_left_alone() {
-        let run = run_on(2026, 3, 1, Config::default());
-        let redeemed = issued(&run, "C1", 61).event(REDEEMED, run.run_at - 30 * MINUTE, r#"{"coupon_id":"C1"}"#);
-        assert_eq!(reminded(&run, redeemed), None);
-        let other = issued(&run, "C1", 61).event(REDEEMED, run.run_at - 30 * MINUTE, r#"{"coupon_id":"C9"}"#);
-        assert_eq!(reminded(&run, other).as_deref(), Some("C1"));
+    fn a_triggered_call_reminds_of_the_coupon_that_triggered_it() {
+        let issued_at = instant_on(day(2026, 3, 1));
+        let run = triggered_by(Config::default(), ISSUED, issued_at, r#"{"coupon_id":"C7"}"#, 60);
+        let touches = CouponReminder::decide(&run, &member("m").build(&run, &[]));
+        assert_eq!(touches.len(), 1);
+        assert_eq!((touches[0].step.as_str(), touches[0].variables[0].1.as_str()), (STEP, "C7"));
     }
 
     #[test]
-    fn one_reminder_per_coupon() {
-        let run = run_on(2026, 3, 1, Config::default());
-        let mut m =
-            issued(&run, "C1", 120).event(ISSUED, run.run_at - 90 * MINUTE, r#"{"coupon_id":"C2"}"#).build(&run, &[]);
-        m.history.push(PastDecision {
-            step: STEP.into(),
-            kind: ActionKind::Message,
-            status: DecisionStatus::Dispatched,
-            run_at: run.run_at - 60 * MINUTE,
-            day: run.today,
-            channel: "wecom".into(),
-            template: "coupon_reminder".into(),
-            variables: vec![("coupon_id".into(), "C1".into())],
-            benefit: None,
-        });
-        let touches = CouponReminder::decide(&run, &m);
-        assert_eq!(touches[0].variables[0].1, "C2", "C1 was reminded an hour ago; C2 is next");
+    fn a_call_past_giving_up_or_without_a_trigger_reminds_nobody() {
+        let issued_at = instant_on(day(2026, 3, 1));
+        let late = triggered_by(Config::default(), ISSUED, issued_at, r#"{"coupon_id":"C7"}"#, 25 * 60);
+        assert!(CouponReminder::decide(&late, &member("m").build(&late, &[])).is_empty(), "the moment has passed");
+        let scheduled = run_on(2026, 3, 1, Config::default());
+        assert!(CouponReminder::decide(&scheduled, &member("m").build(&scheduled, &[])).is_empty());
     }
 }

@@ -1,6 +1,7 @@
-//! Builders for the declarative audience a strategy hands to the host.
+//! Builders for the declarative audience a strategy hands to the host, and
+//! for the triggers it reacts to.
 
-use crate::{Audience, Clause, Condition, DaysAgo};
+use crate::{Audience, CancelCondition, Clause, Condition, DaysAgo, LaterEvent, Trigger};
 
 /// The day exactly `days` days before the run date.
 pub fn exactly(days: u32) -> DaysAgo {
@@ -31,6 +32,7 @@ impl Audience {
             event_kinds: Vec::new(),
             event_lookback_hours: 0,
             launch_lookback_days: 0,
+            triggers: Vec::new(),
         }
     }
 
@@ -77,6 +79,68 @@ impl Audience {
     pub fn launches(mut self, days: u32) -> Self {
         self.launch_lookback_days = days;
         self
+    }
+
+    /// Reacts to an event (see [`on_event`]): the host calls `decide` for the
+    /// member alone, with the event as [`crate::Run::trigger`].
+    pub fn on(mut self, trigger: impl Into<Trigger>) -> Self {
+        self.triggers.push(trigger.into());
+        self
+    }
+}
+
+/// A trigger on events of `kind`, at once; `.after_minutes(60)`,
+/// `.requires(["sku"])`, `.unless_event("coupon_redeemed", Some("coupon_id"))`
+/// and `.unless_ordered()` shape it.
+pub fn on_event(kind: &str) -> TriggerSpec {
+    TriggerSpec(Trigger {
+        event_kind: kind.to_string(),
+        requires_attrs: Vec::new(),
+        delay_minutes: 0,
+        cancel_if: Vec::new(),
+    })
+}
+
+/// A [`Trigger`] being built by [`on_event`].
+#[derive(Clone, Debug)]
+pub struct TriggerSpec(pub Trigger);
+
+impl TriggerSpec {
+    /// Called this many minutes after the event.
+    pub fn after_minutes(mut self, minutes: u32) -> Self {
+        self.0.delay_minutes = minutes;
+        self
+    }
+
+    /// Called this many hours after the event.
+    pub fn after_hours(self, hours: u32) -> Self {
+        self.after_minutes(hours.saturating_mul(60))
+    }
+
+    /// Only events with every one of these attributes.
+    pub fn requires<'a>(mut self, attrs: impl IntoIterator<Item = &'a str>) -> Self {
+        self.0.requires_attrs.extend(attrs.into_iter().map(str::to_string));
+        self
+    }
+
+    /// Called off by a later event of `kind` (with `same_attr`: only one whose
+    /// attribute of that name equals the triggering event's).
+    pub fn unless_event(mut self, kind: &str, same_attr: Option<&str>) -> Self {
+        let later = LaterEvent { kind: kind.to_string(), same_attr: same_attr.map(str::to_string) };
+        self.0.cancel_if.push(CancelCondition::Event(later));
+        self
+    }
+
+    /// Called off by any later order of the member's.
+    pub fn unless_ordered(mut self) -> Self {
+        self.0.cancel_if.push(CancelCondition::Ordered);
+        self
+    }
+}
+
+impl From<TriggerSpec> for Trigger {
+    fn from(spec: TriggerSpec) -> Self {
+        spec.0
     }
 }
 

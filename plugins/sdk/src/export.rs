@@ -110,6 +110,7 @@ mod tests {
             timezone: run.timezone.clone(),
             config: config.into(),
             launches: Vec::new(),
+            trigger: None,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::{Audience, Date, Day, Instant, Member, Product, RunContext, Touch};
+use crate::{Audience, Date, Day, Event, Instant, Member, Product, RunContext, Touch};
 
 /// A lifecycle strategy. The host evaluates [`Strategy::audience`] over the
 /// member base and calls [`Strategy::decide`] for each member in it, a batch
@@ -16,7 +16,8 @@ pub trait Strategy {
     const VERSION: &'static str;
     /// One or two sentences for operators.
     const DESCRIPTION: &'static str;
-    /// A 5-field cron expression in the brand's time zone.
+    /// A 5-field cron expression in the brand's time zone;
+    /// [`crate::ONLY_ON_TRIGGERS`] for a strategy that only reacts to events.
     const SCHEDULE: &'static str = crate::DAILY_AT_10;
 
     /// The operator-facing config. `Default` is the default config; mark the
@@ -82,6 +83,9 @@ pub struct Run<C> {
     pub config: C,
     /// Products launched within the audience's `launch_lookback_days`, newest first.
     pub launches: Vec<Product>,
+    /// The event that triggered this call (one of the audience's triggers,
+    /// for the one member decided); None in a scheduled run.
+    pub trigger: Option<Event>,
 }
 
 const MILLIS_PER_MINUTE: i64 = 60_000;
@@ -96,7 +100,14 @@ impl<C> Run<C> {
             timezone: context.timezone,
             config,
             launches: context.launches,
+            trigger: context.trigger,
         }
+    }
+
+    /// The triggering event's attribute `key` as text (a JSON string as is,
+    /// any other value as JSON); None in a scheduled run or without it.
+    pub fn trigger_attr(&self, key: &str) -> Option<String> {
+        self.trigger.as_ref().and_then(|e| e.attr(key))
     }
 
     /// Whole days from `day` to the run date (0 on the run date itself).

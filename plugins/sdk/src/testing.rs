@@ -38,7 +38,31 @@ pub fn run_on<C>(year: i32, month: u8, date: u8, config: C) -> Run<C> {
         timezone: "Asia/Shanghai".to_string(),
         config,
         launches: Vec::new(),
+        trigger: None,
     }
+}
+
+/// A triggered call: the run at the event's instant plus `delay_minutes`,
+/// told of the event (kind, instant, attributes as a JSON object).
+pub fn triggered_by<C>(config: C, kind: &str, at: Instant, attrs: &str, delay_minutes: u32) -> Run<C> {
+    let run_at = at + i64::from(delay_minutes) * 60_000;
+    let today = local_day(run_at);
+    let event =
+        Event { id: format!("{kind}-{at}"), kind: kind.to_string(), at, day: local_day(at), attrs: attrs.to_string() };
+    Run {
+        run_at,
+        today,
+        date: date_of(today),
+        timezone: "Asia/Shanghai".to_string(),
+        config,
+        launches: Vec::new(),
+        trigger: Some(event),
+    }
+}
+
+/// The Shanghai day (UTC+8, no daylight saving) of an instant.
+fn local_day(at: Instant) -> Day {
+    (at + 8 * 3_600_000).div_euclid(MILLIS_PER_DAY) as Day
 }
 
 /// A product launched on `day`.

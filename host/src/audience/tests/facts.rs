@@ -13,6 +13,7 @@ fn asking(order_windows: Vec<u32>, event_kinds: &[&str], event_lookback_hours: u
         event_kinds: event_kinds.iter().map(|k| k.to_string()).collect(),
         event_lookback_hours,
         launch_lookback_days: launch_days,
+        triggers: vec![],
     }
 }
 

@@ -2,14 +2,15 @@
 //! frozen in `wit/v<version>/`; the host names every version it supports here.
 //!
 //! The host works in the newest version's types. Versions differ in what
-//! `audience-for` may ask for and (0.3.0) in what `decide` is told of a
-//! member, so an older plugin's audience is converted up once, when it is
-//! asked for, and its `decide` is given the older member shape, borrowed
-//! from the current member ([`v0_2::MemberBefore0_3`]); `describe` has one
-//! shape in every version (the component model types records and variants by
-//! their shape, not their names). One module per version: [`v0_1`], [`v0_2`],
-//! `v0_3` (the current types, re-exported here); the plugin's functions are
-//! found and called per version in `runtime::exports`.
+//! `audience-for` may ask for, (0.3.0) in what `decide` is told of a member
+//! and (0.4.0) of the run, so an older plugin's audience is converted up
+//! once, when it is asked for, and its `decide` is given the older member and
+//! context shapes, borrowed from the current ones
+//! ([`v0_2::MemberBefore0_3`], [`v0_3::RunContextBefore0_4`]); `describe` has
+//! one shape in every version (the component model types records and variants
+//! by their shape, not their names). One module per version: [`v0_1`],
+//! [`v0_2`], [`v0_3`], `v0_4` (the current types, re-exported here); the
+//! plugin's functions are found and called per version in `runtime::exports`.
 
 /// The `From` impls that convert an older version's audience into the next
 /// version's, written once for every pair: the invoking module names the two
@@ -25,6 +26,8 @@ macro_rules! audience_up {
                     event_kinds: a.event_kinds,
                     event_lookback_hours: a.event_lookback_hours,
                     launch_lookback_days: a.launch_lookback_days,
+                    // Triggers came in 0.4.0: an older plugin has none.
+                    triggers: Vec::new(),
                 }
             }
         }
@@ -84,17 +87,23 @@ pub mod v0_1;
 #[allow(missing_docs)]
 pub mod v0_2;
 #[allow(missing_docs)]
-mod v0_3;
+pub mod v0_3;
+#[allow(missing_docs)]
+mod v0_4;
 
-pub use v0_3::canvas::strategy::types::*;
+pub use v0_4::canvas::strategy::types::*;
 
 /// The WIT package every plugin targets.
 pub const PACKAGE: &str = "canvas:strategy";
 /// The exported interface, without version.
 pub const STRATEGY_INTERFACE: &str = "canvas:strategy/strategy";
 /// API versions this host can run, newest first.
-pub const SUPPORTED_VERSIONS: &[&str] =
-    &[ApiVersion::ALL[0].as_str(), ApiVersion::ALL[1].as_str(), ApiVersion::ALL[2].as_str()];
+pub const SUPPORTED_VERSIONS: &[&str] = &[
+    ApiVersion::ALL[0].as_str(),
+    ApiVersion::ALL[1].as_str(),
+    ApiVersion::ALL[2].as_str(),
+    ApiVersion::ALL[3].as_str(),
+];
 
 /// A version of the WIT package this host runs plugins of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,26 +112,29 @@ pub enum ApiVersion {
     V0_1,
     /// `0.2.0`: added `untold-launch-in-bought-category`, still run.
     V0_2,
-    /// `0.3.0`: the current types, which the host works in (the member's `reach`).
+    /// `0.3.0`: added the member's `reach`, still run.
     V0_3,
+    /// `0.4.0`: the current types, which the host works in (triggers).
+    V0_4,
 }
 
 impl ApiVersion {
     /// Newest first.
-    pub const ALL: [ApiVersion; 3] = [ApiVersion::V0_3, ApiVersion::V0_2, ApiVersion::V0_1];
+    pub const ALL: [ApiVersion; 4] = [ApiVersion::V0_4, ApiVersion::V0_3, ApiVersion::V0_2, ApiVersion::V0_1];
 
-    /// The version a plugin exports (`0.3.0`, from `…/strategy@0.3.0`);
+    /// The version a plugin exports (`0.4.0`, from `…/strategy@0.4.0`);
     /// None if this host does not support it.
     pub fn parse(version: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|v| v.as_str() == version)
     }
 
-    /// The version as WIT writes it, `0.3.0`: what manifests record and messages name.
+    /// The version as WIT writes it, `0.4.0`: what manifests record and messages name.
     pub const fn as_str(self) -> &'static str {
         match self {
             ApiVersion::V0_1 => "0.1.0",
             ApiVersion::V0_2 => "0.2.0",
             ApiVersion::V0_3 => "0.3.0",
+            ApiVersion::V0_4 => "0.4.0",
         }
     }
 }

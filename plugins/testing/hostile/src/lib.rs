@@ -95,6 +95,7 @@ impl canvas_sdk::bindings::exports::canvas::strategy::strategy::Guest for Hostil
             event_kinds: vec![],
             event_lookback_hours: 0,
             launch_lookback_days: 0,
+            triggers: vec![],
         })
     }
 

@@ -33,8 +33,8 @@ use serde_json::{json, Value};
 
 use canvas::app::{select, App, PluginSource, Selection};
 use canvas::audience;
+use canvas::calendar::parse_instant;
 use canvas::calendar::RunClock;
-use canvas::calendar::{date_of_day, parse_instant};
 use canvas::config::CanvasConfig;
 use canvas::decision_log::StrategyLog;
 use canvas::import::read_dir;
@@ -373,14 +373,7 @@ fn measured_run(
 }
 
 fn context_for(base: &MemberBase, strategy: &Strategy, wanted: &api::Audience, clock: RunClock) -> api::RunContext {
-    api::RunContext {
-        run_at: clock.at,
-        today: clock.today,
-        date: date_of_day(clock.today).into(),
-        timezone: base.calendar.tz().name().to_string(),
-        config: strategy.config.to_string(),
-        launches: audience::launches(base, wanted, clock),
-    }
+    audience::run_context(base, &strategy.config.to_string(), wanted, clock, None)
 }
 
 /// Runs host/benches/duckdb_audiences.py over the same CSV files and compares

@@ -64,6 +64,13 @@ fn run_context(c: &api::RunContext) -> sdk::RunContext {
                 tags: p.tags.clone(),
             })
             .collect(),
+        trigger: c.trigger.as_ref().map(|e| sdk::Event {
+            id: e.id.clone(),
+            kind: e.kind.clone(),
+            at: e.at,
+            day: e.day,
+            attrs: e.attrs.clone(),
+        }),
     }
 }
 

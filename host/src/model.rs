@@ -467,6 +467,26 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
+    /// Adds what `other`, a later firing of the same strategy's triggers,
+    /// did: one record per strategy and day tallies its triggered firings.
+    /// The first failure's reason is kept.
+    pub fn absorb(&mut self, other: &RunRecord) {
+        self.audience = self.audience.saturating_add(other.audience);
+        self.batches = self.batches.saturating_add(other.batches);
+        self.decisions = self.decisions.saturating_add(other.decisions);
+        self.already_decided = self.already_decided.saturating_add(other.already_decided);
+        self.fuel_used = self.fuel_used.saturating_add(other.fuel_used);
+        self.duration_micros = self.duration_micros.saturating_add(other.duration_micros);
+        self.held_back = self.held_back.saturating_add(other.held_back);
+        self.failed_members = self.failed_members.saturating_add(other.failed_members);
+        if self.outcome == RunOutcome::Completed {
+            self.outcome = other.outcome.clone();
+        }
+        // The build that fired last is the one running now.
+        self.plugin_version.clone_from(&other.plugin_version);
+        self.plugin_sha256.clone_from(&other.plugin_sha256);
+    }
+
     /// A run of `strategy`'s build (version, SHA-256) at `at` (on `day`)
     /// that has done nothing yet.
     pub fn starting(

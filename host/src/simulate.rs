@@ -1,7 +1,9 @@
 //! `canvas simulate`: what would these strategies have done over this data?
 //!
 //! Imports the data into a scratch store inside OUT, runs every scheduled run
-//! of every selected strategy in the date range in time order — each run sees
+//! of every selected strategy in the date range in time order, and fires
+//! their triggers on the data's events (and the coupons the runs issue) in
+//! the same time order, as the service would have — each run and firing sees
 //! only what existed at its instant, and the full governance policy decides
 //! each touch as it would for real — and writes decisions.jsonl,
 //! runs.jsonl, referrals.csv, and the report (report.json, report.html):
@@ -26,12 +28,14 @@ use crate::app::{App, PluginSource, Selection};
 use crate::calendar::BrandCalendar;
 use crate::config::CanvasConfig;
 use crate::decision_line::decision_json;
-use crate::model::{DataSet, Fen, Millis, RunTrigger};
+use crate::model::{DataSet, Decision, Fen, Millis, RunRecord, RunTrigger};
 use crate::outlook::{Outlook, OutlookLog};
 use crate::referrals::{InviteLog, Referrals};
 use crate::report::{render_html, run_json, PluginBuild, Provenance, SimulationReport, Summary};
+use crate::runner::{coupon_issued, Fired, Runner};
 use crate::store::Store;
 use crate::strategy::{Loaded, Strategy};
+use crate::triggers::{Firing, Pending, TriggerTable};
 
 /// What `canvas simulate` was asked to do.
 pub struct SimulateOptions {
@@ -181,6 +185,12 @@ fn simulate_with(
     let from = calendar.start_of(first_day);
     let until = calendar.start_of(last_day.succ_opt().context("--to is the last representable date")?);
     let instants = run_instants(&strategies, &calendar, from, until);
+    // The data's events that fire a trigger inside the range (some came
+    // before it, their delay reaching in).
+    let table = TriggerTable::of(&strategies);
+    let reaching_in = from.saturating_sub(table.longest_delay());
+    let data_firings: Vec<Firing> =
+        data.events.iter().filter(|e| (reaching_in..until).contains(&e.at)).flat_map(|e| table.firings(e)).collect();
 
     // The scratch store and no sinks are all that set a dry run apart.
     let mut runner = app.runner(app.runner_state(app.member_base(data), &store)?, &store, false);
@@ -196,29 +206,66 @@ fn simulate_with(
     let mut outlook_log = OutlookLog::default();
     let mut write_error = None;
     let mut runs = 0;
-    for (done, &at) in instants.iter().enumerate() {
+    let mut pending = Pending::default();
+    pending.add(data_firings.into_iter().filter(|f| (from..until).contains(&f.due)));
+    // Triggered firings are tallied per strategy and day (as the service does).
+    let mut tallies: Vec<RunRecord> = Vec::new();
+    let mut instants = instants.into_iter().peekable();
+    let mut done = 0;
+    loop {
+        // A scheduled run goes first at an instant a firing is also due at.
+        let (at, scheduled) = match (instants.peek().copied(), pending.next_due()) {
+            (Some(run), Some(fire)) if fire < run => (fire, false),
+            (Some(run), _) => (run, true),
+            (None, Some(fire)) => (fire, false),
+            (None, None) => break,
+        };
         if stop.load(std::sync::atomic::Ordering::SeqCst) {
             bail!("stopped at {} before its end: the service is stopping", calendar.format(at));
         }
-        let records =
-            app.run_at(&mut runner, &strategies, at, RunTrigger::Simulation, Selection::Due, &mut |decision| {
-                summary.add_decision(decision);
-                invites.add(decision);
-                outlook_log.add(decision);
-                if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
-                    write_error.get_or_insert(e);
-                }
-            })?;
+        let mut issued = Vec::new();
+        let mut on_decision = |decision: &Decision| {
+            summary.add_decision(decision);
+            invites.add(decision);
+            outlook_log.add(decision);
+            if decision.issues_coupon() {
+                issued.push(coupon_issued(decision));
+            }
+            if let Err(e) = writeln!(decisions_out, "{}", decision_json(&calendar, decision)) {
+                write_error.get_or_insert(e);
+            }
+        };
+        let records = if scheduled {
+            instants.next();
+            app.run_at(&mut runner, &strategies, at, RunTrigger::Simulation, Selection::Due, &mut on_decision)?
+        } else {
+            let due = pending.take_due(at);
+            let fired = fire(&mut runner, &strategies, at, &due, &mut on_decision)?;
+            for record in fired.records {
+                tally(&mut tallies, record);
+            }
+            Vec::new()
+        };
         if let Some(e) = write_error.take() {
             return Err(e).with_context(|| format!("writing {}", decisions_file.display()));
         }
-        for record in &records {
+        pending.add(issued.iter().flat_map(|e| table.firings(e)).filter(|f| f.due < until));
+        // A day's tallies are written once the timeline has left that day.
+        let today = calendar.day_of(at);
+        for record in drain_tallies(&mut tallies, |r| r.day < today).iter().chain(&records) {
             summary.add_run(record);
             writeln!(runs_out, "{}", run_json(&calendar, record))
                 .with_context(|| format!("writing {}", runs_file.display()))?;
+            runs += 1;
         }
-        runs += records.len();
-        progress(done + 1, instants.len());
+        done += 1;
+        progress(done, done + instants.len() + pending.len());
+    }
+    for record in &drain_tallies(&mut tallies, |_| true) {
+        summary.add_run(record);
+        writeln!(runs_out, "{}", run_json(&calendar, record))
+            .with_context(|| format!("writing {}", runs_file.display()))?;
+        runs += 1;
     }
     decisions_out.flush().with_context(|| format!("writing {}", decisions_file.display()))?;
     runs_out.flush().with_context(|| format!("writing {}", runs_file.display()))?;
@@ -305,6 +352,35 @@ fn refusal_note(refused: &[String]) -> String {
     } else {
         format!(":\n  {}", refused.join("\n  "))
     }
+}
+
+/// Fires `due` (all due at `at`), each with its strategy.
+fn fire(
+    runner: &mut Runner<'_>,
+    strategies: &[Strategy],
+    at: Millis,
+    due: &[Firing],
+    on_decision: &mut dyn FnMut(&Decision),
+) -> anyhow::Result<Fired> {
+    let pairs: Vec<(&Strategy, &Firing)> =
+        due.iter().filter_map(|f| strategies.iter().find(|s| s.id() == f.strategy).map(|s| (s, f))).collect();
+    runner.fire_instant(at, &pairs, on_decision)
+}
+
+/// Adds a firing's record to its strategy's tally of the day.
+fn tally(tallies: &mut Vec<RunRecord>, record: RunRecord) {
+    match tallies.iter_mut().find(|t| t.strategy == record.strategy && t.day == record.day) {
+        Some(t) => t.absorb(&record),
+        None => tallies.push(record),
+    }
+}
+
+/// Takes the tallies `done` picks, in day order.
+fn drain_tallies(tallies: &mut Vec<RunRecord>, done: impl Fn(&RunRecord) -> bool) -> Vec<RunRecord> {
+    let (mut taken, kept): (Vec<RunRecord>, Vec<RunRecord>) = tallies.drain(..).partition(|r| done(r));
+    *tallies = kept;
+    taken.sort_by_key(|r| r.day);
+    taken
 }
 
 /// Every instant in `from..until` at which some strategy is due, in time

@@ -16,27 +16,11 @@
 //! ([`Firing::period`]), so an event fires a strategy's step for a member
 //! at most once, however often its firing is retried.
 
-use serde::{Deserialize, Serialize};
-
 use crate::member_base::MemberBase;
 use crate::model::{Event, Millis};
 use crate::runtime::api;
+pub use crate::store::{Cancel, Firing};
 use crate::strategy::Strategy;
-
-/// What calls a firing off: a later event of the member's, or any order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Cancel {
-    /// An event of `kind`; with `same_attr`, only one whose attribute of
-    /// that name equals the triggering event's.
-    Event {
-        /// The event kind, e.g. `coupon_redeemed`.
-        kind: String,
-        /// The attribute both events must agree on, e.g. `coupon_id`.
-        same_attr: Option<String>,
-    },
-    /// Any order.
-    Ordered,
-}
 
 impl From<&api::CancelCondition> for Cancel {
     fn from(c: &api::CancelCondition) -> Self {
@@ -45,19 +29,6 @@ impl From<&api::CancelCondition> for Cancel {
             api::CancelCondition::Ordered => Cancel::Ordered,
         }
     }
-}
-
-/// One strategy's reaction to one event, due at `due`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Firing {
-    /// The strategy that reacts.
-    pub strategy: String,
-    /// The event it reacts to (whose member it decides).
-    pub event: Event,
-    /// When `decide` is called: the event's instant plus the trigger's delay.
-    pub due: Millis,
-    /// What calls it off, as the trigger said when the event came in.
-    pub cancel_if: Vec<Cancel>,
 }
 
 impl Firing {
@@ -175,5 +146,45 @@ pub fn api_event(base: &MemberBase, event: &Event) -> api::Event {
         at: event.at,
         day: base.calendar.day_of(event.at),
         attrs: event.attrs.clone(),
+    }
+}
+
+/// Firings waiting for their instant, in memory (a simulation's; the
+/// service keeps its own in the store): earliest first, and in the order
+/// they came among those due at one instant.
+#[derive(Debug, Default)]
+pub struct Pending {
+    queue: std::collections::BTreeMap<(Millis, u64), Firing>,
+    next: u64,
+}
+
+impl Pending {
+    /// Adds firings to wait for.
+    pub fn add(&mut self, firings: impl IntoIterator<Item = Firing>) {
+        for firing in firings {
+            self.queue.insert((firing.due, self.next), firing);
+            self.next += 1;
+        }
+    }
+
+    /// The earliest instant a firing is due at.
+    pub fn next_due(&self) -> Option<Millis> {
+        self.queue.keys().next().map(|&(due, _)| due)
+    }
+
+    /// Takes the firings due at or before `at`, earliest first.
+    pub fn take_due(&mut self, at: Millis) -> Vec<Firing> {
+        let later = self.queue.split_off(&(at.saturating_add(1), 0));
+        std::mem::replace(&mut self.queue, later).into_values().collect()
+    }
+
+    /// Firings waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether none waits.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
     }
 }

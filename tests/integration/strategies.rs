@@ -2,7 +2,7 @@
 //! dispatched decisions, coupons issued by one strategy and reminded by
 //! another, hourly schedules, launches and group buys.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::*;
 
@@ -37,12 +37,17 @@ fn first_purchase_nudge_then_one_followup_unless_they_buy() {
 }
 
 #[test]
-fn a_coupon_from_one_strategy_is_reminded_by_the_hourly_coupon_reminder() {
+fn a_coupon_from_one_strategy_is_reminded_an_hour_later_by_the_triggered_coupon_reminder() {
     let data = Data::new().member("B1", 1, "1990-03-14");
     let dir = data.write();
     let plugins = [plugin("birthday-tiered"), plugin("coupon-reminder")];
     let sim = simulate_with(dir.path(), &plugins, "2026-03-01", "2026-03-01", config(""));
-    assert_eq!(sim.result.summary.strategies["coupon-reminder"].runs, 24, "an hourly schedule runs 24 times a day");
+    let runs = sim.runs.iter().filter(|r| r["strategy"] == "coupon-reminder").collect::<Vec<_>>();
+    assert_eq!(runs.len(), 1, "no schedule: one tally of the day's firings, {runs:?}");
+    assert_eq!(
+        (&runs[0]["trigger"], &runs[0]["audience"], &runs[0]["decisions"]),
+        (&json!("event"), &json!(1), &json!(1))
+    );
     let birthday = decisions_of(&sim, "birthday-tiered");
     let coupon_id = birthday[0]["coupon_id"].as_str().expect("a coupon decision names its coupon");
     let reminders = decisions_of(&sim, "coupon-reminder");
@@ -52,15 +57,20 @@ fn a_coupon_from_one_strategy_is_reminded_by_the_hourly_coupon_reminder() {
 }
 
 #[test]
-fn coupon_reminders_wait_a_full_hour_and_skip_redeemed_coupons() {
+fn coupon_reminders_come_an_hour_after_each_coupon_unless_that_coupon_was_redeemed() {
     let data = Data::new()
         .member("M59", 1, "")
         .member("M61", 1, "")
         .member("MR", 1, "")
+        .member("MO", 1, "")
         .raw_event(r#"E1,M61,coupon_issued,2026-03-01T08:59:00+08:00,"{""coupon_id"":""C61""}""#)
         .raw_event(r#"E2,M59,coupon_issued,2026-03-01T09:01:00+08:00,"{""coupon_id"":""C59""}""#)
         .raw_event(r#"E3,MR,coupon_issued,2026-03-01T08:00:00+08:00,"{""coupon_id"":""CR""}""#)
-        .raw_event(r#"E4,MR,coupon_redeemed,2026-03-01T08:30:00+08:00,"{""coupon_id"":""CR""}""#);
+        .raw_event(r#"E4,MR,coupon_redeemed,2026-03-01T08:30:00+08:00,"{""coupon_id"":""CR""}""#)
+        .raw_event(r#"E5,MO,coupon_issued,2026-03-01T08:00:00+08:00,"{""coupon_id"":""CO""}""#)
+        .raw_event(r#"E6,MO,coupon_redeemed,2026-03-01T08:30:00+08:00,"{""coupon_id"":""C-other""}""#)
+        .raw_event(r#"E7,M61,coupon_redeemed,2026-03-01T10:30:00+08:00,"{""coupon_id"":""C61""}""#)
+        .raw_event(r#"E8,M61,coupon_issued,2026-03-01T23:30:00+08:00,"{""coupon_id"":""C-tomorrow""}""#);
     let dir = data.write();
     let sim = simulate_with(dir.path(), &[plugin("coupon-reminder")], "2026-03-01", "2026-03-01", config(""));
     let got: Vec<(String, String)> = sim
@@ -68,12 +78,15 @@ fn coupon_reminders_wait_a_full_hour_and_skip_redeemed_coupons() {
         .iter()
         .map(|d| (d["run_at"].as_str().unwrap().into(), d["variables"]["coupon_id"].as_str().unwrap().into()))
         .collect();
+    let expected = [
+        ("2026-03-01T09:00:00+08:00", "CO"),  // another coupon's redemption calls nothing off
+        ("2026-03-01T09:59:00+08:00", "C61"), // redeemed after the reminder: too late to call it off
+        ("2026-03-01T10:01:00+08:00", "C59"),
+    ];
     assert_eq!(
         got,
-        [
-            ("2026-03-01T10:00:00+08:00".to_string(), "C61".to_string()),
-            ("2026-03-01T11:00:00+08:00".to_string(), "C59".to_string())
-        ]
+        expected.map(|(at, id)| (at.to_string(), id.to_string())),
+        "CR was redeemed first; C-tomorrow is due after the range"
     );
 }
 

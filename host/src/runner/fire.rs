@@ -26,8 +26,8 @@ use crate::triggers::{api_event, called_off, Firing};
 pub struct Fired {
     /// One record per strategy fired (trigger `event`; not stored: callers tally them).
     pub records: Vec<RunRecord>,
-    /// Firings a cancel condition called off.
-    pub called_off: u64,
+    /// Firings a cancel condition called off, per strategy (in record order).
+    pub called_off: Vec<(String, u64)>,
 }
 
 impl Runner<'_> {
@@ -58,7 +58,8 @@ impl Runner<'_> {
             let mut record = RunRecord::starting(strategy.id(), RunTrigger::Event, build, at, clock.today);
             let mine = firings.iter().filter(|(s, _)| s.id() == strategy.id()).map(|(_, f)| *f);
             let mut decided = Decided::default();
-            match self.decide_firings(strategy, clock, mine, &mut record, &mut decided, &mut fired.called_off) {
+            let mut called_off = 0;
+            match self.decide_firings(strategy, clock, mine, &mut record, &mut decided, &mut called_off) {
                 Ok(()) => {}
                 Err(error @ PluginError::Cancelled { .. }) => {
                     return Err(RunStopped { at: self.base.calendar.format(at), reason: error.to_string() }.into())
@@ -69,6 +70,7 @@ impl Runner<'_> {
             batches.push(decided.proposals.proposed);
             failed.extend(decided.proposals.failed);
             record.duration_micros = started.elapsed().as_micros() as u64;
+            fired.called_off.push((strategy.id().to_string(), called_off));
             fired.records.push(record);
         }
         let decided = self.govern(at, &mut fired.records, batches, failed, &[])?;

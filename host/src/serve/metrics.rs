@@ -1,6 +1,6 @@
 //! `/metrics` in the Prometheus (OpenMetrics) text format: runs (and whether
 //! one is in flight), decisions by status, dispatch latency and outcomes,
-//! plugin fuel and errors.
+//! plugin fuel and errors, trigger firings and how late they were decided.
 
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::EncodeLabelSet;
@@ -45,6 +45,14 @@ pub struct Metrics {
     dispatch_latency: Histogram,
     runs_in_flight: Gauge,
     runs_waiting: Gauge,
+    firings: Family<FiringLabels, Counter>,
+    firing_lag: Histogram,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FiringLabels {
+    strategy: String,
+    outcome: String,
 }
 
 impl Default for Metrics {
@@ -74,7 +82,21 @@ impl Default for Metrics {
         registry.register("runs_in_flight", "Runs deciding now (0 or 1: one run at a time)", runs_in_flight.clone());
         let runs_waiting = Gauge::default();
         registry.register("runs_waiting", "Runs waiting for the one in flight to end", runs_waiting.clone());
+        let firings = Family::<FiringLabels, Counter>::default();
+        registry.register(
+            "trigger_firings",
+            "Trigger firings, by outcome (decided, called_off, dropped: its strategy no longer runs)",
+            firings.clone(),
+        );
+        let firing_lag = Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 30.0, 300.0]);
+        registry.register(
+            "trigger_lag_seconds",
+            "From when a trigger firing was due to when its decisions were recorded",
+            firing_lag.clone(),
+        );
         Metrics {
+            firings,
+            firing_lag,
             registry,
             runs,
             decisions,
@@ -120,6 +142,19 @@ impl Metrics {
         if matches!(run.outcome, RunOutcome::Failed { .. }) {
             self.plugin_errors.get_or_create(&strategy).inc();
         }
+    }
+
+    /// `n` firings of `strategy` ended so (`decided`, `called_off`, `dropped`).
+    pub fn record_firings(&self, strategy: &str, outcome: &str, n: u64) {
+        if n > 0 {
+            let labels = FiringLabels { strategy: strategy.to_string(), outcome: outcome.to_string() };
+            self.firings.get_or_create(&labels).inc_by(n);
+        }
+    }
+
+    /// A firing due at `due` was decided at `now`.
+    pub fn record_firing_lag(&self, due: crate::model::Millis, now: crate::model::Millis) {
+        self.firing_lag.observe((now - due).max(0) as f64 / 1000.0);
     }
 
     pub fn record_decision(&self, d: &Decision) {

@@ -3,6 +3,8 @@
 //! - a **scheduler** runs each enabled strategy on its schedule (cron, brand
 //!   time zone), one run at a time, and on start catches up runs missed
 //!   while it was down (or skips them: `[serve] catch_up`);
+//! - **triggers** ([`triggers`]): ingested events fire the strategies that
+//!   react to them, at once or after a delay, kept in the store until due;
 //! - a **dispatcher** delivers the outbox continuously;
 //! - the **admin API** (axum, bearer token: [`auth`]) manages plugins, shows
 //!   runs, decisions and dead letters, triggers runs, and ingests data;
@@ -25,6 +27,7 @@ mod console;
 mod metrics;
 mod runs;
 pub mod settings;
+mod triggers;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -78,6 +81,10 @@ pub(crate) struct Canvas {
     previews: Arc<tokio::sync::Semaphore>,
     /// The console's dry runs (`api::dry_runs`), kept in memory.
     dry_runs: api::DryRuns,
+    /// The strategies that run and their triggers, as of the registry's last change.
+    armed: triggers::Armed,
+    /// Wakes the firing loop after an ingest scheduled a firing.
+    fire_now: Notify,
 }
 
 impl Canvas {
@@ -174,6 +181,8 @@ pub async fn start(
         data_generation: AtomicU64::new(0),
         previews: Arc::new(tokio::sync::Semaphore::new(api::PREVIEWS_AT_ONCE)),
         dry_runs: Default::default(),
+        armed: Default::default(),
+        fire_now: Notify::new(),
     });
     let (stop, stopped) = watch::channel(false);
     // The dispatcher stops last, so its final pass sees what the last run queued.
@@ -186,6 +195,7 @@ pub async fn start(
         });
         let mut server = tokio::spawn(async move { server.await });
         let scheduler = tokio::spawn(schedule_runs(canvas.clone()));
+        let firer = tokio::spawn(triggers::fire_continuously(canvas.clone()));
         let dispatcher = tokio::spawn(dispatch_continuously(canvas.clone(), dispatch_stopped));
         let mut stopped = stopped;
         let _ = stopped.wait_for(|s| *s).await;
@@ -195,6 +205,7 @@ pub async fn start(
         let grace = Duration::from_millis(canvas.app.config.serve.shutdown_grace_ms);
         let deadline = tokio::time::Instant::now() + grace;
         let scheduled = scheduler.await?.context("the scheduler");
+        let fired = firer.await?.context("the trigger firings");
         // Holding the lock, shutdown knows no run is in flight, and none starts.
         let idle = tokio::time::timeout_at(deadline, canvas.run_lock.clone().lock_owned()).await;
         if idle.is_err() {
@@ -229,6 +240,7 @@ pub async fn start(
         canvas.store.withdraw_service();
         canvas.store.flush()?;
         scheduled?;
+        fired?;
         served?;
         Ok(())
     });

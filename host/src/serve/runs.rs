@@ -160,13 +160,19 @@ impl Canvas {
         let mut runner = self.app.runner(state, &self.store, true);
         // A run that fails half-way may have recorded part of its decisions:
         // its state is dropped and the next run reads the store again.
+        let mut issued = Vec::new();
         let records = self.app.run_at(&mut runner, &loaded.strategies, at, trigger, selection, &mut |d| {
-            self.metrics.record_decision(d)
+            self.metrics.record_decision(d);
+            if d.issues_coupon() {
+                issued.push(crate::runner::coupon_issued(d));
+            }
         })?;
         if let Err((_, (_, stale))) = self.warm.give_back(loan, (generation, runner.into_state())) {
             tracing::warn!("a later run started before this one ended; its runner state is dropped");
             stale.drop_in_background();
         }
+        // The coupons it sent may fire triggers (a reminder an hour later).
+        self.schedule_firings(&issued, self.clock.now())?;
         for record in &records {
             self.metrics.record_run(record);
             log_run(&self.app.calendar(), record);
@@ -283,6 +289,13 @@ impl<T> WarmSlot<T> {
         }
         slot.state = Some(state);
         Ok(())
+    }
+
+    /// Changes the state where it is, if it is there (no run has it lent):
+    /// what `change` says, or false when there was none.
+    pub(crate) fn update(&self, change: impl FnOnce(&mut T) -> bool) -> bool {
+        let mut slot = self.slot.lock().expect("the warm slot is never held across a panic");
+        slot.state.as_mut().is_some_and(change)
     }
 
     /// Reads the state where it is, without lending it (a run lent it since

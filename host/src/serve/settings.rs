@@ -33,6 +33,10 @@ pub struct ServeSettings {
     pub shutdown_grace_ms: u64,
     /// How long shutdown may spend delivering what is due.
     pub shutdown_flush_ms: u64,
+    /// An event ingested so late that a trigger's firing was due more than
+    /// this many minutes before it came in fires nothing: that is history
+    /// being loaded, not a member acting now.
+    pub trigger_late_minutes: u32,
     /// More tokens, by name (`[serve.tokens.<name>]`): the name is what the
     /// audit log records as who made a change; a `read_only` token may look
     /// but not change. The token above (or generated) is named `admin`.
@@ -75,6 +79,7 @@ impl Default for ServeSettings {
             dispatch_interval_ms: 1_000,
             shutdown_grace_ms: 10_000,
             shutdown_flush_ms: 10_000,
+            trigger_late_minutes: 60,
             tokens: BTreeMap::new(),
             log_format: LogFormat::Text,
         }

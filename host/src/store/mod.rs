@@ -11,6 +11,7 @@
 //! | `runs` | run instant, id, strategy → a run record (postcard) | [`runs`] |
 //! | `plugins`, `plugin_wasm`, `plugin_compiled` | plugin id → its registry entry (JSON); SHA-256 → a build's bytes, its compiled code | [`plugins`] |
 //! | `audit` | instant, id → an operator's change, who, before → after (JSON) | [`audit`] |
+//! | `triggers`, `trigger_tallies` | due instant, strategy, event id → a firing waiting (postcard); day, strategy → the day's firings tallied as a run record | [`triggers`] |
 //! | (file `serve.json`) | where the service holding the store listens | [`holder`] |
 //!
 //! Values are postcard (JSON for the few small ones people may read: plugin
@@ -32,6 +33,7 @@ mod outbox_entry;
 mod plugins;
 mod records;
 mod runs;
+mod triggers;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -48,6 +50,7 @@ use ledger::{Ledger, Page};
 pub use outbox::{DueCursor, PendingCount};
 pub use outbox_entry::{OutboxItem, OutboxState};
 pub use plugins::{InstalledVersion, PluginEntry};
+pub use triggers::{Cancel, Firing};
 
 /// The operator's store: a sled database with a tree per kind of thing kept.
 /// One process at a time; within it, shared by reference (or `Arc`).
@@ -77,6 +80,9 @@ pub struct Store {
     plugin_compiled: sled::Tree,
     /// What operators changed (see [`audit`]).
     audit: sled::Tree,
+    /// Trigger firings waiting for their instant, and the days' tallies (see [`triggers`]).
+    triggers: sled::Tree,
+    trigger_tallies: sled::Tree,
 }
 
 impl Store {
@@ -127,6 +133,8 @@ impl Store {
             plugins: db.open_tree("plugins")?,
             plugin_wasm: db.open_tree("plugin_wasm")?,
             plugin_compiled: db.open_tree("plugin_compiled")?,
+            triggers: db.open_tree("triggers")?,
+            trigger_tallies: db.open_tree("trigger_tallies")?,
             db,
             path: path.to_path_buf(),
         })

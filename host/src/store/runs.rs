@@ -21,9 +21,16 @@ impl Store {
         Ok(())
     }
 
-    /// All runs, oldest first.
+    /// All runs, oldest first, each day's tally of triggered firings among
+    /// them (at its first firing: see `triggers`).
     pub fn runs(&self) -> anyhow::Result<Vec<RunRecord>> {
-        self.runs.iter().values().map(|v| decode_run(&v?)).collect()
+        let mut runs = self.runs.iter().values().map(|v| decode_run(&v?)).collect::<anyhow::Result<Vec<_>>>()?;
+        let tallies = self.firing_tallies()?;
+        if !tallies.is_empty() {
+            runs.extend(tallies);
+            runs.sort_by_key(|r| r.run_at);
+        }
+        Ok(runs)
     }
 }
 

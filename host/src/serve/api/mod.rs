@@ -338,7 +338,11 @@ async fn ingest(canvas: Arc<Canvas>, kind: RecordKind, body: Bytes) -> ApiResult
     let report = blocking(&canvas, move |c| {
         let parsed = parse_json(kind, &text).map_err(anyhow::Error::from)?;
         let imported = c.store.import(&parsed);
-        c.data_changed(); // even a failed import may have written part of its records
+        match (&imported, kind) {
+            // Events fire triggers, and go into the warm member base in place.
+            (Ok(report), RecordKind::Events) => c.events_ingested(&parsed.data.events, report.events.changed > 0)?,
+            _ => c.data_changed(), // even a failed import may have written part of its records
+        }
         let imported = imported?;
         let channels = &c.app.config.governance.wecom_limit.channels;
         crate::contact::withdraw_undeliverable(&c.store, &parsed.data.events, channels, &c.app.calendar())?;

@@ -11,16 +11,20 @@
 //! 5. the day's audiences computed by the host vs by DuckDB SQL over the same CSV files;
 //! 6. a daily run over the same audiences with 10× the members (inert ones added);
 //! 7. simulation speed (days per second) at `--sim-members` (default 100,000);
-//! 8. live results over the store after the days of 2 (a year's range, by strategy, channel and week).
+//! 8. live results over the store after the days of 2 (a year's range, by strategy, channel and week);
+//! 9. event triggers in `canvas serve`: ingest to a delivered touch at `--trigger-rate` events a
+//!    second (default 1,000) over the `--sim-members` data (`trigger_latency.rs`;
+//!    `--triggers-only` measures just this).
 //!
 //! Run: `make bench` (or `cargo bench --bench brand_scale -- [--members N] [--months N] [--days N] [--smoke]`
 //! after `make plugins polyglot`). `--smoke` is the small version CI runs.
 //!
-//! One file over 400 lines: the eight measurements run in one process, one after
+//! One file over 400 lines: the measurements run in one process, one after
 //! the other, so their figures are side by side; each is a function here, and the
 //! native twins of the strategies are in `native.rs`.
 
 mod native;
+mod trigger_latency;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +67,10 @@ struct Args {
     work: PathBuf,
     duckdb: bool,
     cold_compile: bool,
+    /// Events a second posted to the service (9).
+    trigger_rate: u32,
+    trigger_seconds: u32,
+    triggers_only: bool,
 }
 
 /// The run measured: the 1st of a month, so the monthly birthday strategy runs too.
@@ -81,6 +89,9 @@ fn main() -> anyhow::Result<()> {
     let config = CanvasConfig { compile_cache: Some(root.join("target/compile-cache")), ..CanvasConfig::default() };
     let mut report = Report::default();
     report.line(format!("machine: {} cores, {}", num_cpus(), cpu_model()));
+    if args.triggers_only {
+        return trigger_section(&root, &args, &config, &mut report);
+    }
 
     // 1. data and import
     let data = dataset(&args.work, args.members, args.months)?;
@@ -247,6 +258,26 @@ fn main() -> anyhow::Result<()> {
     report.figure("wall time (import and report included)", ms(took), "ms");
     report.figure("simulated days per second", args.sim_days as f64 / took.as_secs_f64(), "days/s");
     report.figure("runs", result.runs as f64, "");
+
+    trigger_section(&root, &args, &config, &mut report)
+}
+
+/// 9, then bench.json.
+fn trigger_section(root: &Path, args: &Args, config: &CanvasConfig, report: &mut Report) -> anyhow::Result<()> {
+    let (rate, seconds) = (args.trigger_rate, args.trigger_seconds);
+    report.section(&format!(
+        "event triggers: ingest to delivered touch, {rate} events/s for {seconds} s ({} members)",
+        args.sim_members
+    ));
+    let data = dataset(&args.work, args.sim_members, args.months)?;
+    let latency = trigger_latency::measure(root, &args.work, &data, rate, seconds, config)?;
+    report.figure("warm-up (first firing loads the member base)", ms(latency.warm_up), "ms");
+    report.figure("events posted", latency.sent as f64, "");
+    report.figure("posted rate", latency.rate, "events/s");
+    report.figure("touches delivered", latency.delivered as f64, "");
+    report.figure("latency p50", latency.p50_ms, "ms");
+    report.figure("latency p99", latency.p99_ms, "ms");
+    report.figure("latency max", latency.max_ms, "ms");
 
     let path = args.work.join("bench.json");
     std::fs::write(&path, serde_json::to_string_pretty(&report.json)?)?;
@@ -464,6 +495,9 @@ fn parse_args() -> anyhow::Result<Args> {
         work: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench")),
         duckdb: true,
         cold_compile: true,
+        trigger_rate: 1_000,
+        trigger_seconds: 10,
+        triggers_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -476,12 +510,17 @@ fn parse_args() -> anyhow::Result<Args> {
             "--days" => args.days = value()?.parse()?,
             "--work" => args.work = PathBuf::from(value()?),
             "--no-duckdb" => args.duckdb = false,
+            "--trigger-rate" => args.trigger_rate = value()?.parse()?,
+            "--trigger-seconds" => args.trigger_seconds = value()?.parse()?,
+            "--triggers-only" => args.triggers_only = true,
             "--smoke" => {
                 args.members = 5_000;
                 args.sim_members = 2_000;
                 args.sim_days = 3;
                 args.days = 2;
                 args.cold_compile = false;
+                args.trigger_rate = 500;
+                args.trigger_seconds = 2;
                 args.work = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-smoke"));
             }
             "--bench" => {} // cargo bench passes it

@@ -36,3 +36,4 @@ mod simulate;
 mod strategies;
 mod support;
 mod triggered_service;
+mod triggers;

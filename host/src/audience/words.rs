@@ -7,7 +7,7 @@
 use std::fmt::Write;
 
 use crate::model::Fen;
-use crate::runtime::api::{Audience, Clause, Condition, DaysAgo, DecisionStatus};
+use crate::runtime::api::{Audience, CancelCondition, Clause, Condition, DaysAgo, DecisionStatus, Trigger};
 
 /// The languages the console speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,16 +18,64 @@ pub enum Language {
     Zh,
 }
 
-/// One sentence per clause of `audience`; an audience with no clause
-/// selects nobody, and says so.
+/// One sentence per clause of `audience`, then one per trigger; an
+/// audience with neither selects nobody, and says so.
 pub fn in_words(audience: &Audience, language: Language) -> Vec<String> {
-    if audience.any_of.is_empty() {
+    if audience.any_of.is_empty() && audience.triggers.is_empty() {
         return vec![match language {
             Language::En => "nobody: the strategy sits this run out".to_string(),
             Language::Zh => "无人：本次不运行".to_string(),
         }];
     }
-    audience.any_of.iter().map(|clause| clause_in_words(clause, language)).collect()
+    let clauses = audience.any_of.iter().map(|clause| clause_in_words(clause, language));
+    clauses.chain(audience.triggers.iter().map(|t| trigger_in_words(t, language))).collect()
+}
+
+/// "When a member's `coupon_issued` (with coupon_id) comes in: 1 h later,
+/// unless a `coupon_redeemed` with the same coupon_id comes first."
+fn trigger_in_words(trigger: &Trigger, language: Language) -> String {
+    use Language::{En, Zh};
+    let kind = &trigger.event_kind;
+    let with = trigger.requires_attrs.join(", ");
+    let minutes = trigger.delay_minutes;
+    let delay = match (language, minutes) {
+        (En, 0) => "at once".to_string(),
+        (En, m) if m % 60 == 0 => format!("{} h later", m / 60),
+        (En, m) => format!("{m} min later"),
+        (Zh, 0) => "立即".to_string(),
+        (Zh, m) if m % 60 == 0 => format!("{}小时后", m / 60),
+        (Zh, m) => format!("{m}分钟后"),
+    };
+    let cancels: Vec<String> = trigger
+        .cancel_if
+        .iter()
+        .map(|c| match (language, c) {
+            (En, CancelCondition::Ordered) => "an order".to_string(),
+            (Zh, CancelCondition::Ordered) => "下单".to_string(),
+            (En, CancelCondition::Event(e)) => match &e.same_attr {
+                Some(attr) => format!("a `{}` with the same {attr}", e.kind),
+                None => format!("a `{}`", e.kind),
+            },
+            (Zh, CancelCondition::Event(e)) => match &e.same_attr {
+                Some(attr) => format!("「{}」（同 {attr}）", e.kind),
+                None => format!("「{}」", e.kind),
+            },
+        })
+        .collect();
+    let mut text = match (language, with.is_empty()) {
+        (En, true) => format!("When a member's `{kind}` comes in: {delay}"),
+        (En, false) => format!("When a member's `{kind}` (with {with}) comes in: {delay}"),
+        (Zh, true) => format!("会员发生「{kind}」：{delay}"),
+        (Zh, false) => format!("会员发生「{kind}」（含 {with}）：{delay}"),
+    };
+    if !cancels.is_empty() {
+        match language {
+            En => write!(text, ", unless {} comes first", cancels.join(" or ")),
+            Zh => write!(text, "，除非此前已有{}", cancels.join("或")),
+        }
+        .expect("writing to a String");
+    }
+    text
 }
 
 fn clause_in_words(clause: &Clause, language: Language) -> String {
@@ -221,6 +269,33 @@ mod tests {
             none_of: vec![],
         }]);
         assert_eq!(in_words(&once, Language::En), ["At least 1 order in the last 180 days"]);
+    }
+
+    #[test]
+    fn a_trigger_reads_as_when_what_and_unless() {
+        let reminder = Audience {
+            triggers: vec![Trigger {
+                event_kind: "coupon_issued".into(),
+                requires_attrs: vec!["coupon_id".into()],
+                delay_minutes: 60,
+                cancel_if: vec![
+                    CancelCondition::Event(crate::runtime::api::LaterEvent {
+                        kind: "coupon_redeemed".into(),
+                        same_attr: Some("coupon_id".into()),
+                    }),
+                    CancelCondition::Ordered,
+                ],
+            }],
+            ..audience(vec![])
+        };
+        assert_eq!(
+            in_words(&reminder, Language::En),
+            ["When a member's `coupon_issued` (with coupon_id) comes in: 1 h later, unless a `coupon_redeemed` with the same coupon_id or an order comes first"]
+        );
+        assert_eq!(
+            in_words(&reminder, Language::Zh),
+            ["会员发生「coupon_issued」（含 coupon_id）：1小时后，除非此前已有「coupon_redeemed」（同 coupon_id）或下单"]
+        );
     }
 
     #[test]

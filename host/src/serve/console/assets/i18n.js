@@ -96,6 +96,8 @@ export const STRINGS = {
     'trigger.catch-up': 'catch-up',
     'trigger.manual': 'manual',
     'trigger.simulation': 'simulation',
+    'trigger.event': 'events (the day\'s firings)',
+    'canvas.on-triggers': 'only on its triggers (below)',
 
     'canvas.title': 'Marketing canvas',
     'canvas.meta': '{n} strategies, {enabled} enabled',
@@ -515,6 +517,8 @@ export const STRINGS = {
     'trigger.catch-up': '补跑',
     'trigger.manual': '手动',
     'trigger.simulation': '模拟',
+    'trigger.event': '事件触发（当日合计）',
+    'canvas.on-triggers': '仅由事件触发（见下）',
 
     'canvas.title': '营销画布',
     'canvas.meta': '共 {n} 个策略，{enabled} 个已启用',

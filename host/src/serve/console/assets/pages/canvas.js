@@ -81,7 +81,7 @@ function card(s) {
         ? clauses(Array.isArray(audience) ? audience : [audience])
         : s.audience_error ? h('span', { class: 'error-text', text: s.audience_error }) : t('dash')),
       steps.length ? row(t('canvas.steps'), h('span', { class: 'chips' }, steps.map((x) => h('span', { class: 'chip', text: x })))) : null,
-      row(t('canvas.schedule'), h('span', {}, h('code', { text: s.schedule || '–' }),
+      row(t('canvas.schedule'), h('span', {}, s.schedule ? h('code', { text: s.schedule }) : t('canvas.on-triggers'),
         s.next_run ? ` · ${t('canvas.next', { at: when(s.next_run) })}` : null)),
       benefit ? row(t('canvas.benefit'), benefit) : null,
       row(t('canvas.last'), last ? lastRun(last) : t('canvas.never'))));

@@ -35,3 +35,4 @@ mod service;
 mod simulate;
 mod strategies;
 mod support;
+mod triggered;

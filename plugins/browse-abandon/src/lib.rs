@@ -66,6 +66,12 @@ pub const PRODUCT_VIEW: &str = "product_view";
 pub const SKU: &str = "sku";
 /// Attributes of the view passed on as variables when the event has them.
 pub const PASSED_ON: [&str; 2] = ["name", "url"];
+/// The longest sku: the host's limit on a name. A view with a longer one (or
+/// a blank one, or control characters) is a sender's error and reminds
+/// nobody, rather than failing the call with a touch the host refuses.
+pub const MAX_SKU_BYTES: usize = 64;
+/// The longest name or url passed on; a longer one is left out, not the touch.
+pub const MAX_PASSED_ON_BYTES: usize = 512;
 
 pub struct BrowseAbandon;
 
@@ -99,7 +105,7 @@ impl Strategy for BrowseAbandon {
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
         let c = &run.config;
         let Some(view) = &run.trigger else { return vec![] };
-        let Some(sku) = view.attr(SKU) else { return vec![] };
+        let Some(sku) = view.attr(SKU).filter(|sku| printable(sku, MAX_SKU_BYTES)) else { return vec![] };
         if had_turn_on(run, member, &sku) {
             return vec![];
         }
@@ -110,7 +116,9 @@ impl Strategy for BrowseAbandon {
             Touch::message(member, STEP, &c.channel, &c.template)
         };
         let touch = touch.var(SKU, &sku);
-        let passed_on = PASSED_ON.iter().filter_map(|key| view.attr(key).map(|value| (*key, value)));
+        let passed_on = PASSED_ON
+            .iter()
+            .filter_map(|key| view.attr(key).filter(|v| printable(v, MAX_PASSED_ON_BYTES)).map(|value| (*key, value)));
         vec![passed_on.fold(touch, |touch, (key, value)| touch.var(key, value))]
     }
 }
@@ -124,6 +132,11 @@ fn had_turn_on(run: &Run<Config>, member: &Member, sku: &str) -> bool {
         .flat_map(|step| member.decisions_at(step))
         .filter(recent)
         .any(|d| d.had_turn() && d.var(SKU) == Some(sku))
+}
+
+/// Text the host passes on in a variable: not blank, at most `max` bytes, no control characters.
+fn printable(text: &str, max: usize) -> bool {
+    !text.trim().is_empty() && text.len() <= max && !text.chars().any(char::is_control)
 }
 
 /// A current WeCom friend (a deleted friendship does not count) with no order.

@@ -142,3 +142,15 @@ fn a_customer_or_a_former_or_never_friend_gets_the_plain_message() {
     assert_eq!(steps(&run, &former.build(&run, &[])), [STEP], "deleted the brand");
     assert_eq!(steps(&run, &member("m").build(&run, &[])), [STEP], "never a friend");
 }
+
+#[test]
+fn a_blank_overlong_or_control_character_sku_reminds_nobody_and_such_a_name_is_left_out() {
+    for sku in [" ", &"D".repeat(65), "DR\u{7}"] {
+        let run = call_after_view(&serde_json::json!({ "sku": sku }).to_string());
+        assert!(BrowseAbandon::decide(&run, &member("m").build(&run, &[])).is_empty(), "{sku:?}");
+    }
+    let long_name = serde_json::json!({ "sku": "DR-0001", "name": "裙".repeat(200), "url": "https://s.example/\n" });
+    let run = call_after_view(&long_name.to_string());
+    let t = &BrowseAbandon::decide(&run, &member("m").build(&run, &[]))[0];
+    assert_eq!(t.variables, [("sku".into(), "DR-0001".into())], "600 bytes of name and a url with a newline: left out");
+}

@@ -50,7 +50,8 @@ const PLACEHOLDERS: [&str; 3] = ["sku", "size", "store"];
 pub const MAX_LINK_BYTES: usize = 1_024;
 /// The longest sku, size or store id put in a task: the host's limit on a
 /// name (a sku is one). A request with a longer one is a till's error, and
-/// is left alone rather than failing the call.
+/// is left alone rather than failing the call; so is a blank one, or one
+/// with control characters.
 pub const MAX_ATTR_BYTES: usize = 64;
 /// Unreserved characters in a URL (RFC 3986) stay as they are.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -79,7 +80,11 @@ impl Strategy for OutOfStockRecovery {
     fn decide(run: &Run<Config>, member: &Member) -> Vec<Touch> {
         let c = &run.config;
         let Some(request) = &run.trigger else { return vec![] };
-        let attr = |key| request.attr(key).filter(|v| !v.trim().is_empty() && v.len() <= MAX_ATTR_BYTES);
+        let attr = |key| {
+            let usable =
+                |v: &String| !v.trim().is_empty() && v.len() <= MAX_ATTR_BYTES && !v.chars().any(char::is_control);
+            request.attr(key).filter(usable)
+        };
         let (Some(sku), Some(size), Some(store)) = (attr(SKU), attr(SIZE), attr(STORE_ID)) else {
             return vec![];
         };

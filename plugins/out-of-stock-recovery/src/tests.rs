@@ -130,4 +130,5 @@ fn a_request_without_a_trigger_or_with_an_empty_or_overlong_attribute_asks_nothi
     let long = format!(r#"{{"sku":"{}","size":"M","store_id":"S03"}}"#, "D".repeat(65));
     assert!(touches(&long).is_empty());
     assert!(touches(r#"{"sku":"DR-0001","size":"M"}"#).is_empty(), "no store");
+    assert!(touches(r#"{"sku":"DR-0001","size":"M\u001b[2J","store_id":"S03"}"#).is_empty(), "a terminal escape");
 }

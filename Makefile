@@ -10,7 +10,7 @@ CARGO ?= cargo
 WASM := target/wasm32-wasip2/release
 
 # Strategy plugins shipped with the host; `make demo` copies them to target/plugins.
-PLUGINS := birthday-tiered first-purchase-nudge second-purchase-nudge dormant-recall category-recommendation group-buy-referral coupon-reminder
+PLUGINS := birthday-tiered first-purchase-nudge second-purchase-nudge dormant-recall category-recommendation group-buy-referral coupon-reminder browse-abandon out-of-stock-recovery
 # Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
 TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader hostile slow facts-echo reach-echo api-0-2 api-0-3 trigger-echo
 
@@ -69,7 +69,8 @@ console: plugins host
 	@# Each shipped strategy's place in the life cycle: the canvas shows them by stage.
 	@for s in first-purchase-nudge=activation birthday-tiered=retention dormant-recall=retention \
 		vip-anniversary=retention second-purchase-nudge=repurchase category-recommendation=upsell \
-		group-buy-referral=referral coupon-reminder=service; do \
+		group-buy-referral=referral coupon-reminder=service \
+		browse-abandon=activation out-of-stock-recovery=repurchase; do \
 		printf '[strategies.%s]\nstage = "%s"\n' $${s%=*} $${s#*=} >> $(CONSOLE_DIR)/canvas.toml; done
 	$(CANVAS_CONSOLE) import --data sample-data
 	$(CANVAS_CONSOLE) plugin install target/plugins/*.wasm

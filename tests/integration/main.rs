@@ -35,5 +35,6 @@ mod service;
 mod simulate;
 mod strategies;
 mod support;
+mod triggered;
 mod triggered_service;
 mod triggers;

@@ -41,7 +41,7 @@ pub fn canvas() -> std::process::Command {
 }
 
 /// The Rust strategy plugins shipped with the host (target/plugins).
-pub const SHIPPED_STRATEGIES: [&str; 7] = [
+pub const SHIPPED_STRATEGIES: [&str; 9] = [
     "birthday-tiered",
     "first-purchase-nudge",
     "second-purchase-nudge",
@@ -49,6 +49,8 @@ pub const SHIPPED_STRATEGIES: [&str; 7] = [
     "category-recommendation",
     "group-buy-referral",
     "coupon-reminder",
+    "browse-abandon",
+    "out-of-stock-recovery",
 ];
 
 /// A misbehaving plugin from plugins/testing.

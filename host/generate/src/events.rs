@@ -20,12 +20,14 @@ use crate::tables::{PAGES, PAGE_WEIGHTS};
 
 /// The referrer of a group buy until [`resolve_referrers`] finds one.
 pub(crate) const UNRESOLVED: u32 = u32::MAX;
-const UTC_SHARE_EVENTS: f64 = 0.18;
+pub(crate) const UTC_SHARE_EVENTS: f64 = 0.18;
 
 /// Ordered: a member's events at one instant are written in this order.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum EventKind {
     Visit,
+    /// A product page (`browsing.rs`); `a` is the product.
+    ProductView,
     CouponIssued,
     CouponRedeemed,
     GroupBuyJoined,
@@ -33,6 +35,8 @@ pub(crate) enum EventKind {
     WecomAdded,
     Unsubscribed,
     Resubscribed,
+    /// A size a store lacked (`browsing.rs`); `a` the product, `b` packed store, size, price-sensitivity.
+    OutOfStockRequest,
 }
 
 /// `a` of a consent event: the channel, or every channel.
@@ -101,7 +105,8 @@ impl Life<'_> {
         }
     }
 
-    /// Visits at a rate by life-cycle stage, plus a product page before half the online orders.
+    /// Visits at a rate by life-cycle stage (a product page's is a `product_view`, and each starts
+    /// a browsing session, `browsing.rs`), plus a product page before half the online orders.
     pub(crate) fn add_visits(&mut self) {
         let (m, world) = (self.m, self.world);
         let mean_gap = match m.kind {
@@ -111,6 +116,7 @@ impl Life<'_> {
             Kind::Follower | Kind::GroupBuyNewcomer => 60.0,
         };
         let mut t = world.cal.day_of(m.joined) as f64;
+        let mut sessions = Vec::new();
         loop {
             let lapsed = world.cal.midnight(t as i64) > m.stop;
             t += exp(&mut self.rng, if lapsed { 120.0 } else { mean_gap });
@@ -121,20 +127,23 @@ impl Life<'_> {
             if at < m.joined {
                 continue;
             }
-            let page = match pick(&mut self.rng, &PAGE_WEIGHTS) {
-                p if p < PAGES.len() => Some(p),
-                _ => world.pick_product(&mut self.rng, &m, at).map(|p| PAGES.len() + p as usize),
-            };
-            self.event(at, EventKind::Visit, page.unwrap_or(0) as u32, 0);
+            match pick(&mut self.rng, &PAGE_WEIGHTS) {
+                p if p < PAGES.len() => self.event(at, EventKind::Visit, p as u32, 0),
+                _ => match world.pick_product(&mut self.rng, &m, at) {
+                    Some(product) => self.event(at, EventKind::ProductView, u32::from(product), 0),
+                    None => self.event(at, EventKind::Visit, 0, 0),
+                },
+            }
+            sessions.push(at);
         }
         for i in self.own_orders..self.orders.len() {
             let o = self.orders[i];
             if o.online && self.rng.random_bool(0.5) {
                 let at = (o.at - self.rng.random_range(60..1200)).max(m.joined);
-                let page = (PAGES.len() + o.product as usize) as u32;
-                self.event(at, EventKind::Visit, page, 0);
+                self.event(at, EventKind::ProductView, u32::from(o.product), 0);
             }
         }
+        self.add_browsing(&sessions);
     }
 
     /// Changes in how the member may be reached, each a few percent a year

@@ -11,8 +11,8 @@
 //!   ChaCha8 stream (seed, member index), so the member loop could be split across threads
 //!   without changing the output; the catalogue and stores, and the group-buy referrers, draw from
 //!   two streams of their own (`u64::MAX - 1` and `u64::MAX`); WeCom re-adds and consent
-//!   changes, and the guides, from streams of a seed of their own (the seed mixed with a
-//!   constant), so adding them changed nothing else. `sample-data/` is this crate's
+//!   changes, the guides, the browsing sessions and the out-of-stock requests, from streams of a
+//!   seed of their own (the seed mixed with a constant), so adding them changed nothing else. `sample-data/` is this crate's
 //!   output, and a host test regenerates it and compares the bytes: any change to what is drawn,
 //!   or in what order, shows there.
 //! - **The rows hold together:** an order is placed by a member who had joined, for a product
@@ -41,6 +41,7 @@
 //! | `members` | who each member is, their life simulated on their own stream, and their CSV row |
 //! | `orders` | a member's orders: the first purchase, the purchases after it, the prices paid |
 //! | `events` | a member's visits, coupons, group buys and WeCom deletion; the group-buy referrers |
+//! | `browsing` | what strategies react to: product views in browsing sessions, out-of-stock requests |
 //! | `guides` | the stores' guides: who left and when, and how many staff tasks a day each takes |
 //! | `sampling` | the random streams, weighted picks, exponential gaps, times of day |
 //! | `output` | the CSV files: RFC 3339 instants, amounts, SKUs, quoting |
@@ -53,6 +54,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
+mod browsing;
 mod calendar;
 mod events;
 mod guides;
@@ -110,7 +112,8 @@ pub fn generate(options: &GenerateOptions, out: &Path) -> Result<GenerateSummary
     for index in 0..options.members {
         let mut life = Life::new(&world, options.seed, index, &mut orders, &mut events);
         life.simulate();
-        life.write_member(&mut members_csv)?;
+        let store = life.write_member(&mut members_csv)?;
+        life.add_out_of_stock(store);
     }
     members_csv.flush()?;
 

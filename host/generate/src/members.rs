@@ -106,8 +106,9 @@ impl<'a> Life<'a> {
         self.add_contact_changes(deleted);
     }
 
-    /// Writes the member's row; name, birthday, store and time zone are drawn only here.
-    pub(crate) fn write_member(&mut self, w: &mut impl Write) -> Result<()> {
+    /// Writes the member's row; name, birthday, store and time zone are drawn only here. Returns
+    /// the store (its index), where the member's out-of-stock requests are made.
+    pub(crate) fn write_member(&mut self, w: &mut impl Write) -> Result<u32> {
         let (m, world, rng) = (self.m, self.world, &mut self.rng);
         let spend = self.orders[self.own_orders..].iter().map(|o| o.cents as u64);
         let level = level_for(spend.sum());
@@ -122,12 +123,13 @@ impl<'a> Life<'a> {
             1 => "Asia/Shanghai",
             _ => OTHER_ZONES[rng.random_range(0..OTHER_ZONES.len())],
         };
-        let (id, store) = (m.index + 1, store + 1);
+        let (id, number) = (m.index + 1, store + 1);
         let joined = world.cal.rfc3339(m.joined, false);
         let wecom = Maybe(m.wecom.map(|at| world.cal.rfc3339(at, false)));
         let name = format_args!("{surname}{given}{given2}");
         write!(w, "M{id:06},{name},{level},{birthday},{joined},{wecom},")?;
-        Ok(writeln!(w, "S{store:02},G{store:02}{guide:02},{tz}")?)
+        writeln!(w, "S{number:02},G{number:02}{guide:02},{tz}")?;
+        Ok(store as u32)
     }
 }
 

@@ -67,6 +67,8 @@ pub(crate) fn write_events(world: &World, events: &[GeneratedEvent], dir: &Path)
     for (i, e) in events.iter().enumerate() {
         let kind = match e.kind {
             EventKind::Visit => "mini_program_visit",
+            EventKind::ProductView => "product_view",
+            EventKind::OutOfStockRequest => "out_of_stock_request",
             EventKind::CouponIssued => "coupon_issued",
             EventKind::CouponRedeemed => "coupon_redeemed",
             EventKind::GroupBuyJoined => "group_buy_joined",
@@ -90,10 +92,17 @@ fn write_attrs(json: &mut String, world: &World, e: &GeneratedEvent) -> fmt::Res
     use fmt::Write;
     let coupon = format_args!("C{:07}{:02}", e.member + 1, e.a);
     match e.kind {
-        EventKind::Visit => match e.a as usize {
-            page if page < PAGES.len() => write!(json, r#"{{"page":"{}"}}"#, PAGES[page]),
-            p => write!(json, r#"{{"page":"product/{}"}}"#, Sku(world.product((p - PAGES.len()) as u16))),
-        },
+        EventKind::Visit => write!(json, r#"{{"page":"{}"}}"#, PAGES[e.a as usize]),
+        EventKind::ProductView => {
+            let p = world.product(e.a as u16);
+            write!(json, r#"{{"sku":"{}","name":"{}"}}"#, Sku(p), p.name)
+        }
+        EventKind::OutOfStockRequest => {
+            let (store, size, sensitive) = crate::browsing::unpack_request(e.b);
+            let sku = Sku(world.product(e.a as u16));
+            let store = store + 1;
+            write!(json, r#"{{"sku":"{sku}","size":"{size}","store_id":"S{store:02}","price_sensitive":{sensitive}}}"#)
+        }
         EventKind::CouponIssued => write!(json, r#"{{"coupon_id":"{coupon}","value":{}}}"#, e.b),
         EventKind::CouponRedeemed => write!(json, r#"{{"coupon_id":"{coupon}"}}"#),
         EventKind::GroupBuyJoined => {

@@ -53,6 +53,8 @@ fn rows_reference_existing_members_and_products_in_time() {
     }
     let products = read(&dir, "products.csv", "sku,name,category,price,launched_at,tags");
     let product: HashMap<&str, _> = products.iter().map(|p| (&p[0], (&p[2], instant(&p[4])))).collect();
+    let name: HashMap<&str, &str> = products.iter().map(|p| (&p[0], &p[1])).collect();
+    let store: HashMap<&str, &str> = members.iter().map(|m| (&m[0], &m[6])).collect();
     assert!(products.iter().any(|p| p[5].contains("group_buy")));
 
     let orders = read(&dir, "orders.csv", "order_id,member_id,placed_at,amount,channel,category,sku");
@@ -87,6 +89,19 @@ fn rows_reference_existing_members_and_products_in_time() {
                 assert!(product.contains_key(attrs["sku"].as_str().unwrap()), "{e:?}");
             }
             "mini_program_visit" => assert!(attrs["page"].is_string(), "{e:?}"),
+            // What the triggered strategies need: a launched product (with its name), and a
+            // request in the member's own store for a size there is.
+            "product_view" => {
+                let sku = attrs["sku"].as_str().unwrap();
+                assert!(product[sku].1 <= at && attrs["name"] == *name[sku], "{e:?}");
+            }
+            "out_of_stock_request" => {
+                let sku = attrs["sku"].as_str().unwrap();
+                assert!(product[sku].1 <= at && attrs["store_id"] == *store[&e[1]], "{e:?}");
+                let size = attrs["size"].as_str().unwrap();
+                assert!(["S", "M", "L", "XL", "XXL", "F"].contains(&size), "{e:?}");
+                assert!(attrs["price_sensitive"].is_boolean(), "{e:?}");
+            }
             "wecom_deleted" => assert!(e[4].is_empty(), "{e:?}"),
             // Only after a deletion, and with nothing to say; consent for SMS, or every channel.
             "wecom_added" => assert!(e[4].is_empty() && deleted.contains(&e[1]), "{e:?}"),
@@ -116,6 +131,14 @@ fn rows_reference_existing_members_and_products_in_time() {
     let listed: HashSet<&str> = guides.iter().map(|g| &g[0]).collect();
     assert_eq!(listed.len(), guides.len(), "each guide once");
     assert!(members.iter().all(|m| listed.contains(&m[7])), "every member's guide is in guides.csv");
+    let kinds = |kind: &str| events.iter().filter(|e| &e[2] == kind).count();
+    assert!(kinds("product_view") > kinds("mini_program_visit"), "browsing is mostly product pages");
+    let store_orders = orders.iter().filter(|o| &o[4] == "store").count();
+    let requests = kinds("out_of_stock_request");
+    assert!(
+        requests > 0 && requests * 10 < store_orders,
+        "a small share of store visits: {requests} of {store_orders}"
+    );
     let rows = [members.len(), orders.len(), events.len(), products.len(), guides.len()].map(|n| n as u64);
     assert_eq!([summary.members, summary.orders, summary.events, summary.products, summary.guides], rows);
     std::fs::remove_dir_all(dir).unwrap();

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::render::{cells, label, sales_split, COLUMNS};
 use super::{Results, Row};
-use crate::report::format::{percent, yuan};
+use crate::report::format::{count, percent, yuan};
 
 /// Escapes text for HTML (group names are the operator's strategy ids, steps and stores).
 fn escape(text: &str) -> String {
@@ -100,6 +100,26 @@ pub fn report_html(results: &Results) -> String {
     for (kind, members, revenue) in sales_split(results) {
         let _ = write!(out, "<tr><td>{kind}</td><td>{members}</td><td>{revenue}</td></tr>");
     }
-    out.push_str("</table></body></html>\n");
+    out.push_str("</table>");
+    if !results.recovered_by_guides.is_empty() {
+        let _ = write!(
+            out,
+            "<h2>Recovered by guides</h2><p>Orders within {} days after an out-of-stock-recovery task, credited to the guide the task went to (each order once; the guide's credit, beside the attributed revenue above, not added to it).</p><table><tr><th>guide</th><th>tasks</th><th>members who ordered</th><th>orders</th><th>revenue</th></tr>",
+            results.attribution_days
+        );
+        for g in &results.recovered_by_guides {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&g.guide_id),
+                count(g.tasks),
+                count(g.members_ordered),
+                count(g.orders),
+                yuan(g.revenue_fen)
+            );
+        }
+        out.push_str("</table>");
+    }
+    out.push_str("</body></html>\n");
     out
 }

@@ -44,6 +44,9 @@
 //!   decision key) or `attrs.strategy` pick the task when given, else the
 //!   member's latest task not done yet; each task done once.
 //! - the sales split of the period over *all* orders ([`sales`]).
+//! - sales recovered by guides: orders within the window after an
+//!   `out-of-stock-recovery` staff task, credited to the task's guide
+//!   ([`recovered`]); the guide's credit, beside attribution, never summed with it.
 //!
 //! Windows of the range's last days may still be open when asked: those
 //! numbers grow until they close. Money is fen (`*_fen`, i64), counts u64,
@@ -52,6 +55,7 @@
 mod compute;
 pub mod html;
 pub mod query;
+pub mod recovered;
 pub mod render;
 pub mod sales;
 mod touches;
@@ -62,6 +66,7 @@ use serde::{Deserialize, Serialize};
 
 pub use compute::{COUPON_REDEEMED, STAFF_TASK_DONE};
 pub use query::{Dimension, Grain, QueryError, ResultsQuery, ResultsSettings};
+pub use recovered::{GuideRecovery, RECOVERY_STRATEGY};
 pub use sales::SalesSplit;
 
 use crate::calendar::date_of_day;
@@ -169,6 +174,10 @@ pub struct Results {
     pub total: Row,
     /// The period's sales over all orders, by kind of customer.
     pub sales_split: SalesSplit,
+    /// Per guide, the sales recovered after `out-of-stock-recovery` tasks
+    /// sent in the range, most revenue first; empty when there were none.
+    #[serde(default)]
+    pub recovered_by_guides: Vec<GuideRecovery>,
 }
 
 impl Results {
@@ -208,6 +217,7 @@ impl Results {
         let windows = Windows { attribution: window(report.attribution_days), harm: window(settings.harm_days) };
         let joins = compute::joins(base);
         let acc = compute::accumulate(base, &touches, &joins, windows);
+        let recovered_by_guides = recovered::by_guide(base, &touches, windows.attribution);
         let mut rows: Vec<Row> = acc.iter().map(row_of).collect();
         for (row, key) in rows.iter_mut().zip(&touches.keys).skip(1) {
             for (i, dim) in query.by.iter().enumerate() {
@@ -234,6 +244,7 @@ impl Results {
             groups: rows,
             total,
             sales_split: SalesSplit::of_period(base, first, last),
+            recovered_by_guides,
         }
     }
 }

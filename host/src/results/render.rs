@@ -91,6 +91,24 @@ pub fn table(results: &Results) -> String {
     }
     let split = sales_split(results).map(|(kind, members, revenue)| format!("{kind} {members} members {revenue}"));
     let _ = writeln!(out, "sales in the period: {}", split.join(" · "));
+    if !results.recovered_by_guides.is_empty() {
+        let _ = writeln!(
+            out,
+            "recovered by guides (orders within {} days of an out-of-stock-recovery task):",
+            results.attribution_days
+        );
+        let _ =
+            writeln!(out, "  {:<12}  {:>6}  {:>7}  {:>6}  {:>12}", "guide", "tasks", "members", "orders", "revenue");
+        for g in &results.recovered_by_guides {
+            let (tasks, members, orders) = (count(g.tasks), count(g.members_ordered), count(g.orders));
+            let _ = writeln!(
+                out,
+                "  {:<12}  {tasks:>6}  {members:>7}  {orders:>6}  {:>12}",
+                g.guide_id,
+                yuan(g.revenue_fen)
+            );
+        }
+    }
     out
 }
 

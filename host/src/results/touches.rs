@@ -54,6 +54,8 @@ pub(super) struct Extra {
     pub coupon: Option<(String, Fen)>,
     /// A group-buy invite's discount per join: list price minus group price.
     pub discount: Fen,
+    /// A staff task's guide (the decision's, else the member's): recovered sales are credited to them.
+    pub guide: String,
 }
 
 /// Strings numbered as first met.
@@ -147,7 +149,8 @@ impl<'a> Gatherer<'a> {
                 // A price the brand never listed leaves no discount to count (not a guess).
                 self.prices.get(&g.sku).map_or(0, |&list| crate::referrals::discount(list, g.price))
             });
-            self.out.extras.push(Extra { key: d.key.clone(), coupon, discount });
+            let guide = d.guide_id.clone().unwrap_or_else(|| self.base.member(member).member.guide_id.clone());
+            self.out.extras.push(Extra { key: d.key.clone(), coupon, discount, guide });
             (self.out.extras.len() - 1) as u32
         } else {
             u32::MAX

@@ -109,9 +109,7 @@ async fn measure_async(
     let service = serve::start(App::new(config)?, Arc::new(store), clock.clone(), listener).await?;
     let ingest = format!("http://{}/api/v1/events", service.addr);
     let client = reqwest::Client::new();
-    let event = |id: &str, member: &str| {
-        json!({ "event_id": id, "member_id": member, "kind": "ping", "at": calendar.format(clock.now()), "attrs": {} })
-    };
+    let event = |id: &str, member: &str| json!({ "event_id": id, "member_id": member, "kind": "ping", "at": calendar.format(clock.now()), "attrs": {} });
 
     // Warm-up: the first firing loads the member base.
     let warming = Instant::now();
@@ -121,7 +119,12 @@ async fn measure_async(
 
     let per_tick = (rate / 100).max(1) as usize;
     let ticks = seconds as usize * 100;
-    anyhow::ensure!(per_tick * ticks < members.len(), "{} members: too few for {} events", members.len(), per_tick * ticks);
+    anyhow::ensure!(
+        per_tick * ticks < members.len(),
+        "{} members: too few for {} events",
+        members.len(),
+        per_tick * ticks
+    );
     let mut sent_at: HashMap<String, Instant> = HashMap::new();
     let mut posts = Vec::new();
     let mut interval = tokio::time::interval(Duration::from_millis(10));

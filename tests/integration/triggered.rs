@@ -29,9 +29,11 @@ fn decisions_of<'a>(sim: &'a Simulated, strategy: &str) -> Vec<&'a Value> {
     sim.decisions.iter().filter(|d| d["strategy"] == strategy).collect()
 }
 
-/// A member who joined in 2025 and never added the brand on WeCom.
-fn not_a_friend(id: &str) -> String {
-    format!("{id},会员{id},2,,2025-01-01T10:00:00+08:00,,S01,G0101,")
+/// A member who joined in 2025 and has been a WeCom friend since (the
+/// message goes out on WeCom); the tests give them an order, so they are no
+/// first-order case.
+fn customer(id: &str) -> String {
+    format!("{id},会员{id},2,,2025-01-01T10:00:00+08:00,2025-01-02T10:00:00+08:00,S01,G0101,")
 }
 
 fn view(id: &str, member: &str, at: &str, sku: &str) -> String {
@@ -41,8 +43,8 @@ fn view(id: &str, member: &str, at: &str, sku: &str) -> String {
 #[test]
 fn a_view_without_an_order_gets_one_message_a_day_later_and_an_order_in_between_calls_it_off() {
     let data = Data::new()
-        .raw_member(&not_a_friend("V1"))
-        .raw_member(&not_a_friend("V2"))
+        .raw_member(&customer("V1"))
+        .raw_member(&customer("V2"))
         .order("V1", "2025-12-01T12:00:00+08:00")
         .order("V2", "2025-12-01T12:00:00+08:00")
         .raw_event(&view("E1", "V1", "2026-03-02T14:00:00+08:00", "DR-1"))
@@ -62,7 +64,7 @@ fn a_view_without_an_order_gets_one_message_a_day_later_and_an_order_in_between_
 #[test]
 fn a_second_view_of_the_same_product_within_30_days_brings_nothing_and_another_product_does() {
     let data = Data::new()
-        .raw_member(&not_a_friend("V1"))
+        .raw_member(&customer("V1"))
         .order("V1", "2025-12-01T12:00:00+08:00")
         .raw_event(&view("E1", "V1", "2026-03-02T14:00:00+08:00", "DR-1"))
         .raw_event(&view("E2", "V1", "2026-03-12T14:00:00+08:00", "DR-1"))

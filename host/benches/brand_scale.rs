@@ -278,6 +278,8 @@ fn trigger_section(root: &Path, args: &Args, config: &CanvasConfig, report: &mut
     report.figure("latency p50", latency.p50_ms, "ms");
     report.figure("latency p99", latency.p99_ms, "ms");
     report.figure("latency max", latency.max_ms, "ms");
+    report.figure("ingest request p50", latency.ingest_p50_ms, "ms");
+    report.figure("ingest request p99", latency.ingest_p99_ms, "ms");
 
     let path = args.work.join("bench.json");
     std::fs::write(&path, serde_json::to_string_pretty(&report.json)?)?;

@@ -31,6 +31,9 @@ pub struct Latency {
     pub p50_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
+    /// How long an ingest request took, p50 and p99.
+    pub ingest_p50_ms: f64,
+    pub ingest_p99_ms: f64,
     /// Loading the member base at the first firing (the warm-up).
     pub warm_up: Duration,
 }
@@ -145,9 +148,11 @@ async fn measure_async(
         let (client, ingest) = (client.clone(), ingest.clone());
         posts.push(tokio::spawn(async move { post(&client, &ingest, &batch).await }));
     }
+    let mut requests = Vec::new();
     for p in posts {
-        p.await??;
+        requests.push(p.await??.as_secs_f64() * 1000.0);
     }
+    requests.sort_by(f64::total_cmp);
     let posting = started.elapsed();
     wait_for(&arrivals, sent_at.len() + 1, Duration::from_secs(120)).await;
     service.shutdown().await?;
@@ -158,22 +163,30 @@ async fn measure_async(
         .filter_map(|(id, sent)| arrived.get(id).map(|at| at.duration_since(*sent).as_secs_f64() * 1000.0))
         .collect();
     latencies.sort_by(f64::total_cmp);
-    let quantile = |q: f64| latencies.get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied();
     Ok(Latency {
         sent: sent_at.len(),
         delivered: latencies.len(),
         rate: sent_at.len() as f64 / posting.as_secs_f64(),
-        p50_ms: quantile(0.5).unwrap_or(f64::NAN),
-        p99_ms: quantile(0.99).unwrap_or(f64::NAN),
+        p50_ms: quantile(&latencies, 0.5),
+        p99_ms: quantile(&latencies, 0.99),
         max_ms: latencies.last().copied().unwrap_or(f64::NAN),
+        ingest_p50_ms: quantile(&requests, 0.5),
+        ingest_p99_ms: quantile(&requests, 0.99),
         warm_up,
     })
 }
 
-async fn post(client: &reqwest::Client, url: &str, events: &[Value]) -> anyhow::Result<()> {
+/// Posts `events`; how long the request took.
+async fn post(client: &reqwest::Client, url: &str, events: &[Value]) -> anyhow::Result<Duration> {
+    let started = Instant::now();
     let response = client.post(url).bearer_auth("bench").json(&events).send().await?;
     anyhow::ensure!(response.status().is_success(), "ingest answered {}", response.text().await?);
-    Ok(())
+    Ok(started.elapsed())
+}
+
+/// The `q` quantile of sorted figures.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied().unwrap_or(f64::NAN)
 }
 
 async fn wait_for(arrivals: &Arrivals, count: usize, patience: Duration) {

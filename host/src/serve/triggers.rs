@@ -19,7 +19,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::runs::Phase;
+use super::runs::{add_new_events, Phase};
 use super::Canvas;
 use crate::app::PluginSource;
 use crate::member_base::reachability::WECOM_ADDED;
@@ -31,6 +31,10 @@ use crate::triggers::{Firing, TriggerTable};
 /// Firings decided in one pass at most: a backlog (after a restart) is
 /// worked off in passes, each flushed, letting a run in between.
 const FIRINGS_PER_PASS: usize = 5_000;
+
+/// Events kept for the state a run has lent, at most; past that the state
+/// is read from the store again instead.
+const MAX_UNAPPLIED_EVENTS: usize = 1_000_000;
 
 /// How long the loop sleeps with nothing due (it re-reads the store then:
 /// a firing scheduled by a run wakes it sooner).
@@ -76,32 +80,36 @@ impl Canvas {
     /// `changed`: the import changed records it had already (not only added).
     pub(crate) fn events_ingested(&self, events: &[Event], changed: bool) -> anyhow::Result<()> {
         // A WeCom add also moves a day index of the base: that takes a rebuild.
-        let addable = !changed && !events.iter().any(|e| e.kind == WECOM_ADDED);
-        if !(addable && self.add_to_warm_base(events)) {
+        if changed || events.iter().any(|e| e.kind == WECOM_ADDED) {
             self.data_changed();
+        } else {
+            self.add_to_warm_base(events);
         }
         self.schedule_firings(events, self.clock.now())
     }
 
-    fn add_to_warm_base(&self, events: &[Event]) -> bool {
+    /// Into the warm state where it is; while a run or a firing pass has it
+    /// lent, kept for the next one to add (`Canvas::lend_state`) — a pass
+    /// must not find the base stale because events came in meanwhile, or at
+    /// a steady stream of events every pass would read the store again.
+    fn add_to_warm_base(&self, events: &[Event]) {
         let generation = self.data_generation.load(Ordering::SeqCst);
-        self.warm.update(|(built_from, state)| {
-            if *built_from != generation {
-                return false;
+        let mut unapplied = self.unapplied_events.lock().expect("never held across a panic");
+        let added = self.warm.update(|(built_from, state)| {
+            if *built_from == generation {
+                add_new_events(state, events);
             }
-            let base = &mut state.base;
-            // Sent again (an ingest retried): the base has it already.
-            let new: Vec<Event> = events
-                .iter()
-                .filter(|e| {
-                    base.index_of(&e.member_id)
-                        .is_some_and(|m| !base.events_as_of(m, Millis::MAX).iter().any(|known| known.id == e.id))
-                })
-                .cloned()
-                .collect();
-            base.add_events(new);
             true
-        })
+        });
+        if !added {
+            if unapplied.len() + events.len() > MAX_UNAPPLIED_EVENTS {
+                // A long run meanwhile: the next reads the store instead.
+                unapplied.clear();
+                self.data_changed();
+            } else {
+                unapplied.extend_from_slice(events);
+            }
+        }
     }
 
     /// Keeps the firings `events` start, except those due more than
@@ -154,12 +162,7 @@ impl Canvas {
         for f in &dropped {
             self.metrics.record_firings(&f.strategy, "dropped", 1);
         }
-        let generation = self.data_generation.load(Ordering::SeqCst);
-        let (loan, warm) = self.warm.lend();
-        let state = match warm {
-            Some((built_from, state)) if built_from == generation => state,
-            _ => self.app.stored_runner_state(&self.store)?,
-        };
+        let (loan, generation, state) = self.lend_state()?;
         let mut runner = self.app.runner(state, &self.store, true);
         let mut issued = Vec::new();
         let mut fire = || -> anyhow::Result<()> {
@@ -192,7 +195,9 @@ impl Canvas {
             }
             self.store.remove_firings(dropped.iter().copied())
         };
+        let firing_started = std::time::Instant::now();
         let fired = fire();
+        tracing::debug!(firings = due.len(), ms = firing_started.elapsed().as_millis() as u64, "fired");
         // Decisions and the firings' removal are durable before dispatch.
         self.store.flush()?;
         match fired {

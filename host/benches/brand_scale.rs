@@ -275,6 +275,8 @@ fn trigger_section(root: &Path, args: &Args, config: &CanvasConfig, report: &mut
     report.figure("events posted", latency.sent as f64, "");
     report.figure("posted rate", latency.rate, "events/s");
     report.figure("touches delivered", latency.delivered as f64, "");
+    report.figure("not sent: suppressed by governance (unsubscribed…)", latency.not_sent as f64, "");
+    report.figure("not sent yet: deferred to the member's morning", latency.deferred as f64, "");
     report.figure("latency p50", latency.p50_ms, "ms");
     report.figure("latency p99", latency.p99_ms, "ms");
     report.figure("latency max", latency.max_ms, "ms");

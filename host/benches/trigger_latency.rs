@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use canvas::app::App;
 use canvas::calendar::parse_instant;
 use canvas::config::CanvasConfig;
+use canvas::model::DecisionStatus;
 use canvas::registry::Registry;
 use canvas::serve::{self, Clock, ScaledClock};
 use canvas::store::Store;
@@ -26,6 +27,12 @@ use canvas::store::Store;
 pub struct Latency {
     pub sent: usize,
     pub delivered: usize,
+    /// Firings decided but not sent: governance suppressed or held them
+    /// (a member who unsubscribed, say) — not lost.
+    pub not_sent: u64,
+    /// Firings whose touch waits for the member's morning (quiet hours in
+    /// their time zone).
+    pub deferred: u64,
     /// Events per second actually posted.
     pub rate: f64,
     pub p50_ms: f64,
@@ -38,8 +45,16 @@ pub struct Latency {
     pub warm_up: Duration,
 }
 
-/// The service's clock at the start: a weekday noon, out of quiet hours.
-const CLOCK_START: &str = "2026-10-20T12:00:00+08:00";
+/// The service's clock at the start: tomorrow's noon in Shanghai, out of the
+/// brand's quiet hours and after the real clock (the dispatcher sends what
+/// is due by either, so a start in the past would send a touch deferred to
+/// a member's morning at once).
+fn clock_start() -> anyhow::Result<canvas::model::Millis> {
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset");
+    let tomorrow = chrono::Utc::now().with_timezone(&shanghai).date_naive() + chrono::Days::new(1);
+    let noon = tomorrow.and_hms_opt(12, 0, 0).expect("a valid time").and_local_timezone(shanghai).unwrap();
+    parse_instant(&noon.to_rfc3339()).map_err(anyhow::Error::msg)
+}
 
 /// Arrival instants by event id, kept by the receiver.
 type Arrivals = Arc<Mutex<HashMap<String, Instant>>>;
@@ -70,7 +85,7 @@ async fn measure_async(
     let _ = std::fs::remove_dir_all(&store_dir);
     let store = Store::open(&store_dir)?;
     let parsed = canvas::import::read_dir(data)?;
-    let start = parse_instant(CLOCK_START).map_err(anyhow::Error::msg)?;
+    let start = clock_start()?;
     // Members who have joined by then (a firing for a later one decides nothing).
     let members: Vec<String> =
         parsed.data.members.iter().filter(|m| m.joined_at < start).map(|m| m.id.clone()).collect();
@@ -109,7 +124,8 @@ async fn measure_async(
     let calendar = config.calendar();
     let clock = Arc::new(ScaledClock::new(start, 1.0));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let service = serve::start(App::new(config)?, Arc::new(store), clock.clone(), listener).await?;
+    let store = Arc::new(store);
+    let service = serve::start(App::new(config)?, store.clone(), clock.clone(), listener).await?;
     let ingest = format!("http://{}/api/v1/events", service.addr);
     let client = reqwest::Client::new();
     let event = |id: &str, member: &str| json!({ "event_id": id, "member_id": member, "kind": "ping", "at": calendar.format(clock.now()), "attrs": {} });
@@ -156,6 +172,14 @@ async fn measure_async(
     let posting = started.elapsed();
     wait_for(&arrivals, sent_at.len() + 1, Duration::from_secs(120)).await;
     service.shutdown().await?;
+    // Governance's own word on the firings whose touch did not go out at
+    // once: a member who unsubscribed, or in quiet hours where they live.
+    let (mut not_sent, mut deferred) = (0, 0);
+    store.each_decision(|d, _| match d.status {
+        DecisionStatus::Dispatched => {}
+        DecisionStatus::Deferred => deferred += 1,
+        _ => not_sent += 1,
+    })?;
 
     let arrived = arrivals.lock().unwrap();
     let mut latencies: Vec<f64> = sent_at
@@ -166,6 +190,8 @@ async fn measure_async(
     Ok(Latency {
         sent: sent_at.len(),
         delivered: latencies.len(),
+        not_sent,
+        deferred,
         rate: sent_at.len() as f64 / posting.as_secs_f64(),
         p50_ms: quantile(&latencies, 0.5),
         p99_ms: quantile(&latencies, 0.99),

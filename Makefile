@@ -12,7 +12,7 @@ WASM := target/wasm32-wasip2/release
 # Strategy plugins shipped with the host; `make demo` copies them to target/plugins.
 PLUGINS := birthday-tiered first-purchase-nudge second-purchase-nudge dormant-recall category-recommendation group-buy-referral coupon-reminder
 # Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
-TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader hostile slow facts-echo reach-echo api-0-2 api-0-3
+TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader hostile slow facts-echo reach-echo api-0-1 api-0-2 api-0-3
 
 # Strategies written in Python or JavaScript. Shipped ones go to target/plugins
 # beside the Rust ones; twins of Rust strategies (same id, same rules) go to

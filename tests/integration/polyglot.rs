@@ -98,7 +98,7 @@ fn the_twins_build_against_0_4_0_and_ask_for_the_rust_audience_triggers_included
         let twin = LoadedPlugin::load(&engine, &twin_plugin(language, name)).unwrap();
         let rust = LoadedPlugin::load(&engine, &plugin(name)).unwrap();
         assert_eq!(twin.manifest.api_version, "0.4.0", "{language} {name}");
-        assert_eq!(twin.manifest.schedule, rust.manifest.schedule, "{language} {name}");
+        assert_eq!(twin.manifest.schedule.expression(), rust.manifest.schedule.expression(), "{language} {name}");
         let config = &rust.manifest.default_config;
         let (twin_audience, rust_audience) = (twin.audience(config).unwrap(), rust.audience(config).unwrap());
         assert_eq!(format!("{twin_audience:?}"), format!("{rust_audience:?}"), "{language} {name}");
@@ -123,7 +123,10 @@ fn a_plugin_built_against_0_1_0_runs_beside_0_4_0_ones_and_is_handed_the_same_me
     assert_eq!((old.manifest.api_version.as_str(), rust.manifest.api_version.as_str()), ("0.1.0", "0.4.0"));
     // 0.1.0's audience, converted to the host's 0.4.0 types, is the Rust plugin's.
     let config = &rust.manifest.default_config;
-    assert_eq!(format!("{:?}", old.audience(&serde_json::json!({})).unwrap()), format!("{:?}", rust.audience(config).unwrap()));
+    assert_eq!(
+        format!("{:?}", old.audience(&serde_json::json!({})).unwrap()),
+        format!("{:?}", rust.audience(config).unwrap())
+    );
     // Over a year of monthly runs it greets exactly the members the 0.4.0
     // birthday strategy gives a benefit, on the same days.
     let greeted = |plugin| -> BTreeSet<(String, String)> {

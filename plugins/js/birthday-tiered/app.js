@@ -11,7 +11,7 @@ export const STEP = 'birthday';
 export const strategy = plugin({
   id: 'birthday-tiered',
   name: 'Birthday benefits by level',
-  version: '0.2.0',
+  version: '0.1.0',
   description: 'On the 1st of each month, members with a birthday that month get the benefit of their level.',
   schedule: MONTHLY_ON_THE_1ST_AT_10,
   defaultConfig: {

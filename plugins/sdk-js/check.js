@@ -49,8 +49,18 @@ export function parseConfig(raw, defaults) {
   return config;
 }
 
-/** A number as Rust prints an f64: `-30`, `0.004`, `NaN`, `inf`. */
-const rustNumber = (v) => (v === Infinity ? 'inf' : v === -Infinity ? '-inf' : String(v));
+/** A number as Rust prints an f64: `-30`, `0.004`, `NaN`, `inf`, and never
+ *  with an exponent (JavaScript writes 1e+308 and 1e-7). */
+function rustNumber(v) {
+  if (v === Infinity || v === -Infinity) return v > 0 ? 'inf' : '-inf';
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-])(\d+)$/.exec(String(v));
+  if (!m) return String(v);
+  const [, sign, lead, rest = '', direction, exp] = m;
+  const digits = lead + rest;
+  return direction === '+'
+    ? sign + digits + '0'.repeat(Number(exp) - rest.length)
+    : `${sign}0.${'0'.repeat(Number(exp) - 1)}${digits}`;
+}
 
 /** `value` is at least `min`: a day or hour count where 0 makes no sense. */
 export function atLeast(key, value, min) {

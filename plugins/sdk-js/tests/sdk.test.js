@@ -50,6 +50,9 @@ test('checks and benefits refuse as the Rust SDK does, naming the key and the li
   const value = (v) => errorOf(() => sdk.benefit({ kind: 'coupon', value: v }, 'levels.1')).message;
   assert.equal(value(-30), 'levels.1.value: must be from 0.01 to 100000000 yuan (is -30)');
   assert.equal(value(0.004), 'levels.1.value: must be from 0.01 to 100000000 yuan (is 0.004)');
+  assert.equal(value(1e308), `levels.1.value: must be from 0.01 to 100000000 yuan (is 1${'0'.repeat(308)})`);
+  assert.equal(value(1e-7), 'levels.1.value: must be from 0.01 to 100000000 yuan (is 0.0000001)');
+  assert.equal(value(-1.5e21), 'levels.1.value: must be from 0.01 to 100000000 yuan (is -1500000000000000000000)');
   assert.match(errorOf(() => sdk.benefit({ kind: 'gift', value: 30 })).message, /^benefit.gift: a benefit of kind "gift"/);
   assert.match(errorOf(() => sdk.benefit({ kind: 'voucher', value: 3 })).message, /^benefit.kind: unknown benefit kind "voucher"/);
   assert.deepEqual(sdk.benefit({ kind: 'early_access', value: 0.125 }), { kind: 'early-access', value: 13n, gift: undefined });

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Dict, Mapping, Optional
 
 from .types import Benefit, BenefitKind
@@ -163,7 +164,8 @@ class BenefitSpec:
         refuses a benefit worth nothing on each touch); a gift must name the
         gift; any gift name must be one the host passes on."""
         v = self.value
-        if not (math.isfinite(v) and _round_half_away(v * 100.0) >= 1 and v <= MAX_BENEFIT_YUAN):
+        # The ceiling before the rounding: 1e308 yuan in fen is no finite number.
+        if not (math.isfinite(v) and v <= MAX_BENEFIT_YUAN and _round_half_away(v * 100.0) >= 1):
             raise ConfigError(f"{key}.value: must be from 0.01 to {MAX_BENEFIT_YUAN:.0f} yuan (is {_yuan(v)})")
         if self.gift is not None:
             name(f"{key}.gift", self.gift, MAX_LABEL_BYTES)
@@ -181,7 +183,9 @@ def _yuan(v: float) -> str:
         return "NaN"
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
-    return str(int(v)) if v == int(v) else repr(v)
+    # The shortest round-trip digits, written out without an exponent.
+    text = format(Decimal(repr(v)), "f")
+    return text[:-2] if text.endswith(".0") else text
 
 
 def benefit(spec: Any, key: str = "benefit") -> Benefit:

@@ -67,6 +67,7 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(refused(BenefitSpec.coupon(-30)), "levels.1.value: must be from 0.01 to 100000000 yuan (is -30)")
         self.assertEqual(refused(BenefitSpec.coupon(0.004)), "levels.1.value: must be from 0.01 to 100000000 yuan (is 0.004)")
         self.assertEqual(refused(BenefitSpec.coupon(float("nan"))), "levels.1.value: must be from 0.01 to 100000000 yuan (is NaN)")
+        self.assertEqual(refused(BenefitSpec.coupon(1e308)), f"levels.1.value: must be from 0.01 to 100000000 yuan (is 1{'0' * 308})")
         self.assertTrue(refused(BenefitSpec("gift", 30)).startswith('levels.1.gift: a benefit of kind "gift"'))
         BenefitSpec.coupon(MAX_BENEFIT_YUAN).check("b")
         self.assertEqual(benefit({"kind": "coupon", "value": 0.125}).value, 13)

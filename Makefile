@@ -12,16 +12,19 @@ WASM := target/wasm32-wasip2/release
 # Strategy plugins shipped with the host; `make demo` copies them to target/plugins.
 PLUGINS := birthday-tiered first-purchase-nudge second-purchase-nudge dormant-recall category-recommendation group-buy-referral coupon-reminder browse-abandon out-of-stock-recovery
 # Misbehaving plugins for the sandbox tests; copied to target/test-plugins.
-TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader hostile slow facts-echo reach-echo api-0-2 api-0-3 trigger-echo
+TEST_PLUGINS := forever-loop memory-hog trap flood wrong-world future-api clock-reader hostile slow facts-echo reach-echo api-0-1 api-0-2 api-0-3 trigger-echo
 
 # Strategies written in Python or JavaScript. Shipped ones go to target/plugins
 # beside the Rust ones; twins of Rust strategies (same id, same rules) go to
 # target/polyglot/<language>, for the equivalence tests.
 PY_SHIPPED := vip-anniversary
-PY_TWINS := dormant-recall
-JS_TWINS := birthday-tiered
-# The WIT version the Python and JavaScript SDKs build against (the Rust SDK: 0.3.0).
-WIT := wit/v0.1.0/strategy.wit
+PY_TWINS := dormant-recall coupon-reminder
+JS_TWINS := birthday-tiered coupon-reminder
+# The WIT version the Python and JavaScript SDKs build against, as the Rust SDK.
+WIT_DIR := wit/v0.4.0
+WIT := $(WIT_DIR)/strategy.wit
+PY_SDK := $(wildcard plugins/sdk-python/canvas_sdk/*.py) plugins/sdk-python/canvas_component.py
+JS_SDK := $(wildcard plugins/sdk-js/*.js)
 
 # Pinned guest toolchains, installed into the tree on first use.
 COMPONENTIZE_PY_VERSION := 0.25.1
@@ -32,7 +35,7 @@ COMPONENTIZE_JS := plugins/js/node_modules/.bin/componentize-js
 DEMO_FROM ?= 2026-08-01
 DEMO_TO ?= 2026-10-24
 
-.PHONY: demo console loop test bench bench-smoke plugins test-plugins polyglot host wasm-target chromium duckdb console-deps
+.PHONY: demo console loop test bench bench-smoke plugins test-plugins polyglot sdk-tests host wasm-target chromium duckdb console-deps
 
 demo: plugins host
 	target/release/canvas simulate --data sample-data --from $(DEMO_FROM) --to $(DEMO_TO) --out target/demo
@@ -45,7 +48,7 @@ loop: plugins host
 		--plant dormant-recall=30 --plant second-purchase-nudge=10 --plant category-recommendation=0 \
 		--plant group-buy-referral=5
 
-test: plugins test-plugins polyglot chromium duckdb console-deps
+test: sdk-tests plugins test-plugins polyglot chromium duckdb console-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
@@ -131,21 +134,34 @@ $(COMPONENTIZE_JS): plugins/js/package.json plugins/js/package-lock.json
 	cd plugins/js && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-PY_BUILD = $(COMPONENTIZE_PY) -d wit/v0.1.0 -w plugin componentize -p plugins/sdk-python -p plugins/python/$* app -o $@
+# The entry module is the SDK's canvas_component.py, which exports app.py's
+# Strategy through the component adapter (app.py itself stays plain Python).
+PY_BUILD = $(COMPONENTIZE_PY) -d $(WIT_DIR) -w plugin componentize -p plugins/sdk-python -p plugins/python/$* \
+	canvas_component -o $@
 
-target/plugins/%.wasm: plugins/python/%/app.py plugins/sdk-python/canvas_sdk.py $(WIT) | $(COMPONENTIZE_PY)
+target/plugins/%.wasm: plugins/python/%/app.py $(PY_SDK) $(WIT) | $(COMPONENTIZE_PY)
 	@mkdir -p $(@D)
 	$(PY_BUILD) >/dev/null
 
-target/polyglot/python/%.wasm: plugins/python/%/app.py plugins/sdk-python/canvas_sdk.py $(WIT) | $(COMPONENTIZE_PY)
+target/polyglot/python/%.wasm: plugins/python/%/app.py $(PY_SDK) $(WIT) | $(COMPONENTIZE_PY)
 	@mkdir -p $(@D)
 	$(PY_BUILD) >/dev/null
 
 # componentize-js resolves imports inside its working folder, hence `cd plugins`.
-target/polyglot/js/%.wasm: plugins/js/%/app.js plugins/sdk-js/canvas-sdk.js $(WIT) | $(COMPONENTIZE_JS)
+target/polyglot/js/%.wasm: plugins/js/%/app.js $(JS_SDK) $(WIT) | $(COMPONENTIZE_JS)
 	@mkdir -p $(@D)
-	cd plugins && js/node_modules/.bin/componentize-js js/$*/app.js --wit ../wit/v0.1.0 -n plugin \
+	cd plugins && js/node_modules/.bin/componentize-js js/$*/app.js --wit ../$(WIT_DIR) -n plugin \
 		-o ../$@ -d http -d fetch-event >/dev/null
+
+# The SDKs' and the Python/JavaScript strategies' own unit tests: plain
+# python3 and node, no component build. The Python adapter's test runs over
+# the bindings componentize-py generates for $(WIT_DIR).
+PY_BINDINGS := target/sdk-python-bindings
+sdk-tests: | $(COMPONENTIZE_PY)
+	@rm -rf $(PY_BINDINGS) && $(COMPONENTIZE_PY) -d $(WIT_DIR) -w plugin bindings $(PY_BINDINGS) >/dev/null
+	cd plugins/sdk-python && CANVAS_PY_BINDINGS=$(CURDIR)/$(PY_BINDINGS) python3 -m unittest discover -s tests -t tests -q
+	@for p in plugins/python/*/; do (cd $$p && PYTHONPATH=$(CURDIR)/plugins/sdk-python python3 -m unittest -q) || exit 1; done
+	node --test plugins/sdk-js/tests/ plugins/js/*/*.test.js
 
 test-plugins: wasm-target
 	$(CARGO) build --release --target wasm32-wasip2 $(TEST_PLUGINS:%=-p testing-%)

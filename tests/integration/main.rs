@@ -27,6 +27,7 @@ mod receiver;
 mod report;
 mod results;
 mod sandbox;
+mod sdk_scaffold;
 mod serve;
 mod serve_auth;
 mod serve_runs;

@@ -3,10 +3,10 @@
 // falls in that month get the benefit of their level. Once per member per year.
 
 import {
-  plugin, Audience, birthdayInRunMonth, coupon, benefit, dateOf, decisionsAt, MONTHLY_ON_THE_1ST_AT_10,
+  plugin, check, Audience, birthdayInRunMonth, coupon, benefit, dateOf, decisionsAt, MONTHLY_ON_THE_1ST_AT_10,
 } from '../../sdk-js/canvas-sdk.js';
 
-const STEP = 'birthday';
+export const STEP = 'birthday';
 
 export const strategy = plugin({
   id: 'birthday-tiered',
@@ -26,6 +26,17 @@ export const strategy = plugin({
     },
   },
 
+  // Levels are the member levels 1–4: a level 7 would never match anyone, and
+  // a benefit worth nothing is refused by the host on every touch.
+  check(c) {
+    check.channel('channel', c.channel);
+    check.template('template', c.template);
+    for (const [level, spec] of Object.entries(c.levels)) {
+      check.memberLevel(`levels.${level}`, Number(level));
+      check.benefitSpec(`levels.${level}`, spec);
+    }
+  },
+
   audience: () => Audience.when(birthdayInRunMonth()),
 
   decide(run, member) {
@@ -36,6 +47,6 @@ export const strategy = plugin({
     const tier = run.config.levels[profile.level];
     if (!tier) return [];
     const c = run.config;
-    return [coupon(member, STEP, c.channel, c.template, benefit(tier), { level: profile.level })];
+    return [coupon(member, STEP, c.channel, c.template, benefit(tier, `levels.${profile.level}`), { level: profile.level })];
   },
 });

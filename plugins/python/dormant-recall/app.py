@@ -2,6 +2,8 @@
 a member whose latest order was exactly `after_days` days before the run date
 is recalled that day with a new-customer-grade benefit."""
 
+from typing import List
+
 from canvas_sdk import *
 
 
@@ -18,13 +20,20 @@ class Strategy(Plugin):
         "benefit": {"kind": "gift", "value": 30.0, "gift": "new-customer gift"},
     }
 
-    def audience(self, config):
+    def check(self, config: Config) -> None:
+        # 0 days would recall members on the day they bought.
+        check.at_least("after_days", config["after_days"], 1)
+        check.channel("channel", config["channel"])
+        check.template("template", config["template"])
+        BenefitSpec.from_config("benefit", config["benefit"]).check("benefit")
+
+    def audience(self, config: Config) -> Audience:
         return Audience.when(last_order(exactly(config["after_days"])))
 
-    def decide_member(self, run, member):
+    def decide_member(self, run: Run[Config], member: Member) -> List[Touch]:
         c = run.config
         last = member.orders.last_order_day
         if last is None or run.days_since(last) != c["after_days"]:
             return []
-        variables = [("days_since_last_order", c["after_days"])]
-        return [coupon(member, "recall", c["channel"], c["template"], benefit(c["benefit"]), variables)]
+        recall = coupon(member, "recall", c["channel"], c["template"], benefit(c["benefit"]))
+        return [recall.var("days_since_last_order", c["after_days"])]

@@ -193,15 +193,7 @@ fn a_bare_marker_from_an_earlier_canvas_is_lifted_only_by_the_discard_command() 
 fn a_store_from_before_decision_pages_is_refused_by_name() {
     let dir = TempDir::new().unwrap();
     put_raw(dir.path(), "decisions", "dormant-recall/recall/2026-09/M1", "an old record");
-    // sled lets go of its lock file a moment after the handle drops, under load.
-    let mut error = String::new();
-    for _ in 0..50 {
-        error = Store::open(dir.path()).err().expect("the old store is refused").to_string();
-        if !error.contains("in use") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let error = Store::open(dir.path()).err().expect("the old store is refused").to_string();
     assert!(error.contains(&dir.path().display().to_string()), "names the store: {error}");
     assert!(error.contains("written by an earlier canvas"), "{error}");
 }

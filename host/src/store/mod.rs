@@ -52,6 +52,11 @@ pub use outbox_entry::{OutboxItem, OutboxState};
 pub use plugins::{InstalledVersion, PluginEntry};
 pub use triggers::{Cancel, Firing};
 
+/// How long opening a store waits for a lock that is being let go (see
+/// [`Store::open`]), in this many tries.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+const LOCK_PATIENCE_TRIES: u32 = 20;
+
 /// The operator's store: a sled database with a tree per kind of thing kept.
 /// One process at a time; within it, shared by reference (or `Arc`).
 pub struct Store {
@@ -104,9 +109,22 @@ impl Store {
     /// Opens (or creates) the store. Only one process may have it open: a
     /// second one is refused, so two runs can never interleave their writes.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
-        let db = sled::open(path).map_err(|e| match e {
-            // sled says so in its message only (an `Other` I/O error).
-            sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+        // sled says so in its message only (an `Other` I/O error).
+        let locked =
+            |e: &sled::Error| matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
+        let mut opened = sled::open(path);
+        // A store closed a moment ago in this process (a restart, a command
+        // run after an import) is let go by sled's background threads a
+        // little after the handle drops: wait that out before saying "in use".
+        for _ in 0..LOCK_PATIENCE_TRIES {
+            match &opened {
+                Err(e) if locked(e) => std::thread::sleep(LOCK_PATIENCE / LOCK_PATIENCE_TRIES),
+                _ => break,
+            }
+            opened = sled::open(path);
+        }
+        let db = opened.map_err(|e| match e {
+            e if locked(&e) => {
                 anyhow::Error::new(StoreInUse { path: path.to_path_buf(), service: holder::service_holding(path) })
             }
             other => anyhow::Error::new(other).context(format!("cannot open the store at {}", path.display())),

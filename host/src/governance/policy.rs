@@ -45,6 +45,11 @@ impl Default for GovernancePolicy {
         GovernancePolicy {
             priority: [
                 "birthday-tiered",
+                // The member asked in the store for what it lacked.
+                "out-of-stock-recovery",
+                // A product the member just looked at says more than a
+                // first-order reminder that names none.
+                "browse-abandon",
                 "first-purchase-nudge",
                 "second-purchase-nudge",
                 "dormant-recall",

@@ -45,6 +45,10 @@ async fn an_ingested_coupon_is_reminded_an_hour_later_once_across_a_restart_unle
     assert_eq!(status, StatusCode::OK, "{ingested}");
     let waiting = s.store.firings_waiting().unwrap();
     assert_eq!(waiting.iter().map(|(id, n, _)| (id.as_str(), *n)).collect::<Vec<_>>(), [("coupon-reminder", 2)]);
+    // The operator sees them on the strategy's card.
+    let (_, canvas) = s.get("/api/v1/canvas").await;
+    let card = canvas["strategies"].as_array().unwrap().iter().find(|c| c["id"] == "coupon-reminder").unwrap();
+    assert_eq!(card["waiting_firings"], json!({ "count": 2, "next_due": "2026-03-01 13:00" }), "{card}");
 
     // Down before they are due: the firings wait in the store.
     let store = s.store.clone();

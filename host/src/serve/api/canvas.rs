@@ -3,7 +3,8 @@
 //! without one last) — what it is, whether and when it runs, its audience
 //! in words (from the audience its plugin declares for the effective
 //! config: [`crate::audience::in_words`]), the steps its decisions used, its
-//! benefit in short words, its priority in arbitration and its last run.
+//! benefit in short words, its priority in arbitration, its last run and
+//! the triggered firings it has waiting.
 //!
 //! Steps and the last run's counts come from one pass over the recorded
 //! decisions: fine for a page an operator opens, not for a hot path.
@@ -48,6 +49,8 @@ impl Canvas {
                 *crate::keyed::value_for(&mut last_counts, &d.strategy).entry(d.status.as_str()).or_default() += 1;
             }
         })?;
+        // Delayed firings not yet due (a reminder an hour after a coupon), per strategy.
+        let waiting = self.store.firings_waiting()?;
         let policy = &self.app.config.governance;
         let mut cards: Vec<(Option<Stage>, String, Value)> = Vec::new();
         for entry in &entries {
@@ -76,12 +79,16 @@ impl Canvas {
                     "by_status": last_counts.get(&entry.id).cloned().unwrap_or_default(),
                 })
             });
+            let waiting_firings = waiting
+                .iter()
+                .find(|(id, _, _)| *id == entry.id)
+                .map(|(_, count, next_due)| json!({ "count": count, "next_due": calendar.format_minute(*next_due) }));
             let card = json!({
                 "id": entry.id, "name": active.name, "description": active.description, "version": active.version,
                 "enabled": summary["enabled"], "off": summary["off"],
                 "stage": settings.stage.map(Stage::as_str),
                 "priority": policy.priority.iter().position(|id| *id == entry.id).map(|i| i + 1),
-                "schedule": schedule, "next_run": next_run,
+                "schedule": schedule, "next_run": next_run, "waiting_firings": waiting_firings,
                 "audience": audience, "audience_error": audience_error,
                 "steps": steps.remove(&entry.id).unwrap_or_default(),
                 "benefit": benefit_words(&effective),

@@ -82,7 +82,8 @@ function card(s) {
         : s.audience_error ? h('span', { class: 'error-text', text: s.audience_error }) : t('dash')),
       steps.length ? row(t('canvas.steps'), h('span', { class: 'chips' }, steps.map((x) => h('span', { class: 'chip', text: x })))) : null,
       row(t('canvas.schedule'), h('span', {}, s.schedule ? h('code', { text: s.schedule }) : t('canvas.on-triggers'),
-        s.next_run ? ` · ${t('canvas.next', { at: when(s.next_run) })}` : null)),
+        s.next_run ? ` · ${t('canvas.next', { at: when(s.next_run) })}` : null,
+        s.waiting_firings ? ` · ${t('canvas.waiting', { n: s.waiting_firings.count, at: when(s.waiting_firings.next_due) })}` : null)),
       benefit ? row(t('canvas.benefit'), benefit) : null,
       row(t('canvas.last'), last ? lastRun(last) : t('canvas.never'))));
 }

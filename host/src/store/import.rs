@@ -188,7 +188,10 @@ impl Store {
             anyhow::Ok(counts)
         };
         let report = ImportReport {
-            members: count(MEMBER, &mut data.members.iter().map(|m| (&m.id, postcard::to_stdvec(m).expect("encodes"))))?,
+            members: count(
+                MEMBER,
+                &mut data.members.iter().map(|m| (&m.id, postcard::to_stdvec(m).expect("encodes"))),
+            )?,
             orders: count(ORDER, &mut data.orders.iter().map(|o| (&o.id, postcard::to_stdvec(o).expect("encodes"))))?,
             events: count(EVENT, &mut data.events.iter().map(|e| (&e.id, postcard::to_stdvec(e).expect("encodes"))))?,
             products: count(

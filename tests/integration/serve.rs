@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use canvas::app::{App, PluginSource, Selection};
 use canvas::calendar::parse_instant;
+use canvas::import::RecordKind;
 use canvas::model::RunTrigger;
 use canvas::serve::{self, ScaledClock};
 use canvas::store::Store;
@@ -236,11 +237,34 @@ async fn ingested_data_is_validated_idempotent_and_seen_by_the_next_run() {
 /// The service keeps the member base and the decisions between runs instead
 /// of reading them again: over a week of the sample data, with followups,
 /// cooldowns, coupons and fatigue caps carried from day to day, its runs
-/// decide exactly what runs that each read the store afresh decide.
+/// decide exactly what runs that each read the store afresh decide — with
+/// the week's orders arriving over the ingest API before each run (into the
+/// warm base in place: first orders, repeat ones, each day's sent twice).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
     let plugins = SHIPPED_STRATEGIES.map(plugin);
-    let sample = canvas::import::read_dir(&repo_root().join("sample-data")).unwrap();
+    let mut sample = canvas::import::read_dir(&repo_root().join("sample-data")).unwrap();
+    let calendar = canvas::calendar::BrandCalendar::named("Asia/Shanghai").unwrap();
+    let (week_from, week_to) =
+        (parse_instant("2026-09-01T00:00:00+08:00").unwrap(), parse_instant("2026-09-08T10:00:00+08:00").unwrap());
+    let in_week = |o: &canvas::model::Order| (week_from..=week_to).contains(&o.placed_at);
+    let week_orders: Vec<canvas::model::Order> = sample.data.orders.iter().filter(|o| in_week(o)).cloned().collect();
+    sample.data.orders.retain(|o| !in_week(o));
+    assert!(week_orders.len() > 20, "{} orders in the week", week_orders.len());
+    // The orders placed up to `at` since `since`, as the ingest API takes them.
+    let orders_json = |since: i64, at: i64| {
+        let orders: Vec<serde_json::Value> = week_orders
+            .iter()
+            .filter(|o| o.placed_at > since && o.placed_at <= at)
+            .map(|o| {
+                json!({ "order_id": o.id, "member_id": o.member_id, "placed_at": calendar.format(o.placed_at),
+                    "amount": format!("{}.{:02}", o.amount / 100, o.amount % 100),
+                    "channel": if o.channel == canvas::model::OrderChannel::Store { "store" } else { "online" },
+                    "category": o.category, "sku": o.sku })
+            })
+            .collect();
+        serde_json::Value::from(orders).to_string()
+    };
     let stores: Vec<(TempDir, Arc<Store>)> = (0..2)
         .map(|_| {
             let dir = TempDir::new().unwrap();
@@ -257,7 +281,14 @@ async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
     let (dir, store) = &stores[0];
     let s = start_at(service_config(dir, "", ""), store.clone(), "2026-09-01T08:00:00+08:00", 1.0).await;
     let mut served = 0;
+    let mut since = week_from - 1;
     for at in &instants {
+        let instant = parse_instant(at).unwrap();
+        for _ in 0..2 {
+            let (status, body) = s.post("/api/v1/orders", orders_json(since, instant)).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        since = instant;
         // Days ahead of the service's clock: forced, and run whatever the schedules, as the store-read runs are.
         let (status, body) = s.post("/api/v1/runs", json!({ "at": at, "force": true }).to_string()).await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -270,9 +301,12 @@ async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
     // Each run as `canvas run` makes it: a fresh runner that reads the store.
     let app = App::new(config).unwrap();
     let strategies = app.strategies(PluginSource::Installed(store), None).unwrap().strategies;
+    let mut since = week_from - 1;
     for at in &instants {
-        let mut runner = app.runner(app.stored_runner_state(store).unwrap(), store, true);
         let at = parse_instant(at).unwrap();
+        store.import(&canvas::import::parse_json(RecordKind::Orders, &orders_json(since, at)).unwrap()).unwrap();
+        since = at;
+        let mut runner = app.runner(app.stored_runner_state(store).unwrap(), store, true);
         app.run_at(&mut runner, &strategies, at, RunTrigger::Manual, Selection::Every, &mut |_| {}).unwrap();
     }
 

@@ -14,8 +14,11 @@ use crate::calendar::BrandCalendar;
 use crate::keyed;
 use crate::model::{DataSet, Day, Event, Fen, Guide, Member, Millis, Order, Product};
 
+mod added;
 mod build;
 pub mod reachability;
+
+pub use added::NotInPlace;
 
 pub use reachability::{ChannelState, Friendship, Unreachable};
 

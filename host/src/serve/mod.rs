@@ -28,6 +28,7 @@ mod metrics;
 mod runs;
 pub mod settings;
 mod triggers;
+mod warm;
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -85,9 +86,9 @@ pub(crate) struct Canvas {
     armed: triggers::Armed,
     /// Wakes the firing loop after an ingest scheduled a firing.
     fire_now: Notify,
-    /// Events ingested while a run or firing pass had the warm state lent,
-    /// for the next one to add (see `triggers`).
-    unapplied_events: std::sync::Mutex<Vec<crate::model::Event>>,
+    /// Events and orders ingested while a run or firing pass had the warm
+    /// state lent, for the next one to add (see `warm`).
+    unapplied: std::sync::Mutex<warm::Unapplied>,
 }
 
 impl Canvas {
@@ -186,7 +187,7 @@ pub async fn start(
         dry_runs: Default::default(),
         armed: Default::default(),
         fire_now: Notify::new(),
-        unapplied_events: Default::default(),
+        unapplied: Default::default(),
     });
     let (stop, stopped) = watch::channel(false);
     // The dispatcher stops last, so its final pass sees what the last run queued.

@@ -24,7 +24,6 @@ use tokio::sync::watch;
 use super::Canvas;
 use crate::app::{select, PluginSource, RunAsk, Selection};
 use crate::model::{Millis, RunOutcome, RunRecord, RunTrigger};
-use crate::runner::RunnerState;
 use crate::strategy::Loaded;
 
 /// Where the service is in its life, as runs see it.
@@ -161,10 +160,7 @@ impl Canvas {
                 issued.push(crate::runner::coupon_issued(d));
             }
         })?;
-        if let Err((_, (_, stale))) = self.warm.give_back(loan, (generation, runner.into_state())) {
-            tracing::warn!("a later run started before this one ended; its runner state is dropped");
-            stale.drop_in_background();
-        }
+        self.give_back_state(loan, generation, runner.into_state());
         // The coupons it sent may fire triggers (a reminder an hour later).
         self.schedule_firings(&issued, self.clock.now())?;
         for record in &records {
@@ -192,50 +188,6 @@ impl Canvas {
         }
         Ok(failed)
     }
-
-    /// The runner state for a run or a firing pass, which is now the
-    /// latest: the warm one if no ingest since made it stale, else read from
-    /// the store; either way with the events ingested while it was lent
-    /// (`Canvas::events_ingested`) added.
-    pub(crate) fn lend_state(&self) -> anyhow::Result<(Loan, u64, RunnerState)> {
-        // Read before the data: an ingest landing during the load makes it stale.
-        let generation = self.data_generation.load(Ordering::SeqCst);
-        let (loan, warm) = self.warm.lend();
-        let mut state = match warm {
-            Some((built_from, state)) if built_from == generation => state,
-            _ => self.load_runner_state()?,
-        };
-        let unapplied = std::mem::take(&mut *self.unapplied_events.lock().expect("never held across a panic"));
-        add_new_events(&mut state, &unapplied);
-        Ok((loan, generation, state))
-    }
-
-    /// The member base and the decisions so far, read from the store.
-    fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
-        let loading = std::time::Instant::now();
-        let state = self.app.stored_runner_state(&self.store)?;
-        let seconds = loading.elapsed().as_secs_f64();
-        tracing::info!(members = state.base.len(), seconds, "member base loaded");
-        Ok(state)
-    }
-}
-
-/// Adds to the state's member base the events it does not have yet (by id:
-/// an event read from the store, or sent twice, is there once).
-pub(crate) fn add_new_events(state: &mut RunnerState, events: &[crate::model::Event]) {
-    if events.is_empty() {
-        return;
-    }
-    let base = &mut state.base;
-    let new: Vec<crate::model::Event> = events
-        .iter()
-        .filter(|e| {
-            base.index_of(&e.member_id)
-                .is_some_and(|m| !base.events_as_of(m, Millis::MAX).iter().any(|known| known.id == e.id))
-        })
-        .cloned()
-        .collect();
-    base.add_events(new);
 }
 
 /// A run's end, in the service log: what it decided, or why it failed.

@@ -15,14 +15,12 @@
 //! - Each day's firings of a strategy add up to one run record (the
 //!   store's `trigger_tallies`), shown among the runs.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::runs::{add_new_events, Phase};
+use super::runs::Phase;
 use super::Canvas;
 use crate::app::PluginSource;
-use crate::member_base::reachability::WECOM_ADDED;
 use crate::model::{Event, Millis, RunOutcome};
 use crate::runner::coupon_issued;
 use crate::strategy::{Loaded, Strategy};
@@ -31,10 +29,6 @@ use crate::triggers::{Firing, TriggerTable};
 /// Firings decided in one pass at most: a backlog (after a restart) is
 /// worked off in passes, each flushed, letting a run in between.
 const FIRINGS_PER_PASS: usize = 5_000;
-
-/// Events kept for the state a run has lent, at most; past that the state
-/// is read from the store again instead.
-const MAX_UNAPPLIED_EVENTS: usize = 1_000_000;
 
 /// How long the loop sleeps with nothing due (it re-reads the store then:
 /// a firing scheduled by a run wakes it sooner).
@@ -74,42 +68,11 @@ impl Canvas {
         Ok(armed)
     }
 
-    /// Events just imported over the API: into the warm member base in place
-    /// when it is current and they only add (else it is marked stale, read
-    /// again at the next run or firing), and the firings they start kept.
-    /// `changed`: the import changed records it had already (not only added).
+    /// Events just imported over the API: into the warm member base, and
+    /// the firings they start kept.
     pub(crate) fn events_ingested(&self, events: &[Event], changed: bool) -> anyhow::Result<()> {
-        // A WeCom add also moves a day index of the base: that takes a rebuild.
-        if changed || events.iter().any(|e| e.kind == WECOM_ADDED) {
-            self.data_changed();
-        } else {
-            self.add_to_warm_base(events);
-        }
+        self.events_ingested_into_base(events, changed);
         self.schedule_firings(events, self.clock.now())
-    }
-
-    /// Into the warm state where it is; while a run or a firing pass has it
-    /// lent, kept for the next one to add (`Canvas::lend_state`) — a pass
-    /// must not find the base stale because events came in meanwhile, or at
-    /// a steady stream of events every pass would read the store again.
-    fn add_to_warm_base(&self, events: &[Event]) {
-        let generation = self.data_generation.load(Ordering::SeqCst);
-        let mut unapplied = self.unapplied_events.lock().expect("never held across a panic");
-        let added = self.warm.update(|(built_from, state)| {
-            if *built_from == generation {
-                add_new_events(state, events);
-            }
-            true
-        });
-        if !added {
-            if unapplied.len() + events.len() > MAX_UNAPPLIED_EVENTS {
-                // A long run meanwhile: the next reads the store instead.
-                unapplied.clear();
-                self.data_changed();
-            } else {
-                unapplied.extend_from_slice(events);
-            }
-        }
     }
 
     /// Keeps the firings `events` start, except those due more than
@@ -202,9 +165,7 @@ impl Canvas {
         self.store.flush()?;
         match fired {
             Ok(()) => {
-                if let Err((_, (_, stale))) = self.warm.give_back(loan, (generation, runner.into_state())) {
-                    stale.drop_in_background();
-                }
+                self.give_back_state(loan, generation, runner.into_state());
             }
             // Part of it may be recorded: the next pass reads the store again.
             Err(e) => return Err(e),

@@ -339,8 +339,9 @@ async fn ingest(canvas: Arc<Canvas>, kind: RecordKind, body: Bytes) -> ApiResult
         let parsed = parse_json(kind, &text).map_err(anyhow::Error::from)?;
         let imported = c.store.import(&parsed);
         match (&imported, kind) {
-            // Events fire triggers, and go into the warm member base in place.
+            // Events fire triggers; they and orders go into the warm member base in place.
             (Ok(report), RecordKind::Events) => c.events_ingested(&parsed.data.events, report.events.changed > 0)?,
+            (Ok(report), RecordKind::Orders) => c.orders_ingested(&parsed.data.orders, report.orders.changed > 0),
             _ => c.data_changed(), // even a failed import may have written part of its records
         }
         let imported = imported?;

@@ -16,6 +16,7 @@ mod hardening;
 mod import;
 mod import_guard;
 mod import_json;
+mod import_parquet;
 mod import_strict;
 mod on_record;
 mod operator_rules;

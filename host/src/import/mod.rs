@@ -1,6 +1,7 @@
 //! Reads the CSV contract (`members.csv`, `orders.csv`, `events.csv`,
-//! `products.csv`, `guides.csv`) into a [`ParsedImport`]; [`parse_json`]
-//! reads the same records sent as JSON.
+//! `products.csv`, `guides.csv`) into a [`ParsedImport`] — or, per kind,
+//! the same table exported as Parquet (`members.parquet`, …, read by column
+//! name in `parquet_file`); [`parse_json`] reads the same records sent as JSON.
 //!
 //! Policy: an import is all or nothing. Every row of every file is checked
 //! first; if any row is bad, the whole import is refused with an error for
@@ -12,6 +13,7 @@
 pub mod columns;
 mod csv_file;
 mod json;
+mod parquet_file;
 mod raw;
 
 use std::collections::HashMap;
@@ -71,6 +73,17 @@ impl RecordKind {
         }
     }
 
+    /// The same table exported as Parquet: `members.parquet`, ….
+    pub fn parquet_name(self) -> &'static str {
+        match self {
+            RecordKind::Members => "members.parquet",
+            RecordKind::Orders => "orders.parquet",
+            RecordKind::Events => "events.parquet",
+            RecordKind::Products => "products.parquet",
+            RecordKind::Guides => "guides.parquet",
+        }
+    }
+
     /// The kind's CSV file in an import folder, `members.csv`…
     pub fn file_name(self) -> &'static str {
         match self {
@@ -113,6 +126,16 @@ pub enum Location {
         /// The column at fault, 1-based, with its header name; None for the whole row.
         column: Option<(usize, String)>,
     },
+    /// A Parquet file: the 1-based row (0 when the file itself is at fault)
+    /// and the column at fault, by name.
+    Parquet {
+        /// The file's name (`orders.parquet`).
+        file: String,
+        /// 1-based; 0 for the file as a whole.
+        row: u64,
+        /// The column at fault; None for the whole row or file.
+        column: Option<String>,
+    },
     /// Records sent as JSON: the 1-based record (0 when the body itself is
     /// at fault) and the field at fault.
     Json {
@@ -139,6 +162,7 @@ impl RowError {
     pub fn line(&self) -> u64 {
         match &self.at {
             Location::Csv { line, .. } => *line,
+            Location::Parquet { row, .. } => *row,
             Location::Json { record, .. } => *record,
         }
     }
@@ -154,6 +178,15 @@ impl fmt::Display for RowError {
                 }
                 if let Some((index, name)) = column {
                     write!(f, ": column {index} `{name}`")?;
+                }
+            }
+            Location::Parquet { file, row, column } => {
+                write!(f, "{file}")?;
+                if *row > 0 {
+                    write!(f, " row {row}")?;
+                }
+                if let Some(column) = column {
+                    write!(f, ": column `{column}`")?;
                 }
             }
             Location::Json { kind, record, field } => {
@@ -227,7 +260,7 @@ impl SourceLines {
 /// Where an import's records came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ImportSource {
-    /// CSV files in this folder.
+    /// CSV (or Parquet) files in this folder.
     Folder(PathBuf),
     /// Records of one kind sent as JSON (the ingest API, a fixture).
     Request(RecordKind),
@@ -236,7 +269,7 @@ pub enum ImportSource {
 impl fmt::Display for ImportSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ImportSource::Folder(dir) => write!(f, "the CSV files in {}", dir.display()),
+            ImportSource::Folder(dir) => write!(f, "the files in {}", dir.display()),
             ImportSource::Request(kind) => write!(f, "{} sent to the ingest API", kind.name()),
         }
     }
@@ -255,6 +288,8 @@ pub struct ParsedImport {
     pub source: ImportSource,
     /// For CSV files: where each contract column sits in each file (0-based).
     columns: HashMap<RecordKind, HashMap<&'static str, usize>>,
+    /// The kinds read from a Parquet file (their `lines` are rows).
+    parquet: Vec<RecordKind>,
 }
 
 impl ParsedImport {
@@ -265,6 +300,7 @@ impl ParsedImport {
             files: Vec::new(),
             source,
             columns: HashMap::new(),
+            parquet: Vec::new(),
         }
     }
 
@@ -273,6 +309,9 @@ impl ParsedImport {
     pub fn error_at(&self, kind: RecordKind, index: usize, column: &str, message: String) -> RowError {
         let line = self.lines.of(kind)[index];
         let at = match &self.source {
+            ImportSource::Folder(_) if self.parquet.contains(&kind) => {
+                return parquet_file::parquet_error(kind.parquet_name(), line, Some(column), message)
+            }
             ImportSource::Folder(_) => {
                 let position =
                     self.columns.get(&kind).and_then(|c| c.get(column)).map(|&i| (i + 1, column.to_string()));
@@ -286,8 +325,9 @@ impl ParsedImport {
     }
 
     /// How errors name another record of the same source: `line 2`, `record 2`.
-    fn another(&self, line: u64) -> String {
+    fn another(&self, kind: RecordKind, line: u64) -> String {
         match self.source {
+            ImportSource::Folder(_) if self.parquet.contains(&kind) => format!("in row {line}"),
             ImportSource::Folder(_) => format!("on line {line}"),
             ImportSource::Request(_) => format!("in record {line}"),
         }
@@ -304,25 +344,25 @@ pub fn read_dir(dir: &Path) -> Result<ParsedImport, ImportRefused> {
     }
     let mut errors = Vec::new();
     let mut parsed = ParsedImport::new(ImportSource::Folder(dir.to_path_buf()));
-    let files = &mut parsed.files;
-    let read = csv_file::read_file(dir, RecordKind::Members, columns::member, files, &mut errors);
-    (parsed.lines.members, parsed.data.members) = (read.lines, read.records);
-    parsed.columns.insert(RecordKind::Members, read.columns);
-    let read = csv_file::read_file(dir, RecordKind::Orders, columns::order, files, &mut errors);
-    (parsed.lines.orders, parsed.data.orders) = (read.lines, read.records);
-    parsed.columns.insert(RecordKind::Orders, read.columns);
-    let read = csv_file::read_file(dir, RecordKind::Events, columns::event, files, &mut errors);
-    (parsed.lines.events, parsed.data.events) = (read.lines, read.records);
-    parsed.columns.insert(RecordKind::Events, read.columns);
-    let read = csv_file::read_file(dir, RecordKind::Products, columns::product, files, &mut errors);
-    (parsed.lines.products, parsed.data.products) = (read.lines, read.records);
-    parsed.columns.insert(RecordKind::Products, read.columns);
-    let read = csv_file::read_file(dir, RecordKind::Guides, columns::guide, files, &mut errors);
-    (parsed.lines.guides, parsed.data.guides) = (read.lines, read.records);
-    parsed.columns.insert(RecordKind::Guides, read.columns);
+    read_kind(dir, &mut parsed, RecordKind::Members, columns::member, &mut errors, |p, (lines, records)| {
+        (p.lines.members, p.data.members) = (lines, records)
+    });
+    read_kind(dir, &mut parsed, RecordKind::Orders, columns::order, &mut errors, |p, (lines, records)| {
+        (p.lines.orders, p.data.orders) = (lines, records)
+    });
+    read_kind(dir, &mut parsed, RecordKind::Events, columns::event, &mut errors, |p, (lines, records)| {
+        (p.lines.events, p.data.events) = (lines, records)
+    });
+    read_kind(dir, &mut parsed, RecordKind::Products, columns::product, &mut errors, |p, (lines, records)| {
+        (p.lines.products, p.data.products) = (lines, records)
+    });
+    read_kind(dir, &mut parsed, RecordKind::Guides, columns::guide, &mut errors, |p, (lines, records)| {
+        (p.lines.guides, p.data.guides) = (lines, records)
+    });
     if parsed.files.is_empty() && errors.is_empty() {
         return Err(whole_folder(format!(
-            "no {MEMBERS_CSV}, {ORDERS_CSV}, {EVENTS_CSV}, {PRODUCTS_CSV} or {GUIDES_CSV} in this folder"
+            "no {MEMBERS_CSV}, {ORDERS_CSV}, {EVENTS_CSV}, {PRODUCTS_CSV} or {GUIDES_CSV} in this folder \
+             (nor the same names as .parquet)"
         )));
     }
     check_unique_ids(&parsed, &mut errors);
@@ -331,6 +371,32 @@ pub fn read_dir(dir: &Path) -> Result<ParsedImport, ImportRefused> {
     } else {
         Err(ImportRefused { errors })
     }
+}
+
+/// Reads `kind`'s file in `dir`, CSV or Parquet (not both), into `parsed` by `put`.
+fn read_kind<T>(
+    dir: &Path,
+    parsed: &mut ParsedImport,
+    kind: RecordKind,
+    parse: impl Fn(&columns::Record<'_>) -> Result<T, RowError>,
+    errors: &mut Vec<RowError>,
+    put: impl FnOnce(&mut ParsedImport, (Vec<u64>, Vec<T>)),
+) {
+    let (csv, parquet) = (dir.join(kind.file_name()), dir.join(kind.parquet_name()));
+    let read = match (csv.exists(), parquet.exists()) {
+        (true, true) => {
+            let message = format!("and {} are both here: keep one of them", kind.parquet_name());
+            errors.push(csv_file::csv_error(kind.file_name(), 0, None, message));
+            return;
+        }
+        (false, true) => {
+            parsed.parquet.push(kind);
+            parquet_file::read_file(dir, kind, parse, &mut parsed.files, errors)
+        }
+        _ => csv_file::read_file(dir, kind, parse, &mut parsed.files, errors),
+    };
+    parsed.columns.insert(kind, read.columns);
+    put(parsed, (read.lines, read.records));
 }
 
 /// An id may appear once per file (or request); a second record with it is
@@ -349,7 +415,7 @@ fn check_unique_ids(parsed: &ParsedImport, errors: &mut Vec<RowError>) {
         let mut first_line: HashMap<&str, u64> = HashMap::with_capacity(ids.len());
         for (index, id) in ids.into_iter().enumerate() {
             if let Some(&first) = first_line.get(id) {
-                let message = format!("`{id}` already appears {}", parsed.another(first));
+                let message = format!("`{id}` already appears {}", parsed.another(kind, first));
                 errors.push(parsed.error_at(kind, index, kind.id_column(), message));
             } else {
                 first_line.insert(id, lines[index]);

@@ -14,7 +14,7 @@ use canvas::store::{ImportCounts, Store};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The folder with the CSV files.
+    /// The folder with the CSV files (or Parquet: members.parquet, orders.parquet, …).
     #[arg(long, value_name = "DIR", required_unless_present = "discard_interrupted")]
     data: Option<PathBuf>,
     /// The store folder (default: `store` in the config, else ./canvas-store).

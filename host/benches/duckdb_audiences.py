@@ -27,10 +27,9 @@ nobody. In short:
 
 Checked against `canvas simulate --from D --to D` (a one-day simulation
 starts from an empty decision history): the counts equal runs.jsonl's
-`audience` for every strategy's 10:00 run, and for coupon-reminder's hourly
-runs up to 10:00. From 11:00 on they differ, as they should: the coupons the
-10:00 runs dispatched are then `coupon_issued` events in the simulation, which
-a fresh store does not have.
+`audience` for every strategy's 10:00 run. The triggered strategies
+(coupon-reminder, browse-abandon, out-of-stock-recovery) have no daily
+audience: they answer events, one member at a time.
 """
 
 import argparse
@@ -130,17 +129,6 @@ STRATEGIES = {
                       WHERE o.member_id = m.member_id
                         AND o.placed_at <= run.at
                         AND o.day >= run.today - 179)
-        ORDER BY 1""",
-    # A `coupon_issued` event in the 24 hours up to the run instant, both
-    # ends included. Redeemed or already reminded is the plugin's check.
-    "coupon-reminder": """
-        SELECT m.member_id
-        FROM members m, run
-        WHERE m.joined_at <= run.at
-          AND EXISTS (SELECT 1 FROM events e
-                      WHERE e.member_id = m.member_id
-                        AND e.kind = 'coupon_issued'
-                        AND e.at BETWEEN run.at - INTERVAL 24 HOUR AND run.at)
         ORDER BY 1""",
     # (The Python plugin.) Level 3 or 4, joined k years back for some k in
     # 1..50 as far as the leap days allow: the join day lies 365k +

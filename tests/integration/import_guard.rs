@@ -125,7 +125,7 @@ fn a_killed_import_holds_runs_and_other_imports_until_discarded_which_restores_t
         let discard = canvas().args(["import", "--discard-interrupted", "--store"]).arg(&store).output().unwrap();
         let said = text(&discard);
         assert!(discard.status.success(), "{said}");
-        assert!(said.contains(&format!("discarded the import of the CSV files in {b_folder}")), "{said}");
+        assert!(said.contains(&format!("discarded the import of the files in {b_folder}")), "{said}");
         assert!(said.contains("records it had changed got their earlier values back"), "{said}");
         assert!(
             !said.contains("rolled back: 0 records it had changed"),

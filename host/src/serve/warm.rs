@@ -64,8 +64,7 @@ impl Canvas {
         let mut refused = None;
         let there = self.warm.update(|(built_from, state)| {
             if *built_from == generation {
-                add_new_events(state, events);
-                refused = state.base.add_orders(orders).err();
+                refused = add_new(state, events, orders).err();
             }
             true
         });
@@ -95,9 +94,9 @@ impl Canvas {
             Some((built_from, state)) if built_from == generation => state,
             _ => self.load_runner_state()?,
         };
-        let unapplied = std::mem::take(&mut *self.unapplied.lock().expect("never held across a panic"));
-        add_new_events(&mut state, &unapplied.events);
-        if let Err(NotInPlace(why)) = state.base.add_orders(&unapplied.orders) {
+        let Unapplied { events, orders } =
+            std::mem::take(&mut *self.unapplied.lock().expect("never held across a panic"));
+        if let Err(NotInPlace(why)) = add_new(&mut state, &events, &orders) {
             tracing::info!(%why, "the member base is read again");
             state = self.load_runner_state()?;
         }
@@ -110,8 +109,7 @@ impl Canvas {
         // Held until the state is back: an ingest meanwhile waits, then adds to it in place.
         let mut unapplied = self.unapplied.lock().expect("never held across a panic");
         let Unapplied { events, orders } = std::mem::take(&mut *unapplied);
-        add_new_events(&mut state, &events);
-        if let Err(NotInPlace(why)) = state.base.add_orders(&orders) {
+        if let Err(NotInPlace(why)) = add_new(&mut state, &events, &orders) {
             tracing::info!(%why, "the member base is read again at the next run");
             self.data_changed();
         }
@@ -121,7 +119,7 @@ impl Canvas {
     }
 
     /// The member base and the decisions so far, read from the store.
-    pub(crate) fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
+    fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
         let loading = std::time::Instant::now();
         let state = self.app.stored_runner_state(&self.store)?;
         let seconds = loading.elapsed().as_secs_f64();
@@ -130,12 +128,10 @@ impl Canvas {
     }
 }
 
-/// Adds to the state's member base the events it does not have yet (by id:
-/// an event read from the store, or sent twice, is there once).
-pub(crate) fn add_new_events(state: &mut RunnerState, events: &[Event]) {
-    if events.is_empty() {
-        return;
-    }
+/// Adds to the state's member base the events and orders it does not have
+/// yet: an event by its id, an order as [`crate::member_base::MemberBase::add_orders`]
+/// tells (one read from the store, or sent twice, is there once).
+fn add_new(state: &mut RunnerState, events: &[Event], orders: &[Order]) -> Result<(), NotInPlace> {
     let base = &mut state.base;
     let new: Vec<Event> = events
         .iter()
@@ -146,4 +142,5 @@ pub(crate) fn add_new_events(state: &mut RunnerState, events: &[Event]) {
         .cloned()
         .collect();
     base.add_events(new);
+    base.add_orders(orders)
 }

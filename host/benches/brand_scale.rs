@@ -35,14 +35,14 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use canvas::app::{select, App, PluginSource, Selection};
+use canvas::app::{select, App, PluginSource, Selection, SNAPSHOT_FILE};
 use canvas::audience;
 use canvas::calendar::parse_instant;
 use canvas::calendar::RunClock;
 use canvas::config::CanvasConfig;
 use canvas::decision_log::StrategyLog;
 use canvas::import::read_dir;
-use canvas::member_base::MemberBase;
+use canvas::member_base::{snapshot, MemberBase};
 use canvas::model::{Millis, RunTrigger};
 use canvas::results::{Results, ResultsQuery};
 use canvas::runner::Runner;
@@ -121,6 +121,8 @@ fn main() -> anyhow::Result<()> {
     let loading = Instant::now();
     let base = MemberBase::build(config.calendar(), store.dataset()?);
     report.figure("load member base from store", ms(loading.elapsed()), "ms");
+    report.figure("member base in memory (its vectors and strings)", base.heap_bytes() as f64 / 1e6, "MB");
+    report.figure("RSS after the load", rss_kib("VmRSS") as f64 / 1024.0, "MiB");
 
     // The strategies, at the run instant.
     let app = App::new(config.clone())?;
@@ -345,10 +347,22 @@ fn days_in_service(
     let base = runner.into_state().base;
     live_results(&base, store, app, at + (days.max(1) - 1) as Millis * DAY_MILLIS, report)?;
     report.section(&format!("a fresh runner after {days} days (what `canvas run` reads before its run)"));
+    // The snapshot a run leaves behind (the week's runner knows what the store holds).
+    let mark = store.records_mark()?.context("an imported store has a records mark")?;
+    let path = store.path().join(SNAPSHOT_FILE);
+    let saving = Instant::now();
+    snapshot::save(&path, &mark, &base)?;
+    report.figure("save the member base's snapshot", ms(saving.elapsed()), "ms");
+    report.figure("snapshot on disk", std::fs::metadata(&path)?.len() as f64 / 1e6, "MB");
+    drop(base);
     let starting = Instant::now();
+    let base = app.stored_member_base(store)?;
+    report.figure("member base from its snapshot", ms(starting.elapsed()), "ms");
+    let reading = Instant::now();
     let state = app.runner_state(base, store)?;
     report.figure("decisions read", decided as f64, "");
-    report.figure("decision log and governor built from them", ms(starting.elapsed()), "ms");
+    report.figure("decision log and governor built from them", ms(reading.elapsed()), "ms");
+    report.figure("start to the first plugin call (the two)", ms(starting.elapsed()), "ms");
     drop(state);
     Ok(())
 }

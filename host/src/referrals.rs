@@ -43,7 +43,7 @@ impl Referrals {
         for &(at, joiner) in joins.iter().filter(|(at, _)| (from..until).contains(at)) {
             let events = base.events_as_of(joiner, at);
             let Some(event) = events.iter().rev().find(|e| e.at == at && e.kind == GROUP_BUY_JOINED) else { continue };
-            let Some(referrer) = referrer_of(&event.attrs) else { continue };
+            let Some(referrer) = referrer_of(event.attrs) else { continue };
             let new_customer = base.orders_as_of(joiner, at - 1).is_empty();
             let r = by_referrer.entry(referrer.clone()).or_insert_with(|| Referrer {
                 first_join_at: at,

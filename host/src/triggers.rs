@@ -131,7 +131,7 @@ pub fn called_off(base: &MemberBase, firing: &Firing) -> bool {
                 && e.id != firing.event.id
                 && same_attr.as_ref().is_none_or(|key| {
                     let theirs: serde_json::Map<String, serde_json::Value> =
-                        serde_json::from_str(&e.attrs).unwrap_or_default();
+                        serde_json::from_str(e.attrs).unwrap_or_default();
                     triggering.get(key).is_some_and(|v| !v.is_null() && theirs.get(key) == Some(v))
                 })
         }),

@@ -5,6 +5,7 @@
 //! target/polyglot).
 
 mod audience_edges;
+mod base_snapshot;
 mod beside_the_service;
 mod closed_loop;
 mod console;

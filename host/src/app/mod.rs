@@ -29,8 +29,10 @@ mod ask;
 mod known_ids;
 mod refused;
 mod shown;
+mod stored_base;
 pub use ask::{AskRefused, RunAsk};
 pub use known_ids::UnknownStrategyId;
+pub use stored_base::{stored_member_base, SNAPSHOT_FILE};
 
 /// The operator's config and the plugin engine built from it.
 pub struct App {
@@ -143,7 +145,7 @@ impl App {
 
     /// [`App::runner_state`] with the member base of `store`'s own records.
     pub fn stored_runner_state(&self, store: &Store) -> anyhow::Result<RunnerState> {
-        self.runner_state(self.member_base(store.dataset()?), store)
+        self.runner_state(self.stored_member_base(store)?, store)
     }
 
     /// A runner going on from `state` over `store`. `enqueue`: real runs

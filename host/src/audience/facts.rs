@@ -48,16 +48,16 @@ pub fn member_facts(
         Vec::new()
     } else {
         let since = clock.at - audience.event_lookback_hours as i64 * MILLIS_PER_HOUR;
-        let events = base.events_as_of(m, clock.at);
-        events[events.partition_point(|e| e.at < since)..]
+        base.events_as_of(m, clock.at)
+            .since(since)
             .iter()
-            .filter(|e| audience.event_kinds.contains(&e.kind))
+            .filter(|e| audience.event_kinds.iter().any(|k| k == e.kind))
             .map(|e| api::Event {
-                id: e.id.clone(),
-                kind: e.kind.clone(),
+                id: e.id.to_string(),
+                kind: e.kind.to_string(),
                 at: e.at,
                 day: e.day,
-                attrs: e.attrs.clone(),
+                attrs: e.attrs.to_string(),
             })
             .collect()
     };

@@ -10,16 +10,17 @@ impl MemberBase {
     pub fn build(calendar: BrandCalendar, data: DataSet) -> Self {
         let mut members: Vec<Member> = data.members;
         members.sort_by(|a, b| a.id.cmp(&b.id));
-        let index: FxHashMap<String, u32> = members.iter().enumerate().map(|(i, m)| (m.id.clone(), i as u32)).collect();
+        let index = numbers(members.iter().map(|m| &m.id));
 
         // Orders and events are independent of each other: the events (the
         // most records by far) are sorted out on a thread of their own.
-        let (mut categories, (order_rows, order_start), (events, events_by_kind)) = std::thread::scope(|scope| {
-            let events = scope.spawn(|| events_by_member(&calendar, &index, data.events, members.len()));
-            let mut categories = CategoryNames::default();
-            let orders = orders_by_member(&calendar, &index, data.orders, members.len(), &mut categories);
-            (categories, orders, events.join().expect("sorting events does not panic"))
-        });
+        let (mut categories, (order_rows, order_start), (events, event_text, events_by_kind)) =
+            std::thread::scope(|scope| {
+                let events = scope.spawn(|| events_by_member(&calendar, &index, data.events, members.len()));
+                let mut categories = CategoryNames::default();
+                let orders = orders_by_member(&calendar, &index, data.orders, members.len(), &mut categories);
+                (categories, orders, events.join().expect("sorting events does not panic"))
+            });
 
         let mut products: Vec<ProductRow> = data
             .products
@@ -41,10 +42,7 @@ impl MemberBase {
             })
             .collect();
 
-        let own_zones = members
-            .iter()
-            .filter_map(|row| Some((row.member.id.clone(), row.member.tz.as_deref()?.parse().ok()?)))
-            .collect();
+        let own_zones = own_zones(&members);
         let mut by_birth_month: [Vec<u32>; 13] = Default::default();
         for (i, row) in members.iter().enumerate() {
             if let Some(birthday) = row.member.birthday {
@@ -73,11 +71,29 @@ impl MemberBase {
             order_rows,
             order_start,
             events,
+            event_text,
             products,
             categories: categories.names,
             guides: data.guides.into_iter().map(|g| (g.id.clone(), g)).collect(),
         }
     }
+
+    /// The hash indexes, from the rows: a snapshot does not save them.
+    pub(super) fn reindex(&mut self) {
+        self.index = numbers(self.members.iter().map(|row| &row.member.id));
+        self.own_zones = own_zones(&self.members);
+        self.event_text.reindex();
+    }
+}
+
+/// Each member's number by id.
+fn numbers<'a>(ids: impl Iterator<Item = &'a String>) -> FxHashMap<String, u32> {
+    ids.enumerate().map(|(i, id)| (id.clone(), i as u32)).collect()
+}
+
+/// The members with a valid time zone of their own.
+fn own_zones(members: &[MemberRow]) -> FxHashMap<String, Tz> {
+    members.iter().filter_map(|row| Some((row.member.id.clone(), row.member.tz.as_deref()?.parse().ok()?))).collect()
 }
 
 /// Every member's orders as rows, oldest first (ties: by order id), one
@@ -121,23 +137,25 @@ fn events_by_member(
     index: &FxHashMap<String, u32>,
     data: Vec<Event>,
     members: usize,
-) -> (Vec<Vec<EventRow>>, EventsByKind) {
+) -> (Vec<Vec<EventRow>>, EventText, EventsByKind) {
     let (owners, counts) = owners_of(index, data.iter().map(|e| e.member_id.as_str()), members);
-    let mut events: Vec<Vec<EventRow>> = counts.into_iter().map(Vec::with_capacity).collect();
+    let mut events: Vec<Vec<EventRow>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
     let mut by_kind = EventsByKind::new();
+    let mut text = EventText::default();
     for (event, m) in data.into_iter().zip(owners) {
         let Some(m) = m else { continue };
         keyed::value_for(&mut by_kind, &event.kind).push((event.at, m));
         let day = calendar.day_of(event.at);
-        events[m as usize].push(EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
+        events[m as usize].push(text.row(&event.id, &event.kind, event.at, day, &event.attrs));
     }
     for of_member in &mut events {
-        of_member.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        // Stable, as ever: two events with one instant and one id keep their order.
+        of_member.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| text.id_of(a).cmp(text.id_of(b))));
     }
     for entries in by_kind.values_mut() {
         entries.sort_unstable();
     }
-    (events, by_kind)
+    (events, text, by_kind)
 }
 
 /// Each record's member (`None`: unknown), from the records' member ids,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use chrono_tz::Tz;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::calendar::BrandCalendar;
 use crate::keyed;
@@ -16,14 +17,19 @@ use crate::model::{DataSet, Day, Event, Fen, Guide, Member, Millis, Order, Produ
 
 mod added;
 mod build;
+mod events;
 pub mod reachability;
+mod size;
+pub mod snapshot;
 
 pub use added::NotInPlace;
+pub use events::{EventIter, EventView, EventsOf};
+use events::{EventRow, EventText};
 
 pub use reachability::{ChannelState, Friendship, Unreachable};
 
 /// A member with their derived days.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MemberRow {
     /// The member as imported.
     pub member: Member,
@@ -35,7 +41,7 @@ pub struct MemberRow {
 
 /// An order as audiences read it: only what conditions and member facts use,
 /// small, so a member's orders sit together in memory.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct OrderRow {
     /// When it was placed.
     pub at: Millis,
@@ -47,23 +53,8 @@ pub struct OrderRow {
     pub category: u32,
 }
 
-/// An event of a member's, imported or produced by a run (a coupon issued).
-#[derive(Clone, Debug)]
-pub struct EventRow {
-    /// The event's id: breaks ties between a member's events at one instant.
-    pub id: String,
-    /// What happened, e.g. `coupon_issued`, `mini_program_visit`.
-    pub kind: String,
-    /// When it happened.
-    pub at: Millis,
-    /// The brand-local day it happened on.
-    pub day: Day,
-    /// Its details, a compact JSON object.
-    pub attrs: String,
-}
-
 /// A product, with its launch day and category resolved.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProductRow {
     /// The product as imported.
     pub product: Product,
@@ -74,7 +65,7 @@ pub struct ProductRow {
 }
 
 /// Member indexes sorted by a key, for range lookups.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct DayIndex(Vec<(Day, u32)>);
 
 impl DayIndex {
@@ -99,19 +90,23 @@ pub type EventsByKind = HashMap<String, Vec<(Millis, u32)>>;
 /// for audiences. Members are numbered (`u32`) in id order; every index and
 /// method speaks of them by that number. Cloned only for a preview
 /// (`runner::Runner::preview_instant`), which must leave the original as it was.
-#[derive(Clone)]
+/// Saved whole by [`snapshot`], but for the calendar and the hash indexes.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct MemberBase {
     /// The brand's calendar, which every `day` here was taken in.
+    #[serde(skip)]
     pub calendar: BrandCalendar,
     members: Vec<MemberRow>,
     /// Fx: looked up for each of millions of orders and events as the base
     /// is built, and for every decision recorded.
+    #[serde(skip)]
     index: FxHashMap<String, u32>,
     /// The members with a valid time zone of their own (most have none),
     /// parsed once. The governor asks for every proposal: this map stays as
     /// small as the few members with a zone, where a lookup in the index of
     /// all members and then the member's row costs more the more members the
     /// brand has, however few are decided.
+    #[serde(skip)]
     own_zones: FxHashMap<String, Tz>,
     /// Every member's orders, oldest first, one member after another. An
     /// audience reads hundreds of thousands of members' orders in member
@@ -120,7 +115,10 @@ pub struct MemberBase {
     order_rows: Vec<OrderRow>,
     /// Member `m`'s orders are `order_rows[order_start[m]..order_start[m + 1]]`.
     order_start: Vec<usize>,
+    /// Each member's events, oldest first.
     events: Vec<Vec<EventRow>>,
+    /// The events' ids, kinds and attributes.
+    event_text: EventText,
     /// Sorted by launch instant.
     products: Vec<ProductRow>,
     categories: Vec<String>,
@@ -181,9 +179,15 @@ impl MemberBase {
     }
 
     /// The member's events at or before `at`, oldest first.
-    pub fn events_as_of(&self, m: u32, at: Millis) -> &[EventRow] {
+    pub fn events_as_of(&self, m: u32, at: Millis) -> EventsOf<'_> {
         let events = &self.events[m as usize];
-        &events[..events.partition_point(|e| e.at <= at)]
+        EventsOf { rows: &events[..events.partition_point(|e| e.at <= at)], text: &self.event_text }
+    }
+
+    /// Whether the base has this event (by its member and id).
+    pub fn has_event(&self, event: &Event) -> bool {
+        self.index_of(&event.member_id)
+            .is_some_and(|m| self.events_as_of(m, Millis::MAX).iter().any(|e| e.id == event.id))
     }
 
     /// Adds events that happened after the build (e.g. the coupons a run just
@@ -202,10 +206,11 @@ impl MemberBase {
                 touched_kinds.push((event.kind.clone(), by_kind.len()));
             }
             by_kind.push((event.at, m));
+            let day = self.calendar.day_of(event.at);
             let events = &mut self.events[m as usize];
             let at = events.partition_point(|e| e.at <= event.at);
-            let day = self.calendar.day_of(event.at);
-            events.insert(at, EventRow { id: event.id, kind: event.kind, at: event.at, day, attrs: event.attrs });
+            let row = self.event_text.row(&event.id, &event.kind, event.at, day, &event.attrs);
+            events.insert(at, row);
         }
         for (kind, first_added) in touched_kinds {
             let by_kind = self.events_by_kind.get_mut(&kind).expect("added above");
@@ -271,7 +276,7 @@ mod tests {
         let (a, b) = (base.index_of("A").unwrap(), base.index_of("B").unwrap());
         let by_kind = &base.events_by_kind["coupon_issued"];
         assert_eq!(by_kind, &[(10, a), (20, a), (30, b), (30, b), (50, a), (50, a)]);
-        let ids = |m: u32, at: Millis| base.events_as_of(m, at).iter().map(|e| e.id.as_str()).collect::<Vec<_>>();
+        let ids = |m: u32, at: Millis| base.events_as_of(m, at).iter().map(|e| e.id).collect::<Vec<_>>();
         assert_eq!(ids(a, 49), ["e1", "n2"]);
         assert_eq!(ids(a, 50), ["e1", "n2", "e3", "n4"]);
         assert_eq!(ids(b, 30), ["e2", "n1"]);
@@ -294,7 +299,7 @@ mod tests {
         let base = MemberBase::build(Default::default(), data);
 
         let (a, b) = (base.index_of("A").unwrap(), base.index_of("B").unwrap());
-        let ids = |m: u32| base.events_as_of(m, 100).iter().map(|e| e.id.as_str()).collect::<Vec<_>>();
+        let ids = |m: u32| base.events_as_of(m, 100).iter().map(|e| e.id).collect::<Vec<_>>();
         assert_eq!(ids(a), ["e5", "e1", "e9"]);
         assert_eq!(ids(b), ["e2"]);
         assert_eq!(base.events_by_kind["coupon_issued"], [(10, a), (20, b), (30, a), (30, a)]);

@@ -153,7 +153,7 @@ impl MemberBase {
     pub fn friendship(&self, m: u32, at: Millis) -> Friendship {
         let mut scan = FriendshipScan::new(self.member(m).member.wecom_added_at, at);
         for e in self.events_as_of(m, at) {
-            scan.see(&e.kind, e.at);
+            scan.see(e.kind, e.at);
         }
         scan.end()
     }
@@ -170,13 +170,13 @@ impl MemberBase {
         };
         let mut friendship = FriendshipScan::new(self.member(m).member.wecom_added_at, at);
         for e in self.events_as_of(m, at) {
-            friendship.see(&e.kind, e.at);
-            match e.kind.as_str() {
+            friendship.see(e.kind, e.at);
+            match e.kind {
                 DO_NOT_CONTACT => state.do_not_contact = Some(e.at),
                 DO_NOT_CONTACT_CLEARED => state.do_not_contact = None,
                 UNSUBSCRIBED | RESUBSCRIBED => {
                     let consents = e.kind == RESUBSCRIBED;
-                    match channel_of(&e.attrs) {
+                    match channel_of(e.attrs) {
                         // Every channel: what was said of one before no longer counts.
                         None => {
                             state.unsubscribed_everywhere = (!consents).then_some(e.at);

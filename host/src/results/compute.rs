@@ -164,7 +164,7 @@ fn one_member(
     let mut redeemed: FxHashSet<u32> = FxHashSet::default();
     let mut done: FxHashSet<u32> = FxHashSet::default();
     for e in base.events_as_of(member, Millis::MAX).iter().filter(|e| e.at > first) {
-        match e.kind.as_str() {
+        match e.kind {
             WECOM_DELETED | UNSUBSCRIBED => {
                 for p in parts.iter_mut() {
                     p.touched_harmed |= p.first_sent.is_some_and(|t| within(t, e.at, w.harm));
@@ -172,7 +172,7 @@ fn one_member(
                 }
             }
             COUPON_REDEEMED => {
-                let Some(coupon) = text_attr(&e.attrs, "coupon_id") else { continue };
+                let Some(coupon) = text_attr(e.attrs, "coupon_id") else { continue };
                 let issued = recs.iter().find(|r| {
                     r.extra != u32::MAX
                         && r.at <= e.at
@@ -188,8 +188,8 @@ fn one_member(
                 }
             }
             STAFF_TASK_DONE => {
-                let key = text_attr(&e.attrs, "key");
-                let strategy = text_attr(&e.attrs, "strategy").map(|s| touches.strategies.find(&s));
+                let key = text_attr(e.attrs, "key");
+                let strategy = text_attr(e.attrs, "strategy").map(|s| touches.strategies.find(&s));
                 let task = recs.iter().rev().find(|r| {
                     r.kind == Kind::Sent
                         && r.action == ActionKind::StaffTask
@@ -257,7 +257,7 @@ pub(super) fn joins(base: &MemberBase) -> Vec<(u32, Millis)> {
             if e.kind != GROUP_BUY_JOINED {
                 continue;
             }
-            if let Some(referrer) = referrer_of(&e.attrs).and_then(|r| base.index_of(&r)) {
+            if let Some(referrer) = referrer_of(e.attrs).and_then(|r| base.index_of(&r)) {
                 joins.push((referrer, at));
             }
         }

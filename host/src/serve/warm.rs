@@ -16,7 +16,7 @@ use super::runs::Loan;
 use super::Canvas;
 use crate::member_base::reachability::WECOM_ADDED;
 use crate::member_base::NotInPlace;
-use crate::model::{Event, Millis, Order};
+use crate::model::{Event, Order};
 use crate::runner::RunnerState;
 
 /// Records kept for the state a run has lent, at most; past that the state
@@ -133,14 +133,7 @@ impl Canvas {
 /// tells (one read from the store, or sent twice, is there once).
 fn add_new(state: &mut RunnerState, events: &[Event], orders: &[Order]) -> Result<(), NotInPlace> {
     let base = &mut state.base;
-    let new: Vec<Event> = events
-        .iter()
-        .filter(|e| {
-            base.index_of(&e.member_id)
-                .is_some_and(|m| !base.events_as_of(m, Millis::MAX).iter().any(|known| known.id == e.id))
-        })
-        .cloned()
-        .collect();
+    let new: Vec<Event> = events.iter().filter(|e| !base.has_event(e)).cloned().collect();
     base.add_events(new);
     base.add_orders(orders)
 }

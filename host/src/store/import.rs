@@ -31,7 +31,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 pub use super::marker::{Discarded, ImportInProgress, ImportInterrupted};
-use super::records::{key, EVENT, GUIDE, MEMBER, ORDER, PRODUCT};
+use super::records::{key, EVENT, GUIDE, MEMBER, ORDER, PRODUCT, RECORDS_STAMP};
 use super::Store;
 use crate::import::{ImportRefused, ImportSource, ParsedImport, RecordKind, MEMBERS_CSV};
 use crate::model::DataSet;
@@ -138,7 +138,11 @@ impl Store {
         } else {
             // Left over from an import that completed or was discarded.
             self.undo.clear().context("clearing the import undo log")?;
-            self.records.insert(IMPORT_MARKER, serde_json::to_vec(&this)?)?;
+            let mut marker = sled::Batch::default();
+            marker.insert(IMPORT_MARKER, serde_json::to_vec(&this)?);
+            // Whatever this import changes, copies of the records are stale.
+            marker.insert(RECORDS_STAMP, self.db.generate_id()?.to_be_bytes().to_vec());
+            self.records.apply_batch(marker)?;
             self.db.flush().context("flushing the import marker")?;
             Undo { priors: HashMap::new(), next: 0 }
         };
@@ -200,6 +204,10 @@ impl Store {
             )?,
             guides: count(GUIDE, &mut data.guides.iter().map(|g| (&g.id, postcard::to_stdvec(g).expect("encodes"))))?,
         };
+        let all = [report.members, report.orders, report.events, report.products, report.guides];
+        if all.iter().any(|counts| counts.new + counts.changed > 0) {
+            batch.insert(RECORDS_STAMP, self.db.generate_id()?.to_be_bytes().to_vec());
+        }
         self.records.apply_batch(batch).context("writing the import")?;
         self.db.flush().context("flushing the import to disk")?;
         for (kind, counts) in [

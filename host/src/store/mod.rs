@@ -50,12 +50,18 @@ use ledger::{Ledger, Page};
 pub use outbox::{DueCursor, PendingCount};
 pub use outbox_entry::{OutboxItem, OutboxState};
 pub use plugins::{InstalledVersion, PluginEntry};
+pub use records::RecordsMark;
 pub use triggers::{Cancel, Firing};
 
 /// How long opening a store waits for a lock that is being let go (see
 /// [`Store::open`]), in this many tries.
 const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 const LOCK_PATIENCE_TRIES: u32 = 20;
+/// sled's page cache. Its default, 1 GiB, was most of a `canvas run`'s
+/// memory beside the member base: the store is read in full once (the
+/// load), written in pages, and not read at random, so a cache the size of
+/// the working pages serves as well.
+const SLED_CACHE_BYTES: u64 = 128 * 1024 * 1024;
 
 /// The operator's store: a sled database with a tree per kind of thing kept.
 /// One process at a time; within it, shared by reference (or `Arc`).
@@ -112,7 +118,8 @@ impl Store {
         // sled says so in its message only (an `Other` I/O error).
         let locked =
             |e: &sled::Error| matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
-        let mut opened = sled::open(path);
+        let open = || sled::Config::new().path(path).cache_capacity(SLED_CACHE_BYTES).open();
+        let mut opened = open();
         // A store closed a moment ago in this process (a restart, a command
         // run after an import) is let go by sled's background threads a
         // little after the handle drops: wait that out before saying "in use".
@@ -121,7 +128,7 @@ impl Store {
                 Err(e) if locked(e) => std::thread::sleep(LOCK_PATIENCE / LOCK_PATIENCE_TRIES),
                 _ => break,
             }
-            opened = sled::open(path);
+            opened = open();
         }
         let db = opened.map_err(|e| match e {
             e if locked(&e) => {
@@ -156,6 +163,11 @@ impl Store {
             db,
             path: path.to_path_buf(),
         })
+    }
+
+    /// The store's folder.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// SHA-256 over everything the store holds — every tree's name, and

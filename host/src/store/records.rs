@@ -12,6 +12,9 @@
 //!   not one per coupon.
 //! - `meta/import-in-progress` → the interrupted-import marker (see
 //!   [`super::import`]).
+//! - `meta/records-stamp` → a u64 written anew by every import that changes
+//!   a record: with the last event page's key, the [`RecordsMark`] a copy
+//!   of the records kept elsewhere (the member base's snapshot) is checked by.
 //!
 //! Reading the data set is most of a large brand's start-up, so the scans
 //! run on every core over key ranges ([`key_ranges`]).
@@ -21,6 +24,7 @@ use std::ops::Bound;
 
 use anyhow::Context;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::ledger::{self, Page};
 use super::{decode, Store};
@@ -34,8 +38,21 @@ pub(super) const PRODUCT: &[u8] = b"p/";
 pub(super) const GUIDE: &[u8] = b"g/";
 /// Pages of events the host produced (coupons issued), by page id.
 const EVENT_PAGE: &[u8] = b"E/";
+/// The stamp of the last import that changed a record (a sled id, big-endian).
+pub(super) const RECORDS_STAMP: &[u8] = b"meta/records-stamp";
 /// Key ranges a scan is split into, per core.
 const RANGES_PER_CORE: usize = 32;
+
+/// Where the store's records stood when they were read: a copy built
+/// from them is current while no import changed a record since (the same
+/// stamp); events the host recorded since are in the pages after
+/// `pages_through` ([`Store::events_recorded_since`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordsMark {
+    stamp: u64,
+    /// The key of the last page of host-produced events; empty: none yet.
+    pages_through: Vec<u8>,
+}
 
 /// A member as imported, with their orders and events, oldest first.
 pub type MemberRecords = (Member, Vec<Order>, Vec<Event>);
@@ -104,6 +121,40 @@ impl Store {
         orders.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
         events.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
         Ok(Some((member, orders, events)))
+    }
+
+    /// Where the records stand now; `None` for a store no import of this
+    /// version has written to (nothing to mark a copy by: build it afresh).
+    /// Read it before the records a copy is built from: an import landing
+    /// between the two makes the copy look older than it is, never newer.
+    pub fn records_mark(&self) -> anyhow::Result<Option<RecordsMark>> {
+        let Some(stamp) = self.records.get(RECORDS_STAMP)? else { return Ok(None) };
+        let stamp = u64::from_be_bytes(stamp.as_ref().try_into().context("the records stamp is not 8 bytes")?);
+        let last_page = self.records.scan_prefix(EVENT_PAGE).keys().next_back().transpose()?;
+        Ok(Some(RecordsMark { stamp, pages_through: last_page.map_or_else(Vec::new, |k| k.to_vec()) }))
+    }
+
+    /// The events the host recorded after `mark` (a page written again
+    /// after a crash may repeat some), and the mark now; `None` when an
+    /// import changed records since: a copy as of `mark` is stale.
+    pub fn events_recorded_since(&self, mark: &RecordsMark) -> anyhow::Result<Option<(Vec<Event>, RecordsMark)>> {
+        let _no_import_midway = self.import_lock.lock().expect("no import panicked holding the lock");
+        self.check_import_complete()?;
+        let Some(now) = self.records_mark()? else { return Ok(None) };
+        if now.stamp != mark.stamp {
+            return Ok(None);
+        }
+        let mut events = Vec::new();
+        if !now.pages_through.is_empty() {
+            let from = match mark.pages_through.is_empty() {
+                true => Bound::Included(EVENT_PAGE.to_vec()),
+                false => Bound::Excluded(mark.pages_through.clone()),
+            };
+            for page in self.records.range((from, Bound::Included(now.pages_through.clone()))).values() {
+                events.extend(Page::decode(&page?)?.all::<Event>()?);
+            }
+        }
+        Ok(Some((events, now)))
     }
 
     /// Whether a member with this id was imported.

@@ -47,7 +47,7 @@ impl Canvas {
         match warm {
             Some(results) => results,
             None => {
-                let base = self.app.member_base(self.store.dataset()?);
+                let base = self.app.stored_member_base(&self.store)?;
                 Results::of_store(&base, &self.store, query, &config.report, &config.results)
             }
         }

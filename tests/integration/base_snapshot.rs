@@ -162,3 +162,41 @@ fn a_damaged_snapshot_is_said_and_the_run_reads_the_store_and_saves_it_again() {
     let again = run(&store, "2026-10-03T10:00:00+08:00");
     assert!(again.stderr.is_empty(), "saved again, read cleanly: {}", String::from_utf8_lossy(&again.stderr));
 }
+
+/// The service keeps its member base current in place as orders come in
+/// (which makes the snapshot stale); on shutdown it saves that base, so
+/// the next start reads the snapshot, not the store, and has the order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_saves_its_warm_base_on_shutdown_with_what_was_ingested() {
+    use canvas::app::stored_member_base;
+    use canvas::member_base::snapshot;
+    use canvas::store::RecordsMark;
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    use crate::service::*;
+
+    let dir = TempDir::new().unwrap();
+    let store = store_with(&dir, &birthdays());
+    install(&store, &[plugin("birthday-tiered")]);
+    let s = start_at(service_config(&dir, "", ""), store, "2026-03-01T09:00:00+08:00", 1.0).await;
+    let (status, ran) = s.post("/api/v1/runs", json!({ "at": "2026-03-01T10:00:00+08:00" }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{ran}");
+    let order = json!([{ "order_id": "LATE-1", "member_id": "M1", "placed_at": "2026-03-01T11:00:00+08:00",
+                         "amount": 199, "channel": "online", "category": "tops", "sku": "TP-1" }]);
+    let (status, answer) = s.post("/api/v1/orders", order.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let file = s.store.path().join(SNAPSHOT_FILE);
+    let before = snapshot::saved_mark::<RecordsMark>(&file).expect("the run's load saved one");
+    let now = s.store.records_mark().unwrap().unwrap();
+    assert_ne!(before, now, "the ingest made it stale");
+
+    let store = s.store.clone();
+    s.service.shutdown().await.unwrap();
+    assert_eq!(snapshot::saved_mark::<RecordsMark>(&file), Some(now), "saved at shutdown, current");
+    let saved = std::fs::read(&file).unwrap();
+    let base = stored_member_base(&store, Default::default()).unwrap();
+    assert_eq!(std::fs::read(&file).unwrap(), saved, "the start read it, did not rebuild it");
+    let m1 = base.index_of("M1").unwrap();
+    assert_eq!(base.orders_as_of(m1, Millis::MAX).iter().map(|o| o.amount).collect::<Vec<_>>(), [19_900]);
+}

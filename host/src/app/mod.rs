@@ -32,7 +32,7 @@ mod shown;
 mod stored_base;
 pub use ask::{AskRefused, RunAsk};
 pub use known_ids::UnknownStrategyId;
-pub use stored_base::{stored_member_base, SNAPSHOT_FILE};
+pub use stored_base::{save_member_base, stored_member_base, SNAPSHOT_FILE};
 
 /// The operator's config and the plugin engine built from it.
 pub struct App {

@@ -58,6 +58,17 @@ fn from_snapshot(store: &Store, path: &Path, calendar: BrandCalendar) -> anyhow:
     Ok(Some(base))
 }
 
+/// Saves `base`, which holds what `store` holds now, as the snapshot,
+/// unless the one there is as current (saved at the store's present mark).
+pub fn save_member_base(store: &Store, base: &MemberBase) -> anyhow::Result<()> {
+    let Some(mark) = store.records_mark()? else { return Ok(()) };
+    let path = store.path().join(SNAPSHOT_FILE);
+    if snapshot::saved_mark::<RecordsMark>(&path).as_ref() != Some(&mark) {
+        save(&path, &mark, base);
+    }
+    Ok(())
+}
+
 /// Saves the snapshot; a failure only costs the next start its speed.
 fn save(path: &Path, mark: &RecordsMark, base: &MemberBase) {
     if let Err(e) = snapshot::save(path, mark, base) {

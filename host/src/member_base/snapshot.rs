@@ -60,6 +60,19 @@ pub fn save<M: Serialize>(path: &Path, mark: &M, base: &MemberBase) -> anyhow::R
     write().with_context(|| format!("writing the member base's snapshot {}", path.display()))
 }
 
+/// The mark the snapshot at `path` was saved with, from its first bytes
+/// only (the body is not read or checked); `None`: no snapshot there, or
+/// one of another format.
+pub fn saved_mark<M: DeserializeOwned>(path: &Path) -> Option<M> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path).ok()?.take((HEADER + 4096) as u64).read_to_end(&mut head).ok()?;
+    if head.len() < HEADER || &head[..8] != MAGIC || head[8..12] != FORMAT.to_le_bytes() {
+        return None;
+    }
+    postcard::take_from_bytes::<M>(&head[HEADER..]).ok().map(|(mark, _)| mark)
+}
+
 /// The base saved at `path` and the mark it was saved with; `None` when
 /// there is no snapshot, or one of another format or in another time zone
 /// than `calendar`'s (both mean: build it again). A file that is there but
@@ -138,6 +151,7 @@ mod tests {
 
         let (mark, read): ((String, u64), MemberBase) = load(&path, BrandCalendar::default()).unwrap().unwrap();
         assert_eq!(mark, ("mark".to_string(), 7));
+        assert_eq!(saved_mark::<(String, u64)>(&path), Some(mark));
         let (a, b) = (read.index_of("A").unwrap(), read.index_of("B").unwrap());
         assert_eq!(read.time_zone_of("B"), Some(chrono_tz::Europe::London));
         assert_eq!(read.events_as_of(a, 100).iter().next().unwrap(), saved.events_as_of(a, 100).iter().next().unwrap());

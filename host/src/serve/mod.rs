@@ -14,8 +14,9 @@
 //! - on shutdown (SIGTERM) it stops scheduling and runs, gives the run in
 //!   flight up to `shutdown_grace_ms` to finish (then exits without it: the
 //!   store is crash-safe and a scheduled run is caught up at the next
-//!   start), delivers what is due within `shutdown_flush_ms`, and flushes
-//!   the store.
+//!   start), delivers what is due within `shutdown_flush_ms`, saves its
+//!   warm member base as the snapshot the next start reads
+//!   ([`crate::app::save_member_base`]), and flushes the store.
 //!
 //! The listener, the clock and the shutdown signal are passed in, so tests
 //! run the real service in-process on 127.0.0.1:0 with a fast clock.
@@ -240,6 +241,9 @@ pub async fn start(
             };
         let _ = stop_dispatch.send(true);
         dispatcher.await?.context("the dispatcher")?;
+        // No run, ingest or firing is left: the warm base holds what the store does.
+        let saving = canvas.clone();
+        tokio::task::spawn_blocking(move || saving.save_warm_base()).await?;
         // Stopped at its next run instant, it removes its scratch directory.
         canvas.dry_runs.ended(grace).await;
         canvas.store.withdraw_service();

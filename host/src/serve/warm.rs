@@ -83,6 +83,25 @@ impl Canvas {
         }
     }
 
+    /// At shutdown, the warm member base saved as the snapshot the next
+    /// start reads, when it is current with nothing left to add: the orders
+    /// and events ingested into it since the last snapshot made that one
+    /// stale, and without this a restart would read the whole store.
+    pub(crate) fn save_warm_base(&self) {
+        let generation = self.data_generation.load(Ordering::SeqCst);
+        if self.unapplied.lock().expect("never held across a panic").len() > 0 {
+            return;
+        }
+        self.warm.update(|(built_from, state)| {
+            if *built_from == generation {
+                if let Err(e) = crate::app::save_member_base(&self.store, &state.base) {
+                    tracing::warn!("{e:#}: the member base's snapshot is not saved; the next start reads the store");
+                }
+            }
+            false
+        });
+    }
+
     /// The runner state for a run or a firing pass, which is now the
     /// latest: the warm one if nothing since made it stale, else read from
     /// the store; either way with what came in while it was lent added.

@@ -97,6 +97,16 @@ fn an_import_makes_the_snapshot_stale_and_events_the_host_records_are_added_to_i
     import(&path, &data);
     let app = App::new(cached_config()).unwrap();
     let store = Store::open(&path).unwrap();
+    // Read from the store's records as they lie (on all cores, no event
+    // held whole), the base is the one built from the data set in memory.
+    let (read, built) = (app.stored_member_base(&store).unwrap(), app.member_base(store.dataset().unwrap()));
+    assert_eq!(read.len(), built.len());
+    for m in 0..read.len() as u32 {
+        let (a, b) = (read.events_as_of(m, Millis::MAX), built.events_as_of(m, Millis::MAX));
+        assert!(a.iter().eq(b.iter()), "member {m}'s events");
+        assert_eq!(read.orders_as_of(m, Millis::MAX).len(), built.orders_as_of(m, Millis::MAX).len());
+    }
+    assert_eq!(read.events_by_kind, built.events_by_kind);
     let before = events_of(&app, &store, "M000001");
     let snapshot = std::fs::read(path.join(SNAPSHOT_FILE)).unwrap();
 

@@ -11,7 +11,7 @@ use rustc_hash::FxHashSet;
 
 use super::App;
 use crate::calendar::BrandCalendar;
-use crate::member_base::{snapshot, MemberBase};
+use crate::member_base::{snapshot, EventPart, EventReader, MemberBase};
 use crate::store::{RecordsMark, Store};
 
 /// The snapshot's file in the store's folder.
@@ -37,7 +37,10 @@ pub fn stored_member_base(store: &Store, calendar: BrandCalendar) -> anyhow::Res
         Err(e) => tracing::warn!("{e:#}; the member base is read from the store instead"),
     }
     let mark = store.records_mark()?;
-    let base = MemberBase::build(calendar, store.dataset()?);
+    let records = store.read_records()?;
+    let read_events = |reader: &EventReader<'_>| records.events(EventPart::default, |part, e| reader.add(part, e));
+    let base = MemberBase::build_with(calendar, records.all_but_events()?, read_events)?;
+    drop(records);
     if let Some(mark) = mark {
         save(&path, &mark, &base);
     }

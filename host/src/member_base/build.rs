@@ -2,25 +2,50 @@
 //! each member's orders and events as rows in time order, the day indexes,
 //! and category names interned.
 
+use super::events::{self, EventPart, EventReader};
 use super::*;
 
 impl MemberBase {
     /// Builds the view. Orders and events of unknown members are ignored (the
     /// store never holds any; imports refuse them).
-    pub fn build(calendar: BrandCalendar, data: DataSet) -> Self {
+    pub fn build(calendar: BrandCalendar, mut data: DataSet) -> Self {
+        let events = std::mem::take(&mut data.events);
+        let read = |reader: &EventReader<'_>| {
+            let mut part = EventPart::default();
+            // Each one dropped once it is a row.
+            for event in events {
+                reader.add(&mut part, event.as_ref());
+            }
+            Ok(vec![part])
+        };
+        Self::build_with(calendar, data, read).expect("reading events from memory does not fail")
+    }
+
+    /// [`MemberBase::build`] of `data`'s members, orders, products and
+    /// guides, and the events `read_events` gives (its own from `data` are
+    /// not read): a store hands over its events as parts read on all cores,
+    /// never as one vector of them all.
+    pub fn build_with(
+        calendar: BrandCalendar,
+        data: DataSet,
+        read_events: impl FnOnce(&EventReader<'_>) -> anyhow::Result<Vec<EventPart>> + Send,
+    ) -> anyhow::Result<Self> {
         let mut members: Vec<Member> = data.members;
         members.sort_by(|a, b| a.id.cmp(&b.id));
         let index = numbers(members.iter().map(|m| &m.id));
 
         // Orders and events are independent of each other: the events (the
-        // most records by far) are sorted out on a thread of their own.
-        let (mut categories, (order_rows, order_start), (events, event_text, events_by_kind)) =
-            std::thread::scope(|scope| {
-                let events = scope.spawn(|| events_by_member(&calendar, &index, data.events, members.len()));
-                let mut categories = CategoryNames::default();
-                let orders = orders_by_member(&calendar, &index, data.orders, members.len(), &mut categories);
-                (categories, orders, events.join().expect("sorting events does not panic"))
+        // most records by far) are read and sorted out on a thread of their own.
+        let (mut categories, (order_rows, order_start), events) = std::thread::scope(|scope| {
+            let events = scope.spawn(|| {
+                let parts = read_events(&EventReader { index: &index, calendar: &calendar })?;
+                anyhow::Ok(events::join(parts, members.len()))
             });
+            let mut categories = CategoryNames::default();
+            let orders = orders_by_member(&calendar, &index, data.orders, members.len(), &mut categories);
+            (categories, orders, events.join().expect("sorting events does not panic"))
+        });
+        let (events, event_text, events_by_kind) = events?;
 
         let mut products: Vec<ProductRow> = data
             .products
@@ -56,7 +81,7 @@ impl MemberBase {
         let first_adds = enumerate().filter_map(|(i, r)| Some((r.wecom_added_day?, i)));
         let re_adds = events_by_kind.get(super::reachability::WECOM_ADDED).into_iter().flatten();
         let wecom_days = first_adds.chain(re_adds.map(|&(at, i)| (calendar.day_of(at), i))).collect();
-        MemberBase {
+        Ok(MemberBase {
             by_joined_day: DayIndex::build(enumerate().map(|(i, r)| (r.joined_day, i)).collect()),
             by_wecom_day: DayIndex::build(wecom_days),
             by_order_day: DayIndex::build(orders_of().flat_map(|(i, o)| o.iter().map(move |o| (o.day, i))).collect()),
@@ -75,7 +100,7 @@ impl MemberBase {
             products,
             categories: categories.names,
             guides: data.guides.into_iter().map(|g| (g.id.clone(), g)).collect(),
-        }
+        })
     }
 
     /// The hash indexes, from the rows: a snapshot does not save them.
@@ -125,37 +150,6 @@ fn orders_by_member(
         next[m as usize] += 1;
     }
     (rows, start)
-}
-
-/// Every member's events, oldest first (ties: by event id), and per kind
-/// each event's (instant, member), in time order. Each member's few events
-/// are sorted on their own: a large brand has tens of millions, and one sort
-/// of them all would need scratch memory for every one of them and compare
-/// events of different members, whose order does not matter.
-fn events_by_member(
-    calendar: &BrandCalendar,
-    index: &FxHashMap<String, u32>,
-    data: Vec<Event>,
-    members: usize,
-) -> (Vec<Vec<EventRow>>, EventText, EventsByKind) {
-    let (owners, counts) = owners_of(index, data.iter().map(|e| e.member_id.as_str()), members);
-    let mut events: Vec<Vec<EventRow>> = counts.iter().map(|&n| Vec::with_capacity(n)).collect();
-    let mut by_kind = EventsByKind::new();
-    let mut text = EventText::default();
-    for (event, m) in data.into_iter().zip(owners) {
-        let Some(m) = m else { continue };
-        keyed::value_for(&mut by_kind, &event.kind).push((event.at, m));
-        let day = calendar.day_of(event.at);
-        events[m as usize].push(text.row(&event.id, &event.kind, event.at, day, &event.attrs));
-    }
-    for of_member in &mut events {
-        // Stable, as ever: two events with one instant and one id keep their order.
-        of_member.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| text.id_of(a).cmp(text.id_of(b))));
-    }
-    for entries in by_kind.values_mut() {
-        entries.sort_unstable();
-    }
-    (events, text, by_kind)
 }
 
 /// Each record's member (`None`: unknown), from the records' member ids,

@@ -13,7 +13,9 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::size::{map_bytes, vec_bytes};
-use crate::model::{Day, Millis};
+use super::EventsByKind;
+use crate::calendar::BrandCalendar;
+use crate::model::{Day, EventRef, Millis};
 
 /// An event as the member base keeps it; read it through [`EventsOf`].
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -24,6 +26,79 @@ pub(super) struct EventRow {
     pub(super) day: Day,
     /// Index into [`EventText::details`].
     what: u32,
+}
+
+/// An id's place in [`EventText::ids`]: offset << 24 | length.
+fn id_ref(offset: u64, len: usize) -> u64 {
+    assert!(len < 1 << 24 && offset < 1 << 40, "event ids beyond the member base's 1 TB of id text");
+    offset << 24 | len as u64
+}
+
+/// Events read into rows by one reader (a range of the store's keys, on a
+/// core of its own), with its own text; [`join`] makes one base's of them.
+#[derive(Default)]
+pub struct EventPart {
+    text: EventText,
+    /// Each row with its member.
+    rows: Vec<(u32, EventRow)>,
+}
+
+/// What reading events into parts needs: the members' numbers, the calendar.
+pub struct EventReader<'a> {
+    pub(super) index: &'a FxHashMap<String, u32>,
+    pub(super) calendar: &'a BrandCalendar,
+}
+
+impl EventReader<'_> {
+    /// Adds `event` to `part`; one of an unknown member is left out (the
+    /// store never holds any; imports refuse them).
+    pub fn add(&self, part: &mut EventPart, event: EventRef<'_>) {
+        let Some(&m) = self.index.get(event.member_id) else { return };
+        let day = self.calendar.day_of(event.at);
+        let row = part.text.row(event.id, event.kind, event.at, day, event.attrs);
+        part.rows.push((m, row));
+    }
+}
+
+/// Every member's events of `parts` in one text, each member's oldest
+/// first (ties: by event id; the same id too: in the parts' order), and per
+/// kind each event's (instant, member) in time order.
+pub(super) fn join(parts: Vec<EventPart>, members: usize) -> (Vec<Vec<EventRow>>, EventText, EventsByKind) {
+    let mut counts = vec![0usize; members];
+    for (m, _) in parts.iter().flat_map(|part| &part.rows) {
+        counts[*m as usize] += 1;
+    }
+    let mut events: Vec<Vec<EventRow>> = counts.into_iter().map(Vec::with_capacity).collect();
+    let mut text = EventText::default();
+    for part in parts {
+        let (shift, at_here) = text.absorb(part.text);
+        for (m, mut row) in part.rows {
+            row.id += shift;
+            row.what = at_here[row.what as usize];
+            events[m as usize].push(row);
+        }
+    }
+    // Each member's few events on their own: one sort of tens of millions
+    // would need scratch memory for all and compare events of different
+    // members, whose order does not matter.
+    for of_member in &mut events {
+        of_member.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| text.id_of(a).cmp(text.id_of(b))));
+    }
+    let mut by_kind: Vec<Vec<(Millis, u32)>> = vec![Vec::new(); text.kinds.len()];
+    for (m, rows) in events.iter().enumerate() {
+        for row in rows {
+            by_kind[text.kind_of(row) as usize].push((row.at, m as u32));
+        }
+    }
+    let by_kind = by_kind
+        .into_iter()
+        .zip(&text.kinds)
+        .map(|(mut entries, kind)| {
+            entries.sort_unstable();
+            (kind.to_string(), entries)
+        })
+        .collect();
+    (events, text, by_kind)
 }
 
 /// An event of a member's, imported or produced by a run (a coupon issued).
@@ -77,8 +152,11 @@ impl EventText {
     pub(super) fn row(&mut self, id: &str, kind: &str, at: Millis, day: Day, attrs: &str) -> EventRow {
         let offset = self.ids.len() as u64;
         self.ids.push_str(id);
-        assert!(id.len() < 1 << 24 && offset < 1 << 40, "event ids beyond the member base's 1 TB of id text");
-        let id = offset << 24 | id.len() as u64;
+        EventRow { at, id: id_ref(offset, id.len()), day, what: self.detail(kind, attrs) }
+    }
+
+    /// The index of (kind, attrs) in `details`, added if new.
+    fn detail(&mut self, kind: &str, attrs: &str) -> u32 {
         let kind = match self.kind_index.get(kind) {
             Some(&k) => k,
             None => {
@@ -89,7 +167,7 @@ impl EventText {
                 k
             }
         };
-        let what = match self.detail_index[kind as usize].get(attrs) {
+        match self.detail_index[kind as usize].get(attrs) {
             Some(&w) => w,
             None => {
                 let w = u32::try_from(self.details.len()).expect("fewer than 4 billion distinct event details");
@@ -98,8 +176,23 @@ impl EventText {
                 self.detail_index[kind as usize].insert(attrs, w);
                 w
             }
-        };
-        EventRow { at, id, day, what }
+        }
+    }
+
+    /// Takes `other`'s ids and details in; returns what its rows' id
+    /// references shift by and where each of its details is here.
+    fn absorb(&mut self, other: EventText) -> (u64, Vec<u32>) {
+        let shift = id_ref(self.ids.len() as u64, 0);
+        self.ids.push_str(&other.ids);
+        let _ = id_ref(self.ids.len() as u64, 0); // still addressable
+        let at_here =
+            other.details.iter().map(|(kind, attrs)| self.detail(&other.kinds[*kind as usize], attrs)).collect();
+        (shift, at_here)
+    }
+
+    /// The kind's number of a row (an index into the kinds).
+    fn kind_of(&self, row: &EventRow) -> u32 {
+        self.details[row.what as usize].0
     }
 
     /// Bytes on the heap (see `size.rs`).
@@ -191,6 +284,31 @@ impl ExactSizeIterator for EventIter<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Parts read side by side join as one: details interned once, each
+    /// member's events in time order then by id, whichever part had them.
+    #[test]
+    fn parts_join_into_one_text_with_each_members_events_in_order() {
+        let index: FxHashMap<String, u32> = [("A".to_string(), 0), ("B".to_string(), 1)].into_iter().collect();
+        let calendar = BrandCalendar::default();
+        let reader = EventReader { index: &index, calendar: &calendar };
+        let event = |id, member_id, kind, at| EventRef { id, member_id, kind, at, attrs: "{}" };
+        let (mut first, mut second) = (EventPart::default(), EventPart::default());
+        reader.add(&mut first, event("e9", "A", "visit", 30));
+        reader.add(&mut first, event("e5", "B", "view", 10));
+        reader.add(&mut second, event("e1", "A", "visit", 30));
+        reader.add(&mut second, event("e3", "nobody", "visit", 5));
+        reader.add(&mut second, event("e2", "A", "view", 20));
+
+        let (events, text, by_kind) = join(vec![first, second], 2);
+        let of =
+            |m: usize| EventsOf { rows: &events[m], text: &text }.iter().map(|e| (e.id, e.kind)).collect::<Vec<_>>();
+        assert_eq!(of(0), [("e2", "view"), ("e1", "visit"), ("e9", "visit")]);
+        assert_eq!(of(1), [("e5", "view")]);
+        assert_eq!(text.details.len(), 2, "visit {{}} and view {{}}, once each");
+        assert_eq!(by_kind["visit"], [(30, 0), (30, 0)]);
+        assert_eq!(by_kind["view"], [(10, 1), (20, 0)]);
+    }
 
     #[test]
     fn a_row_gives_back_the_strings_it_was_made_of_and_repeated_details_are_stored_once() {

@@ -23,7 +23,7 @@ mod size;
 pub mod snapshot;
 
 pub use added::NotInPlace;
-pub use events::{EventIter, EventView, EventsOf};
+pub use events::{EventIter, EventPart, EventReader, EventView, EventsOf};
 use events::{EventRow, EventText};
 
 pub use reachability::{ChannelState, Friendship, Unreachable};

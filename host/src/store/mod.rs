@@ -50,7 +50,7 @@ use ledger::{Ledger, Page};
 pub use outbox::{DueCursor, PendingCount};
 pub use outbox_entry::{OutboxItem, OutboxState};
 pub use plugins::{InstalledVersion, PluginEntry};
-pub use records::RecordsMark;
+pub use records::{RecordsMark, RecordsRead};
 pub use triggers::{Cancel, Firing};
 
 /// How long opening a store waits for a lock that is being let go (see

@@ -21,6 +21,7 @@
 
 use std::collections::HashSet;
 use std::ops::Bound;
+use std::sync::MutexGuard;
 
 use anyhow::Context;
 use serde::de::DeserializeOwned;
@@ -28,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ledger::{self, Page};
 use super::{decode, Store};
-use crate::model::{DataSet, Event, Guide, Member, Order, Product};
+use crate::model::{DataSet, Event, EventRef, Guide, Member, Order, Product};
 use crate::parallel::{self, all_cores};
 
 pub(super) const MEMBER: &[u8] = b"m/";
@@ -54,6 +55,63 @@ pub struct RecordsMark {
     pages_through: Vec<u8>,
 }
 
+/// The records read in steps under one hold of the import lock.
+pub struct RecordsRead<'s> {
+    store: &'s Store,
+    _no_import_midway: MutexGuard<'s, ()>,
+}
+
+impl RecordsRead<'_> {
+    /// The members, orders, products and guides (no events: [`RecordsRead::events`]).
+    pub fn all_but_events(&self) -> anyhow::Result<DataSet> {
+        let store = self.store;
+        Ok(DataSet {
+            members: store.scan::<Member>(MEMBER)?,
+            orders: store.scan::<Order>(ORDER)?,
+            events: Vec::new(),
+            products: store.scan::<Product>(PRODUCT)?,
+            guides: store.scan::<Guide>(GUIDE)?,
+        })
+    }
+
+    /// Every event, each handed to `add` borrowed from its record, none
+    /// kept whole: the imported ones on all cores, into a fresh `start()`
+    /// per key range, then the host's pages (an event a page written again
+    /// after a crash repeats, once) into one more; the accumulators in that
+    /// order. What a member base is built from at a large brand's start.
+    pub fn events<A: Send>(
+        &self,
+        start: impl Fn() -> A + Sync,
+        add: impl Fn(&mut A, EventRef<'_>) + Sync,
+    ) -> anyhow::Result<Vec<A>> {
+        let records = &self.store.records;
+        let ranges = key_ranges(records, EVENT, RANGES_PER_CORE * all_cores())?;
+        let read = |(from, to): &KeyRange| -> anyhow::Result<A> {
+            let mut into = start();
+            for value in records.range((from.clone(), to.clone())).values() {
+                let value = value?;
+                add(
+                    &mut into,
+                    postcard::from_bytes(&value).context("the store holds an event this version cannot read")?,
+                );
+            }
+            Ok(into)
+        };
+        let parts = parallel::in_order(ranges.iter(), all_cores(), read, Result::is_err);
+        let mut parts = parts.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        let (mut produced, mut into) = (HashSet::new(), start());
+        for page in records.scan_prefix(EVENT_PAGE).values() {
+            for event in Page::decode(&page?)?.all::<Event>()? {
+                if produced.insert(event.id.clone()) {
+                    add(&mut into, event.as_ref());
+                }
+            }
+        }
+        parts.push(into);
+        Ok(parts)
+    }
+}
+
 /// A member as imported, with their orders and events, oldest first.
 pub type MemberRecords = (Member, Vec<Order>, Vec<Event>);
 
@@ -61,8 +119,7 @@ impl Store {
     /// Everything imported so far; refused ([`super::ImportInterrupted`]) while an
     /// import stands interrupted. Waits for an import being written.
     pub fn dataset(&self) -> anyhow::Result<DataSet> {
-        let _no_import_midway = self.import_lock.lock().expect("no import panicked holding the lock");
-        self.check_import_complete()?;
+        let read = self.read_records()?;
         let mut events = self.scan::<Event>(EVENT)?;
         let mut produced = HashSet::new();
         for page in self.records.scan_prefix(EVENT_PAGE).values() {
@@ -73,13 +130,15 @@ impl Store {
                 }
             }
         }
-        Ok(DataSet {
-            members: self.scan::<Member>(MEMBER)?,
-            orders: self.scan::<Order>(ORDER)?,
-            events,
-            products: self.scan::<Product>(PRODUCT)?,
-            guides: self.scan::<Guide>(GUIDE)?,
-        })
+        Ok(DataSet { events, ..read.all_but_events()? })
+    }
+
+    /// The records, to be read in steps with no import writing between
+    /// them ([`Store::dataset`]'s refusals and wait).
+    pub fn read_records(&self) -> anyhow::Result<RecordsRead<'_>> {
+        let no_import_midway = self.import_lock.lock().expect("no import panicked holding the lock");
+        self.check_import_complete()?;
+        Ok(RecordsRead { store: self, _no_import_midway: no_import_midway })
     }
 
     /// Every record under `prefix`, in key order, read and decoded on all

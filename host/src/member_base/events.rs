@@ -126,6 +126,7 @@ pub(super) struct EventText {
     #[serde(skip)]
     kind_index: FxHashMap<Box<str>, u32>,
     /// (kind, attributes) of each distinct pair.
+    #[serde(deserialize_with = "super::snapshot::exact::vec")]
     details: Vec<(u32, Arc<str>)>,
     /// Per kind, attributes → index into `details`.
     #[serde(skip)]

@@ -66,7 +66,7 @@ pub struct ProductRow {
 
 /// Member indexes sorted by a key, for range lookups.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct DayIndex(Vec<(Day, u32)>);
+pub struct DayIndex(#[serde(deserialize_with = "snapshot::exact::vec")] Vec<(Day, u32)>);
 
 impl DayIndex {
     fn build(mut entries: Vec<(Day, u32)>) -> Self {
@@ -96,6 +96,7 @@ pub struct MemberBase {
     /// The brand's calendar, which every `day` here was taken in.
     #[serde(skip)]
     pub calendar: BrandCalendar,
+    #[serde(deserialize_with = "snapshot::exact::vec")]
     members: Vec<MemberRow>,
     /// Fx: looked up for each of millions of orders and events as the base
     /// is built, and for every decision recorded.
@@ -112,10 +113,13 @@ pub struct MemberBase {
     /// audience reads hundreds of thousands of members' orders in member
     /// order: one array keeps those reads in sequence, where a vector per
     /// member scattered them over the heap (a cache miss each).
+    #[serde(deserialize_with = "snapshot::exact::vec")]
     order_rows: Vec<OrderRow>,
     /// Member `m`'s orders are `order_rows[order_start[m]..order_start[m + 1]]`.
+    #[serde(deserialize_with = "snapshot::exact::vec")]
     order_start: Vec<usize>,
     /// Each member's events, oldest first.
+    #[serde(deserialize_with = "snapshot::exact::vec")]
     events: Vec<Vec<EventRow>>,
     /// The events' ids, kinds and attributes.
     event_text: EventText,
@@ -138,6 +142,7 @@ pub struct MemberBase {
     /// Members by birthday month (1..=12; 0 unused).
     pub by_birth_month: [Vec<u32>; 13],
     /// Every event's instant and member, by kind; kept in order as runs add events.
+    #[serde(deserialize_with = "snapshot::exact::map_of_vecs")]
     pub events_by_kind: EventsByKind,
 }
 

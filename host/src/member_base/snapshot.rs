@@ -109,6 +109,61 @@ pub fn load<M: DeserializeOwned>(path: &Path, calendar: BrandCalendar) -> anyhow
     Ok(Some((body.mark, base)))
 }
 
+/// Vectors read back at their full length at once. serde's own reading
+/// grows a vector from a capped guess: at a million members the copies of
+/// the largest ones, and the fresh pages the kernel zeroes for each, were
+/// a third of reading the snapshot.
+pub(super) mod exact {
+    use std::collections::HashMap;
+    use std::fmt;
+    use std::hash::{BuildHasher, Hash};
+    use std::marker::PhantomData;
+
+    use serde::de::{SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer};
+
+    /// Past this many elements a vector grows as it is read (a body that
+    /// passed its checksum is ours; this only bounds a stray length).
+    const AT_ONCE_AT_MOST: usize = 1 << 27;
+
+    /// A vector, its capacity its length.
+    pub fn vec<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+        struct Elements<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Elements<T> {
+            type Value = Vec<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(AT_ONCE_AT_MOST));
+                while let Some(element) = seq.next_element()? {
+                    out.push(element);
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(Elements(PhantomData))
+    }
+
+    /// A map of vectors, each read by [`vec`].
+    pub fn map_of_vecs<'de, D, K, T, S>(d: D) -> Result<HashMap<K, Vec<T>, S>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Eq + Hash,
+        T: Deserialize<'de>,
+        S: BuildHasher + Default,
+    {
+        struct Exact<T>(Vec<T>);
+        impl<'de, T: Deserialize<'de>> Deserialize<'de> for Exact<T> {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                vec(d).map(Exact)
+            }
+        }
+        let map: HashMap<K, Exact<T>, S> = Deserialize::deserialize(d)?;
+        Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

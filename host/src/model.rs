@@ -135,6 +135,14 @@ pub struct EventRef<'a> {
     pub attrs: &'a str,
 }
 
+impl EventRef<'_> {
+    /// The event, owned.
+    pub fn to_event(&self) -> Event {
+        let (id, member_id, kind, attrs) = (self.id.into(), self.member_id.into(), self.kind.into(), self.attrs.into());
+        Event { id, member_id, kind, at: self.at, attrs }
+    }
+}
+
 impl Event {
     /// The event, borrowed.
     pub fn as_ref(&self) -> EventRef<'_> {

@@ -185,7 +185,8 @@ impl EventText {
     fn absorb(&mut self, other: EventText) -> (u64, Vec<u32>) {
         let shift = id_ref(self.ids.len() as u64, 0);
         self.ids.push_str(&other.ids);
-        let _ = id_ref(self.ids.len() as u64, 0); // still addressable
+        // Its last id must still be addressable here.
+        id_ref(self.ids.len() as u64, 0);
         let at_here =
             other.details.iter().map(|(kind, attrs)| self.detail(&other.kinds[*kind as usize], attrs)).collect();
         (shift, at_here)

@@ -120,16 +120,8 @@ impl Store {
     /// import stands interrupted. Waits for an import being written.
     pub fn dataset(&self) -> anyhow::Result<DataSet> {
         let read = self.read_records()?;
-        let mut events = self.scan::<Event>(EVENT)?;
-        let mut produced = HashSet::new();
-        for page in self.records.scan_prefix(EVENT_PAGE).values() {
-            for event in Page::decode(&page?)?.all::<Event>()? {
-                // A page written again after a crash repeats its events.
-                if produced.insert(event.id.clone()) {
-                    events.push(event);
-                }
-            }
-        }
+        let parts = read.events(Vec::new, |events: &mut Vec<Event>, e| events.push(e.to_event()))?;
+        let events = parts.into_iter().flatten().collect();
         Ok(DataSet { events, ..read.all_but_events()? })
     }
 

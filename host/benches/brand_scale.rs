@@ -35,7 +35,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
-use canvas::app::{select, App, PluginSource, Selection, SNAPSHOT_FILE};
+use canvas::app::{select, App, KindsWanted, PluginSource, Selection, SNAPSHOT_FILE};
 use canvas::audience;
 use canvas::calendar::parse_instant;
 use canvas::calendar::RunClock;
@@ -49,7 +49,7 @@ use canvas::runner::Runner;
 use canvas::runtime::{api, LoadedPlugin, PluginEngine};
 use canvas::simulate::{simulate, SimulateOptions};
 use canvas::store::Store;
-use canvas::strategy::Strategy;
+use canvas::strategy::{kept_kinds, Strategy};
 use canvas_generate::{generate, GenerateOptions};
 
 // As the `canvas` binary does (host/src/bin/canvas/main.rs).
@@ -118,12 +118,6 @@ fn main() -> anyhow::Result<()> {
     report.figure("store on disk", dir_size(&store_dir) as f64 / 1e6, "MB");
     drop(parsed);
 
-    let loading = Instant::now();
-    let base = MemberBase::build(config.calendar(), store.dataset()?);
-    report.figure("load member base from store", ms(loading.elapsed()), "ms");
-    report.figure("member base in memory (its vectors and strings)", base.heap_bytes() as f64 / 1e6, "MB");
-    report.figure("RSS after the load", rss_kib("VmRSS") as f64 / 1024.0, "MiB");
-
     // The strategies, at the run instant.
     let app = App::new(config.clone())?;
     let engine = app.engine.clone();
@@ -131,6 +125,18 @@ fn main() -> anyhow::Result<()> {
     anyhow::ensure!(loaded.refused.is_empty(), "plugins refused: {:?}", loaded.refused);
     let strategies = loaded.strategies;
     let at = parse_instant(RUN_AT).map_err(anyhow::Error::msg)?;
+
+    // As a run after an import reads it: streamed from the store, keeping
+    // the event kinds the host and these strategies read, then saved.
+    let kinds = kept_kinds(&strategies);
+    let loading = Instant::now();
+    let base = app.stored_member_base(&store, KindsWanted::Run(&kinds))?;
+    report.figure("read the member base from the store and save its snapshot", ms(loading.elapsed()), "ms");
+    let kept_events: usize = (0..base.len() as u32).map(|m| base.events_as_of(m, Millis::MAX).len()).sum();
+    report.line(format!("event kinds kept: {kinds}"));
+    report.figure("events kept in memory", kept_events as f64, "");
+    report.figure("member base in memory (its vectors and strings)", base.heap_bytes() as f64 / 1e6, "MB");
+    report.figure("RSS after the load", rss_kib("VmRSS") as f64 / 1024.0, "MiB");
 
     // 3. instantiation
     report.section("plugin instantiation (fresh instance + one audience-for call, mean of 20)");
@@ -356,7 +362,7 @@ fn days_in_service(
     report.figure("snapshot on disk", std::fs::metadata(&path)?.len() as f64 / 1e6, "MB");
     drop(base);
     let starting = Instant::now();
-    let base = app.stored_member_base(store)?;
+    let base = app.stored_member_base(store, KindsWanted::Run(&kept_kinds(strategies)))?;
     report.figure("member base from its snapshot", ms(starting.elapsed()), "ms");
     let reading = Instant::now();
     let state = app.runner_state(base, store)?;

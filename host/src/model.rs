@@ -425,6 +425,13 @@ pub struct Proposal {
 /// coupons see those issued by other strategies' decisions the same way as
 /// imported ones.
 pub const COUPON_ISSUED: &str = "coupon_issued";
+/// The event of a redeemed coupon; `attrs.coupon_id` names it.
+pub const COUPON_REDEEMED: &str = "coupon_redeemed";
+/// The event of a staff task done; `attrs.key` may name the decision, or
+/// `attrs.strategy` the strategy, whose task it was.
+pub const STAFF_TASK_DONE: &str = "staff_task_done";
+/// The event kind of a member joining a group buy; `attrs.referrer` names who brought them.
+pub const GROUP_BUY_JOINED: &str = "group_buy_joined";
 
 /// How a strategy's run ended (runs.jsonl's `status` and `error`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,8 +12,7 @@ use crate::calendar::BrandCalendar;
 use crate::member_base::MemberBase;
 use crate::model::{ActionKind, Decision, DecisionStatus, Fen, Millis};
 
-/// The event kind of a member joining a group buy; `attrs.referrer` names who brought them.
-pub const GROUP_BUY_JOINED: &str = "group_buy_joined";
+pub use crate::model::GROUP_BUY_JOINED;
 
 /// One referrer's joins in a period.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audience::event_kinds_read;
 use crate::governance::OnCap;
+use crate::member_base::KeptKinds;
 use crate::runtime::{LoadedPlugin, PluginError, PluginRejected};
 use crate::schedule::Schedule;
 
@@ -104,6 +106,9 @@ pub struct Strategy {
     pub config: serde_json::Value,
     /// When it runs: the operator's cron if set, else the plugin's own.
     pub schedule: Schedule,
+    /// The event kinds its audience reads from the member base, as the
+    /// plugin asked when it was set up ([`crate::audience::event_kinds_read`]).
+    pub event_kinds: Vec<String>,
 }
 
 /// Why a strategy cannot be set up.
@@ -136,20 +141,23 @@ impl Strategy {
     pub fn new(plugin: LoadedPlugin, settings: &StrategySettings) -> Result<Self, StrategyError> {
         let id = plugin.id().to_string();
         let config = merge_config(&plugin.manifest.default_config, &settings.config);
-        if let Err(e) = plugin.audience(&config) {
+        let audience = plugin.audience(&config).map_err(|e| {
             let reason = match e {
                 PluginError::Returned { message, .. } => message,
                 other => other.to_string(),
             };
-            return Err(StrategyError::BadConfig { id, reason });
-        }
+            StrategyError::BadConfig { id: id.clone(), reason }
+        })?;
+        let mut event_kinds: Vec<String> = event_kinds_read(&audience).map(str::to_string).collect();
+        event_kinds.sort_unstable();
+        event_kinds.dedup();
         let schedule = match &settings.schedule {
             Some(expression) => {
                 Schedule::parse(expression).map_err(|reason| StrategyError::BadSchedule { id, reason })?
             }
             None => plugin.manifest.schedule.clone(),
         };
-        Ok(Strategy { plugin, config, schedule })
+        Ok(Strategy { plugin, config, schedule, event_kinds })
     }
 
     /// The plugin's id, which names the strategy everywhere (config, decisions, reports).
@@ -166,6 +174,12 @@ pub struct Loaded {
     pub off: Vec<(String, Off)>,
     /// Plugin files refused, and strategies whose config the plugin rejected.
     pub refused: Vec<String>,
+}
+
+/// The event kinds a member base for `strategies` keeps: the host's own
+/// and those their audiences read.
+pub fn kept_kinds<'a>(strategies: impl IntoIterator<Item = &'a Strategy>) -> KeptKinds {
+    KeptKinds::host_and(strategies.into_iter().flat_map(|s| s.event_kinds.iter().map(String::as_str)))
 }
 
 impl Loaded {

@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::process::Output;
 
-use canvas::app::{App, SNAPSHOT_FILE};
+use canvas::app::{App, KindsWanted, SNAPSHOT_FILE};
+use canvas::member_base::KeptKinds;
 use canvas::model::{Event, Millis};
 use canvas::store::Store;
 use tempfile::TempDir;
@@ -52,7 +53,7 @@ fn copy_store(from: &Path, to: &Path) {
 
 /// The events of member `id` as the base sees them, as (id, kind, at, attrs).
 fn events_of(app: &App, store: &Store, id: &str) -> Vec<(String, String, Millis, String)> {
-    let base = app.stored_member_base(store).unwrap();
+    let base = app.stored_member_base(store, KindsWanted::AtLeast(&KeptKinds::Every)).unwrap();
     let m = base.index_of(id).unwrap();
     base.events_as_of(m, Millis::MAX)
         .iter()
@@ -99,7 +100,8 @@ fn an_import_makes_the_snapshot_stale_and_events_the_host_records_are_added_to_i
     let store = Store::open(&path).unwrap();
     // Read from the store's records as they lie (on all cores, no event
     // held whole), the base is the one built from the data set in memory.
-    let (read, built) = (app.stored_member_base(&store).unwrap(), app.member_base(store.dataset().unwrap()));
+    let every = KindsWanted::Run(&KeptKinds::Every);
+    let (read, built) = (app.stored_member_base(&store, every).unwrap(), app.member_base(store.dataset().unwrap()));
     assert_eq!(read.len(), built.len());
     for m in 0..read.len() as u32 {
         let (a, b) = (read.events_as_of(m, Millis::MAX), built.events_as_of(m, Millis::MAX));
@@ -197,15 +199,15 @@ async fn the_service_saves_its_warm_base_on_shutdown_with_what_was_ingested() {
     let (status, answer) = s.post("/api/v1/orders", order.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     let file = s.store.path().join(SNAPSHOT_FILE);
-    let before = snapshot::saved_mark::<RecordsMark>(&file).expect("the run's load saved one");
+    let (before, kinds) = snapshot::saved_mark::<RecordsMark>(&file).expect("the run's load saved one");
     let now = s.store.records_mark().unwrap().unwrap();
     assert_ne!(before, now, "the ingest made it stale");
 
     let store = s.store.clone();
     s.service.shutdown().await.unwrap();
-    assert_eq!(snapshot::saved_mark::<RecordsMark>(&file), Some(now), "saved at shutdown, current");
+    assert_eq!(snapshot::saved_mark::<RecordsMark>(&file), Some((now, kinds)), "saved at shutdown, current");
     let saved = std::fs::read(&file).unwrap();
-    let base = stored_member_base(&store, Default::default()).unwrap();
+    let base = stored_member_base(&store, Default::default(), KindsWanted::AtLeast(&KeptKinds::host())).unwrap();
     assert_eq!(std::fs::read(&file).unwrap(), saved, "the start read it, did not rebuild it");
     let m1 = base.index_of("M1").unwrap();
     assert_eq!(base.orders_as_of(m1, Millis::MAX).iter().map(|o| o.amount).collect::<Vec<_>>(), [19_900]);

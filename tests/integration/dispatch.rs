@@ -53,7 +53,7 @@ fn run(store: &Store, config: &CanvasConfig, at: &str) {
     let plugins = plugin_dir(&[plugin("birthday-tiered")]);
     let app = App::new(config.clone()).unwrap();
     let loaded = app.strategies(PluginSource::Folder(plugins.path()), None).unwrap();
-    let mut runner = app.runner(app.stored_runner_state(store).unwrap(), store, true);
+    let mut runner = app.runner(app.stored_runner_state(store, &loaded.strategies).unwrap(), store, true);
     let (at, every) = (parse_instant(at).unwrap(), Selection::Every);
     app.run_at(&mut runner, &loaded.strategies, at, canvas::model::RunTrigger::Manual, every, &mut |_| {}).unwrap();
 }

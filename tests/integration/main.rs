@@ -19,6 +19,7 @@ mod import_guard;
 mod import_json;
 mod import_parquet;
 mod import_strict;
+mod kept_kinds;
 mod on_record;
 mod operator_rules;
 mod plugin_tools;

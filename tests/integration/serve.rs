@@ -306,7 +306,7 @@ async fn runs_of_one_service_decide_as_runs_that_each_read_the_store() {
         let at = parse_instant(at).unwrap();
         store.import(&canvas::import::parse_json(RecordKind::Orders, &orders_json(since, at)).unwrap()).unwrap();
         since = at;
-        let mut runner = app.runner(app.stored_runner_state(store).unwrap(), store, true);
+        let mut runner = app.runner(app.stored_runner_state(store, &strategies).unwrap(), store, true);
         app.run_at(&mut runner, &strategies, at, RunTrigger::Manual, Selection::Every, &mut |_| {}).unwrap();
     }
 

@@ -32,7 +32,7 @@ mod shown;
 mod stored_base;
 pub use ask::{AskRefused, RunAsk};
 pub use known_ids::UnknownStrategyId;
-pub use stored_base::{save_member_base, stored_member_base, SNAPSHOT_FILE};
+pub use stored_base::{save_member_base, stored_member_base, KindsWanted, SNAPSHOT_FILE};
 
 /// The operator's config and the plugin engine built from it.
 pub struct App {
@@ -143,9 +143,11 @@ impl App {
         RunnerState::load(base, store, self.config.governor())
     }
 
-    /// [`App::runner_state`] with the member base of `store`'s own records.
-    pub fn stored_runner_state(&self, store: &Store) -> anyhow::Result<RunnerState> {
-        self.runner_state(self.stored_member_base(store)?, store)
+    /// [`App::runner_state`] with the member base of `store`'s own
+    /// records, keeping the event kinds `strategies` read.
+    pub fn stored_runner_state(&self, store: &Store, strategies: &[Strategy]) -> anyhow::Result<RunnerState> {
+        let kinds = crate::strategy::kept_kinds(strategies);
+        self.runner_state(self.stored_member_base(store, KindsWanted::Run(&kinds))?, store)
     }
 
     /// A runner going on from `state` over `store`. `enqueue`: real runs

@@ -111,3 +111,20 @@ fn ascending_once(mut members: Vec<u32>, base_len: usize) -> Vec<u32> {
     marked.extend(members.iter().map(|&m| m as usize));
     marked.ones().map(|m| m as u32).collect()
 }
+
+/// The event kinds `audience` reads from the member base: those its
+/// conditions name, those it asks to be given, and those that call its
+/// triggers off. A trigger's own kind is not among them: the event that
+/// fires it comes with the firing, not from the base.
+pub fn event_kinds_read(audience: &api::Audience) -> impl Iterator<Item = &str> {
+    let conditions = audience.any_of.iter().flat_map(|c| c.all_of.iter().chain(&c.none_of));
+    let in_conditions = conditions.filter_map(|c| match c {
+        api::Condition::Event(e) => Some(e.kind.as_str()),
+        _ => None,
+    });
+    let cancels = audience.triggers.iter().flat_map(|t| &t.cancel_if).filter_map(|c| match c {
+        api::CancelCondition::Event(e) => Some(e.kind.as_str()),
+        api::CancelCondition::Ordered => None,
+    });
+    in_conditions.chain(audience.event_kinds.iter().map(String::as_str)).chain(cancels)
+}

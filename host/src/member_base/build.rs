@@ -6,8 +6,9 @@ use super::events::{self, EventPart, EventReader};
 use super::*;
 
 impl MemberBase {
-    /// Builds the view. Orders and events of unknown members are ignored (the
-    /// store never holds any; imports refuse them).
+    /// Builds the view, with events of every kind. Orders and events of
+    /// unknown members are ignored (the store never holds any; imports
+    /// refuse them).
     pub fn build(calendar: BrandCalendar, mut data: DataSet) -> Self {
         let events = std::mem::take(&mut data.events);
         let read = |reader: &EventReader<'_>| {
@@ -18,16 +19,17 @@ impl MemberBase {
             }
             Ok(vec![part])
         };
-        Self::build_with(calendar, data, read).expect("reading events from memory does not fail")
+        Self::build_with(calendar, data, KeptKinds::Every, read).expect("reading events from memory does not fail")
     }
 
     /// [`MemberBase::build`] of `data`'s members, orders, products and
-    /// guides, and the events `read_events` gives (its own from `data` are
-    /// not read): a store hands over its events as parts read on all cores,
-    /// never as one vector of them all.
+    /// guides, and the events of the `kept` kinds `read_events` gives (its
+    /// own from `data` are not read): a store hands over its events as parts
+    /// read on all cores, never as one vector of them all.
     pub fn build_with(
         calendar: BrandCalendar,
         data: DataSet,
+        kept: KeptKinds,
         read_events: impl FnOnce(&EventReader<'_>) -> anyhow::Result<Vec<EventPart>> + Send,
     ) -> anyhow::Result<Self> {
         let mut members: Vec<Member> = data.members;
@@ -38,7 +40,7 @@ impl MemberBase {
         // most records by far) are read and sorted out on a thread of their own.
         let (mut categories, (order_rows, order_start), events) = std::thread::scope(|scope| {
             let events = scope.spawn(|| {
-                let parts = read_events(&EventReader { index: &index, calendar: &calendar })?;
+                let parts = read_events(&EventReader { index: &index, calendar: &calendar, kept: &kept })?;
                 anyhow::Ok(events::join(parts, members.len()))
             });
             let mut categories = CategoryNames::default();
@@ -89,6 +91,7 @@ impl MemberBase {
             by_first_order_in_category: first_order_in_category(orders_of(), categories.names.len()),
             by_birth_month,
             events_by_kind,
+            kept,
             calendar,
             members,
             index,

@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::size::{map_bytes, vec_bytes};
-use super::EventsByKind;
+use super::{EventsByKind, KeptKinds};
 use crate::calendar::BrandCalendar;
 use crate::model::{Day, EventRef, Millis};
 
@@ -47,12 +47,17 @@ pub struct EventPart {
 pub struct EventReader<'a> {
     pub(super) index: &'a FxHashMap<String, u32>,
     pub(super) calendar: &'a BrandCalendar,
+    pub(super) kept: &'a KeptKinds,
 }
 
 impl EventReader<'_> {
-    /// Adds `event` to `part`; one of an unknown member is left out (the
-    /// store never holds any; imports refuse them).
+    /// Adds `event` to `part`; one of a kind the base does not keep is left
+    /// out, and so is one of an unknown member (the store never holds any;
+    /// imports refuse them).
     pub fn add(&self, part: &mut EventPart, event: EventRef<'_>) {
+        if !self.kept.keeps(event.kind) {
+            return;
+        }
         let Some(&m) = self.index.get(event.member_id) else { return };
         let day = self.calendar.day_of(event.at);
         let row = part.text.row(event.id, event.kind, event.at, day, event.attrs);
@@ -293,7 +298,7 @@ mod tests {
     fn parts_join_into_one_text_with_each_members_events_in_order() {
         let index: FxHashMap<String, u32> = [("A".to_string(), 0), ("B".to_string(), 1)].into_iter().collect();
         let calendar = BrandCalendar::default();
-        let reader = EventReader { index: &index, calendar: &calendar };
+        let reader = EventReader { index: &index, calendar: &calendar, kept: &KeptKinds::Every };
         let event = |id, member_id, kind, at| EventRef { id, member_id, kind, at, attrs: "{}" };
         let (mut first, mut second) = (EventPart::default(), EventPart::default());
         reader.add(&mut first, event("e9", "A", "visit", 30));

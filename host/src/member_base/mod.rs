@@ -18,6 +18,7 @@ use crate::model::{DataSet, Day, Event, Fen, Guide, Member, Millis, Order, Produ
 mod added;
 mod build;
 mod events;
+mod kept;
 pub mod reachability;
 mod size;
 pub mod snapshot;
@@ -25,6 +26,7 @@ pub mod snapshot;
 pub use added::NotInPlace;
 pub use events::{EventIter, EventPart, EventReader, EventView, EventsOf};
 use events::{EventRow, EventText};
+pub use kept::KeptKinds;
 
 pub use reachability::{ChannelState, Friendship, Unreachable};
 
@@ -123,6 +125,10 @@ pub struct MemberBase {
     events: Vec<Vec<EventRow>>,
     /// The events' ids, kinds and attributes.
     event_text: EventText,
+    /// The kinds of events held; the others are left out, in the store.
+    /// A snapshot saves it beside the base, where it is read without the body.
+    #[serde(skip)]
+    kept: KeptKinds,
     /// Sorted by launch instant.
     products: Vec<ProductRow>,
     categories: Vec<String>,
@@ -189,6 +195,11 @@ impl MemberBase {
         EventsOf { rows: &events[..events.partition_point(|e| e.at <= at)], text: &self.event_text }
     }
 
+    /// The kinds of events held: those of other kinds are not in the base.
+    pub fn kept(&self) -> &KeptKinds {
+        &self.kept
+    }
+
     /// Whether the base has this event (by its member and id).
     pub fn has_event(&self, event: &Event) -> bool {
         self.index_of(&event.member_id)
@@ -197,11 +208,15 @@ impl MemberBase {
 
     /// Adds events that happened after the build (e.g. the coupons a run just
     /// issued), keeping every order: as if each were inserted after those at
-    /// the same instant. Events of unknown members are ignored.
+    /// the same instant. Events of unknown members, and of kinds the base
+    /// does not keep, are left out.
     pub fn add_events(&mut self, events: impl IntoIterator<Item = Event>) {
         // Each kind touched, with where its appended events begin.
         let mut touched_kinds: Vec<(String, usize)> = Vec::new();
         for event in events {
+            if !self.kept.keeps(&event.kind) {
+                continue;
+            }
             let Some(m) = self.index_of(&event.member_id) else { continue };
             // Appended, and each kind put in order once below: a run issues
             // thousands of coupons, and a run at an instant before the data's

@@ -7,7 +7,8 @@
 //! body) and a postcard body: the caller's mark of where the store stood
 //! when the base was built (compared by the caller; a stale snapshot is
 //! rebuilt from the store, which stays the store of record), the brand's
-//! time zone the days were taken in, and the base. Written to a temporary
+//! time zone the days were taken in, the event kinds the base keeps (read
+//! with the mark, without the body: a rebuild keeps them) and the base. Written to a temporary
 //! file and renamed, so a crash leaves the old snapshot or the new one. The
 //! hash indexes are not saved: they are rebuilt from the rows on reading.
 
@@ -18,18 +19,19 @@ use anyhow::Context;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::MemberBase;
+use super::{KeptKinds, MemberBase};
 use crate::calendar::BrandCalendar;
 
 const MAGIC: &[u8; 8] = b"CANVASMB";
 /// Bumped whenever the base's rows change shape: an older file is rebuilt.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 
 #[derive(Serialize)]
 struct BodyRef<'a, M> {
     mark: &'a M,
     time_zone: &'a str,
+    kinds: &'a KeptKinds,
     base: &'a MemberBase,
 }
 
@@ -37,13 +39,15 @@ struct BodyRef<'a, M> {
 struct Body<M> {
     mark: M,
     time_zone: String,
+    kinds: KeptKinds,
     base: MemberBase,
 }
 
 /// Saves `base`, built from the store as `mark` says, to `path`.
 pub fn save<M: Serialize>(path: &Path, mark: &M, base: &MemberBase) -> anyhow::Result<()> {
     let time_zone = base.calendar.tz().name();
-    let body = postcard::to_stdvec(&BodyRef { mark, time_zone, base }).context("encoding the member base")?;
+    let body = postcard::to_stdvec(&BodyRef { mark, time_zone, kinds: &base.kept, base })
+        .context("encoding the member base")?;
     let mut file = Vec::with_capacity(HEADER);
     file.extend_from_slice(MAGIC);
     file.extend_from_slice(&FORMAT.to_le_bytes());
@@ -60,17 +64,18 @@ pub fn save<M: Serialize>(path: &Path, mark: &M, base: &MemberBase) -> anyhow::R
     write().with_context(|| format!("writing the member base's snapshot {}", path.display()))
 }
 
-/// The mark the snapshot at `path` was saved with, from its first bytes
-/// only (the body is not read or checked); `None`: no snapshot there, or
-/// one of another format.
-pub fn saved_mark<M: DeserializeOwned>(path: &Path) -> Option<M> {
+/// The mark the snapshot at `path` was saved with and the event kinds its
+/// base keeps, from its first bytes only (the body is not read or
+/// checked); `None`: no snapshot there, or one of another format.
+pub fn saved_mark<M: DeserializeOwned>(path: &Path) -> Option<(M, KeptKinds)> {
     use std::io::Read;
     let mut head = Vec::new();
-    std::fs::File::open(path).ok()?.take((HEADER + 4096) as u64).read_to_end(&mut head).ok()?;
+    std::fs::File::open(path).ok()?.take((HEADER + 65_536) as u64).read_to_end(&mut head).ok()?;
     if head.len() < HEADER || &head[..8] != MAGIC || head[8..12] != FORMAT.to_le_bytes() {
         return None;
     }
-    postcard::take_from_bytes::<M>(&head[HEADER..]).ok().map(|(mark, _)| mark)
+    let (mark, _time_zone, kinds) = postcard::take_from_bytes::<(M, String, KeptKinds)>(&head[HEADER..]).ok()?.0;
+    Some((mark, kinds))
 }
 
 /// The base saved at `path` and the mark it was saved with; `None` when
@@ -105,6 +110,7 @@ pub fn load<M: DeserializeOwned>(path: &Path, calendar: BrandCalendar) -> anyhow
     }
     let mut base = body.base;
     base.calendar = calendar;
+    base.kept = body.kinds;
     base.reindex();
     Ok(Some((body.mark, base)))
 }
@@ -167,7 +173,7 @@ pub(super) mod exact {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{bare_member, DataSet, Event, Order, OrderChannel};
+    use crate::model::{bare_member, DataSet, Event, Millis, Order, OrderChannel};
 
     fn base() -> MemberBase {
         let event = |id: &str, m: &str, kind: &str, at| Event {
@@ -206,7 +212,7 @@ mod tests {
 
         let (mark, read): ((String, u64), MemberBase) = load(&path, BrandCalendar::default()).unwrap().unwrap();
         assert_eq!(mark, ("mark".to_string(), 7));
-        assert_eq!(saved_mark::<(String, u64)>(&path), Some(mark));
+        assert_eq!(saved_mark::<(String, u64)>(&path), Some((mark, KeptKinds::Every)));
         let (a, b) = (read.index_of("A").unwrap(), read.index_of("B").unwrap());
         assert_eq!(read.time_zone_of("B"), Some(chrono_tz::Europe::London));
         assert_eq!(read.events_as_of(a, 100).iter().next().unwrap(), saved.events_as_of(a, 100).iter().next().unwrap());
@@ -223,6 +229,49 @@ mod tests {
             attrs: r#"{"sku":"A"}"#.into(),
         }]);
         assert_eq!(read.event_text.details_len(), details);
+    }
+
+    /// A base for runs leaves out the kinds it does not keep, as built and
+    /// as events are added, and its snapshot says which it keeps.
+    #[test]
+    fn a_base_keeping_some_kinds_leaves_the_others_out_and_its_snapshot_says_which() {
+        let every = base();
+        let kept = KeptKinds::host_and(["coupon_issued"]);
+        let data = DataSet {
+            members: every.members.iter().map(|row| row.member.clone()).collect(),
+            events: (0..every.len() as u32)
+                .flat_map(|m| every.events_as_of(m, Millis::MAX).iter().map(move |e| (m, e)).collect::<Vec<_>>())
+                .map(|(m, e)| Event {
+                    id: e.id.into(),
+                    member_id: every.member(m).member.id.clone(),
+                    kind: e.kind.into(),
+                    at: e.at,
+                    attrs: e.attrs.into(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let events = data.events.clone();
+        let mut some = MemberBase::build_with(BrandCalendar::default(), data, kept.clone(), |reader| {
+            let mut part = crate::member_base::EventPart::default();
+            events.iter().for_each(|e| reader.add(&mut part, e.as_ref()));
+            Ok(vec![part])
+        })
+        .unwrap();
+        assert!(!some.events_by_kind.contains_key("product_view"));
+        assert_eq!(some.events_by_kind["coupon_issued"].len(), 1);
+        let a = some.index_of("A").unwrap();
+        let view =
+            Event { id: "e4".into(), member_id: "A".into(), kind: "product_view".into(), at: 40, attrs: "{}".into() };
+        some.add_events([view]);
+        assert_eq!(some.events_as_of(a, Millis::MAX).iter().count(), 0, "no product view kept");
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("base.snapshot");
+        save(&path, &1u64, &some).unwrap();
+        assert_eq!(saved_mark::<u64>(&path), Some((1, kept.clone())));
+        let (_, read) = load::<u64>(&path, BrandCalendar::default()).unwrap().unwrap();
+        assert_eq!(read.kept(), &kept);
     }
 
     #[test]

@@ -7,14 +7,9 @@ use rustc_hash::FxHashSet;
 use super::touches::{Kind, Rec, Touches, TOTAL};
 use crate::member_base::reachability::{UNSUBSCRIBED, WECOM_DELETED};
 use crate::member_base::MemberBase;
-use crate::model::{text_attr, ActionKind, Fen, Millis};
-use crate::referrals::{referrer_of, GROUP_BUY_JOINED};
-
-/// The event of a redeemed coupon; `attrs.coupon_id` names it.
-pub const COUPON_REDEEMED: &str = "coupon_redeemed";
-/// The event of a staff task done; `attrs.key` may name the decision, or
-/// `attrs.strategy` the strategy, whose task it was.
-pub const STAFF_TASK_DONE: &str = "staff_task_done";
+use crate::model::{text_attr, ActionKind, Fen, Millis, GROUP_BUY_JOINED};
+pub use crate::model::{COUPON_REDEEMED, STAFF_TASK_DONE};
+use crate::referrals::referrer_of;
 
 /// A group's sums, before rates and intervals are worked out.
 #[derive(Clone, Debug, Default)]

@@ -89,7 +89,7 @@ impl Runner<'_> {
         called_off_count: &mut u64,
     ) -> Result<(), PluginError> {
         let plugin = &strategy.plugin;
-        let audience = plugin.audience(&strategy.config)?;
+        let audience = self.audience_of(strategy)?;
         let log = self.log.strategy(strategy.id());
         let base = &self.base;
         let config = strategy.config.to_string();

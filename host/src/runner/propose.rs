@@ -20,6 +20,18 @@ use crate::runtime::{api, PluginError};
 use crate::strategy::Strategy;
 
 impl Runner<'_> {
+    /// The strategy's audience for this run, as its plugin asks for it now;
+    /// one that reads event kinds the member base does not keep fails the
+    /// strategy's part (its decisions would go by events left out).
+    pub(super) fn audience_of(&self, strategy: &Strategy) -> Result<api::Audience, PluginError> {
+        let audience = strategy.plugin.audience(&strategy.config)?;
+        let missing = self.base.kept().missing(audience::event_kinds_read(&audience));
+        if !missing.is_empty() {
+            return Err(PluginError::EventKindsNotKept { plugin: strategy.plugin.label(), kinds: missing.join(", ") });
+        }
+        Ok(audience)
+    }
+
     /// The strategy's proposals, batch by batch, appended to `batches`,
     /// and the (member, strategy) pairs it did not ask for because the caps
     /// still hold them back, to `held_back`. Proposals of batches before a
@@ -33,7 +45,7 @@ impl Runner<'_> {
     ) -> Result<(), PluginError> {
         let plugin = &strategy.plugin;
         let started = Instant::now();
-        let audience = plugin.audience(&strategy.config)?;
+        let audience = self.audience_of(strategy)?;
         let log = self.log.strategy(strategy.id());
         let mut selected = audience::select(&self.base, log, &audience, clock);
         record.audience = selected.len() as u64;

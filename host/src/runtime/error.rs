@@ -85,6 +85,18 @@ pub enum PluginError {
         /// What it asked for and the limit it is over (with its `sandbox.*` setting, if it has one).
         message: String,
     },
+    /// The plugin's audience reads event kinds the member base was read
+    /// without: it named others when it was set up (the base keeps only the
+    /// kinds its strategies read). Its next run reads the base with them.
+    #[error(
+        "plugin {plugin} asked for event kinds the member base was read without ({kinds}): it named others when it was set up; its next run reads them"
+    )]
+    EventKindsNotKept {
+        /// `id version`.
+        plugin: String,
+        /// The kinds, comma-separated.
+        kinds: String,
+    },
     /// Members one at a time kept failing: past the limit, the host gives up
     /// on the plugin's whole run rather than isolate every member.
     #[error(

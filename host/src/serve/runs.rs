@@ -149,7 +149,7 @@ impl Canvas {
         }
         let _in_flight = self.metrics.run_in_flight();
         tracing::info!(at = %self.app.calendar().format(at), ?trigger, ids = ?ids, force, "run started");
-        let (loan, generation, state) = self.lend_state()?;
+        let (loan, generation, state) = self.lend_state(&loaded.strategies)?;
         let mut runner = self.app.runner(state, &self.store, true);
         // A run that fails half-way may have recorded part of its decisions:
         // its state is dropped and the next run reads the store again.

@@ -125,7 +125,7 @@ impl Canvas {
         for f in &dropped {
             self.metrics.record_firings(&f.strategy, "dropped", 1);
         }
-        let (loan, generation, state) = self.lend_state()?;
+        let (loan, generation, state) = self.lend_state(&armed.loaded.strategies)?;
         let mut runner = self.app.runner(state, &self.store, true);
         let mut issued = Vec::new();
         let mut fire = || -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ use crate::member_base::reachability::WECOM_ADDED;
 use crate::member_base::NotInPlace;
 use crate::model::{Event, Order};
 use crate::runner::RunnerState;
+use crate::strategy::{kept_kinds, Strategy};
 
 /// Records kept for the state a run has lent, at most; past that the state
 /// is read from the store again instead.
@@ -102,22 +103,32 @@ impl Canvas {
         });
     }
 
-    /// The runner state for a run or a firing pass, which is now the
-    /// latest: the warm one if nothing since made it stale, else read from
-    /// the store; either way with what came in while it was lent added.
-    pub(crate) fn lend_state(&self) -> anyhow::Result<(Loan, u64, RunnerState)> {
+    /// The runner state for a run or a firing pass of `strategies`, which
+    /// is now the latest: the warm one if nothing since made it stale and it
+    /// keeps the event kinds they read (a plugin installed, enabled or
+    /// reconfigured may read more), else read from the store; either way
+    /// with what came in while it was lent added.
+    pub(crate) fn lend_state(&self, strategies: &[Strategy]) -> anyhow::Result<(Loan, u64, RunnerState)> {
         // Read before the data: an ingest landing during the load makes it stale.
         let generation = self.data_generation.load(Ordering::SeqCst);
         let (loan, warm) = self.warm.lend();
         let mut state = match warm {
-            Some((built_from, state)) if built_from == generation => state,
-            _ => self.load_runner_state()?,
+            Some((built_from, state))
+                if built_from == generation && state.base.kept().covers(&kept_kinds(strategies)) =>
+            {
+                state
+            }
+            Some((_, stale)) => {
+                stale.drop_in_background();
+                self.load_runner_state(strategies)?
+            }
+            None => self.load_runner_state(strategies)?,
         };
         let Unapplied { events, orders } =
             std::mem::take(&mut *self.unapplied.lock().expect("never held across a panic"));
         if let Err(NotInPlace(why)) = add_new(&mut state, &events, &orders) {
             tracing::info!(%why, "the member base is read again");
-            state = self.load_runner_state()?;
+            state = self.load_runner_state(strategies)?;
         }
         Ok((loan, generation, state))
     }
@@ -138,9 +149,9 @@ impl Canvas {
     }
 
     /// The member base and the decisions so far, read from the store.
-    fn load_runner_state(&self) -> anyhow::Result<RunnerState> {
+    fn load_runner_state(&self, strategies: &[Strategy]) -> anyhow::Result<RunnerState> {
         let loading = std::time::Instant::now();
-        let state = self.app.stored_runner_state(&self.store)?;
+        let state = self.app.stored_runner_state(&self.store, strategies)?;
         let seconds = loading.elapsed().as_secs_f64();
         tracing::info!(members = state.base.len(), seconds, "member base loaded");
         Ok(state)

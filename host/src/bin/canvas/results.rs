@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use canvas::app::stored_member_base;
+use canvas::app::{stored_member_base, KindsWanted};
 use canvas::config::CanvasConfig;
+use canvas::member_base::KeptKinds;
 use canvas::results::{html, render, Results, ResultsQuery};
 
 use crate::reach::{store_or_service, Reach};
@@ -69,7 +70,7 @@ fn results_of(range: Range, config: &CanvasConfig) -> anyhow::Result<Result<Resu
     let path = range.store.unwrap_or(config.store.clone());
     Ok(Ok(match store_or_service(&path, config)? {
         Reach::Store(store) => {
-            let base = stored_member_base(&store, config.calendar())?;
+            let base = stored_member_base(&store, config.calendar(), KindsWanted::AtLeast(&KeptKinds::host()))?;
             Results::of_store(&base, &store, &query, &config.report, &config.results)?
         }
         Reach::Service(service) => {

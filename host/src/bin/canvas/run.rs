@@ -97,7 +97,7 @@ fn run_once(app: &App, store: &Store, plugins: Option<&Path>, at: Millis, ask: R
         let failed = !loaded.refused.is_empty();
         return Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS });
     }
-    let mut runner = app.runner(app.stored_runner_state(store)?, store, true);
+    let mut runner = app.runner(app.stored_runner_state(store, &loaded.strategies)?, store, true);
     let records = app
         .run_at(&mut runner, &loaded.strategies, at, RunTrigger::Manual, selection, &mut |d| summary.add_decision(d))?;
     let already: u64 = records.iter().map(|r| r.already_decided).sum();

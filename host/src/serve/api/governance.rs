@@ -18,6 +18,7 @@ use super::ApiResult;
 use crate::app::{select, PluginSource, Selection};
 use crate::serve::Canvas;
 use crate::simulate::run_instants;
+use crate::strategy::kept_kinds;
 
 pub(super) async fn governance(State(canvas): State<Arc<Canvas>>) -> ApiResult {
     let config = &canvas.app.config;
@@ -36,10 +37,12 @@ pub(super) async fn governance(State(canvas): State<Arc<Canvas>>) -> ApiResult {
     let mut policy = serde_json::to_value(&config.governance).map_err(anyhow::Error::from)?;
     policy["strategies"] = json!(overrides);
     let now = canvas.clock.now();
+    let c = canvas.clone();
+    let loaded =
+        tokio::task::spawn_blocking(move || c.app.strategies(PluginSource::Installed(&c.store), None)).await??;
     let today = canvas
-        .with_throwaway_state(move |c, state| {
+        .with_throwaway_state(kept_kinds(&loaded.strategies), move |c, state| {
             let calendar = c.app.calendar();
-            let loaded = c.app.strategies(PluginSource::Installed(&c.store), None)?;
             let (start, end) = day_bounds(&calendar, now);
             let instants = run_instants(&loaded.strategies, &calendar, start, end);
             let mut runner = c.app.runner(state, &c.store, false);

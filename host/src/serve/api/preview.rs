@@ -31,13 +31,16 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{ApiError, ApiResult};
+use crate::app::KindsWanted;
 use crate::calendar::BrandCalendar;
 use crate::decision_line::decision_json;
+use crate::member_base::KeptKinds;
 use crate::model::{Decision, Millis, RunRecord};
 use crate::runner::RunnerState;
 use crate::schedule::Schedule;
 use crate::serve::runs::Phase;
 use crate::serve::Canvas;
+use crate::strategy::kept_kinds;
 
 /// Previews made at once; more get a 429 (each holds a copy of the member base).
 pub(crate) const PREVIEWS_AT_ONCE: usize = 2;
@@ -72,8 +75,9 @@ pub(super) async fn preview_plugin(
     .await??;
     let now = canvas.clock.now();
     let at = run_instant_today(&strategy.schedule, &canvas.app.calendar(), now);
+    let kinds = kept_kinds([&strategy]);
     let shown = canvas
-        .with_throwaway_state(move |c, state| {
+        .with_throwaway_state(kinds, move |c, state| {
             let mut runner = c.app.runner(state, &c.store, false);
             let previewed = runner.preview_instant(at, &[&strategy]);
             runner.into_state().drop_in_background();
@@ -136,11 +140,12 @@ pub(crate) fn outcome(record: &RunRecord) -> Value {
 
 impl Canvas {
     /// Runs `work` on a copy of the runner state as the last run left it
-    /// (or as the store holds it, when no current one is warm), off the
-    /// async threads; the copy is `work`'s to throw away. See the module
-    /// doc for how this races runs.
+    /// (or as the store holds it, when no current one is warm or it lacks
+    /// event kinds of `kinds`), off the async threads; the copy is `work`'s
+    /// to throw away. See the module doc for how this races runs.
     pub(crate) async fn with_throwaway_state<T: Send + 'static>(
         self: &Arc<Self>,
+        kinds: KeptKinds,
         work: impl FnOnce(&Canvas, RunnerState) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let busy = || {
@@ -166,11 +171,15 @@ impl Canvas {
                 let _running = running;
                 let generation = canvas.data_generation.load(Ordering::SeqCst);
                 let warm = canvas.warm.peek(|slot| {
-                    slot.filter(|(built_from, _)| *built_from == generation).map(|(_, state)| state.clone())
+                    slot.filter(|(built_from, state)| *built_from == generation && state.base.kept().covers(&kinds))
+                        .map(|(_, state)| state.clone())
                 });
                 match warm {
                     Some(state) => state,
-                    None => canvas.app.stored_runner_state(&canvas.store)?,
+                    None => {
+                        let base = canvas.app.stored_member_base(&canvas.store, KindsWanted::AtLeast(&kinds))?;
+                        canvas.app.runner_state(base, &canvas.store)?
+                    }
                 }
             };
             work(&canvas, state)

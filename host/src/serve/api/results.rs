@@ -12,6 +12,8 @@ use axum::Json;
 use serde::Deserialize;
 
 use super::{blocking, ApiError, ApiResult};
+use crate::app::KindsWanted;
+use crate::member_base::KeptKinds;
 use crate::results::{Results, ResultsQuery};
 use crate::serve::Canvas;
 
@@ -47,7 +49,7 @@ impl Canvas {
         match warm {
             Some(results) => results,
             None => {
-                let base = self.app.stored_member_base(&self.store)?;
+                let base = self.app.stored_member_base(&self.store, KindsWanted::AtLeast(&KeptKinds::host()))?;
                 Results::of_store(&base, &self.store, query, &config.report, &config.results)
             }
         }

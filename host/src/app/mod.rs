@@ -147,7 +147,14 @@ impl App {
     /// records, keeping the event kinds `strategies` read.
     pub fn stored_runner_state(&self, store: &Store, strategies: &[Strategy]) -> anyhow::Result<RunnerState> {
         let kinds = crate::strategy::kept_kinds(strategies);
-        self.runner_state(self.stored_member_base(store, KindsWanted::Run(&kinds))?, store)
+        let reading = std::time::Instant::now();
+        let base = self.stored_member_base(store, KindsWanted::Run(&kinds))?;
+        let base_seconds = reading.elapsed().as_secs_f64();
+        let state = self.runner_state(base, store)?;
+        let seconds = reading.elapsed().as_secs_f64();
+        let (members, base_mb) = (state.base.len(), state.base.heap_bytes() / 1_000_000);
+        tracing::info!(members, base_mb, base_seconds, seconds, "member base and decisions read");
+        Ok(state)
     }
 
     /// A runner going on from `state` over `store`. `enqueue`: real runs

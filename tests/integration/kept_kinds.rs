@@ -130,3 +130,32 @@ async fn a_kind_a_reconfigured_plugin_reads_is_read_into_the_services_base_befor
     assert_eq!(members, [&json!("M1")], "M2's visit after the coupon called theirs off: {echoed:?}");
     s.service.shutdown().await.unwrap();
 }
+
+/// A runner whose base was read without a kind a plugin names (the plugin
+/// named others when set up, or was given another base): that plugin's
+/// part fails, saying which kinds; the other strategies run as ever.
+#[test]
+fn a_plugin_naming_a_kind_the_base_lacks_fails_its_own_part_saying_which() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with(&dir, &birthdays());
+    let plugins = plugin_dir(&[plugin("birthday-tiered"), test_plugin("trigger-echo")]);
+    let echo = "[governance]\nholdout_percent = 0\n[strategies.trigger-echo]\n\
+                config = { kind = \"coupon_issued\", unless_kind = \"product_view\" }\n";
+    let app = App::new(config(echo)).unwrap();
+    let strategies = app.strategies(PluginSource::Folder(plugins.path()), None).unwrap().strategies;
+    assert!(kept_kinds(&strategies).keeps("product_view"), "its cancel condition names it");
+
+    let base = app.stored_member_base(&store, KindsWanted::Run(&KeptKinds::host())).unwrap();
+    let mut runner = app.runner(app.runner_state(base, &store).unwrap(), &store, true);
+    let at = canvas::calendar::parse_instant("2026-03-01T10:00:00+08:00").unwrap();
+    let records = app.run_at(&mut runner, &strategies, at, RunTrigger::Manual, Selection::Every, &mut |_| {}).unwrap();
+    let outcome = |id: &str| records.iter().find(|r| r.strategy == id).map(|r| r.outcome.clone()).unwrap();
+    match outcome("trigger-echo") {
+        canvas::model::RunOutcome::Failed { error } => {
+            assert!(error.contains("trigger-echo") && error.contains("product_view"), "{error}")
+        }
+        completed => panic!("trigger-echo ran on a base without its kind: {completed:?}"),
+    }
+    assert_eq!(outcome("birthday-tiered"), canvas::model::RunOutcome::Completed);
+    assert!(store.decisions().unwrap().iter().any(|d| d.strategy == "birthday-tiered"), "its touches were decided");
+}

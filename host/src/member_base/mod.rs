@@ -77,6 +77,13 @@ impl DayIndex {
         DayIndex(entries)
     }
 
+    /// Adds `(day, m)` where a build would have it (once).
+    fn insert(&mut self, day: Day, m: u32) {
+        if let Err(at) = self.0.binary_search(&(day, m)) {
+            self.0.insert(at, (day, m));
+        }
+    }
+
     /// Members with a key in `first..=last` (a member may appear more than once).
     pub fn range(&self, first: Day, last: Day) -> &[(Day, u32)] {
         let start = self.0.partition_point(|&(d, _)| d < first);
@@ -208,7 +215,8 @@ impl MemberBase {
 
     /// Adds events that happened after the build (e.g. the coupons a run just
     /// issued), keeping every order: as if each were inserted after those at
-    /// the same instant. Events of unknown members, and of kinds the base
+    /// the same instant; a WeCom add (again) goes into the WeCom day index
+    /// as a build puts it. Events of unknown members, and of kinds the base
     /// does not keep, are left out.
     pub fn add_events(&mut self, events: impl IntoIterator<Item = Event>) {
         // Each kind touched, with where its appended events begin.
@@ -227,6 +235,9 @@ impl MemberBase {
             }
             by_kind.push((event.at, m));
             let day = self.calendar.day_of(event.at);
+            if event.kind == reachability::WECOM_ADDED {
+                self.by_wecom_day.insert(day, m);
+            }
             let events = &mut self.events[m as usize];
             let at = events.partition_point(|e| e.at <= event.at);
             let row = self.event_text.row(&event.id, &event.kind, event.at, day, &event.attrs);
@@ -279,6 +290,26 @@ mod tests {
     fn event(id: &str, member_id: &str, at: Millis) -> Event {
         let (id, member_id) = (id.into(), member_id.into());
         Event { id, member_id, kind: "coupon_issued".into(), at, attrs: "{}".into() }
+    }
+
+    /// A WeCom add ingested in place is in the WeCom day index, once, as a
+    /// build from the store with it has it.
+    #[test]
+    fn a_wecom_add_added_in_place_is_indexed_as_a_build_indexes_it() {
+        let day = 86_400_000;
+        let mut a = bare_member("A");
+        a.wecom_added_at = Some(10 * day);
+        let added = |id: &str, member_id: &str, at: Millis| Event {
+            kind: reachability::WECOM_ADDED.into(),
+            ..event(id, member_id, at)
+        };
+        let data = DataSet { members: vec![a, bare_member("B")], ..Default::default() };
+        let later = vec![added("w1", "B", 20 * day), added("w2", "A", 10 * day + 5), added("w3", "A", 30 * day)];
+        let mut in_place = MemberBase::build(BrandCalendar::default(), data.clone());
+        in_place.add_events(later.clone());
+        let built = MemberBase::build(BrandCalendar::default(), DataSet { events: later, ..data });
+        assert_eq!(in_place.by_wecom_day.0, built.by_wecom_day.0);
+        assert_eq!(in_place.by_wecom_day.0.len(), 3, "A's second add on its first day is there once");
     }
 
     /// A run at an instant before the data's last event (a backfill) adds

@@ -1,7 +1,7 @@
 //! The warm runner state between runs and firing passes, kept current as
 //! records come in over the API: events and orders that only add go into
-//! its member base in place; anything else (a member, a changed record, a
-//! WeCom add, which moves a day index) marks it stale, to be read from the
+//! its member base in place (a WeCom add into its day index too); anything
+//! else (a member, a changed record) marks it stale, to be read from the
 //! store again by the next run or pass. At a million members that read
 //! takes a minute: a steady stream of orders and events must never cause it.
 //!
@@ -14,7 +14,6 @@ use std::sync::atomic::Ordering;
 
 use super::runs::Loan;
 use super::Canvas;
-use crate::member_base::reachability::WECOM_ADDED;
 use crate::member_base::NotInPlace;
 use crate::model::{Event, Order};
 use crate::runner::RunnerState;
@@ -41,7 +40,7 @@ impl Canvas {
     /// Events just imported over the API (`changed`: the import changed
     /// records it had, not only added).
     pub(crate) fn events_ingested_into_base(&self, events: &[Event], changed: bool) {
-        if changed || events.iter().any(|e| e.kind == WECOM_ADDED) {
+        if changed {
             self.data_changed();
         } else {
             self.add_to_warm_base(events, &[]);

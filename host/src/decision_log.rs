@@ -1,16 +1,18 @@
 //! Each strategy's earlier decisions, in memory for the audience and the
 //! plugin's `history`, kept in step with the store by the runner.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fixedbitset::FixedBitSet;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::decision_view::DecisionView;
 use crate::governance::{held_back_by_caps, unreachable};
 use crate::keyed;
 use crate::member_base::MemberBase;
-use crate::model::{ActionKind, Benefit, Day, Decision, DecisionStatus, Millis};
+use crate::model::{ActionKind, Benefit, Day, DecisionStatus, Millis};
 
 /// A decision as the log keeps it. The step, channel, template and variable
 /// names are the same few strings across a strategy's decisions: each is
@@ -118,19 +120,19 @@ impl StrategyLog {
     /// The repeated strings are shared, not copied: on a busy day this runs
     /// a million times beside the store's write, and a copy would cost three
     /// allocations or more a decision, and memory the log holds all day.
-    pub fn add_decision(&mut self, member: u32, d: &Decision) {
+    pub fn add_decision(&mut self, member: u32, d: &DecisionView<'_>) {
         let logged = LoggedDecision {
-            step: self.name(&d.step),
+            step: self.name(d.step),
             action: d.action,
             status: d.status,
             run_at: d.run_at,
             day: d.day,
-            channel: self.name(&d.channel),
-            template: self.name(&d.template),
-            variables: d.variables.iter().map(|(k, v)| (self.name(k), v.clone())).collect(),
+            channel: self.name(d.channel),
+            template: self.name(d.template),
+            variables: d.variables.iter().map(|&(k, v)| (self.name(k), v.to_string())).collect(),
             benefit: d.benefit.clone(),
-            held_back_by_caps: held_back_by_caps(d.status, d.reason.as_deref()),
-            unreachable: unreachable(d.status, d.reason.as_deref()),
+            held_back_by_caps: held_back_by_caps(d.status, d.reason),
+            unreachable: unreachable(d.status, d.reason),
         };
         self.add(member, logged);
     }
@@ -172,7 +174,7 @@ pub struct DecisionLog {
 impl DecisionLog {
     /// Loads decisions (e.g. from the store); those of members the base does
     /// not know are left out.
-    pub fn load<'a>(base: &MemberBase, decisions: impl IntoIterator<Item = &'a Decision>) -> Self {
+    pub fn load<'v>(base: &MemberBase, decisions: impl IntoIterator<Item = impl Borrow<DecisionView<'v>>>) -> Self {
         let mut log = DecisionLog::default();
         log.extend(base, decisions);
         log
@@ -182,16 +184,21 @@ impl DecisionLog {
     /// out. A member's decisions tend to come together (a run's are in
     /// member order): the member is looked up once for them, not once each
     /// in a map of all members.
-    pub fn extend<'a>(&mut self, base: &MemberBase, decisions: impl IntoIterator<Item = &'a Decision>) {
+    pub fn extend<'v>(
+        &mut self,
+        base: &MemberBase,
+        decisions: impl IntoIterator<Item = impl Borrow<DecisionView<'v>>>,
+    ) {
         let mut last: Option<(&str, Option<u32>)> = None;
         for decision in decisions {
+            let decision = decision.borrow();
             let member = match last {
                 Some((id, member)) if id == decision.member_id => member,
-                _ => base.index_of(&decision.member_id),
+                _ => base.index_of(decision.member_id),
             };
-            last = Some((&decision.member_id, member));
+            last = Some((decision.member_id, member));
             if let Some(member) = member {
-                keyed::value_for(&mut self.strategies, &decision.strategy).add_decision(member, decision);
+                keyed::value_for(&mut self.strategies, decision.strategy).add_decision(member, decision);
             }
         }
     }

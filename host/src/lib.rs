@@ -80,6 +80,7 @@ pub mod config;
 pub mod contact;
 pub mod decision_line;
 pub mod decision_log;
+pub mod decision_view;
 pub mod dispatch;
 pub mod fixture;
 pub mod governance;

@@ -314,6 +314,15 @@ pub struct GroupBuy {
     pub price: Fen,
 }
 
+/// When a touch of this status leaves (see [`Decision::planned_send_at`]).
+pub(crate) fn planned_send_at(status: DecisionStatus, send_at: Option<Millis>, run_at: Millis) -> Option<Millis> {
+    match status {
+        DecisionStatus::Dispatched => Some(send_at.unwrap_or(run_at)),
+        DecisionStatus::Deferred => send_at,
+        _ => None,
+    }
+}
+
 /// What a strategy decided for one member at one run, and what became of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
@@ -368,11 +377,7 @@ pub struct Decision {
 impl Decision {
     /// When the touch leaves: now if dispatched, later if deferred, never otherwise.
     pub fn planned_send_at(&self) -> Option<Millis> {
-        match self.status {
-            DecisionStatus::Dispatched => Some(self.send_at.unwrap_or(self.run_at)),
-            DecisionStatus::Deferred => self.send_at,
-            _ => None,
-        }
+        planned_send_at(self.status, self.send_at, self.run_at)
     }
 
     /// Whether this decision hands the member a coupon (now or when deferred).

@@ -260,7 +260,7 @@ mod tests {
         // The next run's governor remembers them, as it does from the store.
         let mut next = governor(two_a_day(), OnCap::Defer);
         for d in &first_run {
-            next.remember(d);
+            next.remember(&d.view());
         }
         let d = one(&mut next, task("C", at), &brand);
         assert_eq!(d.status, DecisionStatus::Deferred, "{d:?}");

@@ -50,6 +50,7 @@ use outcome::{Outcome, Reason, Wait};
 pub use policy::{GovernancePolicy, GuidesPolicy, OnCap, StrategyRules};
 
 use crate::calendar::{date_of_day, BrandCalendar};
+use crate::decision_view::DecisionView;
 use crate::keyed;
 use crate::member_base::{MemberBase, Unreachable};
 use crate::model::{ActionKind, BenefitKind, Day, Decision, Fen, Guide, Millis, Proposal};
@@ -189,16 +190,16 @@ impl Governor {
 
     /// Takes earlier decisions into account (caps count them, budgets spend
     /// them, staff tasks fill their guide's day).
-    pub fn remember(&mut self, decision: &Decision) {
+    pub fn remember(&mut self, decision: &DecisionView<'_>) {
         let Some(send_at) = decision.planned_send_at() else { return };
-        let touch = PlannedTouch { at: send_at, channel: decision.channel.clone() };
-        keyed::value_for(&mut self.touches, &decision.member_id).push(touch);
-        if let (ActionKind::StaffTask, Some(guide)) = (decision.action, &decision.guide_id) {
+        let touch = PlannedTouch { at: send_at, channel: decision.channel.to_string() };
+        keyed::value_for(&mut self.touches, decision.member_id).push(touch);
+        if let (ActionKind::StaffTask, Some(guide)) = (decision.action, decision.guide_id) {
             self.guide_tasks.add(guide, self.calendar.day_of(send_at));
         }
         if let Some(b) = decision.benefit.as_ref().filter(|b| b.kind == BenefitKind::Coupon) {
             let day = self.calendar.day_of(send_at);
-            let spent = keyed::value_for(&mut self.coupons_spent, &decision.strategy).entry(day).or_default();
+            let spent = keyed::value_for(&mut self.coupons_spent, decision.strategy).entry(day).or_default();
             *spent = spent.saturating_add(b.value);
         }
     }
@@ -250,7 +251,7 @@ impl Governor {
             };
             let mut decision = outcome.worded(&self.calendar).decision(p);
             rerouted.apply(&mut decision);
-            self.remember(&decision);
+            self.remember(&decision.view());
             decided.push(decision);
         }
         decided

@@ -110,7 +110,7 @@ fn capped_touches_are_deferred_or_dropped_per_strategy() {
         BrandCalendar::default(),
     );
     let earlier = sent("birthday-tiered", "M1", at - 24 * HOUR);
-    g.remember(&earlier);
+    g.remember(&earlier.view());
     let out = g.decide(
         at,
         vec![vec![proposal("dormant-recall", "M1", at)], vec![proposal("second-purchase-nudge", "M2", at)]],
@@ -122,7 +122,7 @@ fn capped_touches_are_deferred_or_dropped_per_strategy() {
     assert_eq!(out[1].status, DecisionStatus::Dispatched);
 
     let mut deferring = no_holdout();
-    deferring.remember(&earlier);
+    deferring.remember(&earlier.view());
     let out = deferring.decide(at, vec![vec![proposal("dormant-recall", "M1", at)]], &[], &|_: &str| None);
     assert_eq!(out[0].status, DecisionStatus::Deferred);
     assert_eq!(out[0].send_at, Some(at + 24 * HOUR), "48h after the earlier touch");
@@ -133,13 +133,13 @@ fn caps_hold_back_a_strategy_when_no_channel_has_a_slot_within_its_rules() {
     let at = parse_instant(TEN).unwrap();
     let mut g = no_holdout();
     let earlier = sent("birthday-tiered", "M1", at - 24 * HOUR);
-    g.remember(&earlier);
+    g.remember(&earlier.view());
     let tz = BrandCalendar::default().tz();
     assert!(!g.caps_hold_back("dormant-recall", "M1", at, tz), "48h after the touch is within 48h: deferred");
     assert!(!g.caps_hold_back("dormant-recall", "M2", at, tz), "no touches");
     assert!(!g.caps_hold_back("coupon-reminder", "M1", at, tz), "exempt from the caps");
     let second = sent("dormant-recall", "M1", at + 24 * HOUR);
-    g.remember(&second);
+    g.remember(&second.view());
     assert!(g.caps_hold_back("dormant-recall", "M1", at, tz), "2 touches in 168h until 6 days on");
     assert!(!g.caps_hold_back("dormant-recall", "M1", at + 5 * 24 * HOUR, tz), "within 48h of free");
 }

@@ -110,11 +110,15 @@ pub struct RunnerState {
 impl RunnerState {
     /// The decisions made so far, read from the store into the log and the governor.
     pub fn load(base: MemberBase, store: &Store, mut governor: Governor) -> anyhow::Result<Self> {
-        let earlier = store.decisions()?;
-        for decision in &earlier {
-            governor.remember(decision);
-        }
-        let log = DecisionLog::load(&base, &earlier);
+        // Read in place from the store's pages: a start after weeks at a
+        // million members reads millions, and copying each one's strings
+        // was most of it.
+        let log = store.with_decision_views(|earlier| {
+            for decision in earlier {
+                governor.remember(decision);
+            }
+            DecisionLog::load(&base, earlier)
+        })?;
         Ok(RunnerState { base, log, governor })
     }
 
@@ -204,7 +208,7 @@ impl<'a> Runner<'a> {
         // store again.
         let (log, base, store) = (&mut self.log, &self.base, self.store);
         std::thread::scope(|scope| {
-            let logging = scope.spawn(|| log.extend(base, &decided));
+            let logging = scope.spawn(|| log.extend(base, decided.iter().map(Decision::view)));
             let recorded = store.record_decisions(&decided, queue);
             logging.join().expect("adding to the decision log does not panic");
             recorded
@@ -242,7 +246,7 @@ impl<'a> Runner<'a> {
     ) -> anyhow::Result<(Vec<RunRecord>, Vec<Decision>)> {
         let (mut records, decided) = self.decide_instant(at, RunTrigger::Manual, strategies)?;
         let coupons: Vec<Event> = decided.iter().filter(|d| d.issues_coupon()).map(coupon_issued).collect();
-        self.log.extend(&self.base, &decided);
+        self.log.extend(&self.base, decided.iter().map(Decision::view));
         self.base.add_events(coupons);
         for decision in &decided {
             record_of(&mut records, &decision.strategy).decisions += 1;

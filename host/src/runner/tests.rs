@@ -93,8 +93,8 @@ fn capped_member(run: Millis) -> (MemberBase, Governor) {
     };
     let mut governor =
         Governor::new(GovernancePolicy::default(), HashMap::from([(STRATEGY.into(), rules)]), base.calendar);
-    governor.remember(&sent("dormant-recall", "A", run - 30 * HOUR));
-    governor.remember(&sent("birthday-tiered", "A", run - 20 * HOUR));
+    governor.remember(&sent("dormant-recall", "A", run - 30 * HOUR).view());
+    governor.remember(&sent("birthday-tiered", "A", run - 20 * HOUR).view());
     (base, governor)
 }
 

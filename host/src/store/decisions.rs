@@ -22,7 +22,8 @@ use rustc_hash::FxHashSet;
 use super::ledger::{self, Entry, EntryRef, Ledger, Page, Slot};
 use super::outbox_entry::{OutboxState, Queued};
 use super::{decode, Store};
-use crate::model::Decision;
+use crate::decision_view::DecisionView;
+use crate::model::{Decision, Millis};
 
 /// Decisions per page when recording a run (whole members).
 const RECORD_CHUNK: usize = 5_000;
@@ -99,7 +100,7 @@ impl Store {
                 for (&page, decisions) in ids.iter().zip(&pages) {
                     for (index, &d) in decisions.iter().enumerate() {
                         let pending_at = if queued { Queued::first_attempt_for(d) } else { None };
-                        ledger.add(Slot { page, index: index as u32 }, d, pending_at);
+                        ledger.add(Slot { page, index: index as u32 }, [&d.key, &d.member_id, &d.channel], pending_at);
                     }
                 }
             });
@@ -134,24 +135,69 @@ impl Store {
 
     /// Reads every page into the indexes, handing each decision to `each`.
     fn build_ledger(&self, mut each: impl FnMut(Decision)) -> anyhow::Result<Ledger> {
-        let mut updated: HashMap<String, Queued> = HashMap::new();
-        for value in self.outbox_updates.iter().values() {
-            let item: Queued = decode(&value?)?;
-            updated.insert(item.key.clone(), item);
-        }
+        let updated = self.outbox_updates()?;
         let mut ledger = Ledger::default();
         for entry in self.decision_pages.iter() {
             let (page_key, bytes) = entry?;
             let page = page_id(&page_key)?;
             for (index, entry) in Page::decode(&bytes)?.all::<Entry>()?.into_iter().enumerate() {
-                let current = updated.get(&entry.decision.key).or(entry.queued.as_ref());
-                let pending_at =
-                    current.filter(|item| item.state == OutboxState::Pending).map(|item| item.next_attempt_at);
-                ledger.add(Slot { page, index: index as u32 }, &entry.decision, pending_at);
+                let d = &entry.decision;
+                let pending_at = pending_at(&updated, &d.key, entry.queued.as_ref());
+                ledger.add(Slot { page, index: index as u32 }, [&d.key, &d.member_id, &d.channel], pending_at);
                 each(entry.decision);
             }
         }
         Ok(ledger)
+    }
+
+    /// The outbox entries changed since they were written, by key.
+    fn outbox_updates(&self) -> anyhow::Result<HashMap<String, Queued>> {
+        let mut updated = HashMap::new();
+        for value in self.outbox_updates.iter().values() {
+            let item: Queued = decode(&value?)?;
+            updated.insert(item.key.clone(), item);
+        }
+        Ok(updated)
+    }
+
+    /// Every decision, in key order, read in place from the pages
+    /// ([`DecisionView`]: no decision's strings copied — a runner's start
+    /// reads them all, millions after weeks at a million members), handed
+    /// to `f` as one slice; the indexes are built in the same pass when
+    /// they are not yet.
+    pub fn with_decision_views<R>(&self, f: impl FnOnce(&[DecisionView<'_>]) -> R) -> anyhow::Result<R> {
+        let mut ledger = self.ledger.lock().expect("the ledger lock is never poisoned");
+        let building = ledger.is_none();
+        let updated = if building { self.outbox_updates()? } else { HashMap::new() };
+        let mut pages = Vec::new();
+        for entry in self.decision_pages.iter() {
+            let (page_key, bytes) = entry?;
+            pages.push((page_id(&page_key)?, Page::decode(&bytes)?));
+        }
+        let mut built = Ledger::default();
+        // At their number at once: grown by doubling, the copies and the
+        // fresh memory the kernel zeroes for them cost seconds at millions.
+        let mut views = Vec::with_capacity(pages.iter().map(|(_, page)| page.len()).sum());
+        let unreadable = "the store holds a decision this version cannot read";
+        for (page, decoded) in &pages {
+            for index in 0..decoded.len() {
+                let (view, rest) =
+                    postcard::take_from_bytes::<DecisionView<'_>>(decoded.body(index)?).context(unreadable)?;
+                if building {
+                    let (queued, _) = postcard::take_from_bytes::<Option<Queued>>(rest).context(unreadable)?;
+                    let pending_at = pending_at(&updated, view.key, queued.as_ref());
+                    let slot = Slot { page: *page, index: index as u32 };
+                    built.add(slot, [view.key, view.member_id, view.channel], pending_at);
+                }
+                views.push(view);
+            }
+        }
+        if building {
+            *ledger = Some(built);
+        }
+        drop(ledger);
+        views.sort_unstable_by(|a, b| a.key.cmp(b.key));
+        Ok(f(&views))
     }
 
     /// A page, decoded; the last one read is kept, as readers (the
@@ -218,6 +264,13 @@ impl Store {
         all.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         Ok(all)
     }
+}
+
+/// The next attempt of a decision's outbox entry while it is pending: its
+/// latest update's, else the page's copy's.
+fn pending_at(updated: &HashMap<String, Queued>, key: &str, queued: Option<&Queued>) -> Option<Millis> {
+    let current = updated.get(key).or(queued);
+    current.filter(|item| item.state == OutboxState::Pending).map(|item| item.next_attempt_at)
 }
 
 /// What a page holds of a decision: it, and its outbox entry if it is

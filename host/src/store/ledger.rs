@@ -123,12 +123,21 @@ impl Page {
         u32::from_le_bytes(self.framed[at..at + 4].try_into().unwrap()) as usize
     }
 
-    pub fn get<T: PageRecord>(&self, index: usize) -> anyhow::Result<T> {
+    /// How many records the page holds.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Record `index`'s bytes.
+    pub fn body(&self, index: usize) -> anyhow::Result<&[u8]> {
         anyhow::ensure!(index < self.count, "record {index} is not in a page of {}", self.count);
         let bodies = &self.framed[4 + 4 * self.count..];
         let start = if index == 0 { 0 } else { self.end(index - 1) };
-        let body = bodies.get(start..self.end(index)).context("a page's offsets are out of bounds")?;
-        T::from_body(body)
+        bodies.get(start..self.end(index)).context("a page's offsets are out of bounds")
+    }
+
+    pub fn get<T: PageRecord>(&self, index: usize) -> anyhow::Result<T> {
+        T::from_body(self.body(index)?)
     }
 
     pub fn all<T: PageRecord>(&self) -> anyhow::Result<Vec<T>> {
@@ -175,19 +184,19 @@ impl Ledger {
         self.slots.reserve(decisions);
     }
 
-    /// Adds a recorded decision; `pending_at`: the next attempt of its
-    /// outbox entry while that is pending.
-    pub fn add(&mut self, slot: Slot, decision: &Decision, pending_at: Option<Millis>) {
-        self.slots.insert(decision.key.as_str().into(), slot);
-        match self.by_member.get_mut(decision.member_id.as_str()) {
+    /// Adds a recorded decision (its key, member and channel); `pending_at`:
+    /// the next attempt of its outbox entry while that is pending.
+    pub fn add(&mut self, slot: Slot, [key, member_id, channel]: [&str; 3], pending_at: Option<Millis>) {
+        self.slots.insert(key.into(), slot);
+        match self.by_member.get_mut(member_id) {
             Some(slots) => slots.push(slot),
             // Room for exactly one: most members have a decision or two.
             None => {
-                self.by_member.insert(decision.member_id.as_str().into(), vec![slot]);
+                self.by_member.insert(member_id.into(), vec![slot]);
             }
         }
         if let Some(at) = pending_at {
-            self.channel_due(&decision.channel).insert((at, slot));
+            self.channel_due(channel).insert((at, slot));
         }
     }
 

@@ -176,6 +176,11 @@ mod tests {
     use crate::model::{bare_member, DataSet, Event, Millis, Order, OrderChannel};
 
     fn base() -> MemberBase {
+        MemberBase::build(BrandCalendar::default(), data())
+    }
+
+    /// Two members (one in a zone of their own), an order, a page view and a coupon.
+    fn data() -> DataSet {
         let event = |id: &str, m: &str, kind: &str, at| Event {
             id: id.into(),
             member_id: m.into(),
@@ -194,13 +199,12 @@ mod tests {
             category: "outerwear".into(),
             sku: "A".into(),
         };
-        let data = DataSet {
+        DataSet {
             members: vec![bare_member("A"), zoned],
             orders: vec![order],
             events: vec![event("e1", "A", "product_view", 10), event("e2", "B", "coupon_issued", 20)],
             ..Default::default()
-        };
-        MemberBase::build(BrandCalendar::default(), data)
+        }
     }
 
     #[test]
@@ -235,22 +239,8 @@ mod tests {
     /// as events are added, and its snapshot says which it keeps.
     #[test]
     fn a_base_keeping_some_kinds_leaves_the_others_out_and_its_snapshot_says_which() {
-        let every = base();
         let kept = KeptKinds::host_and(["coupon_issued"]);
-        let data = DataSet {
-            members: every.members.iter().map(|row| row.member.clone()).collect(),
-            events: (0..every.len() as u32)
-                .flat_map(|m| every.events_as_of(m, Millis::MAX).iter().map(move |e| (m, e)).collect::<Vec<_>>())
-                .map(|(m, e)| Event {
-                    id: e.id.into(),
-                    member_id: every.member(m).member.id.clone(),
-                    kind: e.kind.into(),
-                    at: e.at,
-                    attrs: e.attrs.into(),
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let data = data();
         let events = data.events.clone();
         let mut some = MemberBase::build_with(BrandCalendar::default(), data, kept.clone(), |reader| {
             let mut part = crate::member_base::EventPart::default();

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::audience::event_kinds_read;
+use crate::audience::{decision_days_read, event_kinds_read};
 use crate::governance::OnCap;
 use crate::member_base::KeptKinds;
 use crate::runtime::{LoadedPlugin, PluginError, PluginRejected};
@@ -109,6 +109,9 @@ pub struct Strategy {
     /// The event kinds its audience reads from the member base, as the
     /// plugin asked when it was set up ([`crate::audience::event_kinds_read`]).
     pub event_kinds: Vec<String>,
+    /// How many days back its audience needs every decision
+    /// ([`crate::audience::decision_days_read`]): compaction keeps them.
+    pub decision_days: u32,
 }
 
 /// Why a strategy cannot be set up.
@@ -151,13 +154,14 @@ impl Strategy {
         let mut event_kinds: Vec<String> = event_kinds_read(&audience).map(str::to_string).collect();
         event_kinds.sort_unstable();
         event_kinds.dedup();
+        let decision_days = decision_days_read(&audience);
         let schedule = match &settings.schedule {
             Some(expression) => {
                 Schedule::parse(expression).map_err(|reason| StrategyError::BadSchedule { id, reason })?
             }
             None => plugin.manifest.schedule.clone(),
         };
-        Ok(Strategy { plugin, config, schedule, event_kinds })
+        Ok(Strategy { plugin, config, schedule, event_kinds, decision_days })
     }
 
     /// The plugin's id, which names the strategy everywhere (config, decisions, reports).

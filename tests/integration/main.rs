@@ -8,6 +8,7 @@ mod audience_edges;
 mod base_snapshot;
 mod beside_the_service;
 mod closed_loop;
+mod compaction;
 mod console;
 mod console_api;
 mod dispatch;

@@ -26,11 +26,13 @@ use crate::store::Store;
 use crate::strategy::{Loaded, Off, Strategy, StrategySettings};
 
 mod ask;
+mod compact;
 mod known_ids;
 mod refused;
 mod shown;
 mod stored_base;
 pub use ask::{AskRefused, RunAsk};
+pub use compact::{CompactRefused, DEFAULT_KEEP_DAYS};
 pub use known_ids::UnknownStrategyId;
 pub use stored_base::{save_member_base, stored_member_base, KindsWanted, SNAPSHOT_FILE};
 

@@ -112,6 +112,22 @@ fn ascending_once(mut members: Vec<u32>, base_len: usize) -> Vec<u32> {
     marked.ones().map(|m| m as u32).collect()
 }
 
+/// How many days back `audience` needs every decision: an untold-launch
+/// window (a launch is told after it, so within it), or the near edge of a
+/// `decided` window. Older decisions may be compacted to the latest of each
+/// step and status without changing whom it selects: a window reaching past
+/// the cutoff from within the kept days finds a decision in its older part
+/// exactly when it finds that latest one.
+pub fn decision_days_read(audience: &api::Audience) -> u32 {
+    let conditions = audience.any_of.iter().flat_map(|c| c.all_of.iter().chain(&c.none_of));
+    let days = conditions.map(|c| match c {
+        api::Condition::UntoldLaunchInBoughtCategory(u) => u.within_days,
+        api::Condition::Decided(d) => d.ago.min,
+        _ => 0,
+    });
+    days.max().unwrap_or(0)
+}
+
 /// The event kinds `audience` reads from the member base: those its
 /// conditions name, those it asks to be given, and those that call its
 /// triggers off. A trigger's own kind is not among them: the event that

@@ -239,6 +239,28 @@ pub struct StrategyRules {
 }
 
 impl GovernancePolicy {
+    /// The longest window the caps count touches over, in hours, and the
+    /// key that sets it: how far back a run needs every touch planned.
+    pub fn longest_window_hours(&self) -> (u32, String) {
+        let wecom = match self.wecom_limit.per {
+            WecomPeriod::Month => 31 * 24,
+            WecomPeriod::Week => 7 * 24,
+            WecomPeriod::Day => 24,
+        };
+        let channels =
+            self.fatigue.channels.iter().map(|(channel, cap)| {
+                (cap.window_hours, format!("governance.fatigue.channels.{channel}.window_hours"))
+            });
+        [
+            (self.fatigue.window_hours, "governance.fatigue.window_hours".to_string()),
+            (wecom, "governance.wecom_limit.per".to_string()),
+        ]
+        .into_iter()
+        .chain(channels)
+        .max_by_key(|(hours, _)| *hours)
+        .expect("never empty")
+    }
+
     /// What the types cannot say, checked when the config loads: the holdout
     /// within 0–100, no fatigue window of 0 hours, and the guides' fallbacks
     /// guide ids. `Err` names the key.

@@ -189,6 +189,7 @@ impl Results {
         report: &ReportSettings,
         settings: &ResultsSettings,
     ) -> anyhow::Result<Self> {
+        store.check_results_from(query.from)?;
         let mut gatherer = Gatherer::new(base, query, window(report.attribution_days));
         store.each_decision(|d, outbox| gatherer.add(d, outbox))?;
         Ok(Self::of(base, gatherer.finish(), query, report, settings))

@@ -42,6 +42,7 @@ impl Runner<'_> {
         on_decision: &mut dyn FnMut(&Decision),
     ) -> anyhow::Result<Fired> {
         let clock = RunClock::new(&self.base.calendar, at);
+        self.store.check_not_compacted(clock.today)?;
         let mut fired = Fired::default();
         let mut batches = Vec::new();
         let mut failed = Vec::new();

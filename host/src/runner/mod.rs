@@ -264,6 +264,8 @@ impl<'a> Runner<'a> {
         strategies: &[&Strategy],
     ) -> anyhow::Result<(Vec<RunRecord>, Vec<Decision>)> {
         let clock = RunClock::new(&self.base.calendar, at);
+        // Before what a compaction left, keys would be decided again.
+        self.store.check_not_compacted(clock.today)?;
         let mut records = Vec::with_capacity(strategies.len());
         let mut batches = Vec::new();
         let mut failed = Vec::new();

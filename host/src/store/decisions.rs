@@ -289,11 +289,7 @@ impl Store {
     /// which read every decision once and need no order: no sort, no copy
     /// of the whole history.
     pub fn each_decision(&self, mut each: impl FnMut(&Decision, Option<OutboxState>)) -> anyhow::Result<()> {
-        let mut updated: HashMap<String, OutboxState> = HashMap::new();
-        for value in self.outbox_updates.iter().values() {
-            let item: Queued = decode(&value?)?;
-            updated.insert(item.key, item.state);
-        }
+        let updated = self.outbox_states()?;
         for entry in self.entries() {
             let entry = entry?;
             let state = updated.get(&entry.decision.key).copied().or(entry.queued.as_ref().map(|q| q.state));

@@ -12,6 +12,7 @@
 //! | `plugins`, `plugin_wasm`, `plugin_compiled` | plugin id → its registry entry (JSON); SHA-256 → a build's bytes, its compiled code | [`plugins`] |
 //! | `audit` | instant, id → an operator's change, who, before → after (JSON) | [`audit`] |
 //! | `triggers`, `trigger_tallies` | due instant, strategy, event id → a firing waiting (postcard); day, strategy → the day's firings tallied as a run record | [`triggers`] |
+//! | (default tree) | `compaction` → the latest compaction of old decisions (JSON) | [`compaction`] |
 //! | (file `serve.json`) | where the service holding the store listens | [`holder`] |
 //!
 //! Values are postcard (JSON for the few small ones people may read: plugin
@@ -23,6 +24,7 @@
 //! modules that use it: dispatch, the registry, the runner.
 
 mod audit;
+mod compaction;
 mod decisions;
 mod holder;
 mod import;
@@ -42,6 +44,7 @@ use anyhow::Context;
 use serde::de::DeserializeOwned;
 
 pub use audit::AuditEntry;
+pub use compaction::{CompactedAway, Compaction};
 pub use decisions::Queue;
 pub use holder::{ServiceAddress, StoreInUse, SERVICE_FILE};
 use import::UNDO_TREE;

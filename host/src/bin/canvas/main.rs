@@ -24,6 +24,7 @@
 mod audit;
 mod closed_loop;
 mod common;
+mod compact;
 mod dispatch;
 mod gen;
 mod import;
@@ -108,6 +109,8 @@ enum Command {
     Gen(gen::Args),
     /// What operators changed, newest first: when, who, what, before → after.
     Audit(audit::Args),
+    /// Write decisions older than --keep-days to a file and remove them, but each member's latest of a kind.
+    Compact(compact::Args),
     /// The closed loop: the service day after day over generated members and a world that answers its
     /// touches with planted lift and harm; prints planted vs measured per strategy.
     Loop(closed_loop::Args),
@@ -176,6 +179,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::execute(args, config),
         Command::Gen(args) => gen::execute(args),
         Command::Audit(args) => audit::execute(args, &config),
+        Command::Compact(args) => compact::execute(args, config),
         Command::Loop(args) => closed_loop::execute(args, config),
     }
 }

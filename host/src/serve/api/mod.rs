@@ -41,8 +41,8 @@ use crate::import::{parse_json, ImportRefused, RecordKind};
 use crate::model::RunTrigger;
 use crate::registry::RegistryError;
 use crate::report::run_json;
-use crate::store::ImportInterrupted;
 use crate::store::OutboxState;
+use crate::store::{CompactedAway, ImportInterrupted};
 use guard::require_token;
 pub(crate) use guard::{caller_of, same_secret};
 
@@ -127,6 +127,10 @@ impl From<anyhow::Error> for ApiError {
                 };
                 return ApiError::new(status, refused.to_string());
             }
+            Err(e) => e,
+        };
+        let e = match e.downcast::<CompactedAway>() {
+            Ok(refused) => return ApiError::new(StatusCode::CONFLICT, refused.to_string()),
             Err(e) => e,
         };
         // An interrupted import holds the store until it is completed or

@@ -1,0 +1,80 @@
+//! `canvas compact --export FILE`: decisions older than `--keep-days` are
+//! written to FILE (JSON lines) and removed from the store, but each
+//! member's latest of every strategy, step and status (see
+//! `canvas::store::Compaction`): a runner's start then reads a bounded
+//! history, however long the service has run. Refused while the service
+//! holds the store, when too few days are kept for what reads them, or when
+//! FILE exists. Recorded in the audit log.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use canvas::app::{App, PluginSource, DEFAULT_KEEP_DAYS};
+use canvas::calendar::{date_of_day, parse_instant};
+use canvas::config::CanvasConfig;
+use canvas::model::now_millis;
+use canvas::store::{AuditEntry, Store};
+use serde_json::json;
+
+use crate::common::cli_actor;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The new file every removed decision is written to first, one JSON object a line.
+    #[arg(long, value_name = "FILE")]
+    export: PathBuf,
+    /// Days of decisions kept whole, counted back from INSTANT's day.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_KEEP_DAYS)]
+    keep_days: u32,
+    /// Count the days back from this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "INSTANT")]
+    at: Option<String>,
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// The plugins whose audiences say how far back they read decisions:
+    /// this folder's, instead of those installed and enabled.
+    #[arg(long, value_name = "DIR")]
+    plugins: Option<PathBuf>,
+}
+
+pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
+    let at = match &args.at {
+        Some(text) => parse_instant(text).map_err(|e| anyhow::anyhow!("--at: {e}"))?,
+        None => now_millis(),
+    };
+    let store = Store::open_existing(&args.store.clone().unwrap_or(config.store.clone()))?;
+    let plugins = args.plugins.or(config.plugins.clone());
+    let app = App::new(config)?;
+    let source = match &plugins {
+        Some(dir) => PluginSource::Folder(dir),
+        None => PluginSource::Installed(&store),
+    };
+    let loaded = app.strategies(source, None)?;
+    let done = app.compact(&store, &loaded.strategies, at, args.keep_days, &args.export)?;
+    let after = json!({
+        "before": date_of_day(done.before).to_string(),
+        "runs_from": date_of_day(done.runs_from).to_string(),
+        "export": done.export,
+        "removed": done.removed,
+        "kept": done.kept,
+    });
+    store.record_audit(&AuditEntry::new(
+        done.at,
+        &cli_actor(),
+        "compact",
+        "decisions",
+        serde_json::Value::Null,
+        after,
+    ))?;
+    store.flush()?;
+    println!(
+        "compacted the decisions before {}: {} written to {} and removed; {} kept (each member's latest of a \
+         strategy, step and status, and touches still pending)",
+        date_of_day(done.before),
+        done.removed,
+        done.export,
+        done.kept
+    );
+    println!("runs at instants before {} are refused from now on", date_of_day(done.runs_from));
+    Ok(ExitCode::SUCCESS)
+}

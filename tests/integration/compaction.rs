@@ -1,0 +1,134 @@
+//! `canvas compact`: decisions older than the days kept go to an export
+//! file and leave the store, but each member's latest of a strategy, step
+//! and status — and the runs after it decide exactly as on a store that
+//! kept everything. Runs and results that would reach what left are refused.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use canvas::app::{App, PluginSource, Selection};
+use canvas::calendar::parse_instant;
+use canvas::model::RunTrigger;
+use canvas::store::Store;
+use tempfile::TempDir;
+
+use crate::support::*;
+
+const FIRST_RUN: &str = "2026-07-01";
+const COMPACTED_AT: &str = "2026-09-30T10:00:00+08:00";
+
+fn run_days(app: &App, store_path: &Path, from: &str, days: i64) {
+    let store = Store::open(store_path).unwrap();
+    let strategies =
+        app.strategies(PluginSource::Folder(&repo_root().join("target/plugins")), None).unwrap().strategies;
+    let mut runner = app.runner(app.stored_runner_state(&store, &strategies).unwrap(), &store, true);
+    for day in 0..days {
+        let date = date(from) + chrono::Duration::days(day);
+        let at = parse_instant(&format!("{date}T10:00:00+08:00")).unwrap();
+        app.run_at(&mut runner, &strategies, at, RunTrigger::Manual, Selection::Due, &mut |_| {}).unwrap();
+    }
+}
+
+fn decisions(store_path: &Path) -> Vec<String> {
+    let store = Store::open(store_path).unwrap();
+    store.decisions().unwrap().iter().map(|d| serde_json::to_string(d).unwrap()).collect()
+}
+
+fn canvas_ok(args: &[&str], store: &Path) -> String {
+    let output = canvas().args(args).arg("--store").arg(store).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert!(output.status.success(), "canvas {args:?}: {stderr}");
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn canvas_refused(args: &[&str], store: &Path) -> String {
+    let output = canvas().args(args).arg("--store").arg(store).output().unwrap();
+    assert!(!output.status.success(), "canvas {args:?} should be refused");
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[test]
+fn compacting_exports_the_old_decisions_keeps_the_latest_of_each_kind_and_later_runs_decide_the_same() {
+    let work = TempDir::new().unwrap();
+    let data = work.path().join("data");
+    let made =
+        canvas().args(["gen", "--members", "3000", "--months", "12", "--seed", "9", "--out"]).arg(&data).output();
+    assert!(made.unwrap().status.success());
+    let (compacted, whole) = (work.path().join("compacted"), work.path().join("whole"));
+    for store in [&compacted, &whole] {
+        canvas_ok(&["import", "--data", data.to_str().unwrap()], store);
+    }
+    let app = App::new(cached_config()).unwrap();
+    // A quarter of daily service on both stores.
+    run_days(&app, &compacted, FIRST_RUN, 91);
+    run_days(&app, &whole, FIRST_RUN, 91);
+    let before = decisions(&whole);
+    assert_eq!(decisions(&compacted), before);
+
+    let plugins = repo_root().join("target/plugins");
+    let plugins = plugins.to_str().unwrap();
+    let export = work.path().join("old-decisions.jsonl");
+    let export_arg = export.to_str().unwrap();
+    let compact = ["compact", "--at", COMPACTED_AT, "--plugins", plugins, "--export", export_arg];
+
+    // Too few days for the caps' windows (and the service's catch-up): refused, nothing changed.
+    let refused = canvas_refused(&[&compact[..], &["--keep-days", "20"]].concat(), &compacted);
+    assert!(refused.contains("keep at least") && refused.contains("governance."), "{refused}");
+    assert!(!export.exists());
+    assert_eq!(decisions(&compacted), before);
+
+    let said = canvas_ok(&[&compact[..], &["--keep-days", "45"]].concat(), &compacted);
+    assert!(said.contains("compacted the decisions before 2026-08-16"), "{said}");
+
+    // Every decision is either still in the store or in the export, never both.
+    let exported = read_jsonl(&export);
+    let kept = decisions(&compacted);
+    assert!(exported.len() > 500, "a quarter's old decisions left the store: {}", exported.len());
+    assert_eq!(exported.len() + kept.len(), before.len());
+    let kept_keys: BTreeSet<String> =
+        Store::open(&compacted).unwrap().decisions().unwrap().into_iter().map(|d| d.key).collect();
+    let cutoff = canvas::calendar::day_number(date("2026-08-16"));
+    for line in &exported {
+        let key = line["key"].as_str().unwrap();
+        assert!(!kept_keys.contains(key), "{key} is both exported and kept");
+        assert!(line["day"].as_i64().unwrap() < i64::from(cutoff), "{key} is from a kept day");
+        assert!(line["plugin_sha256"].as_str().is_some_and(|s| s.len() == 64), "{line}");
+    }
+    // The latest of each kind before the cutoff stays: a member decided so is still seen as decided so.
+    let store = Store::open(&compacted).unwrap();
+    let kinds_kept: BTreeSet<String> = store
+        .decisions()
+        .unwrap()
+        .iter()
+        .map(|d| format!("{}/{}/{}/{}", d.strategy, d.member_id, d.step, serde_json::to_value(d.status).unwrap()))
+        .collect();
+    assert!(store.decisions().unwrap().iter().any(|d| d.day < cutoff), "the latest before the cutoff stays");
+    for line in &exported {
+        let kind = ["strategy", "member_id", "step"].map(|k| line[k].as_str().unwrap()).join("/");
+        let kind = format!("{kind}/{}", line["status"]);
+        assert!(kinds_kept.contains(&kind), "{kind}: no decision of its kind kept");
+    }
+    drop(store);
+
+    // Two more weeks on both: the compacted store decides exactly as the whole one.
+    run_days(&app, &compacted, "2026-09-30", 14);
+    run_days(&app, &whole, "2026-09-30", 14);
+    let before: std::collections::HashSet<String> = before.into_iter().collect();
+    let later = |all: Vec<String>| all.into_iter().filter(|d| !before.contains(d)).collect::<Vec<_>>();
+    let (from_compacted, from_whole) = (later(decisions(&compacted)), later(decisions(&whole)));
+    assert!(from_whole.len() > 500, "the two weeks decided something: {}", from_whole.len());
+    assert!(from_compacted == from_whole, "every decision after the compaction is the same");
+
+    // What would reach the removed decisions is refused, naming the export.
+    let run_at = ["run", "--no-dispatch", "--plugins", plugins, "--at", "2026-09-10T10:00:00+08:00"];
+    let refused = canvas_refused(&run_at, &compacted);
+    assert!(refused.contains("were compacted") && refused.contains("old-decisions.jsonl"), "{refused}");
+    let refused = canvas_refused(&["results", "--from", "2026-08-01", "--to", "2026-08-31"], &compacted);
+    assert!(refused.contains("results from 2026-08-01 would miss them"), "{refused}");
+    canvas_ok(&["results", "--from", "2026-08-16", "--to", "2026-09-15"], &compacted);
+    // An export is never overwritten.
+    let refused = canvas_refused(&compact, &compacted);
+    assert!(refused.contains("exists already"), "{refused}");
+    let audit = canvas_ok(&["audit"], &compacted);
+    assert!(audit.contains("compact") && audit.contains("2026-08-16"), "{audit}");
+}

@@ -77,8 +77,10 @@ fn compacting_exports_the_old_decisions_keeps_the_latest_of_each_kind_and_later_
     assert!(!export.exists());
     assert_eq!(decisions(&compacted), before);
 
-    let said = canvas_ok(&[&compact[..], &["--keep-days", "45"]].concat(), &compacted);
-    assert!(said.contains("compacted the decisions before 2026-08-16"), "{said}");
+    assert!(refused.contains("keep at least 41 days"), "the caps' 31 days with 2 of deferral, and 7 of catch-up");
+    // By default the fewest days allowed.
+    let said = canvas_ok(&compact, &compacted);
+    assert!(said.contains("compacted the decisions before 2026-08-20"), "{said}");
 
     // Every decision is either still in the store or in the export, never both.
     let exported = read_jsonl(&export);
@@ -87,7 +89,7 @@ fn compacting_exports_the_old_decisions_keeps_the_latest_of_each_kind_and_later_
     assert_eq!(exported.len() + kept.len(), before.len());
     let kept_keys: BTreeSet<String> =
         Store::open(&compacted).unwrap().decisions().unwrap().into_iter().map(|d| d.key).collect();
-    let cutoff = canvas::calendar::day_number(date("2026-08-16"));
+    let cutoff = canvas::calendar::day_number(date("2026-08-20"));
     for line in &exported {
         let key = line["key"].as_str().unwrap();
         assert!(!kept_keys.contains(key), "{key} is both exported and kept");
@@ -125,10 +127,10 @@ fn compacting_exports_the_old_decisions_keeps_the_latest_of_each_kind_and_later_
     assert!(refused.contains("were compacted") && refused.contains("old-decisions.jsonl"), "{refused}");
     let refused = canvas_refused(&["results", "--from", "2026-08-01", "--to", "2026-08-31"], &compacted);
     assert!(refused.contains("results from 2026-08-01 would miss them"), "{refused}");
-    canvas_ok(&["results", "--from", "2026-08-16", "--to", "2026-09-15"], &compacted);
+    canvas_ok(&["results", "--from", "2026-08-20", "--to", "2026-09-15"], &compacted);
     // An export is never overwritten.
     let refused = canvas_refused(&compact, &compacted);
     assert!(refused.contains("exists already"), "{refused}");
     let audit = canvas_ok(&["audit"], &compacted);
-    assert!(audit.contains("compact") && audit.contains("2026-08-16"), "{audit}");
+    assert!(audit.contains("compact") && audit.contains("2026-08-20"), "{audit}");
 }

@@ -14,11 +14,6 @@ use crate::model::{Millis, MILLIS_PER_DAY};
 use crate::store::{Compaction, Store};
 use crate::strategy::Strategy;
 
-/// The default of `canvas compact --keep-days`: a year and a month, so a
-/// plugin's own rule over its history ("once a year") still sees every
-/// decision of the last year, not only the latest of each step and status.
-pub const DEFAULT_KEEP_DAYS: u32 = 400;
-
 /// Why a compaction is refused; nothing changed.
 #[derive(Debug, thiserror::Error)]
 pub enum CompactRefused {
@@ -61,19 +56,21 @@ impl App {
     }
 
     /// Compacts the decisions of `store` older than `keep_days` before `at`'s
-    /// day, writing them first to the new file `export` (JSON lines). Runs
-    /// before the cutoff plus what [`App::decision_days_needed`] says are
-    /// refused from then on.
+    /// day (by default the fewest allowed: what [`App::decision_days_needed`]
+    /// says, plus the service's catch-up), writing them first to the new
+    /// file `export` (JSON lines). Runs before the cutoff plus the days
+    /// needed are refused from then on.
     pub fn compact(
         &self,
         store: &Store,
         strategies: &[Strategy],
         at: Millis,
-        keep_days: u32,
+        keep_days: Option<u32>,
         export: &Path,
     ) -> anyhow::Result<Compaction> {
         let (needed, why) = self.decision_days_needed(strategies);
         let catch_up = self.config.serve.catch_up_days;
+        let keep_days = keep_days.unwrap_or(needed.saturating_add(catch_up));
         if keep_days < needed.saturating_add(catch_up) {
             return Err(CompactRefused::TooFewDays { keep_days, why, needed, catch_up }.into());
         }

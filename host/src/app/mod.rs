@@ -32,7 +32,7 @@ mod refused;
 mod shown;
 mod stored_base;
 pub use ask::{AskRefused, RunAsk};
-pub use compact::{CompactRefused, DEFAULT_KEEP_DAYS};
+pub use compact::CompactRefused;
 pub use known_ids::UnknownStrategyId;
 pub use stored_base::{save_member_base, stored_member_base, KindsWanted, SNAPSHOT_FILE};
 

@@ -1,4 +1,4 @@
-//! `canvas compact --export FILE`: decisions older than `--keep-days` are
+//! `canvas compact --export FILE`: decisions older than the days kept are
 //! written to FILE (JSON lines) and removed from the store, but each
 //! member's latest of every strategy, step and status (see
 //! `canvas::store::Compaction`): a runner's start then reads a bounded
@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use canvas::app::{App, PluginSource, DEFAULT_KEEP_DAYS};
+use canvas::app::{App, PluginSource};
 use canvas::calendar::{date_of_day, parse_instant};
 use canvas::config::CanvasConfig;
 use canvas::model::now_millis;
@@ -23,9 +23,12 @@ pub struct Args {
     /// The new file every removed decision is written to first, one JSON object a line.
     #[arg(long, value_name = "FILE")]
     export: PathBuf,
-    /// Days of decisions kept whole, counted back from INSTANT's day.
-    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_KEEP_DAYS)]
-    keep_days: u32,
+    /// Days of decisions kept whole, counted back from INSTANT's day. By
+    /// default the fewest allowed: the longest window that reads every
+    /// decision (a strategy's audience, the caps with deferral) plus
+    /// `[serve] catch_up_days`.
+    #[arg(long, value_name = "DAYS")]
+    keep_days: Option<u32>,
     /// Count the days back from this instant (RFC 3339) instead of now.
     #[arg(long, value_name = "INSTANT")]
     at: Option<String>,

@@ -3,7 +3,7 @@
 //! every decision recorded — millions after a few weeks at a million
 //! members — and decoding each into a [`Decision`] of a dozen owned strings
 //! was most of that start; read in place from a stored page
-//! (`store::Store::with_decision_views`) a view allocates only its
+//! (`store::Store::each_decision_page`) a view allocates only its
 //! variables' list. A decision in hand gives one with [`Decision::view`].
 
 use serde::Deserialize;

@@ -110,16 +110,29 @@ pub struct RunnerState {
 impl RunnerState {
     /// The decisions made so far, read from the store into the log and the governor.
     pub fn load(base: MemberBase, store: &Store, mut governor: Governor) -> anyhow::Result<Self> {
-        // Read in place from the store's pages: a start after weeks at a
-        // million members reads millions, and copying each one's strings
-        // was most of it.
-        let log = store.with_decision_views(|earlier| {
-            for decision in earlier {
+        // Read in place from the store's pages, a page at a time: a start
+        // after weeks at a million members reads millions, and copying each
+        // one's strings, or holding them all, was most of it.
+        let mut log = DecisionLog::default();
+        store.each_decision_page(|page| {
+            for decision in page {
                 governor.remember(decision);
             }
-            DecisionLog::load(&base, earlier)
+            log.extend(&base, page);
         })?;
         Ok(RunnerState { base, log, governor })
+    }
+
+    /// Its member base; the rest is freed on a thread of its own.
+    pub fn into_base(self) -> MemberBase {
+        let RunnerState { base, log, governor } = self;
+        std::thread::spawn(move || drop((log, governor)));
+        base
+    }
+
+    /// The day of the earliest decision it holds, if any.
+    pub fn earliest_decision_day(&self) -> Option<crate::model::Day> {
+        self.log.earliest_day()
     }
 
     /// Frees the state on a thread of its own. At a million members that

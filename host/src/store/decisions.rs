@@ -25,6 +25,9 @@ use super::{decode, Store};
 use crate::decision_view::DecisionView;
 use crate::model::{Decision, Millis};
 
+/// What a decision that does not decode says.
+const UNREADABLE: &str = "the store holds a decision this version cannot read";
+
 /// Decisions per page when recording a run (whole members).
 const RECORD_CHUNK: usize = 5_000;
 
@@ -160,44 +163,67 @@ impl Store {
         Ok(updated)
     }
 
-    /// Every decision, in key order, read in place from the pages
-    /// ([`DecisionView`]: no decision's strings copied — a runner's start
-    /// reads them all, millions after weeks at a million members), handed
-    /// to `f` as one slice; the indexes are built in the same pass when
-    /// they are not yet.
-    pub fn with_decision_views<R>(&self, f: impl FnOnce(&[DecisionView<'_>]) -> R) -> anyhow::Result<R> {
+    /// Every decision, read in place from the pages ([`DecisionView`]: no
+    /// decision's strings copied) and handed to `each` a page at a time, in
+    /// the order the pages were written. A runner's start reads them all,
+    /// millions after weeks at a million members: one page decoded at a
+    /// time, not all held at once (fresh memory, which the kernel zeroes,
+    /// was most of that start), and the indexes built in the same pass, when
+    /// they are not yet, on a thread of their own.
+    pub fn each_decision_page(&self, mut each: impl FnMut(&[DecisionView<'_>])) -> anyhow::Result<()> {
         let mut ledger = self.ledger.lock().expect("the ledger lock is never poisoned");
         let building = ledger.is_none();
         let updated = if building { self.outbox_updates()? } else { HashMap::new() };
-        let mut pages = Vec::new();
-        for entry in self.decision_pages.iter() {
-            let (page_key, bytes) = entry?;
-            pages.push((page_id(&page_key)?, Page::decode(&bytes)?));
-        }
-        let mut built = Ledger::default();
-        // At their number at once: grown by doubling, the copies and the
-        // fresh memory the kernel zeroes for them cost seconds at millions.
-        let mut views = Vec::with_capacity(pages.iter().map(|(_, page)| page.len()).sum());
-        let unreadable = "the store holds a decision this version cannot read";
-        for (page, decoded) in &pages {
-            for index in 0..decoded.len() {
-                let (view, rest) =
-                    postcard::take_from_bytes::<DecisionView<'_>>(decoded.body(index)?).context(unreadable)?;
-                if building {
-                    let (queued, _) = postcard::take_from_bytes::<Option<Queued>>(rest).context(unreadable)?;
-                    let pending_at = pending_at(&updated, view.key, queued.as_ref());
-                    let slot = Slot { page: *page, index: index as u32 };
-                    built.add(slot, [view.key, view.member_id, view.channel], pending_at);
+        let updated = &updated;
+        let built = std::thread::scope(|scope| -> anyhow::Result<Option<Ledger>> {
+            let (pages, received) = std::sync::mpsc::sync_channel::<Arc<(u64, Page)>>(4);
+            let indexing = building.then(|| {
+                scope.spawn(move || -> anyhow::Result<Ledger> {
+                    let mut built = Ledger::default();
+                    for page in received {
+                        let (page, decoded) = &*page;
+                        for index in 0..decoded.len() {
+                            let (view, rest) = postcard::take_from_bytes::<DecisionView<'_>>(decoded.body(index)?)
+                                .context(UNREADABLE)?;
+                            let (queued, _) = postcard::take_from_bytes::<Option<Queued>>(rest).context(UNREADABLE)?;
+                            let pending_at = pending_at(updated, view.key, queued.as_ref());
+                            let slot = Slot { page: *page, index: index as u32 };
+                            built.add(slot, [view.key, view.member_id, view.channel], pending_at);
+                        }
+                    }
+                    Ok(built)
+                })
+            });
+            let mut read = || -> anyhow::Result<()> {
+                for entry in self.decision_pages.iter() {
+                    let (page_key, bytes) = entry?;
+                    let page = Arc::new((page_id(&page_key)?, Page::decode(&bytes)?));
+                    let decoded = &page.1;
+                    let views = (0..decoded.len())
+                        .map(|index| {
+                            let body = decoded.body(index)?;
+                            Ok(postcard::take_from_bytes::<DecisionView<'_>>(body).context(UNREADABLE)?.0)
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    each(&views);
+                    drop(views);
+                    // Gone only if the indexing failed: its error is the one said.
+                    if building && pages.send(page).is_err() {
+                        break;
+                    }
                 }
-                views.push(view);
-            }
-        }
-        if building {
+                Ok(())
+            };
+            let read = read();
+            drop(pages);
+            let built = indexing.map(|thread| thread.join().expect("indexing decisions does not panic")).transpose()?;
+            read?;
+            Ok(built)
+        })?;
+        if let Some(built) = built {
             *ledger = Some(built);
         }
-        drop(ledger);
-        views.sort_unstable_by(|a, b| a.key.cmp(b.key));
-        Ok(f(&views))
+        Ok(())
     }
 
     /// A page, decoded; the last one read is kept, as readers (the

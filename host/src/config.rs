@@ -137,6 +137,7 @@ impl CanvasConfig {
             "report.margin is {}: it must be more than 0 and at most 1 (0.6 is 60% of an order's value)",
             self.report.margin
         );
+        anyhow::ensure!(self.serve.compact_every_days > 0, "serve.compact_every_days must be at least 1");
         self.governance.check().map_err(anyhow::Error::msg)?;
         self.dispatch.check().map_err(anyhow::Error::msg)?;
         for (id, settings) in &self.strategies {

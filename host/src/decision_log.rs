@@ -203,6 +203,11 @@ impl DecisionLog {
         }
     }
 
+    /// The day of the earliest decision held, if any.
+    pub fn earliest_day(&self) -> Option<Day> {
+        self.strategies.values().filter_map(|s| s.by_day.keys().next().copied()).min()
+    }
+
     /// The log of the strategy `id`: an empty one when it has no decisions.
     pub fn strategy(&self, id: &str) -> &StrategyLog {
         self.strategies.get(id).unwrap_or(&self.empty)

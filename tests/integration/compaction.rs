@@ -21,7 +21,9 @@ fn run_days(app: &App, store_path: &Path, from: &str, days: i64) {
     let store = Store::open(store_path).unwrap();
     let strategies =
         app.strategies(PluginSource::Folder(&repo_root().join("target/plugins")), None).unwrap().strategies;
-    let mut runner = app.runner(app.stored_runner_state(&store, &strategies).unwrap(), &store, true);
+    // Recorded, not queued: a touch still pending keeps its page (and so
+    // its neighbours) in the store, and nothing delivers these.
+    let mut runner = app.runner(app.stored_runner_state(&store, &strategies).unwrap(), &store, false);
     for day in 0..days {
         let date = date(from) + chrono::Duration::days(day);
         let at = parse_instant(&format!("{date}T10:00:00+08:00")).unwrap();
@@ -133,4 +135,59 @@ fn compacting_exports_the_old_decisions_keeps_the_latest_of_each_kind_and_later_
     assert!(refused.contains("exists already"), "{refused}");
     let audit = canvas_ok(&["audit"], &compacted);
     assert!(audit.contains("compact") && audit.contains("2026-08-20"), "{audit}");
+}
+
+/// With `[serve] compact_export_dir`, the service compacts after a scheduled
+/// run, as `canvas compact` would by default, and goes on from its
+/// decisions read again: the next runs work on the compacted store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_compacts_after_a_scheduled_run_into_its_export_folder() {
+    use reqwest::StatusCode;
+    use serde_json::json;
+
+    use crate::service::*;
+
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let made =
+        canvas().args(["gen", "--members", "2000", "--months", "12", "--seed", "4", "--out"]).arg(&data).output();
+    assert!(made.unwrap().status.success());
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    store.import(&canvas::import::read_dir(&data).unwrap()).unwrap();
+    install(&store, &["dormant-recall", "group-buy-referral", "first-purchase-nudge"].map(plugin));
+    let exports = dir.path().join("exports");
+    let serve = format!("catch_up = false\ncompact_export_dir = \"{}\"", exports.display());
+    let config = service_config(&dir, &serve, "");
+    // Four months of daily runs before the service starts (recorded, not queued, as above).
+    let app = App::new(config.clone()).unwrap();
+    let strategies = app.strategies(PluginSource::Installed(&store), None).unwrap().strategies;
+    let mut runner = app.runner(app.stored_runner_state(&store, &strategies).unwrap(), &store, false);
+    for day in 0..122 {
+        let at = parse_instant(&format!("{}T10:00:00+08:00", date("2026-06-01") + chrono::Duration::days(day)));
+        app.run_at(&mut runner, &strategies, at.unwrap(), RunTrigger::Manual, Selection::Due, &mut |_| {}).unwrap();
+    }
+    drop(runner);
+    let held = store.decisions().unwrap().len();
+
+    let s = start_at(config, std::sync::Arc::new(store), "2026-10-01T09:59:58+08:00", 1.0).await;
+    let export = exports.join("decisions-before-2026-08-21.jsonl");
+    s.eventually("the scheduled run compacts", async |s| s.store.compaction().unwrap().is_some() && export.exists())
+        .await;
+    let done = s.store.compaction().unwrap().unwrap();
+    let exported = read_jsonl(&export);
+    assert!(done.removed > 0 && exported.len() as u64 == done.removed, "{done:?}");
+    let (status, audit) = s.get("/api/v1/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    let entry = &audit.as_array().unwrap()[0];
+    assert_eq!((entry["actor"].as_str(), entry["action"].as_str()), (Some("canvas serve"), Some("compact")), "{audit}");
+    let kept: BTreeSet<String> = s.store.decisions().unwrap().into_iter().map(|d| d.key).collect();
+    assert!(exported.iter().all(|line| !kept.contains(line["key"].as_str().unwrap())), "exported, then removed");
+    assert!(kept.len() < held, "the old decisions left the store: {} of {held}", kept.len());
+    let next = json!({ "at": "2026-10-02T10:00:00+08:00", "force": true });
+    let (status, ran) = s.post("/api/v1/runs", next.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "the next run goes on from the compacted decisions: {ran}");
+    let (status, refused) =
+        s.post("/api/v1/runs", json!({ "at": "2026-09-01T10:00:00+08:00", "force": true }).to_string()).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    s.service.shutdown().await.unwrap();
 }

@@ -59,7 +59,8 @@ impl App {
     /// day (by default the fewest allowed: what [`App::decision_days_needed`]
     /// says, plus the service's catch-up), writing them first to the new
     /// file `export` (JSON lines). Runs before the cutoff plus the days
-    /// needed are refused from then on.
+    /// needed are refused from then on. When nothing is old enough, nothing
+    /// changes and no export is left (`removed` 0).
     pub fn compact(
         &self,
         store: &Store,
@@ -84,6 +85,11 @@ impl App {
         let name = export.display().to_string();
         let sync = || file.sync_all().with_context(|| format!("writing the export file {name}"));
         let runs_from = before.saturating_add(i32::try_from(needed).unwrap_or(i32::MAX));
-        store.compact_decisions(before, runs_from, (&mut writer, &name), sync)
+        let done = store.compact_decisions(before, runs_from, (&mut writer, &name), sync)?;
+        drop(writer);
+        if done.removed == 0 {
+            std::fs::remove_file(export).with_context(|| format!("removing the empty export {name}"))?;
+        }
+        Ok(done)
     }
 }

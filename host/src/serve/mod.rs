@@ -24,6 +24,7 @@
 mod api;
 pub mod auth;
 pub mod clock;
+mod compaction;
 mod console;
 mod metrics;
 mod runs;
@@ -90,6 +91,9 @@ pub(crate) struct Canvas {
     /// Events and orders ingested while a run or firing pass had the warm
     /// state lent, for the next one to add (see `warm`).
     unapplied: std::sync::Mutex<warm::Unapplied>,
+    /// The cutoff day the service last tried to compact to (`i32::MIN`: not
+    /// yet), so a compaction that removed nothing is not tried again at once.
+    compaction_tried: std::sync::atomic::AtomicI32,
 }
 
 impl Canvas {
@@ -189,6 +193,7 @@ pub async fn start(
         armed: Default::default(),
         fire_now: Notify::new(),
         unapplied: Default::default(),
+        compaction_tried: std::sync::atomic::AtomicI32::new(i32::MIN),
     });
     let (stop, stopped) = watch::channel(false);
     // The dispatcher stops last, so its final pass sees what the last run queued.

@@ -160,7 +160,15 @@ impl Canvas {
                 issued.push(crate::runner::coupon_issued(d));
             }
         })?;
-        self.give_back_state(loan, generation, runner.into_state());
+        let state = match trigger {
+            RunTrigger::Schedule => self.compact_if_due(at, &loaded.strategies, runner.into_state()),
+            _ => Ok(runner.into_state()),
+        };
+        match state {
+            Ok(state) => self.give_back_state(loan, generation, state),
+            // Not given back: the next run reads the store again.
+            Err(error) => tracing::error!(error = %format!("{error:#}"), "the runner state is read again next run"),
+        }
         // The coupons it sent may fire triggers (a reminder an hour later).
         self.schedule_firings(&issued, self.clock.now())?;
         for record in &records {

@@ -43,6 +43,13 @@ pub struct ServeSettings {
     pub tokens: BTreeMap<String, NamedToken>,
     /// `text` (default) or `json`: how the service logs, on stderr.
     pub log_format: LogFormat,
+    /// Where the service writes the decisions it compacts, one file a
+    /// compaction (`decisions-before-YYYY-MM-DD.jsonl`): after a scheduled
+    /// run, once every `compact_every_days`, it keeps the fewest days
+    /// `canvas compact` allows. Off when absent.
+    pub compact_export_dir: Option<PathBuf>,
+    /// How many days apart the service compacts (at least 1).
+    pub compact_every_days: u32,
 }
 
 /// One of `[serve.tokens]`.
@@ -82,6 +89,8 @@ impl Default for ServeSettings {
             trigger_late_minutes: 60,
             tokens: BTreeMap::new(),
             log_format: LogFormat::Text,
+            compact_export_dir: None,
+            compact_every_days: 7,
         }
     }
 }

@@ -4,7 +4,8 @@
 //! each strategy, member, step and status, the latest one before the
 //! cutoff (the member's summary: audiences' `decided` conditions and a
 //! plugin's `history` still see that the member was decided so, and when
-//! last), and any whose outbox entry is still pending.
+//! last), and every decision of a page that holds a touch still pending
+//! (the dispatcher may hold its place; a later compaction takes it).
 //!
 //! Kept in sled's default tree under [`COMPACTION_KEY`] (JSON, for people):
 //! the latest compaction, which refuses runs at instants whose decisions or
@@ -25,7 +26,7 @@ use crate::model::{Day, DecisionStatus, Millis};
 const COMPACTION_KEY: &[u8] = b"compaction";
 
 /// What the latest compaction did, and what it leaves runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Compaction {
     /// Decisions of days before this one were exported and removed (but the summaries).
     pub before: Day,
@@ -98,7 +99,8 @@ impl Store {
     /// each removed one is written to `export` as a line of JSON, and the
     /// export flushed by `sync`, before the store changes; the pages then
     /// change in one atomic batch. `runs_from`: the first day runs may be at
-    /// from now on (at least `before`).
+    /// from now on (at least `before`). When nothing is old enough to leave,
+    /// nothing is recorded (`removed` 0).
     pub fn compact_decisions(
         &self,
         before: Day,
@@ -138,13 +140,19 @@ impl Store {
         for page in self.decision_pages.iter() {
             let (page_key, bytes) = page?;
             let entries = Page::decode(&bytes)?.all::<Entry>()?;
+            let old = |entry: &Entry| entry.decision.day < before;
+            // A page with a touch still pending stays as it is: the
+            // dispatcher may hold its place (page and index) meanwhile.
+            // The next compaction takes the page once it is delivered.
+            if entries.iter().any(|e| state_of(e) == Some(OutboxState::Pending)) {
+                kept_before += entries.iter().filter(|e| old(e)).count() as u64;
+                continue;
+            }
             let (mut keep, mut removed) = (Vec::with_capacity(entries.len()), 0usize);
             for entry in &entries {
                 let d = &entry.decision;
-                let stays =
-                    d.day >= before || summaries.contains(&d.key) || state_of(entry) == Some(OutboxState::Pending);
-                if stays {
-                    kept_before += u64::from(d.day < before);
+                if !old(entry) || summaries.contains(&d.key) {
+                    kept_before += u64::from(old(entry));
                     keep.push(EntryRef::new(d, entry.queued.clone()));
                     continue;
                 }
@@ -157,10 +165,12 @@ impl Store {
             if removed == 0 {
                 continue;
             }
-            if keep.is_empty() {
-                batch.remove(page_key);
-            } else {
-                batch.insert(page_key, encode_page(keep)?);
+            // What stays goes to a page of a new id: a reader holding a place
+            // in the old page (the member's decisions shown over the API)
+            // finds it gone, never another decision at that place.
+            batch.remove(page_key);
+            if !keep.is_empty() {
+                batch.insert(&self.db.generate_id()?.to_be_bytes(), encode_page(keep)?);
             }
         }
         export.flush().context("writing the export")?;
@@ -173,6 +183,10 @@ impl Store {
         }
         self.outbox_updates.apply_batch(updates).context("compacting the outbox updates")?;
         let earlier = self.compaction()?;
+        if removed_keys.is_empty() {
+            // Nothing left the store: recorded nowhere, so no run or result is refused for it.
+            return Ok(Compaction { before, runs_from, removed: 0, kept: kept_before, ..Default::default() });
+        }
         let compaction = Compaction {
             before: before.max(earlier.as_ref().map_or(before, |c| c.before)),
             runs_from: runs_from.max(earlier.as_ref().map_or(runs_from, |c| c.runs_from)),

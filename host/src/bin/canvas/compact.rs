@@ -54,6 +54,10 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
     };
     let loaded = app.strategies(source, None)?;
     let done = app.compact(&store, &loaded.strategies, at, args.keep_days, &args.export)?;
+    if done.removed == 0 {
+        println!("nothing to compact: no decision before {} can leave the store", date_of_day(done.before));
+        return Ok(ExitCode::SUCCESS);
+    }
     let after = json!({
         "before": date_of_day(done.before).to_string(),
         "runs_from": date_of_day(done.runs_from).to_string(),

@@ -13,15 +13,14 @@
 //! the in-memory [`Ledger`], built from the pages on first use and kept in
 //! step on every write.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context;
 use rustc_hash::FxHashSet;
 
 use super::ledger::{self, Entry, EntryRef, Ledger, Page, Slot};
-use super::outbox_entry::{OutboxState, Queued};
-use super::{decode, Store};
+use super::outbox_entry::{OutboxState, Queued, QueuedState};
+use super::Store;
 use crate::decision_view::DecisionView;
 use crate::model::{Decision, Millis};
 
@@ -138,29 +137,35 @@ impl Store {
 
     /// Reads every page into the indexes, handing each decision to `each`.
     fn build_ledger(&self, mut each: impl FnMut(Decision)) -> anyhow::Result<Ledger> {
-        let updated = self.outbox_updates()?;
         let mut ledger = Ledger::default();
         for entry in self.decision_pages.iter() {
             let (page_key, bytes) = entry?;
             let page = page_id(&page_key)?;
             for (index, entry) in Page::decode(&bytes)?.all::<Entry>()?.into_iter().enumerate() {
                 let d = &entry.decision;
-                let pending_at = pending_at(&updated, &d.key, entry.queued.as_ref());
+                let pending_at = pending_as_queued(entry.queued.as_ref());
                 ledger.add(Slot { page, index: index as u32 }, [&d.key, &d.member_id, &d.channel], pending_at);
                 each(entry.decision);
             }
         }
+        self.apply_outbox_updates(&mut ledger)?;
         Ok(ledger)
     }
 
-    /// The outbox entries changed since they were written, by key.
-    fn outbox_updates(&self) -> anyhow::Result<HashMap<String, Queued>> {
-        let mut updated = HashMap::new();
+    /// Brings the due index, built from the pages' copies of the outbox
+    /// entries, to their states since: each update moves its entry from
+    /// where the page's copy put it (its first attempt, `due_at`) to its
+    /// next attempt, or out when it is no longer pending. Read in place, no
+    /// map of every update: a delivered touch has one.
+    fn apply_outbox_updates(&self, ledger: &mut Ledger) -> anyhow::Result<()> {
         for value in self.outbox_updates.iter().values() {
-            let item: Queued = decode(&value?)?;
-            updated.insert(item.key.clone(), item);
+            let value = value?;
+            let (update, _) = postcard::take_from_bytes::<QueuedState<'_>>(&value)
+                .context("the store holds an outbox update this version cannot read")?;
+            let pending_at = (update.state == OutboxState::Pending).then_some(update.next_attempt_at);
+            ledger.reschedule(update.due_at, update.key, update.channel, pending_at);
         }
-        Ok(updated)
+        Ok(())
     }
 
     /// Every decision, read in place from the pages ([`DecisionView`]: no
@@ -173,8 +178,6 @@ impl Store {
     pub fn each_decision_page(&self, mut each: impl FnMut(&[DecisionView<'_>])) -> anyhow::Result<()> {
         let mut ledger = self.ledger.lock().expect("the ledger lock is never poisoned");
         let building = ledger.is_none();
-        let updated = if building { self.outbox_updates()? } else { HashMap::new() };
-        let updated = &updated;
         let built = std::thread::scope(|scope| -> anyhow::Result<Option<Ledger>> {
             let (pages, received) = std::sync::mpsc::sync_channel::<Arc<(u64, Page)>>(4);
             let indexing = building.then(|| {
@@ -186,7 +189,7 @@ impl Store {
                             let (view, rest) = postcard::take_from_bytes::<DecisionView<'_>>(decoded.body(index)?)
                                 .context(UNREADABLE)?;
                             let (queued, _) = postcard::take_from_bytes::<Option<Queued>>(rest).context(UNREADABLE)?;
-                            let pending_at = pending_at(updated, view.key, queued.as_ref());
+                            let pending_at = pending_as_queued(queued.as_ref());
                             let slot = Slot { page: *page, index: index as u32 };
                             built.add(slot, [view.key, view.member_id, view.channel], pending_at);
                         }
@@ -220,7 +223,8 @@ impl Store {
             read?;
             Ok(built)
         })?;
-        if let Some(built) = built {
+        if let Some(mut built) = built {
+            self.apply_outbox_updates(&mut built)?;
             *ledger = Some(built);
         }
         Ok(())
@@ -292,11 +296,10 @@ impl Store {
     }
 }
 
-/// The next attempt of a decision's outbox entry while it is pending: its
-/// latest update's, else the page's copy's.
-fn pending_at(updated: &HashMap<String, Queued>, key: &str, queued: Option<&Queued>) -> Option<Millis> {
-    let current = updated.get(key).or(queued);
-    current.filter(|item| item.state == OutboxState::Pending).map(|item| item.next_attempt_at)
+/// The next attempt of a decision's outbox entry as its page's copy has
+/// it, while that is pending ([`Store::apply_outbox_updates`] brings it up to date).
+fn pending_as_queued(queued: Option<&Queued>) -> Option<Millis> {
+    queued.filter(|item| item.state == OutboxState::Pending).map(|item| item.next_attempt_at)
 }
 
 /// What a page holds of a decision: it, and its outbox entry if it is

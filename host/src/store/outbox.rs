@@ -365,6 +365,29 @@ mod tests {
         assert_eq!(store.outbox_channels_due(now).unwrap(), ["wecom"]);
         assert_eq!(store.next_retry(now).unwrap(), Some(first.next_attempt_at), "the earliest, of any channel");
         assert_eq!(store.pending_outbox().unwrap(), 4);
+        // Opened again, the indexes are built from the pages and brought up
+        // to date by the updates: the same counts, the same entries due.
+        let due_soon = |store: &Store| {
+            let mut due = Vec::new();
+            for channel in ["sms", "wecom"] {
+                let read = store.due_outbox(&calendar, channel, now + 60_000, &mut DueCursor::default(), 10).unwrap();
+                due.extend(read.into_iter().map(|i| (i.key, i.attempts, i.next_attempt_at)));
+            }
+            due
+        };
+        let before = due_soon(&store);
+        let path = store.path().to_path_buf();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        store.each_decision_page(|_| {}).unwrap();
+        assert_eq!(counts(&store), [("sms".into(), 0, 1), ("wecom".into(), 2, 1)]);
+        assert_eq!(store.next_retry(now).unwrap(), Some(first.next_attempt_at));
+        let reopened = due_soon(&store);
+        assert_eq!(reopened, before);
+        assert!(reopened.contains(&(first.key.clone(), 1, now + 60_000)), "the retry: {reopened:?}");
+        // Built on first use instead of by a runner's start: the same.
+        drop(store);
+        assert_eq!(due_soon(&Store::open(&path).unwrap()), before);
     }
 
     /// The pages and updates of every store so far hold entries in this

@@ -56,6 +56,33 @@ pub struct Member {
     pub tz: Option<String>,
 }
 
+/// A birthday message to `member_id` on 2026-03-01 at 10:00 (+08:00), sent
+/// then, for unit tests: they change what they need with `..`.
+#[cfg(test)]
+pub(crate) fn sample_decision(member_id: &str) -> Decision {
+    Decision {
+        key: format!("birthday-tiered/birthday/2026-03-01/{member_id}"),
+        strategy: "birthday-tiered".into(),
+        plugin_version: "0.1.0".into(),
+        plugin_sha256: "".into(),
+        run_at: 1_772_330_400_000,
+        day: 20_513,
+        member_id: member_id.into(),
+        step: "birthday".into(),
+        action: ActionKind::Message,
+        channel: "wecom".into(),
+        template: "birthday".into(),
+        variables: Vec::new(),
+        benefit: None,
+        coupon_id: None,
+        guide_id: None,
+        group_buy: None,
+        status: DecisionStatus::Dispatched,
+        reason: None,
+        send_at: None,
+    }
+}
+
 /// A member with an id and nothing else worth noting, for unit tests.
 #[cfg(test)]
 pub(crate) fn bare_member(id: &str) -> Member {

@@ -27,22 +27,12 @@ fn sent(strategy: &str, member: &str, run_at: Millis) -> Decision {
         key: format!("{strategy}/invite/p/{member}"),
         strategy: strategy.into(),
         plugin_version: "1.0.0".into(),
-        plugin_sha256: "".into(),
         run_at,
         day: BrandCalendar::default().day_of(run_at),
-        member_id: member.into(),
         step: "invite".into(),
-        action: ActionKind::Message,
         channel: "sms".into(),
         template: "t".into(),
-        variables: Vec::new(),
-        benefit: None,
-        coupon_id: None,
-        guide_id: None,
-        group_buy: None,
-        status: DecisionStatus::Dispatched,
-        reason: None,
-        send_at: None,
+        ..crate::model::sample_decision(member)
     }
 }
 

@@ -218,31 +218,17 @@ impl Store {
 mod tests {
     use super::super::Queue;
     use super::*;
-    use crate::model::{ActionKind, Decision};
+    use crate::model::Decision;
 
     const CUTOFF: Day = 20_600;
 
     fn decision(member_id: &str, day: Day) -> Decision {
         Decision {
             key: format!("birthday-tiered/birthday/{day}/{member_id}"),
-            strategy: "birthday-tiered".into(),
-            plugin_version: "0.1.0".into(),
             plugin_sha256: "ab".repeat(32).into(),
             run_at: i64::from(day) * crate::model::MILLIS_PER_DAY + 7_200_000,
             day,
-            member_id: member_id.into(),
-            step: "birthday".into(),
-            action: ActionKind::Message,
-            channel: "wecom".into(),
-            template: "birthday".into(),
-            variables: Vec::new(),
-            benefit: None,
-            coupon_id: None,
-            guide_id: None,
-            group_buy: None,
-            status: DecisionStatus::Dispatched,
-            reason: None,
-            send_at: None,
+            ..crate::model::sample_decision(member_id)
         }
     }
 

@@ -260,30 +260,10 @@ fn body(calendar: &BrandCalendar, decision: &Decision, kept: Option<String>) -> 
 mod tests {
     use super::super::ledger::{encode_page, EntryRef};
     use super::*;
-    use crate::model::{ActionKind, DecisionStatus};
+    use crate::model::DecisionStatus;
 
     fn decision(member_id: &str) -> Decision {
-        Decision {
-            key: format!("birthday-tiered/birthday/2026-03-01/{member_id}"),
-            strategy: "birthday-tiered".into(),
-            plugin_version: "0.1.0".into(),
-            plugin_sha256: "".into(),
-            run_at: 1_772_330_400_000,
-            day: 20_513,
-            member_id: member_id.into(),
-            step: "birthday".into(),
-            action: ActionKind::Message,
-            channel: "wecom".into(),
-            template: "birthday".into(),
-            variables: Vec::new(),
-            benefit: None,
-            coupon_id: None,
-            guide_id: None,
-            group_buy: None,
-            status: DecisionStatus::Dispatched,
-            reason: None,
-            send_at: None,
-        }
+        crate::model::sample_decision(member_id)
     }
 
     /// Stores before a touch's body was made when it is sent kept the body

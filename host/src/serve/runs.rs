@@ -149,6 +149,7 @@ impl Canvas {
         }
         let _in_flight = self.metrics.run_in_flight();
         tracing::info!(at = %self.app.calendar().format(at), ?trigger, ids = ?ids, force, "run started");
+        self.store.check_not_compacted(self.app.calendar().day_of(at))?;
         let (loan, generation, state) = self.lend_state(&loaded.strategies)?;
         let mut runner = self.app.runner(state, &self.store, true);
         // A run that fails half-way may have recorded part of its decisions:

@@ -97,6 +97,8 @@ fn run_once(app: &App, store: &Store, plugins: Option<&Path>, at: Millis, ask: R
         let failed = !loaded.refused.is_empty();
         return Ok(if failed { ExitCode::from(FINISHED_WITH_FAILURES) } else { ExitCode::SUCCESS });
     }
+    // Said before the member base and the decisions are read (minutes at a million members).
+    store.check_not_compacted(calendar.day_of(at))?;
     let mut runner = app.runner(app.stored_runner_state(store, &loaded.strategies)?, store, true);
     let records = app
         .run_at(&mut runner, &loaded.strategies, at, RunTrigger::Manual, selection, &mut |d| summary.add_decision(d))?;

@@ -28,15 +28,7 @@ fn run(store: &Path, at: &str) -> Output {
 }
 
 fn generated(work: &TempDir) -> std::path::PathBuf {
-    let out = work.path().join("data");
-    let made = canvas().args(["gen", "--members", "3000", "--months", "12", "--seed", "5", "--out"]).arg(&out).output();
-    assert!(made.unwrap().status.success());
-    out
-}
-
-fn import(store: &Path, data: &Path) {
-    let output = canvas().args(["import", "--data"]).arg(data).arg("--store").arg(store).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    generate(&work.path().join("data"), 3000, 5)
 }
 
 fn copy_store(from: &Path, to: &Path) {
@@ -66,7 +58,7 @@ fn a_run_from_the_snapshot_decides_as_a_run_that_read_the_store() {
     let work = TempDir::new().unwrap();
     let data = generated(&work);
     let (kept, fresh) = (work.path().join("kept"), work.path().join("fresh"));
-    import(&kept, &data);
+    import_into(&kept, &data);
     run(&kept, "2026-10-01T10:00:00+08:00");
     assert!(kept.join(SNAPSHOT_FILE).is_file(), "the run left the member base's snapshot");
 
@@ -95,7 +87,7 @@ fn an_import_makes_the_snapshot_stale_and_events_the_host_records_are_added_to_i
     let work = TempDir::new().unwrap();
     let data = generated(&work);
     let path = work.path().join("store");
-    import(&path, &data);
+    import_into(&path, &data);
     let app = App::new(cached_config()).unwrap();
     let store = Store::open(&path).unwrap();
     // Read from the store's records as they lie (on all cores, no event
@@ -139,7 +131,7 @@ fn an_import_makes_the_snapshot_stale_and_events_the_host_records_are_added_to_i
         "event_id,member_id,kind,at,attrs\nX1,M000001,mini_program_visit,2026-10-07T11:00:00+08:00,\"{\"\"page\"\":\"\"home\"\"}\"\n",
     )
     .unwrap();
-    import(&path, &one);
+    import_into(&path, &one);
     let store = Store::open(&path).unwrap();
     let imported = events_of(&app, &store, "M000001");
     assert!(imported.iter().any(|e| e.0 == "X1"), "the imported event is in the base");
@@ -159,7 +151,7 @@ fn a_damaged_snapshot_is_said_and_the_run_reads_the_store_and_saves_it_again() {
     let work = TempDir::new().unwrap();
     let data = generated(&work);
     let store = work.path().join("store");
-    import(&store, &data);
+    import_into(&store, &data);
     run(&store, "2026-10-01T10:00:00+08:00");
     let file = store.join(SNAPSHOT_FILE);
     let mut bytes = std::fs::read(&file).unwrap();

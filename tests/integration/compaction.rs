@@ -52,13 +52,10 @@ fn canvas_refused(args: &[&str], store: &Path) -> String {
 #[test]
 fn compacting_exports_the_old_decisions_keeps_the_latest_of_each_kind_and_later_runs_decide_the_same() {
     let work = TempDir::new().unwrap();
-    let data = work.path().join("data");
-    let made =
-        canvas().args(["gen", "--members", "3000", "--months", "12", "--seed", "9", "--out"]).arg(&data).output();
-    assert!(made.unwrap().status.success());
+    let data = generate(&work.path().join("data"), 3000, 9);
     let (compacted, whole) = (work.path().join("compacted"), work.path().join("whole"));
     for store in [&compacted, &whole] {
-        canvas_ok(&["import", "--data", data.to_str().unwrap()], store);
+        import_into(store, &data);
     }
     let app = App::new(cached_config()).unwrap();
     // A quarter of daily service on both stores.
@@ -148,10 +145,7 @@ async fn the_service_compacts_after_a_scheduled_run_into_its_export_folder() {
     use crate::service::*;
 
     let dir = TempDir::new().unwrap();
-    let data = dir.path().join("data");
-    let made =
-        canvas().args(["gen", "--members", "2000", "--months", "12", "--seed", "4", "--out"]).arg(&data).output();
-    assert!(made.unwrap().status.success());
+    let data = generate(&dir.path().join("data"), 2000, 4);
     let store = Store::open(&dir.path().join("store")).unwrap();
     store.import(&canvas::import::read_dir(&data).unwrap()).unwrap();
     install(&store, &["dormant-recall", "group-buy-referral", "first-purchase-nudge"].map(plugin));

@@ -27,17 +27,8 @@ pub struct Scene {
 
 pub fn scene() -> Scene {
     let work = TempDir::new().unwrap();
-    let generate = |name: &str, members: &str, seed: &str| {
-        let out = work.path().join(name);
-        let made = canvas()
-            .args(["gen", "--members", members, "--months", "12", "--seed", seed, "--out"])
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-        out
-    };
-    let (a, b, c) = (generate("a", "20000", "7"), generate("b", "21000", "8"), generate("c", "3000", "9"));
+    let data = |name: &str, members, seed| generate(&work.path().join(name), members, seed);
+    let (a, b, c) = (data("a", 20000, 7), data("b", 21000, 8), data("c", 3000, 9));
     Scene { work, a, b, c }
 }
 

@@ -18,11 +18,6 @@ use tempfile::TempDir;
 use crate::service::*;
 use crate::support::*;
 
-fn import(store: &std::path::Path, data: &std::path::Path) {
-    let output = canvas().args(["import", "--data"]).arg(data).arg("--store").arg(store).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-}
-
 fn events_held(base: &MemberBase) -> usize {
     (0..base.len() as u32).map(|m| base.events_as_of(m, Millis::MAX).len()).sum()
 }
@@ -42,13 +37,10 @@ fn three_days(app: &App, store: &Store, strategies: &[Strategy], base_of: &dyn F
 #[test]
 fn a_base_with_only_the_kinds_read_decides_as_one_with_every_event_and_is_read_again_for_a_new_kind() {
     let work = TempDir::new().unwrap();
-    let data = work.path().join("data");
-    let made =
-        canvas().args(["gen", "--members", "3000", "--months", "12", "--seed", "9", "--out"]).arg(&data).output();
-    assert!(made.unwrap().status.success());
+    let data = generate(&work.path().join("data"), 3000, 9);
     let (kept_path, every_path) = (work.path().join("kept"), work.path().join("every"));
-    import(&kept_path, &data);
-    import(&every_path, &data);
+    import_into(&kept_path, &data);
+    import_into(&every_path, &data);
     let app = App::new(cached_config()).unwrap();
     let strategies =
         app.strategies(PluginSource::Folder(&repo_root().join("target/plugins")), None).unwrap().strategies;

@@ -35,6 +35,22 @@ pub fn cached_config() -> CanvasConfig {
     config(&format!("compile_cache = {:?}", cache.display().to_string()))
 }
 
+/// `canvas gen`: `members` generated members over 12 months with `seed`, into `out`.
+pub fn generate(out: &Path, members: u32, seed: u32) -> PathBuf {
+    let (members, seed) = (members.to_string(), seed.to_string());
+    let made =
+        canvas().args(["gen", "--members", &members, "--months", "12", "--seed", &seed, "--out"]).arg(out).output();
+    let made = made.unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    out.to_path_buf()
+}
+
+/// `canvas import` of the folder `data` into the store at `store`, which must succeed.
+pub fn import_into(store: &Path, data: &Path) {
+    let output = canvas().args(["import", "--data"]).arg(data).arg("--store").arg(store).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
 /// The `canvas` binary this test build made.
 pub fn canvas() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_canvas"))

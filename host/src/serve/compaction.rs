@@ -11,7 +11,6 @@ use super::Canvas;
 use crate::calendar::date_of_day;
 use crate::model::{Millis, MILLIS_PER_DAY};
 use crate::runner::RunnerState;
-use crate::store::AuditEntry;
 use crate::strategy::Strategy;
 
 /// Who the audit log says compacted.
@@ -57,14 +56,7 @@ impl Canvas {
                 return Ok(state);
             }
         };
-        let after = serde_json::json!({
-            "before": date_of_day(done.before).to_string(),
-            "runs_from": date_of_day(done.runs_from).to_string(),
-            "export": done.export,
-            "removed": done.removed,
-            "kept": done.kept,
-        });
-        let entry = AuditEntry::new(done.at, ACTOR, "compact", "decisions", serde_json::Value::Null, after);
+        let entry = done.audit_entry(ACTOR);
         if let Err(error) = self.store.record_audit(&entry) {
             tracing::warn!(error = %format!("{error:#}"), "the compaction is not in the audit log");
         }

@@ -18,7 +18,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use super::ledger::{encode_page, Entry, EntryRef, Page};
-use super::outbox_entry::{OutboxState, Queued};
+use super::outbox_entry::OutboxState;
 use super::Store;
 use crate::calendar::date_of_day;
 use crate::model::{Day, DecisionStatus, Millis};
@@ -41,6 +41,20 @@ pub struct Compaction {
     pub removed: u64,
     /// Decisions before the cutoff still in the store: the summaries and pending ones.
     pub kept: u64,
+}
+
+impl Compaction {
+    /// The audit log's record of it, made by `actor`.
+    pub fn audit_entry(&self, actor: &str) -> super::AuditEntry {
+        let after = serde_json::json!({
+            "before": date_of_day(self.before).to_string(),
+            "runs_from": date_of_day(self.runs_from).to_string(),
+            "export": self.export,
+            "removed": self.removed,
+            "kept": self.kept,
+        });
+        super::AuditEntry::new(self.at, actor, "compact", "decisions", serde_json::Value::Null, after)
+    }
 }
 
 /// A removed decision as the export holds it: the decision, the build that
@@ -173,6 +187,10 @@ impl Store {
                 batch.insert(&self.db.generate_id()?.to_be_bytes(), encode_page(keep)?);
             }
         }
+        if removed_keys.is_empty() {
+            // Nothing leaves the store: recorded nowhere, so no run or result is refused for it.
+            return Ok(Compaction { before, runs_from, removed: 0, kept: kept_before, ..Default::default() });
+        }
         export.flush().context("writing the export")?;
         // Every removed decision is on disk in the export before any leaves the store.
         sync()?;
@@ -183,10 +201,6 @@ impl Store {
         }
         self.outbox_updates.apply_batch(updates).context("compacting the outbox updates")?;
         let earlier = self.compaction()?;
-        if removed_keys.is_empty() {
-            // Nothing left the store: recorded nowhere, so no run or result is refused for it.
-            return Ok(Compaction { before, runs_from, removed: 0, kept: kept_before, ..Default::default() });
-        }
         let compaction = Compaction {
             before: before.max(earlier.as_ref().map_or(before, |c| c.before)),
             runs_from: runs_from.max(earlier.as_ref().map_or(runs_from, |c| c.runs_from)),
@@ -201,16 +215,6 @@ impl Store {
         *ledger = None;
         *self.last_page.lock().expect("the page cache lock is never poisoned") = None;
         Ok(compaction)
-    }
-
-    /// Each outbox entry's state since it was queued, by key.
-    pub(super) fn outbox_states(&self) -> anyhow::Result<HashMap<String, OutboxState>> {
-        let mut states = HashMap::new();
-        for value in self.outbox_updates.iter().values() {
-            let item: Queued = super::decode(&value?)?;
-            states.insert(item.key, item.state);
-        }
-        Ok(states)
     }
 }
 

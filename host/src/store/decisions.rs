@@ -160,8 +160,7 @@ impl Store {
     fn apply_outbox_updates(&self, ledger: &mut Ledger) -> anyhow::Result<()> {
         for value in self.outbox_updates.iter().values() {
             let value = value?;
-            let (update, _) = postcard::take_from_bytes::<QueuedState<'_>>(&value)
-                .context("the store holds an outbox update this version cannot read")?;
+            let update = QueuedState::read(&value)?;
             let pending_at = (update.state == OutboxState::Pending).then_some(update.next_attempt_at);
             ledger.reschedule(update.due_at, update.key, update.channel, pending_at);
         }

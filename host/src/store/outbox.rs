@@ -14,10 +14,12 @@
 //! touch sent. Pages an older canvas wrote may hold the body an entry was
 //! queued with ([`Queued::kept_body`]); such an entry is sent with it.
 
+use std::collections::HashMap;
+
 use anyhow::Context;
 
 use super::ledger::{DuePosition, Slot};
-use super::outbox_entry::{OutboxItem, OutboxState, Queued};
+use super::outbox_entry::{OutboxItem, OutboxState, Queued, QueuedState};
 use super::{decode, Store};
 use crate::calendar::BrandCalendar;
 use crate::decision_line::decision_json;
@@ -53,6 +55,18 @@ impl Store {
         let Some(mut queued) = entry.queued else { return Ok(None) };
         let kept = queued.kept_body.take();
         Ok(Some(self.current(queued)?.with_payload(body(calendar, &entry.decision, kept))))
+    }
+
+    /// Each outbox entry's state since it was queued, by key: those with an
+    /// update (a page's copy says pending for the rest).
+    pub(super) fn outbox_states(&self) -> anyhow::Result<HashMap<String, OutboxState>> {
+        let mut states = HashMap::new();
+        for value in self.outbox_updates.iter().values() {
+            let value = value?;
+            let update = QueuedState::read(&value)?;
+            states.insert(update.key.to_string(), update.state);
+        }
+        Ok(states)
     }
 
     /// An entry as queued, or its last update if it has one.

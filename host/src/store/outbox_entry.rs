@@ -96,6 +96,15 @@ pub(super) struct QueuedState<'a> {
     pub next_attempt_at: Millis,
 }
 
+impl<'a> QueuedState<'a> {
+    /// An outbox update's leading fields, read in place.
+    pub fn read(update: &'a [u8]) -> anyhow::Result<Self> {
+        let (state, _) = postcard::take_from_bytes(update)
+            .map_err(|e| anyhow::anyhow!("the store holds an outbox update this version cannot read: {e}"))?;
+        Ok(state)
+    }
+}
+
 impl Queued {
     /// When [`Queued::for_decision`]'s entry is first tried, without making
     /// it: the recording's due index needs only this.

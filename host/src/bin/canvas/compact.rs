@@ -13,8 +13,7 @@ use canvas::app::{App, PluginSource};
 use canvas::calendar::{date_of_day, parse_instant};
 use canvas::config::CanvasConfig;
 use canvas::model::now_millis;
-use canvas::store::{AuditEntry, Store};
-use serde_json::json;
+use canvas::store::Store;
 
 use crate::common::cli_actor;
 
@@ -58,21 +57,7 @@ pub fn execute(args: Args, config: CanvasConfig) -> anyhow::Result<ExitCode> {
         println!("nothing to compact: no decision before {} can leave the store", date_of_day(done.before));
         return Ok(ExitCode::SUCCESS);
     }
-    let after = json!({
-        "before": date_of_day(done.before).to_string(),
-        "runs_from": date_of_day(done.runs_from).to_string(),
-        "export": done.export,
-        "removed": done.removed,
-        "kept": done.kept,
-    });
-    store.record_audit(&AuditEntry::new(
-        done.at,
-        &cli_actor(),
-        "compact",
-        "decisions",
-        serde_json::Value::Null,
-        after,
-    ))?;
+    store.record_audit(&done.audit_entry(&cli_actor()))?;
     store.flush()?;
     println!(
         "compacted the decisions before {}: {} written to {} and removed; {} kept (each member's latest of a \

@@ -119,7 +119,7 @@ fn a_killed_import_holds_runs_and_other_imports_until_discarded_which_restores_t
         assert!(said.contains(&format!("discarded the import of the files in {b_folder}")), "{said}");
         assert!(said.contains("records it had changed got their earlier values back"), "{said}");
         assert!(
-            !said.contains("rolled back: 0 records it had changed"),
+            !said.contains("rolled back: 0 pages of records it had changed"),
             "after {after}, something was rolled back: {said}"
         );
         assert!(dataset(&store).unwrap() == before, "after {after}: the store holds exactly what it held before");

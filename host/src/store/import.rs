@@ -1,15 +1,16 @@
 //! Applying an import to the store, under a guard that a killed import
 //! cannot lift by accident.
 //!
-//! Every row is checked before anything is written; the rows are then
-//! written in batches of [`IMPORT_BATCH`] (one sled batch of millions of rows
-//! takes tens of GB). While they are, a marker in the store says *which*
-//! import is being written — the SHA-256 of its parsed records, where they
-//! came from, when, how many — and an undo log keeps, for every record the
-//! import overwrites, the value it had before (or that it had none). Each
+//! Every row is checked before anything is written; each kind's rows are
+//! then merged into its pages ([`super::record_pages`]) and written in
+//! batches of [`IMPORT_BATCH`] rows or a hundredth of the import, whichever
+//! is more. While they are, a marker in the store says *which* import is
+//! being written — the SHA-256 of its parsed records, where they came from,
+//! when, how many — and an undo log keeps, for every page the import
+//! writes or removes, the value it had before (or that it had none). Each
 //! batch's undo entries are flushed to disk before the batch is written,
 //! and the batch before the next one's. The undo log is the `import_undo`
-//! tree: a batch number (u64, big-endian) → that batch's record keys, each
+//! tree: a batch number (u64, big-endian) → that batch's page keys, each
 //! with its value before or none (postcard); the marker is JSON at
 //! `meta/import-in-progress` in the `records` tree, beside the records it
 //! guards.
@@ -19,19 +20,24 @@
 //!   half what was there before;
 //! - an import of other data is refused — it would otherwise lift the guard
 //!   while the interrupted import's records stay half written;
-//! - the same import (same records, whatever the folder or request) goes on
-//!   where it stopped and completes, counting new / changed / unchanged
-//!   against the store as it was before the interrupted attempt;
-//! - [`Store::discard_interrupted_import`] gives every record it wrote its
+//! - the same import (same records, whatever the folder or request)
+//!   completes: what the interrupted attempt wrote is rolled back, then the
+//!   import is written whole, counting new / changed / unchanged against
+//!   the store as it was before the interrupted attempt;
+//! - [`Store::discard_interrupted_import`] gives every page it wrote its
 //!   earlier value back, removes those it added, and lifts the guard.
+//!
+//! An import of at most [`IMPORT_BATCH`] rows (an API ingest) is one sled
+//! batch instead, which sled applies atomically: no marker, no undo log.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashSet};
 
 use anyhow::Context;
 use serde::Serialize;
 
 pub use super::marker::{Discarded, ImportInProgress, ImportInterrupted};
-use super::records::{key, EVENT, GUIDE, MEMBER, ORDER, PRODUCT, RECORDS_STAMP};
+use super::record_pages::{row, PageSink, RowFinder, UndoBatch, EVENT, GUIDE, MEMBER, ORDER, PRODUCT};
+use super::records::RECORDS_STAMP;
 use super::Store;
 use crate::import::{ImportRefused, ImportSource, ParsedImport, RecordKind, MEMBERS_CSV};
 use crate::model::DataSet;
@@ -80,15 +86,6 @@ impl ImportReport {
     }
 }
 
-/// One batch's entries in the undo log: each record key the batch writes,
-/// with the value it had before the import (`None`: it had none). A batch
-/// is one sled entry, keyed by its sequence number: an entry a row would
-/// double the import's writes.
-type UndoBatch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
-
-/// Each record key in the undo log, with its value before the import.
-type Priors = HashMap<Vec<u8>, Option<Vec<u8>>>;
-
 /// What the marker says.
 enum Marker {
     Import(ImportInProgress),
@@ -116,9 +113,13 @@ impl Store {
     ) -> anyhow::Result<ImportReport> {
         let _one_at_a_time = self.import_lock.lock().expect("no import panicked holding the lock");
         let this = ImportInProgress::of(parsed, crate::model::now_millis())?;
-        let completing = match self.marker()? {
-            None => false,
-            Some(Marker::Import(interrupted)) if interrupted.fingerprint == this.fingerprint => true,
+        match self.marker()? {
+            None => {}
+            // The same import again: what the interrupted one wrote is rolled
+            // back, and this one counts against the store as it was before.
+            Some(Marker::Import(interrupted)) if interrupted.fingerprint == this.fingerprint => {
+                self.roll_back()?;
+            }
             Some(marker) => {
                 let interrupted = match marker {
                     Marker::Import(import) => Some(import),
@@ -126,16 +127,15 @@ impl Store {
                 };
                 return Err(ImportInterrupted { interrupted, refused_import: Some(this.source) }.into());
             }
-        };
-        check_members_known(parsed, |id| Ok(self.records.contains_key(key(MEMBER, id))?))?;
+        }
+        check_members_known(parsed, |ids| self.members_in_store(ids))?;
         let data = &parsed.data;
         let rows = data.members.len() + data.orders.len() + data.events.len() + data.products.len() + data.guides.len();
-        if !completing && rows as u64 <= IMPORT_BATCH {
-            return self.import_at_once(data, progress);
-        }
-        let mut undo = if completing {
-            Undo { priors: self.priors()?, next: self.undo.last()?.map_or(Ok(0), |(k, _)| batch_number(&k))? + 1 }
-        } else {
+        // An import of at most IMPORT_BATCH rows (an API ingest, say) is one
+        // sled batch, which sled applies atomically: all or nothing without
+        // the marker and the undo log, and one flush instead of three.
+        let at_once = rows as u64 <= IMPORT_BATCH;
+        if !at_once {
             // Left over from an import that completed or was discarded.
             self.undo.clear().context("clearing the import undo log")?;
             let mut marker = sled::Batch::default();
@@ -144,82 +144,29 @@ impl Store {
             marker.insert(RECORDS_STAMP, self.db.generate_id()?.to_be_bytes().to_vec());
             self.records.apply_batch(marker)?;
             self.db.flush().context("flushing the import marker")?;
-            Undo { priors: HashMap::new(), next: 0 }
-        };
-        let u = &mut undo;
-        let report = ImportReport {
-            members: self.stage(MEMBER, RecordKind::Members, data.members.iter().map(|m| (&m.id, m)), u, progress)?,
-            orders: self.stage(ORDER, RecordKind::Orders, data.orders.iter().map(|o| (&o.id, o)), u, progress)?,
-            events: self.stage(EVENT, RecordKind::Events, data.events.iter().map(|e| (&e.id, e)), u, progress)?,
-            products: self.stage(
-                PRODUCT,
-                RecordKind::Products,
-                data.products.iter().map(|p| (&p.sku, p)),
-                u,
-                progress,
-            )?,
-            guides: self.stage(GUIDE, RecordKind::Guides, data.guides.iter().map(|g| (&g.id, g)), u, progress)?,
-        };
-        self.db.flush().context("flushing the import to disk")?;
-        self.records.remove(IMPORT_MARKER)?;
-        self.db.flush().context("flushing the import to disk")?;
-        self.undo.clear().context("clearing the import undo log")?;
-        Ok(report)
-    }
-
-    /// An import of at most [`IMPORT_BATCH`] rows (an API ingest, say) as
-    /// one sled batch, which sled applies atomically: all or nothing without
-    /// the marker and the undo log, and one flush instead of three.
-    fn import_at_once(
-        &self,
-        data: &DataSet,
-        progress: &mut dyn FnMut(RecordKind, u64, u64),
-    ) -> anyhow::Result<ImportReport> {
-        let mut batch = sled::Batch::default();
-        let mut count = |prefix: &[u8], records: &mut dyn Iterator<Item = (&String, Vec<u8>)>| {
-            let mut counts = ImportCounts::default();
-            for (id, value) in records {
-                counts.read += 1;
-                let key = key(prefix, id);
-                match self.records.get(&key)? {
-                    Some(now) if now == value.as_slice() => counts.unchanged += 1,
-                    before => {
-                        *(if before.is_some() { &mut counts.changed } else { &mut counts.new }) += 1;
-                        batch.insert(key, value);
-                    }
-                }
-            }
-            anyhow::Ok(counts)
-        };
-        let report = ImportReport {
-            members: count(
-                MEMBER,
-                &mut data.members.iter().map(|m| (&m.id, postcard::to_stdvec(m).expect("encodes"))),
-            )?,
-            orders: count(ORDER, &mut data.orders.iter().map(|o| (&o.id, postcard::to_stdvec(o).expect("encodes"))))?,
-            events: count(EVENT, &mut data.events.iter().map(|e| (&e.id, postcard::to_stdvec(e).expect("encodes"))))?,
-            products: count(
-                PRODUCT,
-                &mut data.products.iter().map(|p| (&p.sku, postcard::to_stdvec(p).expect("encodes"))),
-            )?,
-            guides: count(GUIDE, &mut data.guides.iter().map(|g| (&g.id, postcard::to_stdvec(g).expect("encodes"))))?,
-        };
-        let all = [report.members, report.orders, report.events, report.products, report.guides];
-        if all.iter().any(|counts| counts.new + counts.changed > 0) {
-            batch.insert(RECORDS_STAMP, self.db.generate_id()?.to_be_bytes().to_vec());
         }
-        self.records.apply_batch(batch).context("writing the import")?;
-        self.db.flush().context("flushing the import to disk")?;
-        for (kind, counts) in [
-            (RecordKind::Members, report.members),
-            (RecordKind::Orders, report.orders),
-            (RecordKind::Events, report.events),
-            (RecordKind::Products, report.products),
-            (RecordKind::Guides, report.guides),
-        ] {
-            if counts.read > 0 {
-                progress(kind, counts.read, counts.read);
+        // A large import's batches grow with it: each costs a flush.
+        let batch_rows = if at_once { usize::MAX } else { (IMPORT_BATCH as usize).max(rows / 100) };
+        let mut writing = Writing { store: self, sink: PageSink::new(self, !at_once), next_undo: 0, batch_rows };
+        let w = &mut writing;
+        let report = ImportReport {
+            members: w.kind(MEMBER, RecordKind::Members, &data.members, |m| &m.id, progress)?,
+            orders: w.kind(ORDER, RecordKind::Orders, &data.orders, |o| &o.id, progress)?,
+            events: w.kind(EVENT, RecordKind::Events, &data.events, |e| &e.id, progress)?,
+            products: w.kind(PRODUCT, RecordKind::Products, &data.products, |p| &p.sku, progress)?,
+            guides: w.kind(GUIDE, RecordKind::Guides, &data.guides, |g| &g.id, progress)?,
+        };
+        if at_once {
+            if report.changed_anything() {
+                writing.sink.insert_raw(RECORDS_STAMP, self.db.generate_id()?.to_be_bytes().to_vec());
             }
+            self.records.apply_batch(writing.sink.take().1).context("writing the import")?;
+            self.db.flush().context("flushing the import to disk")?;
+        } else {
+            self.db.flush().context("flushing the import to disk")?;
+            self.records.remove(IMPORT_MARKER)?;
+            self.db.flush().context("flushing the import to disk")?;
+            self.undo.clear().context("clearing the import undo log")?;
         }
         Ok(report)
     }
@@ -249,28 +196,35 @@ impl Store {
         }
     }
 
-    /// Rolls back an interrupted import: every record it wrote gets the
-    /// value it had before (one it added is removed), then the guard goes.
-    /// `None` when no import stands interrupted. Safe to run again if it is
-    /// itself interrupted: the undo log and the marker go last.
+    /// Rolls back an interrupted import: every page of records it wrote
+    /// gets the value it had before (one it added is removed), then the
+    /// guard goes. `None` when no import stands interrupted. Safe to run
+    /// again if it is itself interrupted: the undo log and the marker go last.
     pub fn discard_interrupted_import(&self) -> anyhow::Result<Option<Discarded>> {
         let _one_at_a_time = self.import_lock.lock().expect("no import panicked holding the lock");
         let Some(import) = self.interrupted_import()? else { return Ok(None) };
-        let mut discarded = Discarded { import, restored: 0, removed: 0, untouched: 0 };
+        let [restored, removed, untouched] = self.roll_back()?;
+        Ok(Some(Discarded { import, restored, removed, untouched }))
+    }
+
+    /// [`Store::discard_interrupted_import`] under the import lock: how many
+    /// keys got their value back, were removed, were as before.
+    fn roll_back(&self) -> anyhow::Result<[u64; 3]> {
+        let [mut restored, mut removed, mut untouched] = [0; 3];
         let mut batch = sled::Batch::default();
         let mut pending = 0;
         for (key, before) in self.undo_entries()? {
             let now = self.records.get(&key)?;
             match (before.as_deref(), now) {
-                (before, now) if before == now.as_deref() => discarded.untouched += 1,
+                (before, now) if before == now.as_deref() => untouched += 1,
                 (None, Some(_)) => {
                     batch.remove(key);
-                    discarded.removed += 1;
+                    removed += 1;
                     pending += 1;
                 }
                 (Some(before), _) => {
                     batch.insert(key, before);
-                    discarded.restored += 1;
+                    restored += 1;
                     pending += 1;
                 }
                 (None, None) => unreachable!("equal, handled above"),
@@ -285,7 +239,23 @@ impl Store {
         self.records.remove(IMPORT_MARKER)?;
         self.db.flush().context("flushing the rollback to disk")?;
         self.undo.clear().context("clearing the import undo log")?;
-        Ok(Some(discarded))
+        // An earlier canvas's import rolled back gives its records back one per key.
+        if self.has_rows_outside_pages()? {
+            self.move_rows_into_pages()?;
+        }
+        Ok([restored, removed, untouched])
+    }
+
+    /// Which of `ids` (sorted) are members in the store.
+    fn members_in_store<'i>(&self, ids: &BTreeSet<&'i str>) -> anyhow::Result<HashSet<&'i str>> {
+        let mut finder = RowFinder::default();
+        let mut found = HashSet::new();
+        for &id in ids {
+            if finder.find(self, MEMBER, id)?.is_some() {
+                found.insert(id);
+            }
+        }
+        Ok(found)
     }
 
     /// What [`Store::import`] followed by [`Store::dataset`] gives on an empty
@@ -293,7 +263,7 @@ impl Store {
     /// in key order with the last row of an id kept. For the simulation, which
     /// reads its data once and keeps nothing.
     pub fn dataset_of_import(parsed: ParsedImport) -> anyhow::Result<DataSet> {
-        check_members_known(&parsed, |_| Ok(false))?;
+        check_members_known(&parsed, |_| Ok(HashSet::new()))?;
         fn by_id<T>(records: Vec<T>, id: impl Fn(&T) -> &str) -> Vec<T> {
             let mut keyed: std::collections::BTreeMap<String, T> = std::collections::BTreeMap::new();
             for record in records {
@@ -320,67 +290,60 @@ impl Store {
         }
         Ok(entries)
     }
+}
 
-    /// The undo log as a map, for completing the import that wrote it.
-    fn priors(&self) -> anyhow::Result<Priors> {
-        Ok(self.undo_entries()?.into_iter().collect())
-    }
+/// An import being written: its pages in a sink, written a batch at a time
+/// when the import can be interrupted (each batch's undo entries on disk
+/// before it), else all at the end.
+struct Writing<'s> {
+    store: &'s Store,
+    sink: PageSink<'s>,
+    /// The next batch's number in the undo log.
+    next_undo: u64,
+    /// Rows per batch; `usize::MAX`: one batch, written by the caller.
+    batch_rows: usize,
+}
 
-    /// Counts and writes one kind of record, a batch at a time, each batch's
-    /// undo entries on disk before it. Counts are against the store as it
-    /// was before this import (before its interrupted attempt, when this
-    /// completes one).
-    fn stage<'a, T: Serialize + 'a>(
-        &self,
+impl Writing<'_> {
+    /// Counts and merges one kind of record into its pages, sorted by id
+    /// on every core (the last row of an id wins, as written last).
+    fn kind<T: Serialize + Sync>(
+        &mut self,
         prefix: &[u8],
         kind: RecordKind,
-        records: impl ExactSizeIterator<Item = (&'a String, &'a T)>,
-        undo: &mut Undo,
+        records: &[T],
+        id: impl Fn(&T) -> &str + Sync,
         progress: &mut dyn FnMut(RecordKind, u64, u64),
     ) -> anyhow::Result<ImportCounts> {
+        use rayon::slice::ParallelSliceMut;
         let total = records.len() as u64;
-        let mut counts = ImportCounts::default();
-        let (mut batch, mut saved) = (sled::Batch::default(), UndoBatch::new());
-        let mut pending = 0;
-        for (id, record) in records {
-            counts.read += 1;
-            let key = key(prefix, id);
-            let value = postcard::to_stdvec(record)?;
-            let now = self.records.get(&key)?;
-            let earlier = undo.priors.get(&key);
-            let before = earlier.map_or(now.as_deref(), Option::as_deref);
-            match before {
-                Some(before) if before == value.as_slice() => counts.unchanged += 1,
-                Some(_) => counts.changed += 1,
-                None => counts.new += 1,
-            }
-            if now.as_deref() == Some(value.as_slice()) {
-                continue;
-            }
-            if earlier.is_none() {
-                saved.push((key.clone(), now.map(|v| v.to_vec())));
-            }
-            batch.insert(key, value);
-            pending += 1;
-            if pending == IMPORT_BATCH {
-                self.write_batch(undo, std::mem::take(&mut saved), std::mem::take(&mut batch))?;
-                pending = 0;
-                progress(kind, counts.read, total);
-            }
+        let mut ids: Vec<(&str, usize)> = records.iter().enumerate().map(|(i, r)| (id(r), i)).collect();
+        ids.par_sort_unstable();
+        let body = |index: usize| row(id(&records[index]), &records[index]);
+        let (store, batch_rows, one_batch) = (self.store, self.batch_rows, self.batch_rows == usize::MAX);
+        let next_undo = &mut self.next_undo;
+        let counts = store.merge_rows(prefix, &ids, &body, batch_rows, &mut self.sink, &mut |sink, done| {
+            store.write_batch(next_undo, sink.take())?;
+            progress(kind, done, total);
+            Ok(())
+        })?;
+        if !one_batch {
+            store.write_batch(next_undo, self.sink.take())?;
         }
-        self.write_batch(undo, saved, batch)?;
-        if pending > 0 {
+        if total > 0 && (one_batch || !total.is_multiple_of(batch_rows as u64)) {
             progress(kind, total, total);
         }
         Ok(counts)
     }
+}
 
-    /// The undo entries, on disk, then the records they save the old
-    /// values of (on disk with the next batch's undo entries, or at the end).
-    fn write_batch(&self, undo: &mut Undo, saved: UndoBatch, batch: sled::Batch) -> anyhow::Result<()> {
+impl Store {
+    /// The undo entries, on disk, then the pages they save the old values
+    /// of (on disk with the next batch's undo entries, or at the end).
+    fn write_batch(&self, next_undo: &mut u64, (saved, batch): (UndoBatch, sled::Batch)) -> anyhow::Result<()> {
         if !saved.is_empty() {
-            self.undo.insert(undo.next.to_be_bytes(), postcard::to_stdvec(&saved)?).context("writing the undo log")?;
-            undo.next += 1;
+            self.undo.insert(next_undo.to_be_bytes(), postcard::to_stdvec(&saved)?).context("writing the undo log")?;
+            *next_undo += 1;
             self.db.flush().context("flushing the import undo log")?;
         }
         self.records.apply_batch(batch).context("writing the import")?;
@@ -388,36 +351,31 @@ impl Store {
     }
 }
 
-/// The undo log as an import writes it.
-struct Undo {
-    /// What the interrupted import this one completes had saved.
-    priors: Priors,
-    /// The next batch's number.
-    next: u64,
-}
-
-fn batch_number(key: &[u8]) -> anyhow::Result<u64> {
-    Ok(u64::from_be_bytes(key.try_into().context("an undo log entry with a malformed key")?))
-}
-
-/// Refuses orders and events of a member neither in the import nor `in_store`.
-fn check_members_known(parsed: &ParsedImport, in_store: impl Fn(&str) -> anyhow::Result<bool>) -> anyhow::Result<()> {
-    let incoming: std::collections::HashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
+/// Refuses orders and events of a member neither in the import nor
+/// `in_store` (which of the ids asked, sorted, the store holds).
+fn check_members_known<'p>(
+    parsed: &'p ParsedImport,
+    in_store: impl FnOnce(&BTreeSet<&'p str>) -> anyhow::Result<HashSet<&'p str>>,
+) -> anyhow::Result<()> {
+    let incoming: HashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
     let unknown = |member_id: &str| -> String {
         match parsed.source {
             ImportSource::Folder(_) => format!("member `{member_id}` is neither in {MEMBERS_CSV} nor in the store"),
             ImportSource::Request(_) => format!("member `{member_id}` is not in the store (send the member first)"),
         }
     };
-    let mut errors = Vec::new();
     let d = &parsed.data;
     let member_ids = [
         (RecordKind::Orders, d.orders.iter().map(|o| o.member_id.as_str()).collect::<Vec<_>>()),
         (RecordKind::Events, d.events.iter().map(|e| e.member_id.as_str()).collect()),
     ];
+    let elsewhere: BTreeSet<&str> =
+        member_ids.iter().flat_map(|(_, ids)| ids.iter().copied()).filter(|id| !incoming.contains(id)).collect();
+    let stored = if elsewhere.is_empty() { HashSet::new() } else { in_store(&elsewhere)? };
+    let mut errors = Vec::new();
     for (kind, ids) in member_ids {
         for (index, member_id) in ids.into_iter().enumerate() {
-            if !incoming.contains(member_id) && !in_store(member_id)? {
+            if !incoming.contains(member_id) && !stored.contains(member_id) {
                 errors.push(parsed.error_at(kind, index, "member_id", unknown(member_id)));
             }
         }

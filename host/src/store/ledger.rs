@@ -85,13 +85,28 @@ pub(crate) fn encode_page<T: Serialize>(records: impl IntoIterator<Item = T>) ->
         bodies = postcard::to_extend(&record, bodies)?;
         ends.push(u32::try_from(bodies.len()).context("a page over 4 GiB")?);
     }
+    Ok(frame(&ends, &bodies))
+}
+
+/// [`encode_page`] of bodies already encoded (the imported records' pages).
+pub(crate) fn encode_bodies<'b>(records: impl IntoIterator<Item = &'b [u8]>) -> anyhow::Result<Vec<u8>> {
+    let mut bodies = Vec::new();
+    let mut ends = Vec::new();
+    for record in records {
+        bodies.extend_from_slice(record);
+        ends.push(u32::try_from(bodies.len()).context("a page over 4 GiB")?);
+    }
+    Ok(frame(&ends, &bodies))
+}
+
+fn frame(ends: &[u32], bodies: &[u8]) -> Vec<u8> {
     let mut framed = Vec::with_capacity(4 + 4 * ends.len() + bodies.len());
     framed.extend_from_slice(&(ends.len() as u32).to_le_bytes());
-    for end in &ends {
+    for end in ends {
         framed.extend_from_slice(&end.to_le_bytes());
     }
-    framed.extend_from_slice(&bodies);
-    Ok(lz4_flex::compress_prepend_size(&framed))
+    framed.extend_from_slice(bodies);
+    lz4_flex::compress_prepend_size(&framed)
 }
 
 /// [`encode_page`] for each page, on every core; in order.

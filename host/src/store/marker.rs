@@ -99,11 +99,11 @@ impl fmt::Display for ImportInterrupted {
 pub struct Discarded {
     /// The import rolled back (`None`: an earlier canvas's bare marker).
     pub import: Option<ImportInProgress>,
-    /// Records it had changed, given their earlier value back.
+    /// Pages of records it had changed, given their earlier value back.
     pub restored: u64,
-    /// Records it had added, removed.
+    /// Pages it had added, removed.
     pub removed: u64,
-    /// Records it was about to write but had not.
+    /// Pages it was about to write but had not.
     pub untouched: u64,
 }
 

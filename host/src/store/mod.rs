@@ -4,7 +4,7 @@
 //!
 //! | tree | key → value | file |
 //! |---|---|---|
-//! | `records` | `m/`, `o/`, `e/`, `p/` + id → a member, order, event, product (postcard); `E/` + page id → a page of events the host produced; the interrupted-import marker | [`records`], [`import`] |
+//! | `records` | `rows/m/`, `rows/o/`, `rows/e/`, `rows/p/`, `rows/g/` + first id → a page of members, orders, events, products, guides; `E/` + page id → a page of events the host produced; the interrupted-import marker | [`records`], [`import`] |
 //! | `import_undo` | batch number → what the running import overwrote | [`import`] |
 //! | `decision_pages` | page id → a page of decisions of whole members, each with its outbox entry as queued | [`decisions`], [`ledger`] |
 //! | `outbox_updates` | decision key → its outbox entry's state since it was queued | [`outbox`] |
@@ -33,6 +33,7 @@ mod marker;
 mod outbox;
 mod outbox_entry;
 mod plugins;
+mod record_pages;
 mod records;
 mod runs;
 mod triggers;
@@ -148,7 +149,7 @@ impl Store {
                 path.display()
             );
         }
-        Ok(Store {
+        let store = Store {
             records: db.open_tree("records")?,
             undo: db.open_tree(UNDO_TREE)?,
             import_lock: Mutex::new(()),
@@ -165,7 +166,13 @@ impl Store {
             trigger_tallies: db.open_tree("trigger_tallies")?,
             db,
             path: path.to_path_buf(),
-        })
+        };
+        // An interrupted import's undo log names the keys it wrote: its
+        // records are moved once it is completed or rolled back.
+        if store.has_rows_outside_pages()? && store.interrupted_import()?.is_none() {
+            store.move_rows_into_pages()?;
+        }
+        Ok(store)
     }
 
     /// The store's folder.

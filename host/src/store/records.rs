@@ -1,11 +1,12 @@
 //! The `records` tree: what the brand imported, and the events the host
 //! itself produced.
 //!
-//! - `m/`, `o/`, `e/`, `p/`, `g/` followed by the record's id → a [`Member`],
-//!   [`Order`], [`Event`], [`Product`] or [`Guide`], postcard-encoded. Keyed by id, so
-//!   importing a record again replaces it (see [`super::import`]); one tree
-//!   with a prefix per kind, so an import writes all its kinds in one sled
-//!   batch.
+//! - `rows/m/`, `rows/o/`, `rows/e/`, `rows/p/`, `rows/g/` followed by an
+//!   id → a page of [`Member`]s, [`Order`]s, [`Event`]s, [`Product`]s or
+//!   [`Guide`]s from that id on, in id order (see [`super::record_pages`]).
+//!   Keyed by id, so importing a record again replaces it (see
+//!   [`super::import`]); one tree with a prefix per kind, so an import
+//!   writes all its kinds in one sled batch.
 //! - `E/` followed by a page id (u64, big-endian) → a page of events the
 //!   host produced (coupons issued by decisions), in the decision pages'
 //!   format ([`super::ledger::encode_page`]): one insert per run instant,
@@ -28,15 +29,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::ledger::{self, Page};
+use super::record_pages::{each_row, split_row, EVENT, GUIDE, MEMBER, ORDER, PRODUCT};
 use super::{decode, Store};
 use crate::model::{DataSet, Event, EventRef, Guide, Member, Order, Product};
 use crate::parallel::{self, all_cores};
 
-pub(super) const MEMBER: &[u8] = b"m/";
-pub(super) const ORDER: &[u8] = b"o/";
-pub(super) const EVENT: &[u8] = b"e/";
-pub(super) const PRODUCT: &[u8] = b"p/";
-pub(super) const GUIDE: &[u8] = b"g/";
 /// Pages of events the host produced (coupons issued), by page id.
 const EVENT_PAGE: &[u8] = b"E/";
 /// The stamp of the last import that changed a record (a sled id, big-endian).
@@ -88,13 +85,13 @@ impl RecordsRead<'_> {
         let ranges = key_ranges(records, EVENT, RANGES_PER_CORE * all_cores())?;
         let read = |(from, to): &KeyRange| -> anyhow::Result<A> {
             let mut into = start();
-            for value in records.range((from.clone(), to.clone())).values() {
-                let value = value?;
+            each_row(records.range((from.clone(), to.clone())).values(), |event| {
                 add(
                     &mut into,
-                    postcard::from_bytes(&value).context("the store holds an event this version cannot read")?,
+                    postcard::from_bytes(event).context("the store holds an event this version cannot read")?,
                 );
-            }
+                Ok(())
+            })?;
             Ok(into)
         };
         let parts = parallel::in_order(ranges.iter(), all_cores(), read, Result::is_err);
@@ -141,7 +138,12 @@ impl Store {
     fn scan<T: DeserializeOwned + Send>(&self, prefix: &[u8]) -> anyhow::Result<Vec<T>> {
         let ranges = key_ranges(&self.records, prefix, RANGES_PER_CORE * all_cores())?;
         let read = |(from, to): &KeyRange| -> anyhow::Result<Vec<T>> {
-            self.records.range((from.clone(), to.clone())).values().map(|v| decode(&v?)).collect()
+            let mut records = Vec::new();
+            each_row(self.records.range((from.clone(), to.clone())).values(), |record| {
+                records.push(decode(record)?);
+                Ok(())
+            })?;
+            Ok(records)
         };
         let parts = parallel::in_order(ranges.iter(), all_cores(), read, Result::is_err);
         let parts = parts.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
@@ -157,8 +159,8 @@ impl Store {
     /// member. Orders and events are not indexed by member, so this scans
     /// them (on every core): fine for an operator looking one member up.
     pub fn member_records(&self, id: &str) -> anyhow::Result<Option<MemberRecords>> {
-        let Some(bytes) = self.records.get(key(MEMBER, id))? else { return Ok(None) };
-        let member: Member = decode(&bytes)?;
+        let Some(row) = self.find_row(MEMBER, id)? else { return Ok(None) };
+        let member: Member = decode(split_row(&row)?.1)?;
         let mut orders: Vec<Order> = self.scan::<Order>(ORDER)?.into_iter().filter(|o| o.member_id == id).collect();
         let mut events: Vec<Event> = self.scan::<Event>(EVENT)?.into_iter().filter(|e| e.member_id == id).collect();
         let mut produced = HashSet::new();
@@ -210,7 +212,7 @@ impl Store {
 
     /// Whether a member with this id was imported.
     pub fn has_member(&self, id: &str) -> anyhow::Result<bool> {
-        Ok(self.records.contains_key(key(MEMBER, id))?)
+        Ok(self.find_row(MEMBER, id)?.is_some())
     }
 
     /// Records events the host itself produced (coupons issued by decisions),
@@ -228,7 +230,7 @@ impl Store {
     }
 }
 
-/// A record's key: its kind's prefix and its id.
+/// A record's (a page's) key: its kind's prefix and its (first) id.
 pub(super) fn key(prefix: &[u8], id: &str) -> Vec<u8> {
     let mut key = prefix.to_vec();
     key.extend_from_slice(id.as_bytes());

@@ -98,8 +98,8 @@ fn discard_interrupted_import(store_path: &Path) -> anyhow::Result<ExitCode> {
         Some(import) => {
             println!("discarded {import}");
             println!(
-                "rolled back: {} records it had changed got their earlier values back, {} records it had added \
-                 were removed ({} it had not reached yet were as before)",
+                "rolled back: {} pages of records it had changed got their earlier values back, {} pages it had \
+                 added were removed ({} it had not reached yet were as before)",
                 discarded.restored, discarded.removed, discarded.untouched
             );
             println!(

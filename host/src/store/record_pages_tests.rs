@@ -1,0 +1,120 @@
+//! Pages of records written, merged into and split as imports come; an
+//! older store's records moved into pages.
+
+use std::collections::BTreeMap;
+
+use super::*;
+
+fn store(dir: &tempfile::TempDir) -> Store {
+    Store::open(&dir.path().join("store")).unwrap()
+}
+
+/// Merges `rows` (id → value) into the kind's pages in one batch, as an
+/// ingest does: the counts.
+fn merge(store: &Store, rows: &[(String, String)]) -> ImportCounts {
+    let mut ids: Vec<(&str, usize)> = rows.iter().enumerate().map(|(i, (id, _))| (id.as_str(), i)).collect();
+    ids.sort_unstable();
+    let mut sink = PageSink::new(store, false);
+    let body = |i: usize| row(&rows[i].0, &rows[i].1);
+    let counts = store.merge_rows(ORDER, &ids, &body, usize::MAX, &mut sink, &mut |_, _| Ok(())).unwrap();
+    store.records.apply_batch(sink.take().1).unwrap();
+    counts
+}
+
+/// Every page of the kind: its key, and its rows' ids and values. Checks
+/// what a reader relies on: each page starts at its key, holds from
+/// PAGE_ROWS up to twice that less one (all of them when the kind has
+/// fewer), and the pages' ids ascend.
+fn pages(store: &Store) -> Vec<(String, Vec<(String, String)>)> {
+    let mut pages = Vec::new();
+    for pair in store.records.scan_prefix(ORDER) {
+        let (key, value) = pair.unwrap();
+        let page = Page::decode(&value).unwrap();
+        let rows: Vec<(String, String)> = (0..page.len())
+            .map(|i| {
+                let (id, record) = split_row(page.body(i).unwrap()).unwrap();
+                (id.to_string(), postcard::from_bytes::<String>(record).unwrap())
+            })
+            .collect();
+        let key = String::from_utf8(key[ORDER.len()..].to_vec()).unwrap();
+        assert_eq!(rows[0].0, key, "a page starts at its key");
+        assert!(rows.len() < 2 * PAGE_ROWS, "a page of {} rows", rows.len());
+        pages.push((key, rows));
+    }
+    let ids: Vec<&String> = pages.iter().flat_map(|(_, rows)| rows.iter().map(|(id, _)| id)).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend across pages");
+    if pages.len() > 1 {
+        assert!(pages.iter().all(|(_, rows)| rows.len() >= PAGE_ROWS / 2), "no sliver pages");
+    }
+    pages
+}
+
+fn all_rows(store: &Store) -> BTreeMap<String, String> {
+    pages(store).into_iter().flat_map(|(_, rows)| rows).collect()
+}
+
+fn rows(ids: impl IntoIterator<Item = u32>, value: &str) -> Vec<(String, String)> {
+    ids.into_iter().map(|n| (format!("O{n:05}"), format!("{value} {n}"))).collect()
+}
+
+#[test]
+fn imports_merge_into_pages_that_split_and_start_earlier_as_rows_come() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = store(&dir);
+    let mut expected = BTreeMap::new();
+
+    // The first import, out of order and with an id twice: the last wins.
+    let mut first = rows((1000..2000).rev(), "first");
+    first.push(("O01500".into(), "again".into()));
+    let counts = merge(&store, &first);
+    assert_eq!((counts.read, counts.new, counts.changed, counts.unchanged), (1001, 1001, 0, 0));
+    expected.extend(first);
+    assert_eq!(all_rows(&store), expected);
+    assert!(pages(&store).len() >= 2);
+
+    // Then: rows before the first page, after the last, a thousand into
+    // one page's range (it splits), some changed, some as they were.
+    let mut second = rows(0..10, "before");
+    second.extend(rows(5000..5003, "after"));
+    second.extend((0..1000).map(|n| (format!("O01234-{n:04}"), format!("inside {n}"))));
+    second.extend(rows([1100, 1101], "changed"));
+    second.extend(rows([1102, 1103, 1104], "first"));
+    let counts = merge(&store, &second);
+    assert_eq!((counts.read, counts.new, counts.changed, counts.unchanged), (1018, 1013, 2, 3));
+    expected.extend(second);
+    assert_eq!(all_rows(&store), expected);
+
+    // The same again changes nothing; every row is found by its id.
+    let unchanged: Vec<(String, String)> = expected.clone().into_iter().collect();
+    let counts = merge(&store, &unchanged);
+    assert_eq!(counts.unchanged, expected.len() as u64);
+    assert_eq!(all_rows(&store), expected);
+    let mut finder = RowFinder::default();
+    for (id, value) in &expected {
+        let found = finder.find(&store, ORDER, id).unwrap().expect(id);
+        assert_eq!(found, row(id, value));
+    }
+    for missing in ["O", "O00999x", "O99999", "A", "Z"] {
+        assert_eq!(finder.find(&store, ORDER, missing).unwrap(), None, "{missing}");
+    }
+}
+
+#[test]
+fn an_older_stores_records_move_into_pages_when_opened() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let expected: BTreeMap<String, String> = rows(0..700, "old").into_iter().collect();
+    {
+        let store = store(&dir);
+        for (id, value) in &expected {
+            store.records.insert(key(b"o/", id), postcard::to_stdvec(value).unwrap()).unwrap();
+        }
+        store.records.insert(b"meta/records-stamp", &7u64.to_be_bytes()).unwrap();
+        store.flush().unwrap();
+        assert!(store.has_rows_outside_pages().unwrap(), "as an earlier canvas left it");
+    }
+    let store = store(&dir);
+    assert!(!store.has_rows_outside_pages().unwrap());
+    assert_eq!(all_rows(&store), expected);
+    assert_eq!(store.records.scan_prefix(b"o/").count(), 0);
+    assert!(store.records.get(b"meta/records-stamp").unwrap().is_some(), "other keys stay");
+}

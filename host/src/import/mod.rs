@@ -21,6 +21,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use rustc_hash::FxHashMap;
+
 use crate::model::DataSet;
 pub use columns::parse_yuan;
 use columns::Column;
@@ -252,11 +254,11 @@ pub fn read_dir(dir: &Path) -> Result<ParsedImport, ImportRefused> {
 }
 
 /// Reads `kind`'s file in `dir`, CSV or Parquet (not both), into `parsed` by `put`.
-fn read_kind<T>(
+fn read_kind<T: Send + Sync>(
     dir: &Path,
     parsed: &mut ParsedImport,
     kind: RecordKind,
-    parse: impl Fn(&columns::Record<'_>) -> Result<T, RowError>,
+    parse: impl Fn(&columns::Record<'_>) -> Result<T, RowError> + Sync,
     errors: &mut Vec<RowError>,
     put: impl FnOnce(&mut ParsedImport, (Vec<u64>, Vec<T>)),
 ) {
@@ -290,7 +292,7 @@ fn check_unique_ids(parsed: &ParsedImport, errors: &mut Vec<RowError>) {
     ];
     for (kind, ids) in ids {
         let lines = parsed.lines.of(kind);
-        let mut first_line: HashMap<&str, u64> = HashMap::with_capacity(ids.len());
+        let mut first_line: FxHashMap<&str, u64> = FxHashMap::with_capacity_and_hasher(ids.len(), Default::default());
         for (index, id) in ids.into_iter().enumerate() {
             if let Some(&first) = first_line.get(id) {
                 let message = format!("`{id}` already appears {}", parsed.another(kind, first));

@@ -11,7 +11,7 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// The most bytes one row may take, extra columns included: far over any
@@ -76,15 +76,24 @@ impl Quoting {
 /// A second, forward-only reader of the file's bytes, for line numbers and
 /// an unclosed quote at the end.
 pub(super) struct Lines {
-    reader: BufReader<File>,
+    reader: BufReader<io::Take<File>>,
     offset: u64,
     /// The line `offset` is on, 1-based.
     line: u64,
 }
 
 impl Lines {
-    pub fn open(path: &Path) -> io::Result<Lines> {
-        Ok(Lines { reader: BufReader::with_capacity(1 << 16, File::open(path)?), offset: 0, line: 1 })
+    /// The lines of `len` bytes of the file from `start` (a line's start),
+    /// counted from 1 there, offsets from 0 there.
+    pub fn open_part(path: &Path, start: u64, len: u64) -> io::Result<Lines> {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(start))?;
+        Ok(Lines { reader: BufReader::with_capacity(1 << 16, file.take(len)), offset: 0, line: 1 })
+    }
+
+    /// The line the part ends on: 1 + the line ends in it.
+    pub fn line_at_end(&mut self) -> io::Result<u64> {
+        self.record_line(u64::MAX)
     }
 
     /// The line of the record whose read began at `byte`: the crate's
@@ -121,6 +130,8 @@ impl Lines {
         loop {
             let buf = self.reader.fill_buf()?;
             if buf.is_empty() {
+                // The line the file (or part) ends on, for `line_at_end`.
+                self.line = quoting.line;
                 return Ok(quoting.in_quotes().then_some(quoting.opened));
             }
             for &b in buf {

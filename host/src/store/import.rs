@@ -33,6 +33,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use anyhow::Context;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 pub use super::marker::{Discarded, ImportInProgress, ImportInterrupted};
@@ -357,7 +358,7 @@ fn check_members_known<'p>(
     parsed: &'p ParsedImport,
     in_store: impl FnOnce(&BTreeSet<&'p str>) -> anyhow::Result<HashSet<&'p str>>,
 ) -> anyhow::Result<()> {
-    let incoming: HashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
+    let incoming: FxHashSet<&str> = parsed.data.members.iter().map(|m| m.id.as_str()).collect();
     let unknown = |member_id: &str| -> String {
         match parsed.source {
             ImportSource::Folder(_) => format!("member `{member_id}` is neither in {MEMBERS_CSV} nor in the store"),

@@ -2,21 +2,21 @@
 //!
 //! `rows/m/`, `rows/o/`, `rows/e/`, `rows/p/`, `rows/g/` (members, orders,
 //! events, products, guides) followed by the first id of a page → a page
-//! ([`super::ledger::encode_bodies`], LZ4) whose rows are each the postcard
-//! of `(id, record)`, ids ascending. A page holds the ids from its key up to
+//! ([`super::ledger::encode_bodies`], zstd) whose rows are each a record's
+//! postcard, which starts with its id; ids ascending. A page holds the ids from its key up to
 //! the next page's key; scanning the pages in key order reads the records in
 //! id order, as one record per key did.
 //!
 //! Why pages: sled pays per key, in time and in space. A record per row made
 //! a 1 M-member brand's 58 M rows an 11 GB store, written at 80 k rows/s and
-//! slow to open; pages of 256 to 511 rows are one key per few hundred rows,
+//! slow to open; pages of 512 to 4,095 rows are one key per few hundred rows,
 //! compressed (a kind's rows repeat its field names' values: channels,
 //! stores, SKUs).
 //!
 //! Writing ([`Store::merge_rows`]): an import's rows of one kind, sorted by
 //! id, are merged with the pages their ids fall in — each page read once, its
 //! rows and the import's interleaved, written back in pages of
-//! [`PAGE_ROWS`] to twice that, and a page that no longer starts at its key
+//! [`page_rows`] to twice that, and a page that no longer starts at its key
 //! removed. Into an empty store that is one pass writing fresh pages. Only
 //! pages with a new or changed row are written.
 //!
@@ -45,10 +45,18 @@ pub(super) const GUIDE: &[u8] = b"rows/g/";
 /// the value), and its pages' prefix now.
 const ONE_RECORD_PER_KEY: [(&[u8], &[u8]); 5] =
     [(b"m/", MEMBER), (b"o/", ORDER), (b"e/", EVENT), (b"p/", PRODUCT), (b"g/", GUIDE)];
-/// Rows a page is written with: a page holds from this many up to twice
-/// as many less one (fewer when its kind has fewer). A lookup of one record
-/// decodes one page: ~20 KB for events.
-pub(super) const PAGE_ROWS: usize = 256;
+/// Rows a page of `prefix`'s kind is written with: a page holds from this
+/// many up to twice as many less one (fewer when its kind has fewer).
+/// Members are looked up one by one (an ingest's orders name theirs):
+/// pages of ~40 KB. Orders and events are read whole; four times larger
+/// pages compress a tenth smaller.
+pub(super) fn page_rows(prefix: &[u8]) -> usize {
+    if prefix == MEMBER {
+        512
+    } else {
+        2048
+    }
+}
 /// Records moved into pages per sled batch when opening an older store.
 const MOVE_BATCH: usize = 200_000;
 
@@ -58,14 +66,19 @@ type KeyValue = (IVec, IVec);
 /// Each key an import changes, with its value before (`None`: it had none).
 pub(super) type UndoBatch = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
-/// A row as stored: the postcard of `(id, record)`.
+/// A row as stored: the record's postcard, which starts with its id —
+/// every kind's first field is its id (or SKU).
 pub(super) fn row<T: Serialize>(id: &str, record: &T) -> Vec<u8> {
-    postcard::to_stdvec(&(id, record)).expect("records encode")
+    let row = postcard::to_stdvec(record).expect("records encode");
+    debug_assert!(split_row(&row).is_ok_and(|(first, _)| first == id), "a record's first field is its id");
+    row
 }
 
-/// A stored row's id, and its record's bytes.
+/// A stored row's id, and its record's bytes (the whole row).
 pub(super) fn split_row(row: &[u8]) -> anyhow::Result<(&str, &[u8])> {
-    postcard::take_from_bytes::<&str>(row).context("the store holds a record this version cannot read")
+    let (id, _) =
+        postcard::take_from_bytes::<&str>(row).context("the store holds a record this version cannot read")?;
+    Ok((id, row))
 }
 
 /// The rows of every page in `pages`, in order, each handed to `each`.
@@ -74,7 +87,7 @@ pub(super) fn each_row(
     mut each: impl FnMut(&[u8]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     for page in pages {
-        let page = Page::decode(&page?)?;
+        let page = Page::decode_records(&page?)?;
         for index in 0..page.len() {
             each(split_row(page.body(index)?)?.1)?;
         }
@@ -141,8 +154,9 @@ struct Pager<'p> {
 impl<'p> Pager<'p> {
     fn push(&mut self, row: Cow<'p, [u8]>, old: Option<&[u8]>, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
         self.rows.push(row);
-        if self.rows.len() == 2 * PAGE_ROWS {
-            self.write(PAGE_ROWS, old, sink)?;
+        let page_rows = page_rows(self.prefix);
+        if self.rows.len() == 2 * page_rows {
+            self.write(page_rows, old, sink)?;
         }
         Ok(())
     }
@@ -188,7 +202,7 @@ impl Store {
                 Some(next) => at + rows[at..].partition_point(|r| r.0.as_bytes() < &next[prefix.len()..]),
             };
             let old_key = page.as_ref().map(|(k, _)| k.as_ref());
-            let old_page = page.as_ref().map(|(_, v)| Page::decode(v)).transpose()?;
+            let old_page = page.as_ref().map(|(_, v)| Page::decode_records(v)).transpose()?;
             let old_rows = match &old_page {
                 Some(page) => (0..page.len()).map(|i| page.body(i)).collect::<anyhow::Result<Vec<_>>>()?,
                 None => Vec::new(),
@@ -278,9 +292,8 @@ impl Store {
                 let mut bodies = Vec::with_capacity(records.len());
                 for (key, value) in &records {
                     let id = std::str::from_utf8(&key[before.len()..]).context("a record key that is not UTF-8")?;
-                    let mut body = postcard::to_stdvec(id)?;
-                    body.extend_from_slice(value);
-                    bodies.push(body);
+                    anyhow::ensure!(split_row(value)?.0 == id, "the record at {id} holds another id");
+                    bodies.push(value.to_vec());
                 }
                 let ids: Vec<(&str, usize)> = bodies
                     .iter()
@@ -329,7 +342,7 @@ impl RowFinder {
             return Ok(None);
         }
         if self.last.as_ref().is_none_or(|(k, _)| *k != page_key) {
-            self.last = Some((page_key, Page::decode(&value)?));
+            self.last = Some((page_key, Page::decode_records(&value)?));
         }
         let page = &self.last.as_ref().expect("just set").1;
         let (mut low, mut high) = (0, page.len());

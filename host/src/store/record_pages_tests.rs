@@ -9,13 +9,13 @@ fn store(dir: &tempfile::TempDir) -> Store {
     Store::open(&dir.path().join("store")).unwrap()
 }
 
-/// Merges `rows` (id → value) into the kind's pages in one batch, as an
+/// Merges `rows` (records of an id and a value) into the kind's pages in one batch, as an
 /// ingest does: the counts.
 fn merge(store: &Store, rows: &[(String, String)]) -> ImportCounts {
     let mut ids: Vec<(&str, usize)> = rows.iter().enumerate().map(|(i, (id, _))| (id.as_str(), i)).collect();
     ids.sort_unstable();
     let mut sink = PageSink::new(store, false);
-    let body = |i: usize| row(&rows[i].0, &rows[i].1);
+    let body = |i: usize| row(&rows[i].0, &rows[i]);
     let counts = store.merge_rows(ORDER, &ids, &body, usize::MAX, &mut sink, &mut |_, _| Ok(())).unwrap();
     store.records.apply_batch(sink.take().1).unwrap();
     counts
@@ -23,28 +23,30 @@ fn merge(store: &Store, rows: &[(String, String)]) -> ImportCounts {
 
 /// Every page of the kind: its key, and its rows' ids and values. Checks
 /// what a reader relies on: each page starts at its key, holds from
-/// PAGE_ROWS up to twice that less one (all of them when the kind has
+/// page_rows up to twice that less one (all of them when the kind has
 /// fewer), and the pages' ids ascend.
 fn pages(store: &Store) -> Vec<(String, Vec<(String, String)>)> {
     let mut pages = Vec::new();
     for pair in store.records.scan_prefix(ORDER) {
         let (key, value) = pair.unwrap();
-        let page = Page::decode(&value).unwrap();
+        let page = Page::decode_records(&value).unwrap();
         let rows: Vec<(String, String)> = (0..page.len())
             .map(|i| {
                 let (id, record) = split_row(page.body(i).unwrap()).unwrap();
-                (id.to_string(), postcard::from_bytes::<String>(record).unwrap())
+                let (record_id, value) = postcard::from_bytes::<(String, String)>(record).unwrap();
+                assert_eq!(id, record_id);
+                (record_id, value)
             })
             .collect();
         let key = String::from_utf8(key[ORDER.len()..].to_vec()).unwrap();
         assert_eq!(rows[0].0, key, "a page starts at its key");
-        assert!(rows.len() < 2 * PAGE_ROWS, "a page of {} rows", rows.len());
+        assert!(rows.len() < 2 * page_rows(ORDER), "a page of {} rows", rows.len());
         pages.push((key, rows));
     }
     let ids: Vec<&String> = pages.iter().flat_map(|(_, rows)| rows.iter().map(|(id, _)| id)).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend across pages");
     if pages.len() > 1 {
-        assert!(pages.iter().all(|(_, rows)| rows.len() >= PAGE_ROWS / 2), "no sliver pages");
+        assert!(pages.iter().all(|(_, rows)| rows.len() >= page_rows(ORDER) / 2), "no sliver pages");
     }
     pages
 }
@@ -64,23 +66,26 @@ fn imports_merge_into_pages_that_split_and_start_earlier_as_rows_come() {
     let mut expected = BTreeMap::new();
 
     // The first import, out of order and with an id twice: the last wins.
-    let mut first = rows((1000..2000).rev(), "first");
+    let n = page_rows(ORDER) as u32;
+    let mut first = rows((1000..1000 + 4 * n).rev(), "first");
     first.push(("O01500".into(), "again".into()));
     let counts = merge(&store, &first);
-    assert_eq!((counts.read, counts.new, counts.changed, counts.unchanged), (1001, 1001, 0, 0));
+    let read = u64::from(4 * n + 1);
+    assert_eq!((counts.read, counts.new, counts.changed, counts.unchanged), (read, read, 0, 0));
     expected.extend(first);
     assert_eq!(all_rows(&store), expected);
     assert!(pages(&store).len() >= 2);
 
-    // Then: rows before the first page, after the last, a thousand into
+    // Then: rows before the first page, after the last, twice a page into
     // one page's range (it splits), some changed, some as they were.
     let mut second = rows(0..10, "before");
-    second.extend(rows(5000..5003, "after"));
-    second.extend((0..1000).map(|n| (format!("O01234-{n:04}"), format!("inside {n}"))));
+    second.extend(rows(20000..20003, "after"));
+    second.extend((0..2 * n).map(|n| (format!("O01234-{n:04}"), format!("inside {n}"))));
     second.extend(rows([1100, 1101], "changed"));
     second.extend(rows([1102, 1103, 1104], "first"));
     let counts = merge(&store, &second);
-    assert_eq!((counts.read, counts.new, counts.changed, counts.unchanged), (1018, 1013, 2, 3));
+    let read = u64::from(18 + 2 * n);
+    assert_eq!((counts.read, counts.new, counts.changed, counts.unchanged), (read, read - 5, 2, 3));
     expected.extend(second);
     assert_eq!(all_rows(&store), expected);
 
@@ -92,7 +97,7 @@ fn imports_merge_into_pages_that_split_and_start_earlier_as_rows_come() {
     let mut finder = RowFinder::default();
     for (id, value) in &expected {
         let found = finder.find(&store, ORDER, id).unwrap().expect(id);
-        assert_eq!(found, row(id, value));
+        assert_eq!(found, row(id, &(id, value)));
     }
     for missing in ["O", "O00999x", "O99999", "A", "Z"] {
         assert_eq!(finder.find(&store, ORDER, missing).unwrap(), None, "{missing}");
@@ -106,7 +111,7 @@ fn an_older_stores_records_move_into_pages_when_opened() {
     {
         let store = store(&dir);
         for (id, value) in &expected {
-            store.records.insert(key(b"o/", id), postcard::to_stdvec(value).unwrap()).unwrap();
+            store.records.insert(key(b"o/", id), postcard::to_stdvec(&(id, value)).unwrap()).unwrap();
         }
         store.records.insert(b"meta/records-stamp", &7u64.to_be_bytes()).unwrap();
         store.flush().unwrap();

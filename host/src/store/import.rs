@@ -12,7 +12,7 @@
 //! and the batch before the next one's. The undo log is the `import_undo`
 //! tree: a batch number (u64, big-endian) → that batch's page keys, each
 //! with its value before or none (postcard); the marker is JSON at
-//! `meta/import-in-progress` in the `records` tree, beside the records it
+//! `meta/import-in-progress` in the `record_pages` tree, beside the records it
 //! guards.
 //!
 //! If the process dies midway, the marker stands, and until it goes:
@@ -240,10 +240,6 @@ impl Store {
         self.records.remove(IMPORT_MARKER)?;
         self.db.flush().context("flushing the rollback to disk")?;
         self.undo.clear().context("clearing the import undo log")?;
-        // An earlier canvas's import rolled back gives its records back one per key.
-        if self.has_rows_outside_pages()? {
-            self.move_rows_into_pages()?;
-        }
         Ok([restored, removed, untouched])
     }
 
@@ -283,7 +279,7 @@ impl Store {
     }
 
     /// Every entry of the undo log, oldest first (a key is in it once).
-    fn undo_entries(&self) -> anyhow::Result<UndoBatch> {
+    pub(super) fn undo_entries(&self) -> anyhow::Result<UndoBatch> {
         let mut entries = Vec::new();
         for batch in self.undo.iter().values() {
             let batch: UndoBatch = postcard::from_bytes(&batch?).context("the import undo log is unreadable")?;

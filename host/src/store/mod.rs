@@ -4,7 +4,7 @@
 //!
 //! | tree | key → value | file |
 //! |---|---|---|
-//! | `records` | `rows/m/`, `rows/o/`, `rows/e/`, `rows/p/`, `rows/g/` + first id → a page of members, orders, events, products, guides; `E/` + page id → a page of events the host produced; the interrupted-import marker | [`records`], [`import`] |
+//! | `record_pages` | `rows/m/`, `rows/o/`, `rows/e/`, `rows/p/`, `rows/g/` + first id → a page of members, orders, events, products, guides; `E/` + page id → a page of events the host produced; the interrupted-import marker | [`records`], [`import`] |
 //! | `import_undo` | batch number → what the running import overwrote | [`import`] |
 //! | `decision_pages` | page id → a page of decisions of whole members, each with its outbox entry as queued | [`decisions`], [`ledger`] |
 //! | `outbox_updates` | decision key → its outbox entry's state since it was queued | [`outbox`] |
@@ -150,7 +150,7 @@ impl Store {
             );
         }
         let store = Store {
-            records: db.open_tree("records")?,
+            records: db.open_tree("record_pages")?,
             undo: db.open_tree(UNDO_TREE)?,
             import_lock: Mutex::new(()),
             decision_pages: db.open_tree("decision_pages")?,
@@ -167,11 +167,7 @@ impl Store {
             db,
             path: path.to_path_buf(),
         };
-        // An interrupted import's undo log names the keys it wrote: its
-        // records are moved once it is completed or rolled back.
-        if store.has_rows_outside_pages()? && store.interrupted_import()?.is_none() {
-            store.move_rows_into_pages()?;
-        }
+        store.move_records_of_earlier_canvas()?;
         Ok(store)
     }
 

@@ -20,11 +20,12 @@
 //! removed. Into an empty store that is one pass writing fresh pages. Only
 //! pages with a new or changed row are written.
 //!
-//! Stores from before pages (a record per key under `m/`, `o/`, …) have
-//! their records moved into pages when opened ([`Store::move_rows_into_pages`]).
+//! Stores from before pages (a record per key under `m/`, `o/`, … in the
+//! `records` tree) have their records moved into pages when opened
+//! ([`Store::move_records_of_earlier_canvas`]).
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
 
 use anyhow::Context;
@@ -41,8 +42,8 @@ pub(super) const ORDER: &[u8] = b"rows/o/";
 pub(super) const EVENT: &[u8] = b"rows/e/";
 pub(super) const PRODUCT: &[u8] = b"rows/p/";
 pub(super) const GUIDE: &[u8] = b"rows/g/";
-/// Each kind's prefix before pages (one record per key, the bare record as
-/// the value), and its pages' prefix now.
+/// Each kind's prefix before pages (one record per key, the record as the
+/// value, in the `records` tree), and its pages' prefix now.
 const ONE_RECORD_PER_KEY: [(&[u8], &[u8]); 5] =
     [(b"m/", MEMBER), (b"o/", ORDER), (b"e/", EVENT), (b"p/", PRODUCT), (b"g/", GUIDE)];
 /// Rows a page of `prefix`'s kind is written with: a page holds from this
@@ -57,6 +58,8 @@ pub(super) fn page_rows(prefix: &[u8]) -> usize {
         2048
     }
 }
+/// The tree an earlier canvas kept its records in, one per key.
+pub(super) const EARLIER_RECORDS_TREE: &str = "records";
 /// Records moved into pages per sled batch when opening an older store.
 const MOVE_BATCH: usize = 200_000;
 
@@ -277,52 +280,71 @@ impl Store {
         finder.find(self, prefix, id)
     }
 
-    /// Moves the records of a store from before pages into pages, a batch
-    /// at a time: each batch writes the pages and removes the records it
-    /// moved, so an interrupted move goes on at the next opening.
-    pub(super) fn move_rows_into_pages(&self) -> anyhow::Result<()> {
-        for (before, prefix) in ONE_RECORD_PER_KEY {
-            let mut moved = 0;
-            loop {
-                let records: Vec<(IVec, IVec)> =
-                    self.records.scan_prefix(before).take(MOVE_BATCH).collect::<sled::Result<_>>()?;
-                if records.is_empty() {
-                    break;
-                }
-                let mut bodies = Vec::with_capacity(records.len());
-                for (key, value) in &records {
-                    let id = std::str::from_utf8(&key[before.len()..]).context("a record key that is not UTF-8")?;
-                    anyhow::ensure!(split_row(value)?.0 == id, "the record at {id} holds another id");
-                    bodies.push(value.to_vec());
-                }
-                let ids: Vec<(&str, usize)> = bodies
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| split_row(b).map(|(id, _)| (id, i)))
-                    .collect::<anyhow::Result<_>>()?;
-                let mut sink = PageSink::new(self, false);
-                self.merge_rows(prefix, &ids, &|i| bodies[i].clone(), usize::MAX, &mut sink, &mut |_, _| Ok(()))?;
-                let (_, mut batch) = sink.take();
-                for (key, _) in &records {
-                    batch.remove(key);
-                }
-                self.records.apply_batch(batch).context("moving records into pages")?;
-                moved += records.len();
-                tracing::info!(kind = %String::from_utf8_lossy(before), moved, "moved records of an earlier canvas into pages");
-            }
+    /// Moves the records of a store from before pages — the `records`
+    /// tree, one record per key — into pages in this tree, copies its other
+    /// keys (the host's event pages, the records stamp, an import marker)
+    /// as they are, and drops it: sled removes a tree's nodes at once, where
+    /// removing its tens of millions of keys one by one took an hour. If the
+    /// move is interrupted, the old tree stands and the next opening moves
+    /// it again from the start. An import interrupted under the earlier
+    /// canvas is moved as the store was before it (its undo log's values),
+    /// its marker kept: completing it writes it whole, discarding it lifts
+    /// the marker.
+    pub(super) fn move_records_of_earlier_canvas(&self) -> anyhow::Result<()> {
+        if !self.db.tree_names().iter().any(|name| name == EARLIER_RECORDS_TREE.as_bytes()) {
+            return Ok(());
         }
+        let earlier = self.db.open_tree(EARLIER_RECORDS_TREE)?;
+        if !earlier.is_empty() {
+            tracing::info!(store = %self.path.display(), "moving the records of an earlier canvas into pages");
+            self.records.clear().context("clearing the pages of an interrupted move")?;
+            let before_import: HashMap<Vec<u8>, Option<Vec<u8>>> = self.undo_entries()?.into_iter().collect();
+            let (mut copied, mut kind, mut rows) = (sled::Batch::default(), None, Vec::new());
+            for pair in earlier.iter() {
+                let (key, value) = pair?;
+                let Some(&(before, prefix)) = ONE_RECORD_PER_KEY.iter().find(|(before, _)| key.starts_with(before))
+                else {
+                    copied.insert(key, value);
+                    continue;
+                };
+                if kind != Some(prefix) || rows.len() == MOVE_BATCH {
+                    self.write_moved(kind, &mut rows)?;
+                    kind = Some(prefix);
+                }
+                let value = match before_import.get(key.as_ref()) {
+                    Some(None) => continue, // added by the interrupted import
+                    Some(Some(before)) => before.clone(),
+                    None => value.to_vec(),
+                };
+                let id = std::str::from_utf8(&key[before.len()..]).context("a record key that is not UTF-8")?;
+                anyhow::ensure!(split_row(&value)?.0 == id, "the record at {id} holds another id");
+                rows.push(value);
+            }
+            self.write_moved(kind, &mut rows)?;
+            self.records.apply_batch(copied).context("moving records into pages")?;
+            self.db.flush().context("flushing the records moved into pages")?;
+        }
+        drop(earlier);
+        self.db.drop_tree(EARLIER_RECORDS_TREE).context("dropping the earlier canvas's records")?;
+        self.undo.clear().context("clearing the import undo log")?;
         self.db.flush().context("flushing the records moved into pages")?;
         Ok(())
     }
 
-    /// Whether the store holds records from before pages.
-    pub(super) fn has_rows_outside_pages(&self) -> anyhow::Result<bool> {
-        for (before, _) in ONE_RECORD_PER_KEY {
-            if self.records.scan_prefix(before).next().transpose()?.is_some() {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+    /// Writes records moved from an earlier canvas's store, in id order, as `prefix`'s pages.
+    fn write_moved(&self, prefix: Option<&[u8]>, rows: &mut Vec<Vec<u8>>) -> anyhow::Result<()> {
+        let Some(prefix) = prefix.filter(|_| !rows.is_empty()) else { return Ok(()) };
+        let ids: Vec<(&str, usize)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| split_row(row).map(|(id, _)| (id, i)))
+            .collect::<anyhow::Result<_>>()?;
+        let mut sink = PageSink::new(self, false);
+        self.merge_rows(prefix, &ids, &|i| rows[i].clone(), usize::MAX, &mut sink, &mut |_, _| Ok(()))?;
+        self.records.apply_batch(sink.take().1).context("moving records into pages")?;
+        tracing::info!(kind = %String::from_utf8_lossy(prefix), rows = rows.len(), "moved records into pages");
+        rows.clear();
+        Ok(())
     }
 }
 

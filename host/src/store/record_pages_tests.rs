@@ -104,22 +104,51 @@ fn imports_merge_into_pages_that_split_and_start_earlier_as_rows_come() {
     }
 }
 
+/// An earlier canvas's `records` tree, one record per key, holding an
+/// import it was interrupted writing: one record changed, one added.
 #[test]
-fn an_older_stores_records_move_into_pages_when_opened() {
+fn an_older_stores_records_move_into_pages_when_opened_as_they_were_before_an_interrupted_import() {
     let dir = tempfile::TempDir::new().unwrap();
-    let expected: BTreeMap<String, String> = rows(0..700, "old").into_iter().collect();
+    let path = dir.path().join("store");
+    let mut expected: BTreeMap<String, String> = rows(0..5000, "old").into_iter().collect();
     {
-        let store = store(&dir);
+        let db = sled::open(&path).unwrap();
+        let earlier = db.open_tree(EARLIER_RECORDS_TREE).unwrap();
+        let old = |id: &str, value: &str| postcard::to_stdvec(&(id, value)).unwrap();
         for (id, value) in &expected {
-            store.records.insert(key(b"o/", id), postcard::to_stdvec(&(id, value)).unwrap()).unwrap();
+            earlier.insert(key(b"o/", id), old(id, value)).unwrap();
         }
-        store.records.insert(b"meta/records-stamp", &7u64.to_be_bytes()).unwrap();
-        store.flush().unwrap();
-        assert!(store.has_rows_outside_pages().unwrap(), "as an earlier canvas left it");
+        earlier.insert(b"meta/records-stamp", &7u64.to_be_bytes()).unwrap();
+        earlier.insert(b"E/\0\0\0\0\0\0\0\x01", b"a page of coupons".as_slice()).unwrap();
+        // The interrupted import: O00003 changed, O99999 added; the undo log says so.
+        earlier.insert(key(b"o/", "O00003"), old("O00003", "imported")).unwrap();
+        earlier.insert(key(b"o/", "O99999"), old("O99999", "imported")).unwrap();
+        earlier.insert(b"meta/import-in-progress", b"in progress".as_slice()).unwrap();
+        let undo: UndoBatch =
+            vec![(key(b"o/", "O00003"), Some(old("O00003", &expected["O00003"]))), (key(b"o/", "O99999"), None)];
+        db.open_tree(super::super::import::UNDO_TREE)
+            .unwrap()
+            .insert(0u64.to_be_bytes(), postcard::to_stdvec(&undo).unwrap())
+            .unwrap();
+        db.flush().unwrap();
     }
-    let store = store(&dir);
-    assert!(!store.has_rows_outside_pages().unwrap());
+    let store = Store::open(&path).unwrap();
+    assert_eq!(all_rows(&store), expected, "as before the interrupted import");
+    assert!(
+        !store.db.tree_names().iter().any(|name| name == EARLIER_RECORDS_TREE.as_bytes()),
+        "the old tree is dropped"
+    );
+    assert!(store.records.get(b"meta/records-stamp").unwrap().is_some(), "other keys are copied");
+    assert!(store.records.get(b"E/\0\0\0\0\0\0\0\x01").unwrap().is_some());
+    assert!(store.interrupted_import().unwrap().is_some(), "the import still stands interrupted");
+    assert!(store.undo.is_empty(), "its undo log is applied");
+    drop(store);
+
+    // Opened again, nothing moves; a merge into the moved pages reads back.
+    let store = Store::open(&path).unwrap();
+    store.discard_interrupted_import().unwrap().expect("it stood");
+    let added = rows([99999], "new");
+    merge(&store, &added);
+    expected.extend(added);
     assert_eq!(all_rows(&store), expected);
-    assert_eq!(store.records.scan_prefix(b"o/").count(), 0);
-    assert!(store.records.get(b"meta/records-stamp").unwrap().is_some(), "other keys stay");
 }

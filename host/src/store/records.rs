@@ -1,4 +1,4 @@
-//! The `records` tree: what the brand imported, and the events the host
+//! The `record_pages` tree: what the brand imported, and the events the host
 //! itself produced.
 //!
 //! - `rows/m/`, `rows/o/`, `rows/e/`, `rows/p/`, `rows/g/` followed by an

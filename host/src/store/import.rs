@@ -148,7 +148,8 @@ impl Store {
         }
         // A large import's batches grow with it: each costs a flush.
         let batch_rows = if at_once { usize::MAX } else { (IMPORT_BATCH as usize).max(rows / 100) };
-        let mut writing = Writing { store: self, sink: PageSink::new(self, !at_once), next_undo: 0, batch_rows };
+        let sink = if at_once { PageSink::new(self, false).quick() } else { PageSink::new(self, true) };
+        let mut writing = Writing { store: self, sink, next_undo: 0, batch_rows };
         let w = &mut writing;
         let report = ImportReport {
             members: w.kind(MEMBER, RecordKind::Members, &data.members, |m| &m.id, progress)?,

@@ -33,7 +33,7 @@ use serde::Serialize;
 use sled::IVec;
 
 use super::import::ImportCounts;
-use super::ledger::{encode_bodies, Page};
+use super::ledger::{encode_bodies, Page, INGESTED_PAGE_ZSTD_LEVEL, RECORD_PAGE_ZSTD_LEVEL};
 use super::records::key;
 use super::Store;
 
@@ -105,11 +105,20 @@ pub(super) struct PageSink<'s> {
     store: &'s Store,
     batch: sled::Batch,
     undo: Option<(UndoBatch, HashSet<Vec<u8>>)>,
+    /// zstd's level for the pages.
+    level: i32,
 }
 
 impl<'s> PageSink<'s> {
     pub fn new(store: &'s Store, keep_undo: bool) -> Self {
-        PageSink { store, batch: sled::Batch::default(), undo: keep_undo.then(Default::default) }
+        let undo = keep_undo.then(Default::default);
+        PageSink { store, batch: sled::Batch::default(), undo, level: RECORD_PAGE_ZSTD_LEVEL }
+    }
+
+    /// Pages compressed quickly: an ingest's few, which its request waits on.
+    pub fn quick(mut self) -> Self {
+        self.level = INGESTED_PAGE_ZSTD_LEVEL;
+        self
     }
 
     fn put(&mut self, key: Vec<u8>, page: Vec<u8>) -> anyhow::Result<()> {
@@ -171,7 +180,8 @@ impl<'p> Pager<'p> {
         }
         let key = key(self.prefix, split_row(&self.rows[0])?.0);
         self.kept_key |= old == Some(key.as_slice());
-        let page = encode_bodies(self.rows.drain(..rows).collect::<Vec<_>>().iter().map(|r| r.as_ref()))?;
+        let rows: Vec<_> = self.rows.drain(..rows).collect();
+        let page = encode_bodies(rows.iter().map(|r| r.as_ref()), sink.level)?;
         sink.put(key, page)
     }
 

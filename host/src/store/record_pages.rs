@@ -158,35 +158,47 @@ impl<'s> PageSink<'s> {
 /// Rows on their way into pages of one page's range.
 struct Pager<'p> {
     prefix: &'p [u8],
+    /// The key of the page merged into, if any.
+    old_key: Option<&'p [u8]>,
     rows: Vec<Cow<'p, [u8]>>,
-    /// Whether a page was written at the key of the page merged into.
+    /// Whether a page was written at `old_key`.
     kept_key: bool,
 }
 
 impl<'p> Pager<'p> {
-    fn push(&mut self, row: Cow<'p, [u8]>, old: Option<&[u8]>, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
+    fn push(&mut self, row: Cow<'p, [u8]>, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
         self.rows.push(row);
         let page_rows = page_rows(self.prefix);
         if self.rows.len() == 2 * page_rows {
-            self.write(page_rows, old, sink)?;
+            self.write(page_rows, sink)?;
         }
         Ok(())
     }
 
     /// Writes the first `rows` rows as a page.
-    fn write(&mut self, rows: usize, old: Option<&[u8]>, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
+    fn write(&mut self, rows: usize, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
         if rows == 0 {
             return Ok(());
         }
         let key = key(self.prefix, split_row(&self.rows[0])?.0);
-        self.kept_key |= old == Some(key.as_slice());
+        self.kept_key |= self.old_key == Some(key.as_slice());
         let rows: Vec<_> = self.rows.drain(..rows).collect();
         let page = encode_bodies(rows.iter().map(|r| r.as_ref()), sink.level)?;
         sink.put(key, page)
     }
 
-    fn write_all(&mut self, old: Option<&[u8]>, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
-        self.write(self.rows.len(), old, sink)
+    fn write_all(&mut self, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
+        self.write(self.rows.len(), sink)
+    }
+
+    /// Writes the rest, and removes the page merged into unless a page was
+    /// written at its key (none is when rows came before its first).
+    fn finish(mut self, sink: &mut PageSink<'_>) -> anyhow::Result<()> {
+        self.write_all(sink)?;
+        match self.old_key.filter(|_| !self.kept_key) {
+            Some(old_key) => sink.remove(old_key),
+            None => Ok(()),
+        }
     }
 }
 
@@ -220,12 +232,12 @@ impl Store {
                 Some(page) => (0..page.len()).map(|i| page.body(i)).collect::<anyhow::Result<Vec<_>>>()?,
                 None => Vec::new(),
             };
-            let mut pager = Pager { prefix, rows: Vec::new(), kept_key: false };
+            let mut pager = Pager { prefix, old_key, rows: Vec::new(), kept_key: false };
             let (mut old, mut changed) = (old_rows.iter().peekable(), false);
             while at < end {
                 let id = rows[at].0;
                 while let Some(row) = old.next_if(|row| split_row(row).is_ok_and(|(old_id, _)| old_id < id)) {
-                    pager.push(Cow::Borrowed(row), old_key, sink)?;
+                    pager.push(Cow::Borrowed(row), sink)?;
                 }
                 let before = old.next_if(|row| split_row(row).is_ok_and(|(old_id, _)| old_id == id));
                 let run_end = at + rows[at..end].partition_point(|r| r.0 == id);
@@ -240,24 +252,21 @@ impl Store {
                     }
                 }
                 changed |= before.is_none_or(|before| **before != *last);
-                pager.push(Cow::Owned(last), old_key, sink)?;
+                pager.push(Cow::Owned(last), sink)?;
                 let passed_boundary = at / batch_rows != run_end / batch_rows;
                 at = run_end;
                 if passed_boundary {
                     if changed {
-                        pager.write_all(old_key, sink)?;
+                        pager.write_all(sink)?;
                     }
                     boundary(sink, at as u64)?;
                 }
             }
             if changed {
                 for row in old {
-                    pager.push(Cow::Borrowed(row), old_key, sink)?;
+                    pager.push(Cow::Borrowed(row), sink)?;
                 }
-                pager.write_all(old_key, sink)?;
-                if let Some(old_key) = old_key.filter(|_| !pager.kept_key) {
-                    sink.remove(old_key)?;
-                }
+                pager.finish(sink)?;
             }
         }
         Ok(counts)
